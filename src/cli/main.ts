@@ -1,0 +1,53 @@
+#!/usr/bin/env node
+// The `cyclegan` command: a thin dispatcher over src/cli/commands/<name>.ts, each exporting
+// `run(argv): Promise<number>` and `summary`.
+import { UsageError } from './args.js';
+
+const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number>; summary: string }>> = {
+  'import-torch': () => import('./commands/import_torch.js'),
+  translate: () => import('./commands/translate.js'),
+  train: () => import('./commands/train.js'),
+  test: () => import('./commands/test.js'),
+  eval: () => import('./commands/eval.js'),
+  datasets: () => import('./commands/datasets.js'),
+  demo: () => import('./commands/demo.js'),
+  bench: () => import('./commands/bench.js'),
+  serve: () => import('./commands/serve.js'),
+  export: () => import('./commands/export.js'),
+};
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log('usage: cyclegan <command> [flags]\n\ncommands:');
+    for (const n of Object.keys(COMMANDS)) console.log(`  ${n}`);
+    return name ? 0 : 1;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`cyclegan: unknown command '${name}' (try: ${Object.keys(COMMANDS).join(', ')})`);
+    return 2;
+  }
+  let mod;
+  try {
+    mod = await load();
+  } catch (e) {
+    console.error(`cyclegan: command '${name}' is not available in this build (${(e as Error).message})`);
+    return 2;
+  }
+  return mod.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => { process.exitCode = code; },
+  (err: unknown) => {
+    // Expected failures (bad flags, bad files) are one clear line; anything else keeps its trace.
+    if (err instanceof UsageError || (err as { userFacing?: boolean })?.userFacing) {
+      console.error(`cyclegan: ${(err as Error).message}`);
+      process.exitCode = 2;
+    } else {
+      console.error(err);
+      process.exitCode = 1;
+    }
+  },
+);

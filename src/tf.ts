@@ -1,0 +1,11 @@
+// The one place the project imports TF.js from. tfjs-core alone registers no gradients in Node;
+// the union package's Node bundle registers all of them against the same tfjs-core instance.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs';
+import { installGradientFixes } from './ops/gradient_fixes.js';
+
+installGradientFixes();
+
+export { tf };
+export type Tensor = tf.Tensor;
+export type Tensor4D = tf.Tensor4D;
