@@ -1,0 +1,73 @@
+// Backend selection: our native oneDNN backend in Node when its addon is built, else tfjs wasm, else
+// tfjs cpu. `--backend` overrides; a requested backend that cannot start is an error, not a silent switch.
+import { tf } from '../tf.js';
+import { CycleGANError } from '../errors.js';
+
+export const NODE_BACKENDS = ['native', 'wasm', 'cpu'] as const;
+
+let wasmLoaded = false;
+
+async function loadWasm(): Promise<void> {
+  if (wasmLoaded) return;
+  await import('@tensorflow/tfjs-backend-wasm');
+  const { registerWasmExtras } = await import('./wasm.js');
+  registerWasmExtras();
+  wasmLoaded = true;
+}
+
+async function loadNative(): Promise<{ ok: true } | { ok: false; reason: string }> {
+  try {
+    const mod = await import('./native/index.js');
+    return mod.tryRegisterNativeBackend();
+  } catch (e) {
+    return { ok: false, reason: `native backend module failed to load: ${(e as Error).message}` };
+  }
+}
+
+async function activate(name: string): Promise<boolean> {
+  try {
+    const ok = await tf.setBackend(name);
+    if (ok) await tf.ready();
+    return ok && tf.getBackend() === name;
+  } catch {
+    return false;
+  }
+}
+
+let nativeWarned = false;
+
+/**
+ * Starts a backend and returns its name. 'auto' (default) tries native, then wasm, then cpu, and says
+ * once why native was skipped.
+ */
+export async function initBackend(requested: string = 'auto', log: (line: string) => void = (l) => console.error(l)): Promise<string> {
+  const name = requested.toLowerCase();
+  if (name === 'auto') {
+    const native = await loadNative();
+    if (native.ok && (await activate('native'))) return 'native';
+    if (!native.ok && !nativeWarned) {
+      nativeWarned = true;
+      log(`cyclegan: native backend unavailable (${native.reason}); using wasm`);
+    }
+    await loadWasm();
+    if (await activate('wasm')) return 'wasm';
+    if (await activate('cpu')) return 'cpu';
+    throw new CycleGANError('no TF.js backend could start');
+  }
+  if (name === 'native') {
+    const native = await loadNative();
+    if (!native.ok) throw new CycleGANError(`--backend native: ${native.reason}`);
+  } else if (name === 'wasm') {
+    await loadWasm();
+  } else if (name === 'webgpu') {
+    try {
+      await import('@tensorflow/tfjs-backend-webgpu' as string);
+    } catch (e) {
+      throw new CycleGANError(`--backend webgpu: ${(e as Error).message}`);
+    }
+  } else if (name !== 'cpu') {
+    throw new CycleGANError(`unknown --backend '${requested}' (auto, native, wasm, cpu, webgpu)`);
+  }
+  if (!(await activate(name))) throw new CycleGANError(`--backend ${name} could not be started`);
+  return name;
+}

@@ -1,0 +1,149 @@
+// A network: its spec, its layers as data, and its parameters as TF.js variables keyed by the official
+// state_dict names. Parameters live in TF.js layout: conv [kh,kw,in,out], transposed conv [kh,kw,out,in].
+import { tf } from '../tf.js';
+import { Rng } from '../rng.js';
+import { batchNorm, conv2d, convTranspose2d, instanceNorm, reflectPad, type Activation } from '../ops/nn.js';
+import { buildLayers, walkLayers } from './architectures.js';
+import { initConvWeight, type InitOptions } from './init.js';
+import type { Layer, NetworkSpec } from './spec.js';
+
+export interface ApplyOptions {
+  /** Batch norm uses batch statistics and updates running ones; dropout is active. */
+  training?: boolean;
+  /** Source of dropout masks; without one dropout draws from TF.js's own generator. */
+  rng?: Rng;
+}
+
+/** PyTorch layout → TF.js layout for a conv or transposed-conv weight (the same permutation for both). */
+export function torchToTfLayout(t: tf.Tensor): tf.Tensor {
+  return t.rank === 4 ? tf.transpose(t, [2, 3, 1, 0]) : t.clone();
+}
+
+export function tfToTorchLayout(t: tf.Tensor): tf.Tensor {
+  return t.rank === 4 ? tf.transpose(t, [3, 2, 0, 1]) : t.clone();
+}
+
+export class Network {
+  readonly layers: Layer[];
+  readonly params = new Map<string, tf.Variable>();
+  readonly buffers = new Map<string, tf.Tensor>();
+
+  constructor(readonly spec: NetworkSpec, init: InitOptions = {}) {
+    this.layers = buildLayers(spec);
+    const rng = new Rng(init.seed ?? 0);
+    const type = init.type ?? 'normal';
+    const gain = init.gain ?? 0.02;
+    for (const layer of walkLayers(this.layers)) {
+      if (layer.op === 'conv2d' || layer.op === 'convTranspose2d') {
+        // PyTorch shapes: Conv2d [out,in,k,k]; ConvTranspose2d [in,out,k,k].
+        const torchShape = layer.op === 'conv2d' ? [layer.outC, layer.inC, layer.k, layer.k] : [layer.inC, layer.outC, layer.k, layer.k];
+        const values = initConvWeight(torchShape, type, gain, rng);
+        this.addParam(`${layer.key}.weight`, tf.tidy(() => torchToTfLayout(tf.tensor(values, torchShape))));
+        if (layer.bias) this.addParam(`${layer.key}.bias`, tf.zeros([layer.outC]));
+      } else if (layer.op === 'batchNorm') {
+        const w = new Float32Array(layer.channels);
+        for (let i = 0; i < w.length; i++) w[i] = 1 + gain * rng.normal();
+        this.addParam(`${layer.key}.weight`, tf.tensor1d(w));
+        this.addParam(`${layer.key}.bias`, tf.zeros([layer.channels]));
+        this.buffers.set(`${layer.key}.running_mean`, tf.keep(tf.zeros([layer.channels])));
+        this.buffers.set(`${layer.key}.running_var`, tf.keep(tf.ones([layer.channels])));
+        this.buffers.set(`${layer.key}.num_batches_tracked`, tf.keep(tf.scalar(0)));
+      }
+    }
+  }
+
+  private addParam(name: string, value: tf.Tensor): void {
+    this.params.set(name, tf.variable(value, true, `${this.spec.role}/${name}/${Math.random().toString(36).slice(2)}`));
+    value.dispose();
+  }
+
+  /** Forward pass on NHWC input in [-1, 1]. */
+  apply(x: tf.Tensor4D, opts: ApplyOptions = {}): tf.Tensor4D {
+    return tf.tidy(() => this.run(this.layers, x, opts));
+  }
+
+  private run(layers: Layer[], input: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D {
+    let x = input;
+    for (let i = 0; i < layers.length; i++) {
+      const l = layers[i];
+      switch (l.op) {
+        case 'reflectPad': x = reflectPad(x, l.pad); break;
+        case 'conv2d':
+          x = conv2d(x, this.p(`${l.key}.weight`) as tf.Tensor4D, l.bias ? this.p(`${l.key}.bias`) as tf.Tensor1D : undefined, l.stride, l.pad);
+          break;
+        case 'convTranspose2d':
+          x = convTranspose2d(x, this.p(`${l.key}.weight`) as tf.Tensor4D, l.bias ? this.p(`${l.key}.bias`) as tf.Tensor1D : undefined,
+                              l.stride, l.pad, l.outputPad);
+          break;
+        case 'instanceNorm': {
+          // Fuse a following ReLU/LeakyReLU into the norm (one pass on backends with the fused kernel).
+          const next = layers[i + 1];
+          let act: Activation = 'none';
+          let alpha = 0.2;
+          if (next?.op === 'relu') act = 'relu';
+          else if (next?.op === 'leakyRelu') { act = 'leakyrelu'; alpha = next.alpha; }
+          if (act !== 'none') i++;
+          x = instanceNorm(x, l.eps, act, alpha);
+          break;
+        }
+        case 'batchNorm': {
+          const rm = this.buffers.get(`${l.key}.running_mean`) as tf.Tensor1D;
+          const rv = this.buffers.get(`${l.key}.running_var`) as tf.Tensor1D;
+          const r = batchNorm(x, this.p(`${l.key}.weight`) as tf.Tensor1D, this.p(`${l.key}.bias`) as tf.Tensor1D, rm, rv,
+                              opts.training ?? false, l.eps);
+          if (r.runningMean && r.runningVar) this.updateBatchStats(l.key, r.runningMean, r.runningVar);
+          x = r.y;
+          break;
+        }
+        case 'relu': x = tf.relu(x); break;
+        case 'leakyRelu': x = tf.leakyRelu(x, l.alpha); break;
+        case 'tanh': x = tf.tanh(x); break;
+        case 'identity': break;
+        case 'dropout':
+          if (opts.training) x = tf.dropout(x, l.rate, undefined, opts.rng ? opts.rng.nextUint32() : undefined) as tf.Tensor4D;
+          break;
+        case 'residual': x = tf.add(x, this.run(l.body, x, opts)); break;
+        case 'skip': x = tf.concat([x, this.run(l.body, x, opts)], 3); break;
+      }
+    }
+    return x;
+  }
+
+  private updateBatchStats(key: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+    const names = [`${key}.running_mean`, `${key}.running_var`, `${key}.num_batches_tracked`];
+    const tracked = this.buffers.get(names[2])!;
+    const values = [tf.keep(mean.clone()), tf.keep(variance.clone()), tf.keep(tf.add(tracked, 1))];
+    names.forEach((n, i) => {
+      this.buffers.get(n)?.dispose();
+      this.buffers.set(n, values[i]);
+    });
+  }
+
+  private p(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new Error(`network has no parameter ${name}`);
+    return v;
+  }
+
+  /** Trainable variables in a stable order (the official parameter order). */
+  trainableVariables(): tf.Variable[] {
+    return [...this.params.values()];
+  }
+
+  numParameters(): number {
+    let n = 0;
+    for (const v of this.params.values()) n += v.size;
+    return n;
+  }
+
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    for (const b of this.buffers.values()) b.dispose();
+    this.params.clear();
+    this.buffers.clear();
+  }
+}
+
+export function createNetwork(spec: NetworkSpec, init?: InitOptions): Network {
+  return new Network(spec, init);
+}

@@ -1,0 +1,104 @@
+// The network building blocks as plain functions over NHWC tensors, with PyTorch semantics.
+import { tf } from '../tf.js';
+import { backendHasKernel, runKernel } from './kernels.js';
+
+export type Activation = 'none' | 'relu' | 'leakyrelu';
+
+/** Reflection padding of H and W (PyTorch ReflectionPad2d). Its gradient is fixed in gradient_fixes.ts. */
+export function reflectPad(x: tf.Tensor4D, pad: number): tf.Tensor4D {
+  return tf.mirrorPad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect');
+}
+
+/** Conv2d with symmetric zero padding; filter [kh,kw,in,out]. */
+export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
+                       pad: number): tf.Tensor4D {
+  const padArg = pad === 0 ? 'valid' : pad;
+  if (bias) return tf.fused.conv2d({ x, filter, strides: stride, pad: padArg, bias });
+  return tf.conv2d(x, filter, stride, padArg);
+}
+
+/**
+ * PyTorch ConvTranspose2d(k, stride, padding, output_padding) on NHWC with filter [kh,kw,out,in].
+ * The full ('valid') transposed convolution is computed and then cropped by `pad` at the start and
+ * `pad - outputPad` at the end, which is PyTorch's alignment; TF.js 'same' would be one pixel off.
+ */
+export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
+                                pad: number, outputPad: number): tf.Tensor4D {
+  return tf.tidy(() => {
+    const [n, h, w] = x.shape;
+    const k = filter.shape[0];
+    const outC = filter.shape[2];
+    const fullH = (h - 1) * stride + k;
+    const fullW = (w - 1) * stride + filter.shape[1];
+    let y = tf.conv2dTranspose(x, filter, [n, fullH, fullW, outC], stride, 'valid') as tf.Tensor4D;
+    const outH = fullH - 2 * pad + outputPad;
+    const outW = fullW - 2 * pad + outputPad;
+    const endH = Math.min(fullH, pad + outH);
+    const endW = Math.min(fullW, pad + outW);
+    y = tf.slice(y, [0, pad, pad, 0], [n, endH - pad, endW - pad, outC]);
+    if (endH - pad < outH || endW - pad < outW) {
+      // output_padding larger than padding: PyTorch appends zero rows/columns (before the bias)
+      y = tf.pad(y, [[0, 0], [0, outH - (endH - pad)], [0, outW - (endW - pad)], [0, 0]]);
+    }
+    return bias ? tf.add(y, bias) : y;
+  });
+}
+
+function activate(x: tf.Tensor4D, activation: Activation, alpha: number): tf.Tensor4D {
+  if (activation === 'relu') return tf.relu(x);
+  if (activation === 'leakyrelu') return tf.leakyRelu(x, alpha);
+  return x;
+}
+
+/**
+ * InstanceNorm2d(affine=False): each (image, channel) normalized over H×W with the biased variance,
+ * optionally followed by an activation. Uses the backend's fused kernel when it has one.
+ */
+export function instanceNorm(x: tf.Tensor4D, eps = 1e-5, activation: Activation = 'none', alpha = 0.2): tf.Tensor4D {
+  if (backendHasKernel('CGInstanceNorm') && backendHasKernel('CGInstanceNormGrad')) {
+    const attrs = { eps, activation, alpha };
+    const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
+      const input = args[0] as tf.Tensor;
+      const save = args[1] as tf.GradSaveFunc;
+      const y = runKernel<tf.Tensor4D>('CGInstanceNorm', { x: input }, attrs);
+      save([input, y]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
+          runKernel<tf.Tensor>('CGInstanceNormGrad', { x: saved[0], y: saved[1], dy }, attrs),
+      };
+    });
+    return f(x) as tf.Tensor4D;
+  }
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, [1, 2], true);
+    const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))) as tf.Tensor4D;
+    return activate(y, activation, alpha);
+  });
+}
+
+/**
+ * BatchNorm2d with affine parameters. In training it normalizes with the batch statistics and returns
+ * the updated running statistics (momentum 0.1, unbiased variance, as PyTorch).
+ */
+export function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D, runningMean: tf.Tensor1D,
+                          runningVar: tf.Tensor1D, training: boolean, eps = 1e-5, momentum = 0.1):
+    { y: tf.Tensor4D; runningMean?: tf.Tensor1D; runningVar?: tf.Tensor1D } {
+  if (!training) {
+    const y = tf.tidy(() => tf.add(tf.mul(tf.sub(x, runningMean), tf.mul(tf.rsqrt(tf.add(runningVar, eps)), gamma)), beta) as tf.Tensor4D);
+    return { y };
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const y = tf.add(tf.mul(tf.sub(x, mean), tf.mul(tf.rsqrt(tf.add(variance, eps)), gamma)), beta) as tf.Tensor4D;
+  const count = x.shape[0] * x.shape[1] * x.shape[2];
+  const newStats = tf.tidy(() => {
+    const unbiased = tf.mul(variance, count / Math.max(1, count - 1));
+    return {
+      runningMean: tf.add(tf.mul(runningMean, 1 - momentum), tf.mul(mean, momentum)) as tf.Tensor1D,
+      runningVar: tf.add(tf.mul(runningVar, 1 - momentum), tf.mul(unbiased, momentum)) as tf.Tensor1D,
+    };
+  });
+  return { y, ...newStats };
+}
+
+export { activate };
