@@ -1,0 +1,59 @@
+// `cyclegan export`: a saved network (.safetensors) as an ONNX model or a TF.js graph model.
+import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
+import { loadNetwork } from '../../weights/network_file.js';
+import { writeOnnx, writeTfjsGraphModel, ONNX_OPSET } from '../../export/index.js';
+
+export const summary = 'export a network to ONNX (--format onnx) or a TF.js graph model (--format tfjs)';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'model', type: 'string', help: 'network file (.safetensors) written by train/import-torch' },
+  { name: 'format', type: 'string', default: 'onnx', help: 'onnx | tfjs' },
+  { name: 'out', type: 'string', help: 'onnx: output FILE.onnx; tfjs: output folder (model.json + weights)' },
+  { name: 'help', type: 'boolean', default: false },
+];
+
+function usage(): string {
+  return [
+    'usage: cyclegan export --model MODEL.safetensors --format onnx --out FILE.onnx',
+    '       cyclegan export --model MODEL.safetensors --format tfjs --out DIR',
+    '',
+    `onnx: opset ${ONNX_OPSET}, input "input" [N,C,H,W] float32 RGB in [-1,1], output "output" (same layout).`,
+    'tfjs: graph model for tf.loadGraphModel; input "input" [N,H,W,C] float32 in [-1,1], output "output".',
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, FLAGS);
+  if (args.flags.help) {
+    console.log(usage());
+    return 0;
+  }
+  if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
+  const modelPath = requireString(args, 'model');
+  const out = requireString(args, 'out');
+  const format = String(args.flags.format).toLowerCase();
+  if (format !== 'onnx' && format !== 'tfjs') throw new UsageError(`--format must be onnx or tfjs, got '${format}'`);
+  const net = await loadNetwork(modelPath);
+  try {
+    if (format === 'onnx') {
+      const n = await writeOnnx(net, out, { producerVersion: await packageVersion() });
+      console.log(`wrote ${out} (${(n / 1e6).toFixed(2)} MB, ONNX opset ${ONNX_OPSET})`);
+    } else {
+      const json = await writeTfjsGraphModel(net, out, { producerVersion: await packageVersion() });
+      console.log(`wrote ${json} and its weights (TF.js graph model)`);
+    }
+  } finally {
+    net.dispose();
+  }
+  return 0;
+}
+
+async function packageVersion(): Promise<string> {
+  try {
+    const { readFile } = await import('node:fs/promises');
+    const pkg = JSON.parse(await readFile(new URL('../../../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0';
+  } catch {
+    return '0';
+  }
+}
