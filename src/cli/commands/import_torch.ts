@@ -1,0 +1,75 @@
+// `cyclegan import-torch`: an official PyTorch generator (.pth in either torch.save format, or a .safetensors
+// state dict) → a self-describing network file that translate/test/export load directly.
+import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
+import { CycleGANError } from '../../errors.js';
+import { initBackend } from '../../backends/index.js';
+import { GENERATOR_NAMES, NORM_TYPES, validateSpec, type GeneratorSpec, type GeneratorName, type NormType } from '../../networks/index.js';
+import { networkFromStateDict, saveNetwork } from '../../weights/network_file.js';
+import { readTorchStateDict } from '../../weights/torch_pth.js';
+
+export const summary = 'convert an official PyTorch generator (.pth or .safetensors state dict) to a cyclegan model file';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'netG', type: 'string', default: 'resnet_9blocks', help: GENERATOR_NAMES.join(' | ') },
+  { name: 'ngf', type: 'number', default: 64, help: 'generator filters in the first conv layer' },
+  { name: 'norm', type: 'string', default: 'instance', help: NORM_TYPES.join(' | ') },
+  { name: 'input-nc', type: 'number', default: 3, help: 'input channels (3 RGB, 1 greyscale)' },
+  { name: 'output-nc', type: 'number', default: 3, help: 'output channels' },
+  // The official pretrained CycleGAN models were trained with --no_dropout; dropout has no weights either way.
+  { name: 'no-dropout', type: 'boolean', default: true, help: 'no dropout in the generator (default; --no-dropout=false to keep it)' },
+  { name: 'out', type: 'string', help: 'output model file (.safetensors)' },
+  { name: 'backend', type: 'string', default: 'cpu', help: 'TF.js backend used while converting' },
+  { name: 'help', type: 'boolean', default: false },
+];
+
+function usage(): string {
+  return [
+    'usage: cyclegan import-torch FILE.pth --netG NAME --ngf N [--norm instance] [--input-nc 3] [--output-nc 3] --out MODEL.safetensors',
+    '',
+    'FILE: a generator state dict saved by torch.save (zip format of torch >= 1.6, or the legacy format of the',
+    'official pretrained models, e.g. latest_net_G_A.pth / horse2zebra.pth) or a .safetensors state dict.',
+    'The flags must describe the architecture the weights were trained with (official defaults: resnet_9blocks, 64).',
+    '',
+    ...FLAGS.filter((f) => f.help && f.name !== 'help').map((f) => `  --${f.name.padEnd(11)} ${f.help}${f.default !== undefined ? ` (default ${String(f.default)})` : ''}`),
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, FLAGS);
+  if (args.flags.help) {
+    console.log(usage());
+    return 0;
+  }
+  if (args.positional.length === 0) throw new UsageError('import-torch needs the .pth file to import (see --help)');
+  if (args.positional.length > 1) throw new UsageError(`import-torch takes one file, got ${args.positional.length}`);
+  const file = args.positional[0];
+  const out = requireString(args, 'out');
+  const spec: GeneratorSpec = {
+    role: 'generator',
+    netG: String(args.flags.netG) as GeneratorName,
+    inputNc: Number(args.flags['input-nc']),
+    outputNc: Number(args.flags['output-nc']),
+    ngf: Number(args.flags.ngf),
+    norm: String(args.flags.norm) as NormType,
+    useDropout: !args.flags['no-dropout'],
+  };
+  const problem = validateSpec(spec);
+  if (problem) throw new UsageError(problem.replace(/^unknown (netG|norm)/, 'unknown --$1').replace(/^(\w+)_nc/, '--$1-nc').replace(/^ngf/, '--ngf'));
+  if (!/\.safetensors$/i.test(out)) throw new UsageError(`--out should name a .safetensors file, got '${out}'`);
+  await initBackend(String(args.flags.backend));
+  const stateDict = await readTorchStateDict(file);
+  const net = networkFromStateDict(spec, stateDict, '--netG and --ngf (and --norm, --input-nc, --output-nc)', file);
+  try {
+    const used = net.params.size + net.buffers.size;
+    const dropped = stateDict.size - used;
+    await saveNetwork(net, out);
+    console.log(`imported ${file}: ${spec.netG}, ngf ${spec.ngf}, norm ${spec.norm}, ${used} tensors` +
+      (dropped > 0 ? ` (${dropped} stale InstanceNorm statistics dropped, as the official loader does)` : '') + ` → ${out}`);
+  } catch (e) {
+    if (e instanceof CycleGANError) throw e;
+    throw new CycleGANError(`cannot write ${out}: ${(e as Error).message}`);
+  } finally {
+    net.dispose();
+  }
+  return 0;
+}

@@ -1,0 +1,150 @@
+// Translating image files with a generator, as the official test pipeline does for one direction:
+// decode (PIL convert('RGB') / 'L'), the test-time transform (no flip), x/127.5 − 1, forward, util.tensor2im
+// ((y + 1) / 2 · 255, truncated to uint8), PNG.
+import { readdir, stat } from 'node:fs/promises';
+import { basename, extname, join, resolve } from 'node:path';
+import { CycleGANError } from './errors.js';
+import { tf } from './tf.js';
+import type { Network } from './networks/index.js';
+import { decodeImageU8, encodePngBuffer, imagesToTensor, tensorToImages, u8ToFloat, type FloatImage, type RawImage } from './data/image.js';
+import { applyTransform, resizedSize, type Preprocess, type TransformOptions } from './data/transforms.js';
+import { writeFileAtomic } from './train/atomic.js';
+
+export interface TranslateOptions {
+  /** official --preprocess; translate's default is 'none' (keep the size, rounded to a multiple of 4) */
+  preprocess?: Preprocess;
+  loadSize?: number;
+  cropSize?: number;
+}
+
+export interface TranslatedImage {
+  input: string;
+  inputSize: [number, number];
+  /** width, height of the translated image */
+  size: [number, number];
+  image: FloatImage;
+}
+
+/** What translateFiles reports per file (the pixels are on disk, not kept in memory). */
+export interface TranslatedFile {
+  input: string;
+  output: string;
+  inputSize: [number, number];
+  size: [number, number];
+}
+
+// The extensions the official image_folder.py accepts, plus WebP/TIFF which the data module decodes too.
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.ppm', '.pgm', '.pbm', '.bmp', '.tif', '.tiff', '.webp', '.gif']);
+
+/** Files as given, folders walked (sorted, recursively, like the official make_dataset) for image files. */
+export async function collectInputs(paths: string[]): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const e of entries) {
+      const p = join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    let st;
+    try {
+      st = await stat(p);
+    } catch {
+      throw new CycleGANError(`input ${p} does not exist`);
+    }
+    if (st.isDirectory()) {
+      const before = out.length;
+      await walk(p);
+      if (out.length === before) throw new CycleGANError(`input folder ${p} holds no image files`);
+    } else out.push(p);
+  }
+  return out;
+}
+
+/** Output name: DIR/<input file name without extension>.png; two inputs with one name would overwrite. */
+export function outputPaths(inputs: string[], outDir: string): string[] {
+  const seen = new Map<string, string>();
+  return inputs.map((inp) => {
+    const name = `${basename(inp, extname(inp))}.png`;
+    const prev = seen.get(name);
+    if (prev !== undefined && resolve(prev) !== resolve(inp)) {
+      throw new CycleGANError(`inputs ${prev} and ${inp} would both be written as ${join(outDir, name)}; translate them separately`);
+    }
+    seen.set(name, inp);
+    return join(outDir, name);
+  });
+}
+
+function transformOptions(opts: TranslateOptions): TransformOptions {
+  return {
+    preprocess: opts.preprocess ?? 'none',
+    loadSize: opts.loadSize ?? 256,
+    cropSize: opts.cropSize ?? 256,
+    noFlip: true, // test time: the official test options force --no_flip
+  };
+}
+
+/** The official test-time transform of one decoded image. Crops are centred (the official test crops at random). */
+export function testTransform(img: RawImage, opts: TranslateOptions, label = 'image'): RawImage {
+  const t = transformOptions(opts);
+  const size = resizedSize(img.width, img.height, t);
+  const cropX = Math.max(0, Math.floor((size.width - t.cropSize) / 2));
+  const cropY = Math.max(0, Math.floor((size.height - t.cropSize) / 2));
+  return applyTransform(img, t, { cropX, cropY, flip: false }, label);
+}
+
+/** Runs the generator on one image with values in [-1, 1]. */
+export function translateImage(net: Network, image: FloatImage): FloatImage {
+  const y = tf.tidy(() => {
+    const x = imagesToTensor([image]);
+    return net.apply(x, { training: false });
+  });
+  try {
+    return tensorToImages(y)[0];
+  } finally {
+    y.dispose();
+  }
+}
+
+/** Decodes, transforms and translates one file; nothing is written. */
+export async function translateFile(net: Network, input: string, opts: TranslateOptions = {}): Promise<TranslatedImage> {
+  if (net.spec.role !== 'generator') throw new CycleGANError(`the model is a discriminator (${net.spec.netD}), not a generator`);
+  const channels = net.spec.inputNc === 1 ? 1 : 3;
+  if (net.spec.inputNc !== 1 && net.spec.inputNc !== 3) {
+    throw new CycleGANError(`the model takes ${net.spec.inputNc} input channels; only 1 (greyscale) and 3 (RGB) images can be translated`);
+  }
+  const raw = await decodeImageU8(input, { channels });
+  const x = testTransform(raw, opts, input);
+  checkSize(net, x.width, x.height, input);
+  const image = translateImage(net, u8ToFloat(x));
+  return { input, inputSize: [raw.width, raw.height], size: [image.width, image.height], image };
+}
+
+/** U-Nets concatenate each skip with the upsampled inner result, so the size must halve cleanly at every level. */
+function checkSize(net: Network, w: number, h: number, label: string): void {
+  if (net.spec.role !== 'generator') return;
+  const downs = net.spec.netG === 'unet_128' ? 7 : net.spec.netG === 'unet_256' ? 8 : 0;
+  if (downs === 0) return;
+  const m = 2 ** downs;
+  if (w % m !== 0 || h % m !== 0) {
+    throw new CycleGANError(`${label}: ${net.spec.netG} needs a width and height that are multiples of ${m} but the image is ${w}x${h} ` +
+      `after --preprocess; resize it or use --preprocess resize_and_crop --load-size ${m} --crop-size ${m}`);
+  }
+}
+
+/** Translates files and writes DIR/<name>.png for each; `onImage` reports progress. */
+export async function translateFiles(net: Network, inputs: string[], outDir: string, opts: TranslateOptions = {},
+                                     onImage?: (r: TranslatedFile, index: number, total: number) => void): Promise<TranslatedFile[]> {
+  const outs = outputPaths(inputs, outDir);
+  const results: TranslatedFile[] = [];
+  for (let i = 0; i < inputs.length; i++) {
+    const { image, ...info } = await translateFile(net, inputs[i], opts);
+    await writeFileAtomic(outs[i], await encodePngBuffer(image.data, image.width, image.height, image.channels));
+    const r = { ...info, output: outs[i] };
+    results.push(r);
+    onImage?.(r, i, inputs.length);
+  }
+  return results;
+}

@@ -1,0 +1,421 @@
+// Reads PyTorch state dicts without Python: torch.save's zip format (torch >= 1.6), the legacy pickle format the
+// official CycleGAN pretrained models were published in, and .safetensors files.
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+import { CycleGANError } from '../errors.js';
+import { PickleError, PyDict, PyGlobal, PyObject, unpickle } from './pickle.js';
+import { isZip, ZipError, ZipReader } from './zip.js';
+
+export interface StateTensor {
+  shape: number[];
+  data: Float32Array;
+}
+export type StateDict = Map<string, StateTensor>;
+
+type DType = 'float32' | 'float16' | 'bfloat16' | 'float64' | 'int64' | 'int32' | 'int16' | 'int8' | 'uint8' | 'bool';
+
+const ELEMENT_SIZE: Record<DType, number> = {
+  float32: 4, float16: 2, bfloat16: 2, float64: 8, int64: 8, int32: 4, int16: 2, int8: 1, uint8: 1, bool: 1,
+};
+
+// torch.<X>Storage class names as pickled, and torch.<dtype> globals (used by _rebuild_tensor_v3)
+const STORAGE_DTYPES: Record<string, DType> = {
+  FloatStorage: 'float32', HalfStorage: 'float16', BFloat16Storage: 'bfloat16', DoubleStorage: 'float64',
+  LongStorage: 'int64', IntStorage: 'int32', ShortStorage: 'int16', CharStorage: 'int8', ByteStorage: 'uint8',
+  BoolStorage: 'bool',
+};
+const TORCH_DTYPES: Record<string, DType> = {
+  float32: 'float32', float: 'float32', float16: 'float16', half: 'float16', bfloat16: 'bfloat16', float64: 'float64',
+  double: 'float64', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32', int16: 'int16', short: 'int16',
+  int8: 'int8', uint8: 'uint8', bool: 'bool',
+};
+const SAFETENSORS_DTYPES: Record<string, DType> = {
+  F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64', I32: 'int32', I16: 'int16',
+  I8: 'int8', U8: 'uint8', BOOL: 'bool',
+};
+
+class StorageType {
+  constructor(readonly dtype: DType) {}
+}
+class DTypeMarker {
+  constructor(readonly dtype: DType) {}
+}
+
+/** A torch storage: its bytes arrive after the pickle in the legacy format, so they are filled in later. */
+class Storage {
+  bytes: Uint8Array | undefined;
+  private decoded: Float64Array | Float32Array | undefined;
+  constructor(readonly key: string, readonly dtype: DType, public numel: number, readonly bigEndian = false) {}
+
+  values(): Float32Array | Float64Array {
+    if (this.decoded) return this.decoded;
+    if (!this.bytes) throw new PickleError(`storage ${this.key} has no data`);
+    this.decoded = decode(this.bytes, this.dtype, this.numel, this.bigEndian);
+    return this.decoded;
+  }
+}
+
+/** A view of another storage (legacy format's view_metadata): offset and length in elements. */
+class StorageView {
+  constructor(readonly base: Storage, readonly offset: number, readonly numel: number) {}
+}
+
+class TensorRef {
+  constructor(
+    readonly storage: Storage | StorageView,
+    readonly offset: number,
+    readonly shape: number[],
+    readonly stride: number[],
+  ) {}
+}
+
+function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * f * 2 ** -24;
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * (1 + f / 1024) * 2 ** (e - 15);
+}
+
+/** Raw little- (or big-) endian bytes of `numel` elements → float values (float64 kept wide until indexed). */
+function decode(bytes: Uint8Array, dtype: DType, numel: number, bigEndian: boolean): Float32Array | Float64Array {
+  const es = ELEMENT_SIZE[dtype];
+  if (bytes.length < numel * es) throw new PickleError(`storage holds ${bytes.length} bytes, needs ${numel * es}`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, numel * es);
+  const le = !bigEndian;
+  switch (dtype) {
+    case 'float32': {
+      const out = new Float32Array(numel);
+      if (le) new Uint8Array(out.buffer).set(bytes.subarray(0, numel * 4)); // copy also fixes alignment
+      else for (let i = 0; i < numel; i++) out[i] = dv.getFloat32(i * 4, false);
+      return out;
+    }
+    case 'float64': {
+      const out = new Float64Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = dv.getFloat64(i * 8, le);
+      return out;
+    }
+    case 'float16': {
+      const out = new Float32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = halfToFloat(dv.getUint16(i * 2, le));
+      return out;
+    }
+    case 'bfloat16': {
+      const out = new Float32Array(numel);
+      const tmp = new DataView(new ArrayBuffer(4));
+      for (let i = 0; i < numel; i++) {
+        tmp.setUint32(0, dv.getUint16(i * 2, le) << 16, true);
+        out[i] = tmp.getFloat32(0, true);
+      }
+      return out;
+    }
+    case 'int64': {
+      const out = new Float64Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = Number(dv.getBigInt64(i * 8, le));
+      return out;
+    }
+    case 'int32': {
+      const out = new Float64Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = dv.getInt32(i * 4, le);
+      return out;
+    }
+    case 'int16': {
+      const out = new Float32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = dv.getInt16(i * 2, le);
+      return out;
+    }
+    case 'int8': {
+      const out = new Float32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = dv.getInt8(i);
+      return out;
+    }
+    case 'uint8':
+    case 'bool': {
+      const out = new Float32Array(numel);
+      for (let i = 0; i < numel; i++) out[i] = dv.getUint8(i);
+      return out;
+    }
+  }
+}
+
+function asIntList(v: unknown, what: string): number[] {
+  if (!Array.isArray(v)) throw new PickleError(`${what} is not a tuple`);
+  return v.map((x) => {
+    if (typeof x === 'bigint') return Number(x);
+    if (typeof x !== 'number') throw new PickleError(`${what} holds a non-integer`);
+    return x;
+  });
+}
+
+function rebuildTensor(storage: unknown, offset: unknown, size: unknown, stride: unknown): TensorRef {
+  if (!(storage instanceof Storage || storage instanceof StorageView)) throw new PickleError('tensor without a storage');
+  const shape = asIntList(size, 'tensor size');
+  return new TensorRef(storage, Number(offset), shape, asIntList(stride, 'tensor stride'));
+}
+
+/** The globals torch.save emits for state dicts; anything else stays an inert PyObject. */
+function torchGlobals(module: string, name: string): unknown {
+  const full = `${module}.${name}`;
+  switch (full) {
+    case 'collections.OrderedDict':
+    case 'builtins.dict':
+    case '__builtin__.dict':
+      return () => new PyDict();
+    case 'torch._utils._rebuild_tensor':
+    case 'torch._utils._rebuild_tensor_v2':
+      return (storage: unknown, offset: unknown, size: unknown, stride: unknown) => rebuildTensor(storage, offset, size, stride);
+    case 'torch._utils._rebuild_tensor_v3':
+      // (storage, offset, size, stride, requires_grad, backward_hooks, dtype, metadata): storage may be untyped
+      return (storage: unknown, offset: unknown, size: unknown, stride: unknown, _rg: unknown, _bh: unknown, dtype: unknown) => {
+        if (storage instanceof Storage && storage.dtype === 'uint8' && dtype instanceof DTypeMarker && dtype.dtype !== 'uint8') {
+          const es = ELEMENT_SIZE[dtype.dtype];
+          const typed = new Storage(storage.key, dtype.dtype, Math.floor(storage.numel / es), storage.bigEndian);
+          retyped.push([storage, typed]);
+          return rebuildTensor(typed, offset, size, stride);
+        }
+        return rebuildTensor(storage, offset, size, stride);
+      };
+    case 'torch._utils._rebuild_parameter':
+    case 'torch._utils._rebuild_parameter_with_state':
+      return (data: unknown) => data;
+    case 'torch._tensor._rebuild_from_type_v2':
+    case 'torch._tensor._rebuild_from_type':
+      return (fn: unknown, _type: unknown, args: unknown) =>
+        typeof fn === 'function' && Array.isArray(args) ? (fn as (...a: unknown[]) => unknown)(...args) : new PyObject(full, []);
+    case 'torch.nn.parameter.Parameter':
+      return (data: unknown) => data;
+    case '_codecs.encode':
+      return (s: unknown) => (typeof s === 'string' ? Uint8Array.from(s, (c) => c.charCodeAt(0) & 0xff) : s);
+  }
+  if (module === 'torch' && name in STORAGE_DTYPES) return new StorageType(STORAGE_DTYPES[name]);
+  if (module === 'torch' && name === 'UntypedStorage') return new StorageType('uint8');
+  if (module === 'torch' && name in TORCH_DTYPES) return new DTypeMarker(TORCH_DTYPES[name]);
+  return undefined;
+}
+// _rebuild_tensor_v3 over untyped storages: typed copies whose bytes are filled from the untyped one.
+let retyped: [Storage, Storage][] = [];
+
+function storageFromPid(pid: unknown, storages: Map<string, Storage>, bigEndian: boolean): Storage | StorageView {
+  if (!Array.isArray(pid) || pid[0] !== 'storage') {
+    const what = Array.isArray(pid) ? String(pid[0]) : String(pid);
+    if (what === 'module') throw new PickleError('the file holds a whole pickled model, not a state dict');
+    throw new PickleError(`unknown persistent id '${what}'`);
+  }
+  const [, type, key, , numelRaw, view] = pid as unknown[];
+  let dtype: DType;
+  if (type instanceof StorageType) dtype = type.dtype;
+  else if (type instanceof PyGlobal) throw new PickleError(`unsupported storage type ${type.fullName}`);
+  else throw new PickleError('storage without a type');
+  const k = String(key);
+  let s = storages.get(k);
+  if (!s) {
+    s = new Storage(k, dtype, Number(numelRaw), bigEndian);
+    storages.set(k, s);
+  }
+  if (Array.isArray(view)) {
+    // legacy view_metadata: (view_key, offset, view_size), in elements
+    const [, off, n] = view as unknown[];
+    return new StorageView(s, Number(off), Number(n));
+  }
+  return s;
+}
+
+/** Copies a (possibly strided) tensor out of its storage into a dense row-major Float32Array. */
+function materialize(t: TensorRef): StateTensor {
+  let base: Storage;
+  let offset = t.offset;
+  if (t.storage instanceof StorageView) {
+    base = t.storage.base;
+    offset += t.storage.offset;
+  } else base = t.storage;
+  const src = base.values();
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  const rank = t.shape.length;
+  if (n === 0) return { shape: t.shape, data: out };
+  // highest storage index touched must exist
+  let maxIdx = offset;
+  for (let d = 0; d < rank; d++) maxIdx += (t.shape[d] - 1) * t.stride[d];
+  if (offset < 0 || maxIdx >= src.length) throw new PickleError(`tensor reaches past its storage (${maxIdx} >= ${src.length})`);
+  let contiguous = true;
+  for (let d = rank - 1, expect = 1; d >= 0; d--) {
+    if (t.shape[d] !== 1 && t.stride[d] !== expect) contiguous = false;
+    expect *= t.shape[d];
+  }
+  if (contiguous) {
+    out.set(src.subarray(offset, offset + n));
+    return { shape: t.shape, data: out };
+  }
+  const idx = new Array<number>(rank).fill(0);
+  let p = offset;
+  for (let i = 0; i < n; i++) {
+    out[i] = src[p];
+    for (let d = rank - 1; d >= 0; d--) {
+      idx[d]++;
+      p += t.stride[d];
+      if (idx[d] < t.shape[d]) break;
+      p -= t.stride[d] * t.shape[d];
+      idx[d] = 0;
+    }
+  }
+  return { shape: t.shape, data: out };
+}
+
+/** The tensors of a loaded top-level object: a state dict, or a checkpoint dict wrapping one. */
+function collectStateDict(obj: unknown): StateDict {
+  let dict: Map<unknown, unknown> | undefined;
+  if (obj instanceof Map) dict = obj;
+  else if (obj instanceof PyObject && obj.state instanceof Map) dict = obj.state;
+  if (!dict) {
+    const what = obj instanceof PyObject ? obj.cls : typeof obj;
+    throw new PickleError(`the file holds a ${what}, not a state dict (save net.state_dict())`);
+  }
+  // checkpoints that wrap the weights: {'state_dict': {...}} or {'model': {...}}
+  for (const wrap of ['state_dict', 'model', 'net', 'generator']) {
+    const inner = dict.get(wrap);
+    if (inner instanceof Map && [...inner.values()].some((v) => v instanceof TensorRef)) {
+      dict = inner;
+      break;
+    }
+  }
+  const out: StateDict = new Map();
+  for (const [k, v] of dict) if (v instanceof TensorRef) out.set(String(k), materialize(v));
+  if (out.size === 0) throw new PickleError('no tensors found (is this a state dict?)');
+  return stripDataParallel(out);
+}
+
+/** nn.DataParallel saves every key under 'module.'; the networks use the bare keys. */
+export function stripDataParallel(sd: StateDict): StateDict {
+  const keys = [...sd.keys()];
+  if (keys.length === 0 || !keys.every((k) => k.startsWith('module.'))) return sd;
+  return new Map([...sd].map(([k, v]) => [k.slice('module.'.length), v]));
+}
+
+function readZipFormat(buf: Uint8Array): StateDict {
+  const zip = new ZipReader(buf);
+  const pklName = [...zip.entries.keys()].find((n) => n === 'data.pkl' || /^[^/]+\/data\.pkl$/.test(n));
+  if (!pklName) {
+    if ([...zip.entries.keys()].some((n) => /(^|\/)constants\.pkl$/.test(n))) {
+      throw new PickleError('this is a TorchScript archive, not a state dict saved with torch.save');
+    }
+    throw new PickleError('zip file without a data.pkl: not a torch.save checkpoint');
+  }
+  const prefix = pklName.slice(0, pklName.length - 'data.pkl'.length);
+  let bigEndian = false;
+  if (zip.entries.has(`${prefix}byteorder`)) bigEndian = new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim() === 'big';
+  const storages = new Map<string, Storage>();
+  retyped = [];
+  const { value } = unpickle(zip.read(pklName), 0, {
+    resolveGlobal: torchGlobals,
+    persistentLoad: (pid) => storageFromPid(pid, storages, bigEndian),
+  });
+  for (const s of storages.values()) {
+    const name = `${prefix}data/${s.key}`;
+    if (!zip.entries.has(name)) throw new PickleError(`storage ${name} missing from the archive`);
+    s.bytes = zip.read(name);
+  }
+  for (const [from, to] of retyped) to.bytes = from.bytes;
+  return collectStateDict(value);
+}
+
+// Legacy torch.save: pickled magic number, protocol version, sys_info, the object pickle, the sorted storage keys,
+// then each storage's raw data prefixed by its element count (int64 little-endian).
+const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
+
+function readLegacyFormat(buf: Uint8Array): StateDict {
+  const magic = unpickle(buf, 0);
+  if (magic.value !== LEGACY_MAGIC) throw new PickleError('a pickle, but not a torch.save file (no torch magic number)');
+  const proto = unpickle(buf, magic.end);
+  if (proto.value !== 1001) throw new PickleError(`unsupported legacy torch format version ${String(proto.value)}`);
+  const sysInfo = unpickle(buf, proto.end);
+  const bigEndian = sysInfo.value instanceof Map && sysInfo.value.get('little_endian') === false;
+  const storages = new Map<string, Storage>();
+  retyped = [];
+  const main = unpickle(buf, sysInfo.end, {
+    resolveGlobal: torchGlobals,
+    persistentLoad: (pid) => storageFromPid(pid, storages, bigEndian),
+  });
+  const keysPickle = unpickle(buf, main.end);
+  if (!Array.isArray(keysPickle.value)) throw new PickleError('legacy storage key list missing');
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  let pos = keysPickle.end;
+  for (const rawKey of keysPickle.value) {
+    const key = String(rawKey);
+    const s = storages.get(key);
+    if (!s) throw new PickleError(`storage ${key} listed but never referenced`);
+    if (pos + 8 > buf.length) throw new PickleError(`truncated file: storage ${key} missing`);
+    const count = Number(dv.getBigInt64(pos, !bigEndian));
+    pos += 8;
+    const nbytes = count * ELEMENT_SIZE[s.dtype];
+    if (count < 0 || pos + nbytes > buf.length) throw new PickleError(`truncated file: storage ${key} needs ${nbytes} bytes`);
+    s.bytes = buf.subarray(pos, pos + nbytes);
+    s.numel = count;
+    pos += nbytes;
+  }
+  for (const [from, to] of retyped) to.bytes = from.bytes;
+  return collectStateDict(main.value);
+}
+
+function looksLikeSafetensors(buf: Uint8Array): boolean {
+  if (buf.length < 10) return false;
+  const n = Number(new DataView(buf.buffer, buf.byteOffset, 8).getBigUint64(0, true));
+  return n > 1 && n <= buf.length - 8 && buf[8] === 0x7b; // '{'
+}
+
+function readSafetensors(buf: Uint8Array): StateDict {
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const n = Number(dv.getBigUint64(0, true));
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
+  } catch {
+    throw new PickleError('safetensors header is not valid JSON');
+  }
+  const base = 8 + n;
+  const out: StateDict = new Map();
+  for (const [key, info] of Object.entries(header)) {
+    if (key === '__metadata__') continue;
+    const dtype = SAFETENSORS_DTYPES[info.dtype];
+    if (!dtype) throw new PickleError(`tensor ${key} has unsupported dtype ${info.dtype}`);
+    const [b, e] = info.data_offsets;
+    const numel = info.shape.reduce((a, c) => a * c, 1);
+    if (b < 0 || e < b || base + e > buf.length || e - b !== numel * ELEMENT_SIZE[dtype]) {
+      throw new PickleError(`tensor ${key} has bad data offsets (truncated file?)`);
+    }
+    const vals = decode(buf.subarray(base + b, base + e), dtype, numel, false);
+    out.set(key, { shape: [...info.shape], data: vals instanceof Float32Array ? vals : Float32Array.from(vals) });
+  }
+  if (out.size === 0) throw new PickleError('no tensors found');
+  return stripDataParallel(out);
+}
+
+/** Parses a state dict from bytes; `name` only labels errors. */
+export function parseTorchStateDict(buf: Uint8Array, name = 'file'): StateDict {
+  try {
+    if (isZip(buf)) return readZipFormat(buf);
+    if (buf.length > 2 && buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5) return readLegacyFormat(buf);
+    if (looksLikeSafetensors(buf)) return readSafetensors(buf);
+    if (buf.length >= 262 && new TextDecoder('latin1').decode(buf.subarray(257, 262)) === 'ustar') {
+      throw new PickleError('the tar-based format of torch < 0.1.10 is not supported; re-save it with a newer torch');
+    }
+  } catch (e) {
+    if (e instanceof PickleError || e instanceof ZipError || e instanceof RangeError) {
+      throw new CycleGANError(`${name}: cannot read PyTorch weights: ${e.message}`);
+    }
+    throw e;
+  }
+  throw new CycleGANError(`${name}: not a PyTorch checkpoint (.pth zip or legacy format) or a .safetensors file`);
+}
+
+/** Reads a PyTorch state dict (.pth/.pt zip or legacy format, or .safetensors) into float32 tensors, PyTorch layout. */
+export async function readTorchStateDict(path: string): Promise<StateDict> {
+  let buf: Buffer;
+  try {
+    buf = await readFile(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new CycleGANError(`${path}: cannot open (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
+  }
+  return parseTorchStateDict(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path || basename(path));
+}

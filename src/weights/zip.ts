@@ -1,0 +1,130 @@
+// Minimal ZIP reader for torch.save's zip format: central directory (with zip64), stored and deflated entries.
+import { inflateRawSync } from 'node:zlib';
+
+export interface ZipEntry {
+  name: string;
+  method: number;
+  compressedSize: number;
+  size: number;
+  localHeaderOffset: number;
+}
+
+export class ZipError extends Error {}
+
+const SIG_EOCD = 0x06054b50;
+const SIG_EOCD64 = 0x06064b50;
+const SIG_EOCD64_LOCATOR = 0x07064b50;
+const SIG_CENTRAL = 0x02014b50;
+const SIG_LOCAL = 0x04034b50;
+
+export function isZip(buf: Uint8Array): boolean {
+  return buf.length >= 4 && buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04;
+}
+
+export class ZipReader {
+  readonly entries = new Map<string, ZipEntry>();
+  private readonly dv: DataView;
+
+  constructor(private readonly buf: Uint8Array) {
+    this.dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.readCentralDirectory();
+  }
+
+  private u16(o: number): number {
+    return this.dv.getUint16(o, true);
+  }
+  private u32(o: number): number {
+    return this.dv.getUint32(o, true);
+  }
+  private u64(o: number): number {
+    const v = this.dv.getBigUint64(o, true);
+    if (v > BigInt(Number.MAX_SAFE_INTEGER)) throw new ZipError('zip64 field too large');
+    return Number(v);
+  }
+  private check(o: number, n: number): void {
+    if (o < 0 || o + n > this.buf.length) throw new ZipError('zip structure points outside the file (truncated?)');
+  }
+
+  private readCentralDirectory(): void {
+    const buf = this.buf;
+    // The end-of-central-directory record is 22 bytes plus a comment of at most 65535 bytes.
+    let eocd = -1;
+    for (let o = buf.length - 22; o >= Math.max(0, buf.length - 22 - 65535); o--) {
+      if (this.u32(o) === SIG_EOCD) {
+        eocd = o;
+        break;
+      }
+    }
+    if (eocd < 0) throw new ZipError('no zip end-of-central-directory record (truncated file?)');
+    let count = this.u16(eocd + 10);
+    let cdSize = this.u32(eocd + 12);
+    let cdOffset = this.u32(eocd + 16);
+    if (count === 0xffff || cdSize === 0xffffffff || cdOffset === 0xffffffff) {
+      const loc = eocd - 20;
+      if (loc < 0 || this.u32(loc) !== SIG_EOCD64_LOCATOR) throw new ZipError('zip64 locator missing');
+      const e64 = this.u64(loc + 8);
+      this.check(e64, 56);
+      if (this.u32(e64) !== SIG_EOCD64) throw new ZipError('zip64 end record missing');
+      count = this.u64(e64 + 32);
+      cdSize = this.u64(e64 + 40);
+      cdOffset = this.u64(e64 + 48);
+    }
+    this.check(cdOffset, cdSize);
+    let o = cdOffset;
+    const dec = new TextDecoder('utf-8');
+    for (let i = 0; i < count; i++) {
+      this.check(o, 46);
+      if (this.u32(o) !== SIG_CENTRAL) throw new ZipError('bad zip central directory entry');
+      const method = this.u16(o + 10);
+      let compressedSize = this.u32(o + 20);
+      let size = this.u32(o + 24);
+      const nameLen = this.u16(o + 28);
+      const extraLen = this.u16(o + 30);
+      const commentLen = this.u16(o + 32);
+      let localHeaderOffset = this.u32(o + 42);
+      this.check(o + 46, nameLen + extraLen + commentLen);
+      const name = dec.decode(buf.subarray(o + 46, o + 46 + nameLen));
+      // zip64 extended information: the 8-byte values appear only for fields that hold 0xFFFFFFFF, in this order
+      let e = o + 46 + nameLen;
+      const eEnd = e + extraLen;
+      while (e + 4 <= eEnd) {
+        const id = this.u16(e);
+        const len = this.u16(e + 2);
+        if (id === 0x0001) {
+          let p = e + 4;
+          if (size === 0xffffffff) {
+            size = this.u64(p);
+            p += 8;
+          }
+          if (compressedSize === 0xffffffff) {
+            compressedSize = this.u64(p);
+            p += 8;
+          }
+          if (localHeaderOffset === 0xffffffff) localHeaderOffset = this.u64(p);
+        }
+        e += 4 + len;
+      }
+      this.entries.set(name, { name, method, compressedSize, size, localHeaderOffset });
+      o += 46 + nameLen + extraLen + commentLen;
+    }
+  }
+
+  /** The entry's bytes (a view into the file for stored entries). */
+  read(name: string): Uint8Array {
+    const ent = this.entries.get(name);
+    if (!ent) throw new ZipError(`zip entry ${name} missing`);
+    const o = ent.localHeaderOffset;
+    this.check(o, 30);
+    if (this.u32(o) !== SIG_LOCAL) throw new ZipError(`bad zip local header for ${name}`);
+    const start = o + 30 + this.u16(o + 26) + this.u16(o + 28);
+    this.check(start, ent.compressedSize);
+    const raw = this.buf.subarray(start, start + ent.compressedSize);
+    if (ent.method === 0) return raw;
+    if (ent.method === 8) {
+      const out = inflateRawSync(raw);
+      if (out.length !== ent.size) throw new ZipError(`zip entry ${name} inflated to ${out.length} bytes, expected ${ent.size}`);
+      return out;
+    }
+    throw new ZipError(`zip entry ${name} uses unsupported compression method ${ent.method}`);
+  }
+}
