@@ -1,0 +1,68 @@
+// The 'native' TF.js backend: tfjs-cpu's tensor storage and kernels, with the heavy ones (convolutions,
+// instance norm, mirror padding, elementwise ops and reductions, Adam) replaced by the oneDNN/OpenMP addon.
+import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
+import { tf } from '../../tf.js';
+import { loadAddon, type NativeAddon } from './addon.js';
+import { nativeKernels } from './kernels.js';
+
+export const NATIVE_BACKEND = 'native';
+/** Above cpu (1) and wasm (2): the engine's default pick once registered. */
+const PRIORITY = 3;
+
+class NativeBackend extends MathBackendCPU {}
+
+let registered: { ok: true } | { ok: false; reason: string } | undefined;
+let nativeKernelNames: string[] = [];
+
+/** Loads the addon and registers the 'native' backend; never throws. */
+export function tryRegisterNativeBackend(): { ok: true } | { ok: false; reason: string } {
+  if (registered) return registered;
+  const loaded = loadAddon();
+  if ('error' in loaded) {
+    registered = { ok: false, reason: loaded.error };
+    return registered;
+  }
+  try {
+    registerWith(loaded.addon);
+    registered = { ok: true };
+  } catch (e) {
+    registered = { ok: false, reason: `native backend registration failed: ${(e as Error).message}` };
+  }
+  return registered;
+}
+
+function registerWith(addon: NativeAddon): void {
+  const cpuKernels = new Map(tf.getKernelsForBackend('cpu').map((c) => [c.kernelName, c]));
+  if (cpuKernels.size === 0) throw new Error('tfjs-cpu kernels are not registered');
+  const fallback = (name: string) => {
+    const c = cpuKernels.get(name);
+    if (!c) throw new Error(`no tfjs-cpu kernel ${name} to fall back to`);
+    return c.kernelFunc as unknown as (args: unknown) => tf.TensorInfo | tf.TensorInfo[];
+  };
+  const natives = nativeKernels(addon, fallback);
+  if (!tf.findBackendFactory(NATIVE_BACKEND)) {
+    tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), PRIORITY);
+  }
+  for (const c of cpuKernels.values()) {
+    if (natives.has(c.kernelName)) continue;
+    if (!tf.getKernel(c.kernelName, NATIVE_BACKEND)) tf.registerKernel({ ...c, backendName: NATIVE_BACKEND });
+  }
+  for (const [name, fn] of natives) {
+    if (tf.getKernel(name, NATIVE_BACKEND)) continue;
+    tf.registerKernel({ kernelName: name, backendName: NATIVE_BACKEND, kernelFunc: fn as unknown as tf.KernelFunc });
+  }
+  nativeKernelNames = [...natives.keys()].sort();
+}
+
+/** Names of the kernels the addon implements (empty until registered). */
+export function nativeKernelList(): string[] {
+  return nativeKernelNames.slice();
+}
+
+/** Addon version/thread info, or null when it is not available. */
+export function nativeInfo(): ReturnType<NativeAddon['info']> | null {
+  const loaded = loadAddon();
+  return 'addon' in loaded ? loaded.addon.info() : null;
+}
+
+export { convImpls } from './kernels.js';
