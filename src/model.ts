@@ -1,0 +1,250 @@
+// The CycleGAN model: two generators, two discriminators, their optimizers and image pools, and one
+// training step in the official order (models/cycle_gan_model.py, optimize_parameters).
+import { tf } from './tf.js';
+import { Rng, type RngState } from './rng.js';
+import { createNetwork, type DiscriminatorSpec, type GeneratorSpec, type Network, type NormType } from './networks/index.js';
+import type { InitType } from './networks/init.js';
+import { ganLoss, l1Loss, type GanMode } from './losses.js';
+import { ImagePool } from './pool.js';
+import { Adam, type AdamState } from './optim.js';
+
+export interface CycleGANOptions {
+  inputNc: number;
+  outputNc: number;
+  ngf: number;
+  ndf: number;
+  netG: GeneratorSpec['netG'];
+  netD: DiscriminatorSpec['netD'];
+  nLayersD: number;
+  norm: NormType;
+  initType: InitType;
+  initGain: number;
+  noDropout: boolean;
+  ganMode: GanMode;
+  lambdaA: number;
+  lambdaB: number;
+  lambdaIdentity: number;
+  poolSize: number;
+  lr: number;
+  beta1: number;
+  seed: number;
+}
+
+/** The official defaults for CycleGAN (train_options + cycle_gan_model's overrides: no_dropout, lsgan). */
+export function defaultCycleGANOptions(): CycleGANOptions {
+  return {
+    inputNc: 3, outputNc: 3, ngf: 64, ndf: 64, netG: 'resnet_9blocks', netD: 'basic', nLayersD: 3, norm: 'instance',
+    initType: 'normal', initGain: 0.02, noDropout: true, ganMode: 'lsgan', lambdaA: 10, lambdaB: 10, lambdaIdentity: 0.5,
+    poolSize: 50, lr: 0.0002, beta1: 0.5, seed: 0,
+  };
+}
+
+export const LOSS_NAMES = ['D_A', 'G_A', 'cycle_A', 'idt_A', 'D_B', 'G_B', 'cycle_B', 'idt_B'] as const;
+export type LossName = (typeof LOSS_NAMES)[number];
+export type Losses = Record<LossName, number>;
+
+export type VisualName = 'real_A' | 'fake_B' | 'rec_A' | 'idt_B' | 'real_B' | 'fake_A' | 'rec_B' | 'idt_A';
+
+export interface CycleGANNetworks {
+  G_A: Network;
+  G_B: Network;
+  D_A: Network;
+  D_B: Network;
+}
+
+export interface TrainingState {
+  tensors: Map<string, { shape: number[]; data: Float32Array }>;
+  json: { optimizerG: { step: number; lr: number }; optimizerD: { step: number; lr: number }; poolA: PoolMeta; poolB: PoolMeta; rng: RngState };
+}
+type PoolMeta = { count: number; rng: RngState };
+
+export function generatorSpecs(o: CycleGANOptions): { G_A: GeneratorSpec; G_B: GeneratorSpec } {
+  const g = (inputNc: number, outputNc: number): GeneratorSpec =>
+    ({ role: 'generator', netG: o.netG, inputNc, outputNc, ngf: o.ngf, norm: o.norm, useDropout: !o.noDropout });
+  return { G_A: g(o.inputNc, o.outputNc), G_B: g(o.outputNc, o.inputNc) };
+}
+
+export function discriminatorSpecs(o: CycleGANOptions): { D_A: DiscriminatorSpec; D_B: DiscriminatorSpec } {
+  const d = (inputNc: number): DiscriminatorSpec =>
+    ({ role: 'discriminator', netD: o.netD, inputNc, ndf: o.ndf, nLayersD: o.nLayersD, norm: o.norm });
+  return { D_A: d(o.outputNc), D_B: d(o.inputNc) };
+}
+
+export class CycleGANModel {
+  readonly optimizerG: Adam;
+  readonly optimizerD: Adam;
+  /** fake_A history feeds D_B; fake_B history feeds D_A. */
+  readonly poolA: ImagePool;
+  readonly poolB: ImagePool;
+  private readonly rng: Rng;
+
+  private constructor(readonly opts: CycleGANOptions, readonly nets: CycleGANNetworks) {
+    const master = new Rng(opts.seed ^ 0x5eed);
+    this.poolA = new ImagePool(opts.poolSize, master.fork());
+    this.poolB = new ImagePool(opts.poolSize, master.fork());
+    this.rng = master.fork();
+    this.optimizerG = new Adam(this.namedParams(['G_A', 'G_B']), opts.lr, opts.beta1);
+    this.optimizerD = new Adam(this.namedParams(['D_A', 'D_B']), opts.lr, opts.beta1);
+  }
+
+  static create(opts: CycleGANOptions): CycleGANModel {
+    const init = (seed: number) => ({ type: opts.initType, gain: opts.initGain, seed });
+    const g = generatorSpecs(opts);
+    const d = discriminatorSpecs(opts);
+    const base = opts.seed * 4;
+    return new CycleGANModel(opts, {
+      G_A: createNetwork(g.G_A, init(base)), G_B: createNetwork(g.G_B, init(base + 1)),
+      D_A: createNetwork(d.D_A, init(base + 2)), D_B: createNetwork(d.D_B, init(base + 3)),
+    });
+  }
+
+  static fromNetworks(opts: CycleGANOptions, nets: CycleGANNetworks): CycleGANModel {
+    return new CycleGANModel(opts, nets);
+  }
+
+  private namedParams(which: (keyof CycleGANNetworks)[]): Map<string, tf.Variable> {
+    const out = new Map<string, tf.Variable>();
+    for (const n of which) for (const [k, v] of this.nets[n].params) out.set(`${n}.${k}`, v);
+    return out;
+  }
+
+  private gradsByName(optimizer: Adam, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
+    const out = new Map<string, tf.Tensor>();
+    for (const [name, v] of optimizer.params) if (grads[v.name]) out.set(name, grads[v.name]);
+    return out;
+  }
+
+  /** One optimize_parameters step: G_A and G_B with the discriminators fixed, then D_A and D_B. */
+  trainStep(realA: tf.Tensor4D, realB: tf.Tensor4D): Losses {
+    const { G_A, G_B, D_A, D_B } = this.nets;
+    const o = this.opts;
+    const run = { training: true, rng: this.rng };
+    const kept: Partial<Record<LossName, tf.Scalar>> = {};
+    let fakeA!: tf.Tensor4D;
+    let fakeB!: tf.Tensor4D;
+    const idtWeight = o.lambdaIdentity;
+
+    const gVars = [...this.optimizerG.params.values()];
+    const g = tf.variableGrads(() => {
+      fakeB = tf.keep(G_A.apply(realA, run));
+      const recA = G_B.apply(fakeB, run);
+      fakeA = tf.keep(G_B.apply(realB, run));
+      const recB = G_A.apply(fakeA, run);
+      kept.G_A = tf.keep(ganLoss(D_A.apply(fakeB, run), true, o.ganMode));
+      kept.G_B = tf.keep(ganLoss(D_B.apply(fakeA, run), true, o.ganMode));
+      let total = tf.add(kept.G_A, kept.G_B);
+      kept.cycle_A = tf.keep(tf.mul(l1Loss(recA, realA), o.lambdaA));
+      kept.cycle_B = tf.keep(tf.mul(l1Loss(recB, realB), o.lambdaB));
+      total = tf.add(total, tf.add(kept.cycle_A, kept.cycle_B));
+      if (idtWeight > 0) {
+        kept.idt_A = tf.keep(tf.mul(l1Loss(G_A.apply(realB, run), realB), o.lambdaB * idtWeight));
+        kept.idt_B = tf.keep(tf.mul(l1Loss(G_B.apply(realA, run), realA), o.lambdaA * idtWeight));
+        total = tf.add(total, tf.add(kept.idt_A, kept.idt_B));
+      }
+      return total as tf.Scalar;
+    }, gVars);
+    this.optimizerG.apply(this.gradsByName(this.optimizerG, g.grads));
+    tf.dispose([g.value, ...Object.values(g.grads)]);
+
+    const pooledB = this.poolB.query(fakeB);
+    const pooledA = this.poolA.query(fakeA);
+    const dVars = [...this.optimizerD.params.values()];
+    const d = tf.variableGrads(() => {
+      const half = (net: Network, real: tf.Tensor4D, fake: tf.Tensor4D) =>
+        tf.mul(tf.add(ganLoss(net.apply(real, run), true, o.ganMode), ganLoss(net.apply(fake, run), false, o.ganMode)), 0.5) as tf.Scalar;
+      kept.D_A = tf.keep(half(D_A, realB, pooledB));
+      kept.D_B = tf.keep(half(D_B, realA, pooledA));
+      return tf.add(kept.D_A, kept.D_B) as tf.Scalar;
+    }, dVars);
+    this.optimizerD.apply(this.gradsByName(this.optimizerD, d.grads));
+    tf.dispose([d.value, ...Object.values(d.grads), pooledA, pooledB, fakeA, fakeB]);
+
+    const losses = {} as Losses;
+    for (const name of LOSS_NAMES) {
+      const t = kept[name];
+      losses[name] = t ? t.dataSync()[0] : 0;
+      t?.dispose();
+    }
+    return losses;
+  }
+
+  /** The images of one forward pass, for reports (no gradients, training-mode layers as the official test). */
+  visuals(realA: tf.Tensor4D, realB: tf.Tensor4D): Record<VisualName, tf.Tensor4D> {
+    const { G_A, G_B } = this.nets;
+    const fakeB = G_A.apply(realA);
+    const fakeA = G_B.apply(realB);
+    return {
+      real_A: realA.clone(), fake_B: fakeB, rec_A: G_B.apply(fakeB), idt_B: G_B.apply(realA),
+      real_B: realB.clone(), fake_A: fakeA, rec_B: G_A.apply(fakeA), idt_A: G_A.apply(realB),
+    };
+  }
+
+  setLearningRate(lr: number): void {
+    this.optimizerG.lr = lr;
+    this.optimizerD.lr = lr;
+  }
+
+  get learningRate(): number {
+    return this.optimizerG.lr;
+  }
+
+  getTrainingState(): TrainingState {
+    const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    const opt = (prefix: string, s: AdamState) => {
+      for (const [k, t] of s.m) tensors.set(`${prefix}.m.${k}`, t);
+      for (const [k, t] of s.v) tensors.set(`${prefix}.v.${k}`, t);
+      return { step: s.step, lr: s.lr };
+    };
+    const pool = (prefix: string, p: ImagePool): PoolMeta => {
+      const s = p.getState();
+      s.images.forEach((img, i) => tensors.set(`${prefix}.${i}`, img));
+      return { count: s.images.length, rng: s.rng };
+    };
+    return {
+      tensors,
+      json: {
+        optimizerG: opt('optimizerG', this.optimizerG.getState()),
+        optimizerD: opt('optimizerD', this.optimizerD.getState()),
+        poolA: pool('poolA', this.poolA),
+        poolB: pool('poolB', this.poolB),
+        rng: this.rng.getState(),
+      },
+    };
+  }
+
+  setTrainingState(state: TrainingState): void {
+    const opt = (prefix: string, meta: { step: number; lr: number }, o: Adam) => {
+      const pick = (kind: 'm' | 'v') => {
+        const out = new Map<string, { shape: number[]; data: Float32Array }>();
+        for (const name of o.params.keys()) {
+          const t = state.tensors.get(`${prefix}.${kind}.${name}`);
+          if (!t) throw new Error(`training state lacks ${prefix}.${kind}.${name}`);
+          out.set(name, t);
+        }
+        return out;
+      };
+      o.setState({ step: meta.step, lr: meta.lr, m: pick('m'), v: pick('v') });
+    };
+    opt('optimizerG', state.json.optimizerG, this.optimizerG);
+    opt('optimizerD', state.json.optimizerD, this.optimizerD);
+    const pool = (prefix: string, meta: PoolMeta, p: ImagePool) => {
+      const images = Array.from({ length: meta.count }, (_, i) => {
+        const t = state.tensors.get(`${prefix}.${i}`);
+        if (!t) throw new Error(`training state lacks ${prefix}.${i}`);
+        return t;
+      });
+      p.setState({ images, rng: meta.rng });
+    };
+    pool('poolA', state.json.poolA, this.poolA);
+    pool('poolB', state.json.poolB, this.poolB);
+    this.rng.setState(state.json.rng);
+  }
+
+  dispose(): void {
+    for (const n of Object.values(this.nets)) n.dispose();
+    this.optimizerG.dispose();
+    this.optimizerD.dispose();
+    this.poolA.clear();
+    this.poolB.clear();
+  }
+}
