@@ -141,7 +141,7 @@ function decode(bytes: Uint8Array, dtype: DType, numel: number, bigEndian: boole
 
 function asIntList(v: unknown, what: string): number[] {
   if (!Array.isArray(v)) throw new PickleError(`${what} is not a tuple`);
-  return v.map((x) => {
+  return Array.from(v, (x) => {
     if (typeof x === 'bigint') return Number(x);
     if (typeof x !== 'number') throw new PickleError(`${what} holds a non-integer`);
     return x;
