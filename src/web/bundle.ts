@@ -1,0 +1,69 @@
+// Bundles the browser page (src/web/page/main.ts, compiled to dist/) with esbuild: TF.js core + the webgpu,
+// webgl and wasm backends + the project's own network code, so the page needs nothing from the internet.
+import { fileURLToPath } from 'node:url';
+import * as path from 'node:path';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { CycleGANError } from '../errors.js';
+
+export interface PageBundle {
+  js: string;
+  /** milliseconds esbuild took */
+  buildMs: number;
+}
+
+/** The compiled page entry next to this module (dist/src/web/page/main.js). */
+export function pageEntry(): string {
+  return fileURLToPath(new URL('./page/main.js', import.meta.url));
+}
+
+// Node-only modules reached through shared code (file reading, sharp) are never called in the page; they
+// become empty modules so that the same network/translate code bundles unchanged.
+const NODE_ONLY = /^(node:.*|sharp|fs|fs\/promises|path|os|crypto|worker_threads|perf_hooks|util|stream|zlib|url|child_process|module|net|http|https|tty|readline|events|assert|buffer)$/;
+
+export async function bundlePage(opts: { minify?: boolean } = {}): Promise<PageBundle> {
+  const entry = pageEntry();
+  if (!existsSync(entry)) throw new CycleGANError(`web page entry ${entry} is missing; run 'npm run build' first`);
+  let esbuild: typeof import('esbuild');
+  try {
+    esbuild = await import('esbuild');
+  } catch (e) {
+    throw new CycleGANError(`esbuild is needed to bundle the web page but cannot be loaded (${(e as Error).message})`);
+  }
+  const t0 = Date.now();
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2020',
+    minify: opts.minify ?? true,
+    sourcemap: false,
+    legalComments: 'none',
+    logLevel: 'silent',
+    define: { 'process.env.NODE_ENV': '"production"' },
+    plugins: [{
+      name: 'node-only-stubs',
+      setup(build) {
+        build.onResolve({ filter: NODE_ONLY }, (args) => ({ path: args.path, namespace: 'cg-node-stub' }));
+        build.onLoad({ filter: /.*/, namespace: 'cg-node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+      },
+    }],
+  });
+  const out = result.outputFiles?.[0];
+  if (!out) throw new Error('esbuild produced no output');
+  return { js: out.text, buildMs: Date.now() - t0 };
+}
+
+/** Where the TF.js wasm binaries live (served to the page under /wasm/). */
+export function wasmDistDir(): string {
+  const require = createRequire(import.meta.url);
+  const main = require.resolve('@tensorflow/tfjs-backend-wasm');
+  // main is .../tfjs-backend-wasm/dist/<something>.js (node build) — the .wasm files sit in that package's dist/
+  let dir = path.dirname(main);
+  while (path.basename(dir) !== 'dist' && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export const WASM_FILES = ['tfjs-backend-wasm.wasm', 'tfjs-backend-wasm-simd.wasm', 'tfjs-backend-wasm-threaded-simd.wasm'] as const;

@@ -1,0 +1,292 @@
+// The browser page: translation in the tab with TF.js, and the live dashboard of a training run.
+// Bundled by src/web/bundle.ts; the network, the test-time transform and the pixel conversions are the
+// project's own modules, so the page computes what `cyclegan translate` computes in Node.
+import { tf } from '../../tf.js';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { decodeNetwork } from '../../weights/network_file.js';
+import type { Network } from '../../networks/index.js';
+import { testTransform } from '../../translate.js';
+import { floatToU8, imagesToTensor, rgbToLuma, u8ToFloat, type RawImage } from '../../data/image.js';
+import { startDashboard } from './dashboard.js';
+
+export interface ModelInfo {
+  id: string;
+  label: string;
+  url: string;
+  bytes: number;
+  /** changes when the file changes (run checkpoints are rewritten in place) */
+  version: string;
+  spec: { role: string; netG?: string; inputNc: number; outputNc?: number };
+}
+
+export interface PageConfig {
+  mode: 'model' | 'run';
+  models: ModelInfo[];
+  maxUploadBytes: number;
+  maxPixels: number;
+  run?: { name: string };
+}
+
+const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
+
+function setStatus(text: string): void {
+  $('#status').textContent = text;
+}
+
+function showError(text: string | null): void {
+  const el = $('#error');
+  el.textContent = text ?? '';
+  el.hidden = !text;
+}
+
+function progress(value: number | null, hidden = false): void {
+  const p = $<HTMLProgressElement>('#progress');
+  p.hidden = hidden;
+  if (value === null) p.removeAttribute('value'); // indeterminate
+  else p.value = value;
+}
+
+/** webgpu, else webgl (only with float32 render targets: half floats would cost several levels), else wasm. */
+async function pickBackend(forced: string | null): Promise<string> {
+  setWasmPaths('/wasm/');
+  const order = forced ? [forced] : ['webgpu', 'webgl', 'wasm', 'cpu'];
+  for (const name of order) {
+    try {
+      if (!(await tf.setBackend(name))) continue;
+      await tf.ready();
+      if (name === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE')) continue;
+      return name;
+    } catch {
+      // this backend is not available in this browser; try the next one
+    }
+  }
+  throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
+}
+
+async function fetchWithProgress(url: string, total: number, onProgress: (f: number) => void): Promise<Uint8Array> {
+  const res = await fetch(url, { cache: 'no-store' });
+  if (!res.ok || !res.body) throw new Error(`could not load the model (${res.status} ${res.statusText})`);
+  const length = Number(res.headers.get('content-length')) || total;
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let got = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    got += value.length;
+    if (length) onProgress(Math.min(1, got / length));
+  }
+  const out = new Uint8Array(got);
+  let o = 0;
+  for (const c of chunks) {
+    out.set(c, o);
+    o += c.length;
+  }
+  return out;
+}
+
+const loaded = new Map<string, { version: string; net: Network }>();
+
+async function getNetwork(m: ModelInfo): Promise<Network> {
+  const cached = loaded.get(m.id);
+  if (cached && cached.version === m.version) return cached.net;
+  cached?.net.dispose();
+  loaded.delete(m.id);
+  setStatus(`loading model ${m.label}…`);
+  progress(0);
+  const bytes = await fetchWithProgress(m.url, m.bytes, (f) => {
+    progress(f);
+    setStatus(`loading model ${m.label}… ${Math.round(f * 100)}%`);
+  });
+  const net = decodeNetwork(bytes, m.label);
+  loaded.set(m.id, { version: m.version, net });
+  return net;
+}
+
+async function decodeFile(file: File, cfg: PageConfig): Promise<{ rgba: ImageData; bitmap: ImageBitmap }> {
+  if (file.size > cfg.maxUploadBytes) {
+    throw new Error(`this file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${(cfg.maxUploadBytes / 1048576).toFixed(0)} MB`);
+  }
+  let bitmap: ImageBitmap;
+  try {
+    // Raw decoded values, as PIL gives them: no colour-space conversion, no premultiplication.
+    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new Error(`'${file.name}' could not be read as an image (PNG, JPEG, WebP, GIF or BMP)`);
+  }
+  if (bitmap.width * bitmap.height > cfg.maxPixels) {
+    const size = `${bitmap.width}x${bitmap.height}`;
+    bitmap.close();
+    throw new Error(`this image is ${size}; the limit is ${cfg.maxPixels} pixels`);
+  }
+  const c = document.createElement('canvas');
+  c.width = bitmap.width;
+  c.height = bitmap.height;
+  const ctx = c.getContext('2d', { willReadFrequently: true })!;
+  ctx.drawImage(bitmap, 0, 0);
+  return { rgba: ctx.getImageData(0, 0, c.width, c.height), bitmap };
+}
+
+function rgbaToRaw(img: ImageData): RawImage {
+  const n = img.width * img.height;
+  const data = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    data[i * 3] = img.data[i * 4];
+    data[i * 3 + 1] = img.data[i * 4 + 1];
+    data[i * 3 + 2] = img.data[i * 4 + 2];
+  }
+  return { data, width: img.width, height: img.height, channels: 3 };
+}
+
+function rawToCanvas(img: RawImage): HTMLCanvasElement {
+  const c = document.createElement('canvas');
+  c.width = img.width;
+  c.height = img.height;
+  const out = new ImageData(img.width, img.height);
+  for (let i = 0; i < img.width * img.height; i++) {
+    for (let k = 0; k < 3; k++) out.data[i * 4 + k] = img.data[i * img.channels + (img.channels === 1 ? 0 : k)];
+    out.data[i * 4 + 3] = 255;
+  }
+  c.getContext('2d')!.putImageData(out, 0, 0);
+  return c;
+}
+
+function unetMultiple(netG: string | undefined): number {
+  return netG === 'unet_128' ? 128 : netG === 'unet_256' ? 256 : 1;
+}
+
+async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend: string): Promise<void> {
+  showError(null);
+  $('#result-slot').replaceChildren();
+  $('#download').hidden = true;
+  const { rgba, bitmap } = await decodeFile(file, cfg);
+  const inputCanvas = document.createElement('canvas');
+  inputCanvas.width = bitmap.width;
+  inputCanvas.height = bitmap.height;
+  inputCanvas.dataset.testid = 'input';
+  inputCanvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  $('#input-slot').replaceChildren(inputCanvas);
+
+  const net = await getNetwork(model);
+  let raw = rgbaToRaw(rgba);
+  if (model.spec.inputNc === 1) raw = rgbToLuma(raw);
+  else if (model.spec.inputNc !== 3) throw new Error(`this model takes ${model.spec.inputNc} channels; only RGB or greyscale models run here`);
+  // The official test-time transform (--preprocess none: size rounded to a multiple of 4, bicubic).
+  const x = testTransform(raw, {}, file.name);
+  const m = unetMultiple(model.spec.netG);
+  if (x.width % m || x.height % m) {
+    throw new Error(`${model.spec.netG} needs a width and height that are multiples of ${m}; this image is ${x.width}x${x.height}`);
+  }
+  setStatus(`translating ${x.width}x${x.height} on ${backend}…`);
+  progress(null);
+  await tf.nextFrame(); // let the page paint the status before the GPU work blocks it
+  const t0 = performance.now();
+  const y = tf.tidy(() => net.apply(imagesToTensor([u8ToFloat(x)]), { training: false }));
+  let data: Float32Array;
+  try {
+    data = (await y.data()) as Float32Array;
+  } finally {
+    y.dispose();
+  }
+  const [, h, w, c] = y.shape;
+  const out = floatToU8({ data, width: w, height: h, channels: c });
+  const ms = performance.now() - t0;
+
+  let result = rawToCanvas(out);
+  if (result.width !== rgba.width || result.height !== rgba.height) {
+    // Shown at the input's size; the network ran at the transformed (multiple-of-4) size.
+    const scaled = document.createElement('canvas');
+    scaled.width = rgba.width;
+    scaled.height = rgba.height;
+    scaled.getContext('2d')!.drawImage(result, 0, 0, rgba.width, rgba.height);
+    result = scaled;
+  }
+  result.dataset.testid = 'result';
+  result.dataset.networkSize = `${w}x${h}`;
+  $('#result-slot').replaceChildren(result);
+  const link = $<HTMLAnchorElement>('#download');
+  const blob = await new Promise<Blob | null>((r) => result.toBlob(r, 'image/png'));
+  if (blob) {
+    if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
+    link.href = URL.createObjectURL(blob);
+    link.download = `${file.name.replace(/\.[^.]*$/, '')}_${model.id}.png`;
+    link.hidden = false;
+  }
+  progress(1, true);
+  setStatus(`done: ${w}x${h} in ${Math.round(ms)} ms on ${backend}`);
+}
+
+async function fetchConfig(): Promise<PageConfig> {
+  const res = await fetch('/api/config', { cache: 'no-store' });
+  if (!res.ok) throw new Error(`the server answered ${res.status} for its configuration`);
+  return (await res.json()) as PageConfig;
+}
+
+function fillDirections(cfg: PageConfig): void {
+  const select = $<HTMLSelectElement>('#direction');
+  const current = select.value;
+  select.replaceChildren(...cfg.models.map((m) => new Option(m.label, m.id, false, m.id === current)));
+  $('#direction-label').hidden = cfg.models.length < 2;
+  $('#translate').hidden = cfg.models.length === 0;
+}
+
+async function main(): Promise<void> {
+  let cfg = await fetchConfig();
+  const forced = new URLSearchParams(location.search).get('backend');
+  const backend = await pickBackend(forced);
+  $('[data-testid=backend]').textContent = backend;
+  document.body.dataset.backend = backend;
+
+  fillDirections(cfg);
+  if (cfg.mode === 'run') {
+    startDashboard(cfg.run?.name ?? '', async () => {
+      cfg = await fetchConfig();
+      fillDirections(cfg);
+    });
+  }
+  if (cfg.models.length === 1) $('#model-title').textContent = `Translate an image with ${cfg.models[0].label}`;
+
+  let busy = false;
+  const run = async (file: File | undefined) => {
+    if (!file || busy) return;
+    busy = true;
+    document.body.dataset.state = 'busy';
+    try {
+      const model = cfg.models.find((m) => m.id === $<HTMLSelectElement>('#direction').value) ?? cfg.models[0];
+      if (!model) throw new Error('no generator is available yet');
+      await translate(file, cfg, model, backend);
+      document.body.dataset.state = 'done';
+    } catch (e) {
+      progress(0, true);
+      setStatus('');
+      showError((e as Error).message);
+      document.body.dataset.state = 'error';
+    } finally {
+      busy = false;
+    }
+  };
+  const input = $<HTMLInputElement>('input[type=file]');
+  input.addEventListener('change', () => void run(input.files?.[0]));
+  const drop = $('#drop');
+  drop.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    drop.classList.add('over');
+  });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    void run(e.dataTransfer?.files[0]);
+  });
+  document.body.dataset.ready = '1';
+}
+
+main().catch((e) => {
+  const el = $('#fatal');
+  el.textContent = `The page could not start: ${(e as Error).message}`;
+  el.hidden = false;
+  document.body.dataset.ready = 'error';
+});
