@@ -1,0 +1,244 @@
+// Image decoding and encoding with the official conventions (no TF.js here: decode workers import this).
+//
+// Decoding follows PIL's `Image.open(path).convert('RGB')` as the official loader does:
+//  - alpha is dropped, not composited (RGBA, LA, palette with transparency);
+//  - greyscale is replicated to three channels; palettes are expanded;
+//  - 16-bit samples keep their high byte (what PIL does for 16-bit colour PNGs). For 16-bit *greyscale*
+//    PIL clips every value above 255 to white, which destroys the image; we scale it like colour instead.
+//  - `channels: 1` then applies PIL's `convert('L')` (ITU-R 601-2 luma, L = (19595 R + 38470 G + 7471 B
+//    + 32768) >> 16), which the official code does through `transforms.Grayscale(1)`.
+// Values map to floats as ToTensor + Normalize(0.5, 0.5) do in float32, i.e. x/127.5 - 1.
+// Encoding follows util.tensor2im: ((y + 1) / 2 * 255) in float32, then truncation to uint8.
+import { open, readFile } from 'node:fs/promises';
+import sharp from 'sharp';
+import { CycleGANError } from '../errors.js';
+import { CodecError, decodeBmp, decodePnm } from './codecs.js';
+import { writeFileAtomic } from './fsutil.js';
+
+/** 8-bit interleaved pixels (HWC). */
+export interface RawImage {
+  data: Uint8Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+/** Float pixels (HWC) in [-1, 1]. */
+export interface FloatImage {
+  data: Float32Array;
+  width: number;
+  height: number;
+  channels: number;
+}
+
+export interface DecodeOptions {
+  /** 3 (RGB, default) or 1 (luma). */
+  channels?: 1 | 3;
+}
+
+/** A file that cannot be read as an image; the message names the file and says why. */
+export class ImageDecodeError extends CycleGANError {
+  constructor(readonly path: string, readonly reason: string) {
+    super(`${path}: ${reason}`);
+  }
+}
+
+export type ImageFormat = 'jpeg' | 'png' | 'webp' | 'bmp' | 'tiff' | 'pnm' | 'gif';
+
+/** Recognises an image by its first bytes (extensions lie). */
+export function sniffFormat(head: Uint8Array): ImageFormat | null {
+  const b = head;
+  if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return 'jpeg';
+  if (b.length >= 8 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return 'png';
+  if (b.length >= 12 && b[0] === 0x52 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x46 &&
+      b[8] === 0x57 && b[9] === 0x45 && b[10] === 0x42 && b[11] === 0x50) return 'webp';
+  if (b.length >= 2 && b[0] === 0x42 && b[1] === 0x4d) return 'bmp';
+  if (b.length >= 4 && ((b[0] === 0x49 && b[1] === 0x49 && b[2] === 0x2a && b[3] === 0) ||
+      (b[0] === 0x4d && b[1] === 0x4d && b[2] === 0 && b[3] === 0x2a))) return 'tiff';
+  if (b.length >= 2 && b[0] === 0x50 && [0x32, 0x33, 0x35, 0x36].includes(b[1])) return 'pnm';
+  if (b.length >= 4 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'gif';
+  return null;
+}
+
+/** PIL's RGB → L conversion (fixed point, rounds half up). */
+export function rgbToLuma(img: RawImage): RawImage {
+  if (img.channels === 1) return img;
+  if (img.channels !== 3) throw new Error(`rgbToLuma: expected 3 channels, got ${img.channels}`);
+  const n = img.width * img.height;
+  const out = new Uint8Array(n);
+  const d = img.data;
+  for (let i = 0; i < n; i++) out[i] = (d[3 * i] * 19595 + d[3 * i + 1] * 38470 + d[3 * i + 2] * 7471 + 0x8000) >>> 16;
+  return { data: out, width: img.width, height: img.height, channels: 1 };
+}
+
+/** Any 1–4 channel 8-bit buffer → RGB (alpha dropped, grey replicated). */
+function toRgb(data: Uint8Array, width: number, height: number, channels: number): RawImage {
+  if (channels === 3) return { data, width, height, channels: 3 };
+  const n = width * height;
+  const out = new Uint8Array(n * 3);
+  for (let i = 0; i < n; i++) {
+    if (channels <= 2) {
+      const v = data[i * channels];
+      out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = v;
+    } else {
+      out[3 * i] = data[i * channels];
+      out[3 * i + 1] = data[i * channels + 1];
+      out[3 * i + 2] = data[i * channels + 2];
+    }
+  }
+  return { data: out, width, height, channels: 3 };
+}
+
+async function decodeBuffer(buf: Uint8Array, label: string, channels: 1 | 3): Promise<RawImage> {
+  const fmt = sniffFormat(buf.subarray(0, 16));
+  if (!fmt) throw new ImageDecodeError(label, 'not an image (unrecognised file signature)');
+  let rgb: RawImage;
+  try {
+    if (fmt === 'bmp' || fmt === 'pnm') {
+      const px = fmt === 'bmp' ? decodeBmp(buf) : decodePnm(buf);
+      rgb = toRgb(px.data, px.width, px.height, px.channels);
+    } else {
+      // sharp casts 16-bit to 8-bit by the high byte and expands palettes; decoding runs on libuv's pool.
+      const { data, info } = await sharp(buf).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      rgb = toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
+    }
+  } catch (e) {
+    if (e instanceof ImageDecodeError) throw e;
+    const msg = (e as Error).message.split('\n')[0].replace(/^Input (file|buffer) /, '');
+    throw new ImageDecodeError(label, `cannot decode ${fmt.toUpperCase()} (${msg})`);
+  }
+  return channels === 1 ? rgbToLuma(rgb) : rgb;
+}
+
+/** Decodes a file (or an in-memory file) to 8-bit RGB or luma, the official way. */
+export async function decodeImageU8(input: string | Uint8Array, opts: DecodeOptions = {}): Promise<RawImage> {
+  const channels = opts.channels ?? 3;
+  if (typeof input !== 'string') return decodeBuffer(input, '<buffer>', channels);
+  let buf: Buffer;
+  try {
+    buf = await readFile(input);
+  } catch (e) {
+    throw new ImageDecodeError(input, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  return decodeBuffer(buf, input, channels);
+}
+
+// ToTensor then Normalize((0.5,), (0.5,)) in float32, one entry per byte value.
+const U8_TO_FLOAT = (() => {
+  const t = new Float32Array(256);
+  for (let v = 0; v < 256; v++) t[v] = Math.fround(Math.fround(Math.fround(v / 255) - 0.5) / 0.5);
+  return t;
+})();
+
+export function u8ToFloat(img: RawImage): FloatImage {
+  const out = new Float32Array(img.data.length);
+  for (let i = 0; i < out.length; i++) out[i] = U8_TO_FLOAT[img.data[i]];
+  return { data: out, width: img.width, height: img.height, channels: img.channels };
+}
+
+/** util.tensor2im: ((y + 1) / 2 * 255) in float32, truncated to uint8 (clamped first; numpy would wrap). */
+export function floatToU8(img: FloatImage): RawImage {
+  const out = new Uint8Array(img.data.length);
+  const f = Math.fround;
+  for (let i = 0; i < out.length; i++) {
+    const v = f(f(f(img.data[i] + 1) / 2) * 255);
+    out[i] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0; // NaN → 0
+  }
+  return { data: out, width: img.width, height: img.height, channels: img.channels };
+}
+
+/** Decodes to floats in [-1, 1], HWC. */
+export async function decodeImage(input: string | Uint8Array, opts: DecodeOptions = {}): Promise<FloatImage> {
+  return u8ToFloat(await decodeImageU8(input, opts));
+}
+
+/** Raw 8-bit RGB/luma pixels (e.g. from another decoder) → the float layout. */
+export function imageFromRgbU8(data: Uint8Array, width: number, height: number, channels: 1 | 3 = 3): FloatImage {
+  if (data.length !== width * height * channels) throw new Error(`imageFromRgbU8: ${data.length} bytes for ${width}x${height}x${channels}`);
+  return u8ToFloat({ data, width, height, channels });
+}
+
+function checkLayout(len: number, width: number, height: number, channels: number): void {
+  if (![1, 3].includes(channels) || len !== width * height * channels) {
+    throw new Error(`image data of length ${len} does not match ${width}x${height}x${channels}`);
+  }
+}
+
+/** PNG bytes of 8-bit pixels. One channel is tiled to RGB, as tensor2im does. */
+export async function encodePngU8Buffer(img: RawImage): Promise<Buffer> {
+  checkLayout(img.data.length, img.width, img.height, img.channels);
+  const rgb = toRgb(img.data, img.width, img.height, img.channels);
+  return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).png().toBuffer();
+}
+
+/** PNG bytes of a float image in [-1, 1] (tensor2im mapping). */
+export async function encodePngBuffer(data: Float32Array, width: number, height: number, channels: number): Promise<Buffer> {
+  checkLayout(data.length, width, height, channels);
+  return encodePngU8Buffer(floatToU8({ data, width, height, channels }));
+}
+
+/** Writes a float image in [-1, 1] as PNG, atomically. */
+export async function encodePng(data: Float32Array, width: number, height: number, channels: number, path: string): Promise<void> {
+  await writeFileAtomic(path, await encodePngBuffer(data, width, height, channels));
+}
+
+/** Writes 8-bit pixels as PNG, atomically. */
+export async function writePngU8(img: RawImage, path: string): Promise<void> {
+  await writeFileAtomic(path, await encodePngU8Buffer(img));
+}
+
+export interface ProbeResult {
+  ok: boolean;
+  format?: ImageFormat;
+  width?: number;
+  height?: number;
+  reason?: string;
+}
+
+/**
+ * Cheap check that a file is a readable image: its signature, for JPEG/PNG an end marker at the tail (a
+ * truncated file lacks it) and a parsed header; files that look damaged or are in rarer formats are fully
+ * decoded to decide.
+ */
+export async function probeImage(path: string): Promise<ProbeResult> {
+  let head: Uint8Array, tail: Uint8Array, size: number;
+  try {
+    const fh = await open(path, 'r');
+    try {
+      size = (await fh.stat()).size;
+      head = new Uint8Array(Math.min(size, 32));
+      await fh.read(head, 0, head.length, 0);
+      tail = new Uint8Array(Math.min(size, 64));
+      await fh.read(tail, 0, tail.length, size - tail.length);
+    } finally {
+      await fh.close();
+    }
+  } catch (e) {
+    return { ok: false, reason: `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+  }
+  const format = sniffFormat(head);
+  if (!format) return { ok: false, reason: size === 0 ? 'empty file' : 'not an image (unrecognised file signature)' };
+  let tailOk = false;
+  if (format === 'jpeg') {
+    for (let i = tail.length - 2; i >= 0; i--) if (tail[i] === 0xff && tail[i + 1] === 0xd9) { tailOk = true; break; }
+  } else if (format === 'png') {
+    const s = String.fromCharCode(...tail);
+    tailOk = s.includes('IEND');
+  }
+  if (tailOk) {
+    try {
+      const m = await sharp(path).metadata();
+      return { ok: true, format, width: m.width, height: m.height };
+    } catch (e) {
+      return { ok: false, format, reason: `cannot decode ${format.toUpperCase()} (${(e as Error).message.split('\n')[0]})` };
+    }
+  }
+  try {
+    const img = await decodeImageU8(path);
+    return { ok: true, format, width: img.width, height: img.height };
+  } catch (e) {
+    return { ok: false, format, reason: e instanceof ImageDecodeError ? e.reason : (e as Error).message };
+  }
+}
+
+export { CodecError };
