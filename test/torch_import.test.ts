@@ -154,6 +154,38 @@ test('pickle VM: protocol-2 opcodes torch uses (memo, marks, tuples, longs, dict
   assert.equal(value.get('d'), value.get('a'));
 });
 
+test('reader: Python-2 style OrderedDict pickles (items passed to REDUCE) and py2 byte-string keys', () => {
+  // What torch.save under Python 2 writes for a state dict: OrderedDict([['w', tensor]]) with the items as
+  // REDUCE arguments; keys are SHORT_BINSTRING. Storage: one FloatStorage of 2 elements, legacy layout.
+  const b: number[] = [];
+  const txt = (s: string) => b.push(...Buffer.from(s, 'latin1'));
+  const pickled = (bytes: number[]) => b.push(...bytes);
+  // magic number (LONG1), protocol version 1001 (BININT2), sys_info {} (EMPTY_DICT)
+  pickled([0x80, 2, 0x8a, 10, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
+  pickled([0x80, 2, 0x4d, 0xe9, 0x03, 0x2e]);
+  pickled([0x80, 2, 0x7d, 0x2e]);
+  // main pickle
+  pickled([0x80, 2, 0x63]); txt('collections\nOrderedDict\n');
+  pickled([0x5d, 0x28, 0x5d, 0x28, 0x55, 1]); txt('w');
+  pickled([0x63]); txt('torch._utils\n_rebuild_tensor\n');
+  pickled([0x28, 0x28, 0x55, 7]); txt('storage'); // MARK (args), MARK (pid)
+  pickled([0x63]); txt('torch\nFloatStorage\n');
+  pickled([0x55, 1]); txt('0');
+  pickled([0x55, 3]); txt('cpu');
+  pickled([0x4b, 2, 0x4e, 0x74, 0x51]); // numel 2, view_metadata None, TUPLE, BINPERSID
+  pickled([0x4b, 0, 0x4b, 2, 0x85, 0x4b, 1, 0x85, 0x74, 0x52]); // offset 0, size (2,), stride (1,), TUPLE, REDUCE
+  pickled([0x65, 0x65, 0x85, 0x52, 0x2e]); // APPENDS (pair), APPENDS (list), TUPLE1, REDUCE, STOP
+  pickled([0x80, 2, 0x5d, 0x55, 1]); txt('0'); pickled([0x61, 0x2e]); // storage keys ['0']
+  const data = Buffer.alloc(8 + 8);
+  data.writeBigInt64LE(2n, 0);
+  data.writeFloatLE(1.25, 8);
+  data.writeFloatLE(-3, 12);
+  const sd = parseTorchStateDict(Buffer.concat([Buffer.from(b), data]), 'py2.pth');
+  assert.deepEqual([...sd.keys()], ['w']);
+  assert.deepEqual(sd.get('w')!.shape, [2]);
+  assert.deepEqual(values(sd, 'w'), [1.25, -3]);
+});
+
 test('reader: unreadable files are one clear CycleGANError naming the file', async () => {
   const dir = await tmpDir();
   const zipBuf = readFileSync(fx('resnet_6blocks_ngf4.zip.pth'));

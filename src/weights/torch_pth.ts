@@ -161,7 +161,13 @@ function torchGlobals(module: string, name: string): unknown {
     case 'collections.OrderedDict':
     case 'builtins.dict':
     case '__builtin__.dict':
-      return () => new PyDict();
+      // Python 3 pickles OrderedDict as cls() + SETITEMS; Python 2 passes the items as a list of [key, value].
+      return (items?: unknown) => {
+        const d = new PyDict();
+        if (items instanceof Map) for (const [k, v] of items) d.set(k, v);
+        else if (Array.isArray(items)) for (const kv of items) if (Array.isArray(kv) && kv.length === 2) d.set(kv[0], kv[1]);
+        return d;
+      };
     case 'torch._utils._rebuild_tensor':
     case 'torch._utils._rebuild_tensor_v2':
       return (storage: unknown, offset: unknown, size: unknown, stride: unknown) => rebuildTensor(storage, offset, size, stride);
