@@ -57,7 +57,7 @@ main { padding: 1em 1.2em; max-width: 1400px; }
 #error, #fatal { color: #a00; font-weight: 600; }
 .pair { display: flex; flex-wrap: wrap; gap: 1.5em; }
 figure { margin: 0; }
-.slot canvas, .slot img { max-width: 45vw; height: auto; border: 1px solid #ccc; background: #fff; image-rendering: auto; }
+.slot canvas, .slot img { max-width: 45vw; min-width: 256px; height: auto; image-rendering: pixelated; border: 1px solid #ccc; background: #fff; image-rendering: auto; }
 figcaption { color: #555; font-size: .9em; }
 #chart-box { display: flex; gap: 1em; align-items: flex-start; }
 #loss-chart { width: min(800px, 70vw); height: 320px; background: #fff; border: 1px solid #ccc; }

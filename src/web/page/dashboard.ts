@@ -47,7 +47,8 @@ function drawChart(svg: SVGSVGElement, points: LossPoint[]): void {
     const t = el('text', { x: L - 4, y: sy(f * yMax) + 4, 'text-anchor': 'end', 'font-size': 11, fill: '#555' });
     t.textContent = (f * yMax).toPrecision(3);
     svg.append(t);
-    const u = el('text', { x: sx(x0 + f * (x1 - x0)), y: H - 8, 'text-anchor': 'middle', 'font-size': 11, fill: '#555' });
+    const anchor = f === 0 ? 'start' : f === 1 ? 'end' : 'middle';
+    const u = el('text', { x: sx(x0 + f * (x1 - x0)), y: H - 8, 'text-anchor': anchor, 'font-size': 11, fill: '#555' });
     u.textContent = `epoch ${(x0 + f * (x1 - x0)).toFixed(2)}`;
     svg.append(u);
   }

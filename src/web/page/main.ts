@@ -240,6 +240,22 @@ async function main(): Promise<void> {
   $('[data-testid=backend]').textContent = backend;
   document.body.dataset.backend = backend;
 
+  // For scripts and tests: run a served generator on an NHWC float input in [-1, 1], as the page does.
+  (window as unknown as Record<string, unknown>).cyclegan = {
+    backend,
+    async run(modelId: string, data: number[], shape: [number, number, number, number]): Promise<number[]> {
+      const model = cfg.models.find((m) => m.id === modelId);
+      if (!model) throw new Error(`no model '${modelId}'`);
+      const net = await getNetwork(model);
+      const y = tf.tidy(() => net.apply(tf.tensor4d(data, shape), { training: false }));
+      try {
+        return Array.from((await y.data()) as Float32Array);
+      } finally {
+        y.dispose();
+      }
+    },
+  };
+
   fillDirections(cfg);
   if (cfg.mode === 'run') {
     startDashboard(cfg.run?.name ?? '', async () => {
