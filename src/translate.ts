@@ -15,6 +15,12 @@ export interface TranslateOptions {
   preprocess?: Preprocess;
   loadSize?: number;
   cropSize?: number;
+  /**
+   * Official `--eval`: batch norm uses its running statistics and dropout is off. Without it (the official
+   * test.py default) the network runs as in training: batch norm normalizes with the image's own statistics and
+   * dropout stays active. Instance-norm models without dropout (all official CycleGAN models) are unaffected.
+   */
+  eval?: boolean;
 }
 
 export interface TranslatedImage {
@@ -95,16 +101,23 @@ export function testTransform(img: RawImage, opts: TranslateOptions, label = 'im
   return applyTransform(img, t, { cropX, cropY, flip: false }, label);
 }
 
-/** Runs the generator on one image with values in [-1, 1]. */
-export function translateImage(net: Network, image: FloatImage): FloatImage {
-  const y = tf.tidy(() => {
-    const x = imagesToTensor([image]);
-    return net.apply(x, { training: false });
-  });
+/** Runs the generator on one image with values in [-1, 1]; `evalMode` as TranslateOptions.eval. */
+export function translateImage(net: Network, image: FloatImage, evalMode = false): FloatImage {
+  const training = !evalMode;
+  // Training-mode batch norm would also update the running statistics; translating must not change the model.
+  const saved = training && net.buffers.size > 0 ? new Map([...net.buffers].map(([k, v]) => [k, tf.keep(v.clone())])) : undefined;
+  let y: tf.Tensor4D | undefined;
   try {
+    y = tf.tidy(() => net.apply(imagesToTensor([image]), { training }));
     return tensorToImages(y)[0];
   } finally {
-    y.dispose();
+    y?.dispose();
+    if (saved) {
+      for (const [k, v] of saved) {
+        net.buffers.get(k)?.dispose();
+        net.buffers.set(k, v);
+      }
+    }
   }
 }
 
@@ -118,7 +131,7 @@ export async function translateFile(net: Network, input: string, opts: Translate
   const raw = await decodeImageU8(input, { channels });
   const x = testTransform(raw, opts, input);
   checkSize(net, x.width, x.height, input);
-  const image = translateImage(net, u8ToFloat(x));
+  const image = translateImage(net, u8ToFloat(x), opts.eval ?? false);
   return { input, inputSize: [raw.width, raw.height], size: [image.width, image.height], image };
 }
 

@@ -22,8 +22,9 @@ interface Case {
   name: string;
   netG: string;
   ngf: number;
+  norm: string;
   files: string[];
-  images: Array<{ input: string; size_in: [number, number]; size_out: [number, number]; official: string }>;
+  images: Array<{ input: string; size_in: [number, number]; size_out: [number, number]; official: string; official_eval?: string }>;
 }
 const CASES = (JSON.parse(readFileSync(fx('manifest.json'), 'utf8')) as { cases: Case[] }).cases;
 
@@ -55,16 +56,21 @@ for (const backend of ['auto', 'cpu']) {
     for (const c of CASES) {
       for (const file of c.files) {
         const model = path.join(dir, `${file}.safetensors`);
-        assert.equal(await quiet(() => importTorch([fx(file), '--netG', c.netG, '--ngf', String(c.ngf), '--out', model])), 0);
-        const out = path.join(dir, `out-${file}`);
+        assert.equal(await quiet(() => importTorch([fx(file), '--netG', c.netG, '--ngf', String(c.ngf), '--norm', c.norm, '--out', model])), 0);
         const inputs = c.images.map((im) => fx(im.input));
-        assert.equal(await quiet(() => translate(['--model', model, '--preprocess', 'none', '--backend', backend, '--out', out, ...inputs])), 0);
-        for (const im of c.images) {
-          const mine = path.join(out, im.input); // DIR/<input name without extension>.png
-          const { max, size } = await maxLevelDiff(mine, fx(im.official));
-          assert.deepEqual(size, im.size_out, `${file}: ${im.input} is ${im.size_in.join('x')}, official output ${im.size_out.join('x')}`);
-          assert.ok(max <= 2, `${file} on ${im.input}: max difference ${max} levels`);
-          report.push(`${c.netG} ${file} ${im.input}: max ${max}`);
+        // official test.py, then test.py --eval (differs only for batch norm / dropout)
+        for (const evalMode of c.norm === 'batch' ? [false, true] : [false]) {
+          const out = path.join(dir, `out-${file}-${evalMode}`);
+          const flags = ['--model', model, '--preprocess', 'none', '--backend', backend, '--out', out, ...(evalMode ? ['--eval'] : [])];
+          assert.equal(await quiet(() => translate([...flags, ...inputs])), 0);
+          for (const im of c.images) {
+            const mine = path.join(out, im.input); // DIR/<input name without extension>.png
+            const official = evalMode ? im.official_eval! : im.official;
+            const { max, size } = await maxLevelDiff(mine, fx(official));
+            assert.deepEqual(size, im.size_out, `${file}: ${im.input} is ${im.size_in.join('x')}, official output ${im.size_out.join('x')}`);
+            assert.ok(max <= 2, `${file} on ${im.input}${evalMode ? ' --eval' : ''}: max difference ${max} levels`);
+            report.push(`${c.netG}/${c.norm} ${file}${evalMode ? ' --eval' : ''}: max ${max}`);
+          }
         }
       }
     }
@@ -157,6 +163,22 @@ test('translate: preprocess modes and U-Net size requirements', async () => {
     assert.deepEqual(c.size, [32, 32]);
     assert.deepEqual(c.inputSize, [130, 127]);
     for (const img of [a, b, c]) assert.ok(img.image.data.every((v) => v >= -1 && v <= 1));
+    // the official test.py default runs batch norm in train mode; translating must still leave the model as it was
+    const bnCase = CASES.find((x) => x.norm === 'batch')!;
+    const m3 = path.join(dir, 'bn.safetensors');
+    await quiet(() => importTorch([fx(bnCase.files[0]), '--netG', bnCase.netG, '--ngf', String(bnCase.ngf), '--norm', 'batch', '--out', m3]));
+    const bn = await loadNetwork(m3);
+    try {
+      const before = new Map([...bn.buffers].map(([k, v]) => [k, Array.from(v.dataSync())]));
+      const first = await translateFile(bn, fx(bnCase.images[0].input));
+      const again = await translateFile(bn, fx(bnCase.images[0].input));
+      assert.deepEqual(again.image.data, first.image.data);
+      for (const [k, v] of bn.buffers) assert.deepEqual(Array.from(v.dataSync()), before.get(k), k);
+      const evalOut = await translateFile(bn, fx(bnCase.images[0].input), { eval: true });
+      assert.notDeepEqual(evalOut.image.data, first.image.data);
+    } finally {
+      bn.dispose();
+    }
   } finally {
     u.dispose();
     r.dispose();

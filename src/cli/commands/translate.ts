@@ -20,6 +20,7 @@ const FLAGS: FlagSpec[] = [
   { name: 'preprocess', type: 'string', default: 'none', help: `${PREPROCESS_MODES.join(' | ')}; none keeps the size, rounded to a multiple of 4` },
   { name: 'load-size', type: 'number', default: 256, help: 'resize target for resize_* and scale_width*' },
   { name: 'crop-size', type: 'number', default: 256, help: 'crop size for *crop (centred)' },
+  { name: 'eval', type: 'boolean', default: false, help: 'batch norm with running statistics, no dropout (official --eval); off: as official test.py' },
   { name: 'backend', type: 'string', default: 'auto', help: 'auto | native | wasm | cpu' },
   { name: 'out', type: 'string', help: 'output folder: OUT/<input name>.png' },
   { name: 'help', type: 'boolean', default: false },
@@ -75,7 +76,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     if (net.spec.role !== 'generator') throw new CycleGANError(`${modelPath} is a discriminator, not a generator`);
     const t0 = Date.now();
-    await translateFiles(net, inputs, out, { preprocess, loadSize, cropSize }, (r, i, n) => {
+    await translateFiles(net, inputs, out, { preprocess, loadSize, cropSize, eval: Boolean(args.flags.eval) }, (r, i, n) => {
       console.log(`[${i + 1}/${n}] ${r.input} (${r.inputSize.join('x')}) → ${r.output} (${r.size.join('x')})`);
     });
     console.log(`translated ${inputs.length} image${inputs.length === 1 ? '' : 's'} with ${modelPath} on ${backend} in ${((Date.now() - t0) / 1000).toFixed(1)} s → ${out}`);
