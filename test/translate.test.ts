@@ -23,6 +23,8 @@ interface Case {
   netG: string;
   ngf: number;
   norm: string;
+  input_nc: number;
+  output_nc: number;
   files: string[];
   images: Array<{ input: string; size_in: [number, number]; size_out: [number, number]; official: string; official_eval?: string }>;
 }
@@ -56,7 +58,8 @@ for (const backend of ['auto', 'cpu']) {
     for (const c of CASES) {
       for (const file of c.files) {
         const model = path.join(dir, `${file}.safetensors`);
-        assert.equal(await quiet(() => importTorch([fx(file), '--netG', c.netG, '--ngf', String(c.ngf), '--norm', c.norm, '--out', model])), 0);
+        assert.equal(await quiet(() => importTorch([fx(file), '--netG', c.netG, '--ngf', String(c.ngf), '--norm', c.norm,
+          '--input-nc', String(c.input_nc), '--output-nc', String(c.output_nc), '--out', model])), 0);
         const inputs = c.images.map((im) => fx(im.input));
         // official test.py, then test.py --eval (differs only for batch norm / dropout)
         for (const evalMode of c.norm === 'batch' ? [false, true] : [false]) {
@@ -69,7 +72,7 @@ for (const backend of ['auto', 'cpu']) {
             const { max, size } = await maxLevelDiff(mine, fx(official));
             assert.deepEqual(size, im.size_out, `${file}: ${im.input} is ${im.size_in.join('x')}, official output ${im.size_out.join('x')}`);
             assert.ok(max <= 2, `${file} on ${im.input}${evalMode ? ' --eval' : ''}: max difference ${max} levels`);
-            report.push(`${c.netG}/${c.norm} ${file}${evalMode ? ' --eval' : ''}: max ${max}`);
+            report.push(`${c.netG}/${c.norm}/nc${c.input_nc} ${file}${evalMode ? ' --eval' : ''}: max ${max}`);
           }
         }
       }
