@@ -1,0 +1,94 @@
+// web/index.html of a training run: the loss curves as a picture, then one row of sample images per
+// epoch (newest first; a later display in the same epoch replaces the row, as the official page does).
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { tf } from '../tf.js';
+import type { RunPaths, LossLogEntry } from '../train/run_folder.js';
+import { writeFileAtomic, writeJsonAtomic } from '../train/atomic.js';
+import { renderPage, type ReportSection } from './html.js';
+import { lossPlotPng } from './loss_plot.js';
+import { saveTensorPng } from './images.js';
+
+/** Visual names in the official order of cycle_gan_model.py (A side, then B side). */
+export const VISUAL_NAMES = ['real_A', 'fake_B', 'rec_A', 'idt_B', 'real_B', 'fake_A', 'rec_B', 'idt_A'] as const;
+
+interface SampleRow {
+  epoch: number;
+  totalIters: number;
+  images: Record<string, string>;
+}
+
+/** The part of CycleGANModel the page needs. */
+export interface VisualsSource {
+  visuals(realA: tf.Tensor4D, realB: tf.Tensor4D): Record<string, tf.Tensor4D>;
+}
+
+export class TrainingReport {
+  private rows: SampleRow[] = [];
+
+  constructor(private readonly paths: RunPaths, private readonly name: string) {}
+
+  /** Reads the rows a previous session wrote (for --continue). */
+  async load(): Promise<void> {
+    try {
+      this.rows = JSON.parse(await fsp.readFile(this.paths.samples, 'utf8')) as SampleRow[];
+    } catch {
+      this.rows = [];
+    }
+  }
+
+  /** Saves the current visuals of the first image of the batch and refreshes the page. */
+  async addSamples(model: VisualsSource, realA: tf.Tensor4D, realB: tf.Tensor4D, epoch: number, totalIters: number): Promise<void> {
+    const vis = model.visuals(realA, realB);
+    const images: Record<string, string> = {};
+    try {
+      for (const name of VISUAL_NAMES) {
+        const t = vis[name];
+        if (!t) continue;
+        const file = `epoch${String(epoch).padStart(3, '0')}_${name}.png`;
+        await saveTensorPng(t, path.join(this.paths.webImages, file));
+        images[name] = `images/${file}`;
+      }
+    } finally {
+      tf.dispose(Object.values(vis));
+    }
+    this.rows = this.rows.filter((r) => r.epoch !== epoch);
+    this.rows.push({ epoch, totalIters, images });
+    await writeJsonAtomic(this.paths.samples, this.rows);
+    await this.writeHtml({ epoch, totalIters });
+  }
+
+  /** Redraws the loss picture and the page. */
+  async write(log: LossLogEntry[], status: { epoch: number; lastEpoch?: number; totalIters: number; done?: boolean }): Promise<void> {
+    const png = await lossPlotPng(log.map((e) => ({ x: e.x, losses: e.losses })));
+    await writeFileAtomic(this.paths.lossPng, png);
+    await this.writeHtml(status, log.length > 0);
+  }
+
+  private async writeHtml(status: { epoch: number; lastEpoch?: number; totalIters: number; done?: boolean }, hasPlot?: boolean): Promise<void> {
+    const plotExists = hasPlot ?? (await fsp.access(this.paths.lossPng).then(() => true, () => false));
+    const sections: ReportSection[] = [...this.rows]
+      .sort((a, b) => b.epoch - a.epoch)
+      .map((r) => ({
+        heading: `epoch ${r.epoch} (${r.totalIters} images trained)`,
+        rows: [
+          { images: VISUAL_NAMES.slice(0, 4).filter((n) => r.images[n]).map((n) => ({ src: r.images[n], label: n })) },
+          { images: VISUAL_NAMES.slice(4).filter((n) => r.images[n]).map((n) => ({ src: r.images[n], label: n })) },
+        ],
+      }));
+    const html = renderPage({
+      title: `CycleGAN training: ${this.name}`,
+      info: [
+        status.done
+          ? `Finished: ${status.totalIters} images trained.`
+          : `Epoch ${status.epoch}${status.lastEpoch ? ` of ${status.lastEpoch}` : ''}, ${status.totalIters} images trained (updated ${new Date().toISOString()}).`,
+        'Rows: real_A, fake_B = G_A(real_A), rec_A = G_B(fake_B), idt_B = G_B(real_A); then the B side (real_B, fake_A, rec_B, idt_A = G_A(real_B)).',
+      ],
+      figure: plotExists ? { src: 'loss.png', alt: 'loss curves' } : undefined,
+      sections,
+      refreshSeconds: status.done ? undefined : 30,
+      imageWidth: 192,
+    });
+    await writeFileAtomic(this.paths.webIndex, html);
+  }
+}

@@ -1,0 +1,246 @@
+// The run folder CHECKPOINTS/NAME/ and its checkpoints.
+//
+//   opt.json                          the options used (official snake_case names)
+//   latest_net_{G_A,G_B,D_A,D_B}.safetensors, <epoch>_net_*.safetensors
+//   loss_log.jsonl                    one line per --print-freq images
+//   web/index.html, web/images/, web/loss.png
+//   state/LATEST                      pointer (JSON) to the newest complete checkpoint generation
+//   state/<gen>/                      net_*.safetensors + train_state.safetensors + train_state.json
+//
+// A checkpoint is written as a new generation folder first; only when every file of it is on disk is the
+// small LATEST pointer replaced (atomically). The top-level latest_net_* files are then re-published from
+// it (each file atomically). A crash at any moment leaves LATEST naming a complete generation, and
+// --continue re-publishes latest_net_* from it, so a broken `latest` never survives a restart.
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { CycleGANError } from '../errors.js';
+import { saveNetwork, loadNetwork } from '../weights/network_file.js';
+import { readSafetensors, writeSafetensors, type RawTensor } from '../weights/safetensors.js';
+import type { Network } from '../networks/index.js';
+import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from './atomic.js';
+
+export const NET_NAMES = ['G_A', 'G_B', 'D_A', 'D_B'] as const;
+export type NetName = (typeof NET_NAMES)[number];
+export type Nets = Record<NetName, Network>;
+
+export interface RunPaths {
+  root: string;
+  opt: string;
+  lossLog: string;
+  web: string;
+  webImages: string;
+  webIndex: string;
+  lossPng: string;
+  samples: string;
+  stateDir: string;
+  latestPointer: string;
+}
+
+export function runPaths(checkpointsDir: string, name: string): RunPaths {
+  const root = path.join(checkpointsDir, name);
+  const web = path.join(root, 'web');
+  return {
+    root,
+    opt: path.join(root, 'opt.json'),
+    lossLog: path.join(root, 'loss_log.jsonl'),
+    web,
+    webImages: path.join(web, 'images'),
+    webIndex: path.join(web, 'index.html'),
+    lossPng: path.join(web, 'loss.png'),
+    samples: path.join(web, 'samples.json'),
+    stateDir: path.join(root, 'state'),
+    latestPointer: path.join(root, 'state', 'LATEST'),
+  };
+}
+
+/** Official file name: <label>_net_<NAME>.safetensors (label = latest, an epoch number, or iter_<n>). */
+export function netFile(root: string, label: string | number, net: NetName): string {
+  return path.join(root, `${label}_net_${net}.safetensors`);
+}
+
+/** Everything besides the weights that --continue needs to resume exactly. */
+export interface TrainStateJson {
+  version: 1;
+  /** the epoch to train next and how many images of it are already done */
+  epoch: number;
+  epochIter: number;
+  /** images trained in the whole run */
+  totalIters: number;
+  /** the first epoch of the run (the official epoch_count at the start) */
+  epochCount: number;
+  model: unknown;
+  data: unknown;
+  scheduler: unknown;
+  /** losses summed since the last loss_log line */
+  lossAcc?: unknown;
+  /** seconds spent training so far (all sessions) */
+  elapsed: number;
+  savedAt: string;
+}
+
+export interface TrainState {
+  json: TrainStateJson;
+  tensors: Map<string, RawTensor>;
+}
+
+interface Pointer {
+  gen: string;
+  epoch: number;
+  epochIter: number;
+  totalIters: number;
+}
+
+let genCounter = 0;
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fsp.access(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Publishes `src` at `dst` atomically: a hard link (no copy) when the filesystem allows it. */
+async function publish(src: string, dst: string): Promise<void> {
+  const tmp = tempPathFor(dst);
+  try {
+    await fsp.link(src, tmp);
+  } catch {
+    await fsp.copyFile(src, tmp);
+  }
+  await fsp.rename(tmp, dst);
+}
+
+async function readPointer(paths: RunPaths): Promise<Pointer | undefined> {
+  let text: string;
+  try {
+    text = await fsp.readFile(paths.latestPointer, 'utf8');
+  } catch {
+    return undefined;
+  }
+  try {
+    const p = JSON.parse(text) as Pointer;
+    if (typeof p.gen !== 'string' || !/^[\w.-]+$/.test(p.gen)) throw new Error('bad pointer');
+    return p;
+  } catch {
+    throw new CycleGANError(`${paths.latestPointer} is damaged; remove the run folder's state/ to start over from latest_net_* (optimizer state is lost)`);
+  }
+}
+
+export async function hasCheckpoint(paths: RunPaths): Promise<boolean> {
+  return (await readPointer(paths)) !== undefined;
+}
+
+/**
+ * Writes a complete checkpoint (nets + training state), flips state/LATEST to it, re-publishes
+ * latest_net_*, and removes older generations.
+ */
+export async function saveCheckpoint(paths: RunPaths, nets: Nets, state: TrainState): Promise<void> {
+  const gen = `gen-${String(state.json.totalIters).padStart(9, '0')}-${Date.now().toString(36)}-${(genCounter++).toString(36)}`;
+  const genDir = path.join(paths.stateDir, gen);
+  await fsp.mkdir(genDir, { recursive: true });
+  for (const n of NET_NAMES) await saveNetwork(nets[n], path.join(genDir, `net_${n}.safetensors`));
+  await writeFileAtomic(path.join(genDir, 'train_state.safetensors'), writeSafetensors(state.tensors, { 'cyclegan.format': 'train-state-1' }));
+  await writeJsonAtomic(path.join(genDir, 'train_state.json'), state.json);
+  await writeJsonAtomic(paths.latestPointer, { gen, epoch: state.json.epoch, epochIter: state.json.epochIter, totalIters: state.json.totalIters } satisfies Pointer);
+  await publishLatest(paths, gen);
+  await pruneGenerations(paths, gen);
+}
+
+async function publishLatest(paths: RunPaths, gen: string): Promise<void> {
+  const genDir = path.join(paths.stateDir, gen);
+  for (const n of NET_NAMES) await publish(path.join(genDir, `net_${n}.safetensors`), netFile(paths.root, 'latest', n));
+}
+
+async function pruneGenerations(paths: RunPaths, keep: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(paths.stateDir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    if (n.startsWith('gen-') && n !== keep) await fsp.rm(path.join(paths.stateDir, n), { recursive: true, force: true });
+  }
+  await removeStaleTemps(paths.stateDir);
+}
+
+/** Writes <label>_net_* (epoch snapshots, iter_<n>), each file atomically. */
+export async function saveNetsAs(paths: RunPaths, nets: Nets, label: string | number): Promise<void> {
+  for (const n of NET_NAMES) await saveNetwork(nets[n], netFile(paths.root, label, n));
+}
+
+/** Loads the newest complete checkpoint (nets + state) and repairs latest_net_* from it. */
+export async function loadCheckpoint(paths: RunPaths): Promise<{ nets: Nets; state: TrainState } | undefined> {
+  const ptr = await readPointer(paths);
+  if (!ptr) return undefined;
+  const genDir = path.join(paths.stateDir, ptr.gen);
+  if (!(await exists(genDir))) throw new CycleGANError(`${paths.latestPointer} names ${ptr.gen}, which is missing; the run's state is damaged`);
+  const json = JSON.parse(await fsp.readFile(path.join(genDir, 'train_state.json'), 'utf8')) as TrainStateJson;
+  const st = readSafetensors(await fsp.readFile(path.join(genDir, 'train_state.safetensors')), path.join(genDir, 'train_state.safetensors'));
+  const nets = {} as Nets;
+  for (const n of NET_NAMES) nets[n] = await loadNetwork(path.join(genDir, `net_${n}.safetensors`));
+  await publishLatest(paths, ptr.gen);
+  await pruneGenerations(paths, ptr.gen);
+  await removeStaleTemps(paths.root);
+  return { nets, state: { json, tensors: st.tensors } };
+}
+
+/** Loads <label>_net_* from the run folder (for test/translate, or --continue --epoch N). */
+export async function loadNets(paths: RunPaths, label: string, which: readonly NetName[] = NET_NAMES): Promise<Partial<Nets>> {
+  const out: Partial<Nets> = {};
+  for (const n of which) {
+    const f = netFile(paths.root, label, n);
+    if (!(await exists(f))) {
+      for (const m of Object.values(out)) m?.dispose();
+      throw new CycleGANError(`no checkpoint ${path.basename(f)} in ${paths.root} (check --name, --checkpoints-dir and --epoch)`);
+    }
+    out[n] = await loadNetwork(f);
+  }
+  return out;
+}
+
+/** Appends lines to loss_log.jsonl. Appends are not atomic, so the reader skips a torn last line. */
+export async function appendLossLog(paths: RunPaths, entries: object[]): Promise<void> {
+  if (entries.length === 0) return;
+  await fsp.mkdir(paths.root, { recursive: true });
+  await fsp.appendFile(paths.lossLog, entries.map((e) => JSON.stringify(e) + '\n').join(''));
+}
+
+export interface LossLogEntry {
+  epoch: number;
+  epochIter: number;
+  totalIters: number;
+  /** fractional epoch for plotting */
+  x: number;
+  lr: number;
+  time: number;
+  losses: Record<string, number>;
+}
+
+export async function readLossLog(paths: RunPaths): Promise<LossLogEntry[]> {
+  let text: string;
+  try {
+    text = await fsp.readFile(paths.lossLog, 'utf8');
+  } catch {
+    return [];
+  }
+  const out: LossLogEntry[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(JSON.parse(line) as LossLogEntry);
+    } catch {
+      // a line torn by a crash mid-append
+    }
+  }
+  return out;
+}
+
+/** On --continue: drop log lines written after the checkpoint (they will be trained and logged again). */
+export async function truncateLossLog(paths: RunPaths, totalIters: number): Promise<void> {
+  const entries = await readLossLog(paths);
+  const kept = entries.filter((e) => e.totalIters <= totalIters);
+  await writeFileAtomic(paths.lossLog, kept.map((e) => JSON.stringify(e) + '\n').join(''));
+}

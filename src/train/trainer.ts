@@ -1,0 +1,318 @@
+// The training loop of the official train.py, plus what it lacks: exact resumption (optimizer moments,
+// pools, RNG and the dataset position are in the checkpoint), atomic checkpoints, a stop hook for
+// SIGINT/SIGTERM and time budgets, and a live HTML report.
+//
+// Official loop semantics kept here:
+//  - epochs run from epoch_count to n_epochs + n_epochs_decay;
+//  - the learning rate is updated at the START of each epoch (model.update_learning_rate() is the first
+//    thing in the epoch loop of the current official train.py), so during epoch e the scheduler has
+//    stepped e - epoch_count + 1 times;
+//  - the image counter advances by the batch size; `latest` is saved whenever it crosses a multiple of
+//    --save-latest-freq, and at the end of every --save-epoch-freq'th epoch both `latest` and `<epoch>`.
+import { promises as fsp } from 'node:fs';
+import { tf } from '../tf.js';
+import { CycleGANError } from '../errors.js';
+import { initBackend } from '../backends/index.js';
+import { CycleGANModel, type CycleGANOptions } from '../model.js';
+import { lrFactor, PlateauScheduler } from '../schedule.js';
+import type { RawTensor } from '../weights/safetensors.js';
+import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
+import { type TrainOptions, optionsToJson } from './options.js';
+import {
+  runPaths, saveCheckpoint, loadCheckpoint, saveNetsAs, loadNets, appendLossLog, truncateLossLog, readLossLog,
+  hasCheckpoint, type Nets, type TrainStateJson, type LossLogEntry,
+} from './run_folder.js';
+import { writeJsonAtomic } from './atomic.js';
+import { TrainingReport } from '../report/training_page.js';
+
+/** A batch of the unaligned dataset: A and B images as NHWC in [-1, 1], with the files they came from. */
+export interface TrainBatch {
+  A: tf.Tensor4D;
+  B: tf.Tensor4D;
+  pathsA?: string[];
+  pathsB?: string[];
+}
+
+/** What the loop needs from a dataset (src/train/data_source.ts adapts src/data to it). */
+export interface TrainDataSource {
+  /** images per epoch (official: max(|A|, |B|), capped by --max-dataset-size) */
+  readonly size: number;
+  readonly batchSize: number;
+  /**
+   * The batches of one epoch, starting at image `start` of it (0, or where a checkpoint stopped).
+   * Random choices are drawn in a way that does not depend on `start`: resuming mid-epoch gives the same
+   * remaining batches as going on would have.
+   */
+  epoch(epoch: number, start: number): AsyncIterable<TrainBatch>;
+  /** JSON-serializable state at the start of the current epoch (RNG etc.). */
+  getState(): unknown;
+  setState(state: unknown): void;
+  close?(): Promise<void>;
+}
+
+export interface TrainHooks {
+  /** Abort to stop after the current step; a checkpoint is written first. */
+  signal?: AbortSignal;
+  /** Stop (with a checkpoint) once this many seconds of training have passed in this call. */
+  maxSeconds?: number;
+  /** Stop (with a checkpoint) once the run has trained this many images in total. */
+  maxIters?: number;
+  /** Lines for the user (default: stderr). */
+  log?: (line: string) => void;
+  /** Where the progress bar / periodic lines go (default: stdout). */
+  progress?: ProgressSink;
+  /** Called after every step (tests, demo). */
+  onStep?: (info: { epoch: number; epochIter: number; totalIters: number; lr: number; losses: Record<string, number> }) => void;
+}
+
+export interface TrainResult {
+  status: 'completed' | 'interrupted' | 'budget';
+  /** the next epoch to train and how many of its images are done */
+  epoch: number;
+  epochIter: number;
+  totalIters: number;
+  lr: number;
+  lastEpoch: number;
+  runDir: string;
+  backend: string;
+  seconds: number;
+  itersPerSecond: number;
+}
+
+export function modelOptions(o: TrainOptions): CycleGANOptions {
+  return {
+    inputNc: o.inputNc, outputNc: o.outputNc, ngf: o.ngf, ndf: o.ndf, netG: o.netG, netD: o.netD,
+    nLayersD: o.nLayersD, norm: o.norm, initType: o.initType, initGain: o.initGain, noDropout: o.noDropout,
+    ganMode: o.ganMode, lambdaA: o.lambdaA, lambdaB: o.lambdaB, lambdaIdentity: o.lambdaIdentity,
+    poolSize: o.poolSize, lr: o.lr, beta1: o.beta1, seed: o.seed,
+  };
+}
+
+/** The learning-rate schedule as the official schedulers step it (once at the start of each epoch). */
+export class LrSchedule {
+  readonly plateau = new PlateauScheduler();
+  /** the epoch whose start-of-epoch step has been applied */
+  appliedEpoch = 0;
+  lr: number;
+
+  constructor(private readonly o: TrainOptions, private readonly epochCount: number) {
+    this.lr = o.lr * this.factorAt(0);
+  }
+
+  private factorAt(steps: number): number {
+    const so = { nEpochs: this.o.nEpochs, nEpochsDecay: this.o.nEpochsDecay, epochCount: this.epochCount, lrDecayIters: this.o.lrDecayIters };
+    // The official code never sets a plateau metric for CycleGAN (BaseModel.metric stays 0).
+    if (this.o.lrPolicy === 'plateau') return steps === 0 ? 1 : this.plateau.step(0);
+    return lrFactor(this.o.lrPolicy, steps, so);
+  }
+
+  /** The start-of-epoch update for `epoch` (idempotent, so a mid-epoch resume does not step twice). */
+  startEpoch(epoch: number): number {
+    if (this.appliedEpoch !== epoch) {
+      this.lr = this.o.lr * this.factorAt(epoch - this.epochCount + 1);
+      this.appliedEpoch = epoch;
+    }
+    return this.lr;
+  }
+
+  getState(): unknown {
+    return { appliedEpoch: this.appliedEpoch, lr: this.lr, plateau: this.plateau.getState() };
+  }
+
+  setState(s: unknown): void {
+    const st = s as { appliedEpoch: number; lr: number; plateau: ReturnType<PlateauScheduler['getState']> };
+    this.appliedEpoch = st.appliedEpoch;
+    this.lr = st.lr;
+    this.plateau.setState(st.plateau);
+  }
+}
+
+function toRaw(tensors: Map<string, { shape: number[]; data: Float32Array }>): Map<string, RawTensor> {
+  const out = new Map<string, RawTensor>();
+  for (const [k, v] of tensors) out.set(k, { shape: [...v.shape], data: v.data });
+  return out;
+}
+
+/** Accumulates losses between log lines (the log holds the mean over each --print-freq interval). */
+interface LossAccumulator {
+  n: number;
+  sums: Record<string, number>;
+}
+
+/**
+ * Trains a CycleGAN as the official train.py does, writing the run folder as it goes.
+ * With opts.continueTrain the run resumes from its newest checkpoint (exactly, including the position
+ * inside an epoch); with opts.continueTrain and opts.epoch = N it starts from N_net_* with fresh
+ * optimizers at --epoch-count, as the official --continue_train --epoch N does.
+ */
+export async function train(opts: TrainOptions, data: TrainDataSource, hooks: TrainHooks = {}): Promise<TrainResult> {
+  const log = hooks.log ?? ((l: string) => console.error(l));
+  const paths = runPaths(opts.checkpointsDir, opts.name);
+  const lastEpoch = opts.nEpochs + opts.nEpochsDecay;
+  const backend = await initBackend(opts.backend, log);
+
+  if (!opts.continueTrain && (await hasCheckpoint(paths))) {
+    throw new CycleGANError(`${paths.root} already holds a run; pass --continue to resume it, or choose another --name`);
+  }
+  await fsp.mkdir(paths.root, { recursive: true });
+
+  let model: CycleGANModel;
+  let epoch = opts.epochCount;
+  let epochIter = 0;
+  let totalIters = 0;
+  let epochCount = opts.epochCount;
+  let elapsedBefore = 0;
+  let acc: LossAccumulator = { n: 0, sums: {} };
+  let schedule: LrSchedule;
+  const report = new TrainingReport(paths, opts.name);
+
+  if (opts.continueTrain && opts.epoch === 'latest' && (await hasCheckpoint(paths))) {
+    const ck = (await loadCheckpoint(paths))!;
+    const st = ck.state.json;
+    model = CycleGANModel.fromNetworks(modelOptions(opts), ck.nets);
+    model.setTrainingState({ tensors: ck.state.tensors, json: st.model } as Parameters<CycleGANModel['setTrainingState']>[0]);
+    epochCount = st.epochCount;
+    epoch = st.epoch;
+    epochIter = st.epochIter;
+    totalIters = st.totalIters;
+    elapsedBefore = st.elapsed;
+    data.setState(st.data);
+    schedule = new LrSchedule(opts, epochCount);
+    schedule.setState(st.scheduler);
+    acc = (st.lossAcc as LossAccumulator | undefined) ?? acc;
+    await truncateLossLog(paths, totalIters);
+    await report.load();
+    log(`resuming ${opts.name} at epoch ${epoch}, image ${epochIter} of ${data.size} (${totalIters} images trained)`);
+  } else if (opts.continueTrain) {
+    // Official --continue_train: networks from <epoch>_net_*, fresh optimizers, epochs from --epoch-count.
+    const label = opts.epoch;
+    const nets = (await loadNets(paths, label)) as Nets;
+    model = CycleGANModel.fromNetworks(modelOptions(opts), nets);
+    schedule = new LrSchedule(opts, epochCount);
+    await report.load();
+    log(`continuing ${opts.name} from ${label}_net_* at epoch ${epoch} (optimizer state starts fresh)`);
+  } else {
+    model = CycleGANModel.create(modelOptions(opts));
+    schedule = new LrSchedule(opts, epochCount);
+    await fsp.rm(paths.lossLog, { force: true });
+  }
+  await writeJsonAtomic(paths.opt, { ...optionsToJson(opts), epoch_count: epochCount, backend_used: backend });
+
+  const progress = new Progress(hooks.progress ?? stdoutSink(), opts.printFreq);
+  const sessionStart = performance.now();
+  const sessionStartIters = totalIters;
+  const seconds = () => (performance.now() - sessionStart) / 1000;
+  const bs = data.batchSize;
+  let status: TrainResult['status'] = 'completed';
+  let lastLosses: Record<string, number> | undefined;
+
+  const snapshot = (): TrainStateJson => {
+    const ms = model.getTrainingState();
+    return {
+      version: 1, epoch, epochIter, totalIters, epochCount,
+      model: ms.json,
+      data: data.getState(),
+      scheduler: schedule.getState(),
+      lossAcc: acc,
+      elapsed: elapsedBefore + seconds(),
+      savedAt: new Date().toISOString(),
+    };
+  };
+  let checkpointedAt = '';
+  const checkpoint = async (why: string): Promise<void> => {
+    checkpointedAt = `${epoch}:${epochIter}`;
+    const ms = model.getTrainingState();
+    const json = snapshot();
+    await saveCheckpoint(paths, model.nets as Nets, { json, tensors: toRaw(ms.tensors as Map<string, { shape: number[]; data: Float32Array }>) });
+    progress.log(`saved checkpoint (${why}): epoch ${epoch}, image ${epochIter}/${data.size}, ${totalIters} images in all`);
+  };
+  const shouldStop = (): TrainResult['status'] | undefined => {
+    if (hooks.signal?.aborted) return 'interrupted';
+    if (hooks.maxIters !== undefined && totalIters >= hooks.maxIters) return 'budget';
+    if (hooks.maxSeconds !== undefined && seconds() >= hooks.maxSeconds) return 'budget';
+    return undefined;
+  };
+
+  log(`training ${opts.name}: ${data.size} images per epoch, epochs ${epoch}..${lastEpoch}, backend ${backend}, seed ${opts.seed}`);
+  progress.start(totalIters);
+  const itersLeftAt = () => Math.max(0, (lastEpoch - epoch + 1) * data.size - epochIter);
+
+  try {
+    outer: while (epoch <= lastEpoch) {
+      const stop0 = shouldStop();
+      if (stop0) {
+        status = stop0;
+        break;
+      }
+      const lrBefore = schedule.lr;
+      const lr = schedule.startEpoch(epoch);
+      model.setLearningRate(lr);
+      if (epochIter === 0 && lr !== lrBefore) progress.log(`learning rate ${lrBefore.toFixed(7)} -> ${lr.toFixed(7)}`);
+      for await (const batch of data.epoch(epoch, epochIter)) {
+        const [realA, realB] = opts.direction === 'AtoB' ? [batch.A, batch.B] : [batch.B, batch.A];
+        let losses: Record<string, number>;
+        try {
+          losses = model.trainStep(realA, realB) as unknown as Record<string, number>;
+        } catch (e) {
+          tf.dispose([batch.A, batch.B]);
+          throw e;
+        }
+        const n = batch.A.shape[0];
+        const prev = totalIters;
+        epochIter += n;
+        totalIters += n;
+        lastLosses = losses;
+        acc.n++;
+        for (const [k, v] of Object.entries(losses)) acc.sums[k] = (acc.sums[k] ?? 0) + v;
+        hooks.onStep?.({ epoch, epochIter, totalIters, lr, losses });
+        progress.update({ epoch, lastEpoch, epochIter, epochSize: data.size, totalIters, itersLeft: itersLeftAt(), lr, losses }, n);
+        const crossed = (freq: number) => Math.floor(totalIters / freq) !== Math.floor(prev / freq);
+
+        if (crossed(opts.printFreq)) {
+          const mean: Record<string, number> = {};
+          for (const [k, v] of Object.entries(acc.sums)) mean[k] = v / acc.n;
+          const entry: LossLogEntry = { epoch, epochIter, totalIters, x: epoch - 1 + epochIter / data.size, lr, time: elapsedBefore + seconds(), losses: mean };
+          await appendLossLog(paths, [entry]);
+          acc = { n: 0, sums: {} };
+        }
+        if (crossed(opts.displayFreq)) await report.addSamples(model, realA, realB, epoch, totalIters);
+        tf.dispose([batch.A, batch.B]);
+
+        if (crossed(opts.saveLatestFreq)) {
+          await checkpoint(`--save-latest-freq ${opts.saveLatestFreq}`);
+          if (opts.saveByIter) await saveNetsAs(paths, model.nets as Nets, `iter_${totalIters}`);
+        }
+        const stop = shouldStop();
+        if (stop) {
+          status = stop;
+          break outer;
+        }
+        // Let signal handlers and the prefetcher run between steps (a step is synchronous).
+        await new Promise<void>((r) => setImmediate(r));
+      }
+      const finished = epoch;
+      epoch++;
+      epochIter = 0;
+      const saveEpoch = finished % opts.saveEpochFreq === 0;
+      if (saveEpoch) {
+        await checkpoint(`end of epoch ${finished}`);
+        await saveNetsAs(paths, model.nets as Nets, finished);
+      }
+      progress.log(`end of epoch ${finished} / ${lastEpoch}: ${formatLosses(lastLosses)}`);
+      await report.write(await readLossLog(paths), { epoch: finished, lastEpoch, totalIters });
+    }
+    // Whatever ended the loop, leave a checkpoint of exactly where it stopped (unless one was just written).
+    if (checkpointedAt !== `${epoch}:${epochIter}`) await checkpoint(status === 'completed' ? 'end of training' : status === 'interrupted' ? 'stop requested' : 'budget reached');
+    await report.write(await readLossLog(paths), { epoch: Math.min(epoch, lastEpoch), lastEpoch, totalIters, done: status === 'completed' });
+  } finally {
+    progress.end();
+    await data.close?.();
+  }
+  const secs = seconds();
+  const result: TrainResult = {
+    status, epoch, epochIter, totalIters, lr: schedule.lr, lastEpoch, runDir: paths.root, backend, seconds: secs,
+    itersPerSecond: secs > 0 ? (totalIters - sessionStartIters) / secs : 0,
+  };
+  model.dispose();
+  return result;
+}
