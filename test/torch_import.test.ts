@@ -80,51 +80,81 @@ test('reader: legacy checkpoints keep the stale InstanceNorm statistics for the 
   assert.equal(sd.size, 48 + 69);
 });
 
-test('reader: the zip reader finds data.pkl under any top-level folder name, stored or deflated', async () => {
-  // Re-pack the zip fixture under another folder name, deflating entries, with a minimal writer.
+/** Re-packs the zip fixture under another folder name with a minimal writer: every other entry deflated, and
+ * optionally with zip64 records (sentinel 0xFFFFFFFF fields resolved through the zip64 extra field and EOCD). */
+async function repack(zip64: boolean): Promise<Buffer> {
   const { ZipReader } = await import('../src/weights/zip.js');
-  const src = new ZipReader(readFileSync(fx('reader_cases.zip.pth')));
   const { deflateRawSync } = await import('node:zlib');
-  const files: Array<{ name: string; data: Uint8Array; comp: Uint8Array; method: number }> = [];
-  for (const name of src.entries.keys()) {
-    const data = src.read(name);
-    const renamed = name.replace(/^[^/]+\//, 'my_weights/');
-    const deflate = files.length % 2 === 0;
-    files.push({ name: renamed, data, comp: deflate ? deflateRawSync(data) : data, method: deflate ? 8 : 0 });
-  }
+  const src = new ZipReader(readFileSync(fx('reader_cases.zip.pth')));
   const parts: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;
-  for (const f of files) {
-    const name = Buffer.from(f.name);
+  let i = 0;
+  for (const entry of src.entries.keys()) {
+    const data = src.read(entry);
+    const method = i++ % 2 === 0 ? 8 : 0;
+    const comp = method === 8 ? deflateRawSync(data) : Buffer.from(data);
+    const name = Buffer.from(entry.replace(/^[^/]+\//, 'my_weights/'));
     const lh = Buffer.alloc(30);
     lh.writeUInt32LE(0x04034b50, 0);
-    lh.writeUInt16LE(f.method, 8);
-    lh.writeUInt32LE(f.comp.length, 18);
-    lh.writeUInt32LE(f.data.length, 22);
+    lh.writeUInt16LE(method, 8);
+    lh.writeUInt32LE(comp.length, 18);
+    lh.writeUInt32LE(data.length, 22);
     lh.writeUInt16LE(name.length, 26);
     const ch = Buffer.alloc(46);
     ch.writeUInt32LE(0x02014b50, 0);
-    ch.writeUInt16LE(f.method, 10);
-    ch.writeUInt32LE(f.comp.length, 20);
-    ch.writeUInt32LE(f.data.length, 24);
+    ch.writeUInt16LE(method, 10);
+    ch.writeUInt32LE(zip64 ? 0xffffffff : comp.length, 20);
+    ch.writeUInt32LE(zip64 ? 0xffffffff : data.length, 24);
     ch.writeUInt16LE(name.length, 28);
-    ch.writeUInt32LE(offset, 42);
-    parts.push(lh, name, Buffer.from(f.comp));
-    central.push(ch, name);
-    offset += 30 + name.length + f.comp.length;
+    ch.writeUInt32LE(zip64 ? 0xffffffff : offset, 42);
+    let extra = Buffer.alloc(0);
+    if (zip64) {
+      extra = Buffer.alloc(4 + 24);
+      extra.writeUInt16LE(0x0001, 0);
+      extra.writeUInt16LE(24, 2);
+      extra.writeBigUInt64LE(BigInt(data.length), 4);
+      extra.writeBigUInt64LE(BigInt(comp.length), 12);
+      extra.writeBigUInt64LE(BigInt(offset), 20);
+      ch.writeUInt16LE(extra.length, 30);
+    }
+    parts.push(lh, name, comp);
+    central.push(ch, name, extra);
+    offset += 30 + name.length + comp.length;
   }
   const cd = Buffer.concat(central);
+  const tail: Buffer[] = [];
+  if (zip64) {
+    const e64 = Buffer.alloc(56);
+    e64.writeUInt32LE(0x06064b50, 0);
+    e64.writeBigUInt64LE(44n, 4);
+    e64.writeBigUInt64LE(BigInt(i), 24);
+    e64.writeBigUInt64LE(BigInt(i), 32);
+    e64.writeBigUInt64LE(BigInt(cd.length), 40);
+    e64.writeBigUInt64LE(BigInt(offset), 48);
+    const loc = Buffer.alloc(20);
+    loc.writeUInt32LE(0x07064b50, 0);
+    loc.writeBigUInt64LE(BigInt(offset + cd.length), 8);
+    loc.writeUInt32LE(1, 16);
+    tail.push(e64, loc);
+  }
   const eocd = Buffer.alloc(22);
   eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(files.length, 8);
-  eocd.writeUInt16LE(files.length, 10);
-  eocd.writeUInt32LE(cd.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  const sd = parseTorchStateDict(Buffer.concat([...parts, cd, eocd]), 'repacked.pth');
-  assert.deepEqual(values(sd, 'transposed'), [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
-  assert.deepEqual(values(sd, 'f16'), [-0.5, -0.25, 0, 0.25, 0.5, 0.75]);
-});
+  eocd.writeUInt16LE(zip64 ? 0xffff : i, 8);
+  eocd.writeUInt16LE(zip64 ? 0xffff : i, 10);
+  eocd.writeUInt32LE(zip64 ? 0xffffffff : cd.length, 12);
+  eocd.writeUInt32LE(zip64 ? 0xffffffff : offset, 16);
+  return Buffer.concat([...parts, cd, ...tail, eocd]);
+}
+
+for (const zip64 of [false, true]) {
+  test(`reader: zip archives under any folder name, stored or deflated${zip64 ? ', zip64 records' : ''}`, async () => {
+    const sd = parseTorchStateDict(await repack(zip64), 'repacked.pth');
+    assert.deepEqual(values(sd, 'transposed'), [0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11]);
+    assert.deepEqual(values(sd, 'f16'), [-0.5, -0.25, 0, 0.25, 0.5, 0.75]);
+    assert.deepEqual(values(sd, 'f64'), [-2, -0.75, 0.5, 1.75]);
+  });
+}
 
 test('pickle VM: protocol-2 opcodes torch uses (memo, marks, tuples, longs, dict items)', () => {
   // Built by hand so the test states exactly which opcodes it covers.
