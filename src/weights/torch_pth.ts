@@ -236,14 +236,17 @@ function materialize(t: TensorRef): StateTensor {
     offset += t.storage.offset;
   } else base = t.storage;
   const src = base.values();
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
   const rank = t.shape.length;
-  if (n === 0) return { shape: t.shape, data: out };
-  // highest storage index touched must exist
+  if (t.stride.length !== rank || t.shape.some((d) => !Number.isInteger(d) || d < 0) || t.stride.some((d) => !Number.isInteger(d) || d < 0)) {
+    throw new PickleError(`tensor with bad size ${JSON.stringify(t.shape)} / stride ${JSON.stringify(t.stride)}`);
+  }
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  if (n === 0) return { shape: t.shape, data: new Float32Array(0) };
+  // the highest storage index the view touches must exist (checked before allocating anything)
   let maxIdx = offset;
   for (let d = 0; d < rank; d++) maxIdx += (t.shape[d] - 1) * t.stride[d];
-  if (offset < 0 || maxIdx >= src.length) throw new PickleError(`tensor reaches past its storage (${maxIdx} >= ${src.length})`);
+  if (!Number.isInteger(offset) || offset < 0 || maxIdx >= src.length) throw new PickleError(`tensor reaches past its storage (${maxIdx} >= ${src.length})`);
+  const out = new Float32Array(n);
   let contiguous = true;
   for (let d = rank - 1, expect = 1; d >= 0; d--) {
     if (t.shape[d] !== 1 && t.stride[d] !== expect) contiguous = false;
@@ -406,7 +409,8 @@ export function parseTorchStateDict(buf: Uint8Array, name = 'file'): StateDict {
       throw new PickleError('the tar-based format of torch < 0.1.10 is not supported; re-save it with a newer torch');
     }
   } catch (e) {
-    if (e instanceof PickleError || e instanceof ZipError || e instanceof RangeError) {
+    // RangeError/SyntaxError: a malformed file tripping DataView bounds, BigInt parsing or a huge allocation
+    if (e instanceof PickleError || e instanceof ZipError || e instanceof RangeError || e instanceof SyntaxError) {
       throw new CycleGANError(`${name}: cannot read PyTorch weights: ${e.message}`);
     }
     throw e;
