@@ -317,3 +317,23 @@ test('import-torch: bad flags are usage errors', async () => {
   await assert.rejects(importTorch([fx('resnet_6blocks_ngf4.zip.pth'), '--netG', 'resnet_7blocks', '--out', 'x.safetensors']), /unknown --netG 'resnet_7blocks'/);
   await assert.rejects(importTorch([fx('resnet_6blocks_ngf4.zip.pth'), '--netG', 'resnet_6blocks', '--ngf', '4']), /missing required flag --out/);
 });
+
+test('reader: randomly corrupted files either parse or fail as a CycleGANError, never a crash', () => {
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+  for (const f of ['reader_cases.zip.pth', 'reader_cases.legacy.pth']) {
+    const orig = readFileSync(fx(f));
+    let failed = 0;
+    for (let it = 0; it < 400; it++) {
+      const b = Buffer.from(orig);
+      for (let j = 0, k = 1 + Math.floor(rnd() * 4); j < k; j++) b[Math.floor(rnd() * b.length)] = Math.floor(rnd() * 256);
+      try {
+        parseTorchStateDict(b, f);
+      } catch (e) {
+        assert.ok(e instanceof CycleGANError, `${f} mutation ${it}: ${(e as Error).stack}`);
+        failed++;
+      }
+    }
+    assert.ok(failed > 0, 'some mutations must be detected');
+  }
+});
