@@ -197,6 +197,36 @@ Napi::Value Adam(const Napi::CallbackInfo &info) {
   });
 }
 
+// stridedCopy(src, srcOff, srcStrides, dst, dstOff, dstStrides, shape): bounds are checked here, once.
+Napi::Value StridedCopy(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  std::vector<int64_t> ss = ints(info[2]), ds = ints(info[5]), shape = ints(info[6]);
+  int64_t so = num(info[1]), dof = num(info[4]);
+  need(ss.size() == shape.size() && ds.size() == shape.size(), env, "strided copy ranks differ");
+  // Every index box corner must land inside both arrays.
+  int64_t smin = so, smax = so, dmin = dof, dmax = dof;
+  bool empty = false;
+  for (size_t i = 0; i < shape.size(); i++) {
+    if (shape[i] <= 0) { empty = true; break; }
+    int64_t se = (shape[i] - 1) * ss[i], de = (shape[i] - 1) * ds[i];
+    (se < 0 ? smin : smax) += se;
+    (de < 0 ? dmin : dmax) += de;
+  }
+  if (empty) return env.Undefined();
+  need(smin >= 0 && smax < (int64_t)f32len(info[0]), env, "strided copy reads out of bounds");
+  need(dmin >= 0 && dmax < (int64_t)f32len(info[3]), env, "strided copy writes out of bounds");
+  return guarded(env, [&] {
+    cg::strided_copy(f32(info[0]), so, ss.data(), f32(info[3]), dof, ds.data(), shape.data(), (int)shape.size());
+    return env.Undefined();
+  });
+}
+
+// fill(dst, value)
+Napi::Value Fill(const Napi::CallbackInfo &info) {
+  cg::fill(f32(info[0]), (int64_t)f32len(info[0]), (float)dbl(info[1]));
+  return info.Env().Undefined();
+}
+
 // setThreads(n): n <= 0 keeps OpenMP's default (one per core).
 Napi::Value SetThreads(const Napi::CallbackInfo &info) {
   cg::setup_threads((int)num(info[0]));
@@ -226,6 +256,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("instanceNormGrad", Napi::Function::New(env, InstanceNormGrad));
   exports.Set("mirrorPad", Napi::Function::New(env, MirrorPad));
   exports.Set("mirrorPadGrad", Napi::Function::New(env, MirrorPadGrad));
+  exports.Set("stridedCopy", Napi::Function::New(env, StridedCopy));
+  exports.Set("fill", Napi::Function::New(env, Fill));
   exports.Set("adam", Napi::Function::New(env, Adam));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));

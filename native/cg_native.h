@@ -40,6 +40,12 @@ void instance_norm_bwd(const float *x, const float *y, const float *dy, int64_t 
 void mirror_pad(const float *x, const int64_t *shape, const int64_t *pads, bool sym, float *y);
 void mirror_pad_grad(const float *dy, const int64_t *xshape, const int64_t *pads, bool sym, float *dx);
 
+// dst[dst_off + sum_i idx_i*dstr_i] = src[src_off + sum_i idx_i*sstr_i] over an index box `shape` (strides in
+// elements, negative allowed): Slice, Reverse, Transpose and the interior of Pad are all this.
+void strided_copy(const float *src, int64_t src_off, const int64_t *sstr, float *dst, int64_t dst_off,
+                  const int64_t *dstr, const int64_t *shape, int rank);
+void fill(float *dst, int64_t n, float v);
+
 void adam(const float *p, const float *g, const float *m, const float *v, int64_t n, double lr, double b1, double b2,
           double eps, double step, float *p_out, float *m_out, float *v_out);
 

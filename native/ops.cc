@@ -416,6 +416,42 @@ void mirror_pad_grad(const float *dy, const int64_t *s, const int64_t *pads, boo
   }
 }
 
+// ---------------------------------------------------------------- strided copies
+
+void strided_copy(const float *src, int64_t src_off, const int64_t *sstr, float *dst, int64_t dst_off,
+                  const int64_t *dstr, const int64_t *shape, int rank) {
+  if (rank == 0) {
+    dst[dst_off] = src[src_off];
+    return;
+  }
+  int64_t rows = 1;
+  for (int i = 0; i < rank - 1; i++) rows *= shape[i];
+  const int64_t inner = shape[rank - 1], si = sstr[rank - 1], di = dstr[rank - 1];
+  if (rows == 0 || inner == 0) return;
+  const bool par = rows * inner >= PAR_MIN && rows > 1;
+#pragma omp parallel for schedule(static) if (par)
+  for (int64_t r = 0; r < rows; r++) {
+    int64_t so = src_off, doff = dst_off, rem = r;
+    for (int i = rank - 2; i >= 0; i--) {
+      int64_t idx = rem % shape[i];
+      rem /= shape[i];
+      so += idx * sstr[i];
+      doff += idx * dstr[i];
+    }
+    const float *sp = src + so;
+    float *dp = dst + doff;
+    if (si == 1 && di == 1) std::memcpy(dp, sp, sizeof(float) * inner);
+    else
+      for (int64_t j = 0; j < inner; j++) dp[j * di] = sp[j * si];
+  }
+}
+
+void fill(float *dst, int64_t n, float v) {
+  const bool par = n >= PAR_MIN;
+#pragma omp parallel for simd schedule(static) if (par)
+  for (int64_t i = 0; i < n; i++) dst[i] = v;
+}
+
 // ---------------------------------------------------------------- Adam
 
 void adam(const float *p, const float *g, const float *m, const float *v, int64_t n, double lr, double b1, double b2,

@@ -24,6 +24,10 @@ export interface NativeAddon {
   mirrorPadGrad(dy: Float32Array, xShape4: number[], pads8: number[], symmetric: boolean, dx: Float32Array): void;
   adam(param: Float32Array, grad: Float32Array, m: Float32Array, v: Float32Array, pOut: Float32Array,
        mOut: Float32Array, vOut: Float32Array, lr: number, beta1: number, beta2: number, eps: number, step: number): void;
+  /** dst[dstOff + Σ idx·dstStrides] = src[srcOff + Σ idx·srcStrides] over the index box `shape`. */
+  stridedCopy(src: Float32Array, srcOff: number, srcStrides: number[], dst: Float32Array, dstOff: number,
+              dstStrides: number[], shape: number[]): void;
+  fill(dst: Float32Array, value: number): void;
   setThreads(n: number): number;
   info(): { onednn: string; cpuRuntime: string; threads: number; cachedPrimitives: number };
 }

@@ -20,6 +20,17 @@ function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/** Row-major element strides. */
+function strides(shape: number[]): number[] {
+  const st = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    st[i] = acc;
+    acc *= shape[i];
+  }
+  return st;
+}
+
 function out(backend: MathBackendCPU, shape: number[], values: Float32Array): TensorInfo {
   return backend.makeTensorInfo(shape, 'float32', values);
 }
@@ -159,6 +170,66 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const y = new Float32Array(size(shape));
     addon.mirrorPad(xv, shape4, pads8, mode === 'symmetric', y);
     return out(backend, shape, y);
+  });
+
+  // Data movement: tfjs-cpu does these element by element through index arithmetic in JS.
+  k.set('Slice', (args) => {
+    const backend = args.backend as MathBackendCPU;
+    const { x } = args.inputs as Record<string, TensorInfo>;
+    const a = (args.attrs ?? {}) as { begin: number | number[]; size?: number | number[] };
+    const xv = f32(backend, x);
+    const [begin, sz] = tf.slice_util.parseSliceParams(x, a.begin, a.size);
+    // A contiguous slice is a zero-copy view in tfjs-cpu: keep that.
+    if (!xv || tf.slice_util.isSliceContinous(x.shape, begin, sz)) return fallback('Slice')(args);
+    const st = strides(x.shape);
+    const o = new Float32Array(size(sz));
+    addon.stridedCopy(xv, begin.reduce((acc, b, i) => acc + b * st[i], 0), st, o, 0, strides(sz), sz);
+    return out(backend, sz, o);
+  });
+
+  k.set('Reverse', (args) => {
+    const backend = args.backend as MathBackendCPU;
+    const { x } = args.inputs as Record<string, TensorInfo>;
+    const xv = f32(backend, x);
+    if (!xv) return fallback('Reverse')(args);
+    const axes = new Set(tf.util.parseAxisParam((args.attrs as { dims: number | number[] }).dims, x.shape));
+    const st = strides(x.shape);
+    let off = 0;
+    const sst = st.map((s, i) => {
+      if (!axes.has(i)) return s;
+      off += (x.shape[i] - 1) * s;
+      return -s;
+    });
+    const o = new Float32Array(xv.length);
+    addon.stridedCopy(xv, off, sst, o, 0, st, x.shape);
+    return out(backend, x.shape, o);
+  });
+
+  k.set('Transpose', (args) => {
+    const backend = args.backend as MathBackendCPU;
+    const { x } = args.inputs as Record<string, TensorInfo>;
+    const xv = f32(backend, x);
+    if (!xv) return fallback('Transpose')(args);
+    const perm = (args.attrs as { perm: number[] }).perm;
+    const st = strides(x.shape);
+    const shape = perm.map((p) => x.shape[p]);
+    const o = new Float32Array(xv.length);
+    addon.stridedCopy(xv, 0, perm.map((p) => st[p]), o, 0, strides(shape), shape);
+    return out(backend, shape, o);
+  });
+
+  k.set('PadV2', (args) => {
+    const backend = args.backend as MathBackendCPU;
+    const { x } = args.inputs as Record<string, TensorInfo>;
+    const { paddings, constantValue } = args.attrs as unknown as { paddings: Array<[number, number]>; constantValue: number };
+    const xv = f32(backend, x);
+    if (!xv) return fallback('PadV2')(args);
+    const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
+    const ost = strides(shape);
+    const o = new Float32Array(size(shape));
+    if (constantValue !== 0) addon.fill(o, constantValue);
+    addon.stridedCopy(xv, 0, strides(x.shape), o, paddings.reduce((acc, [b], i) => acc + b * ost[i], 0), ost, x.shape);
+    return out(backend, shape, o);
   });
 
   // Custom kernels (contracts in docs/ARCHITECTURE.md).

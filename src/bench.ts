@@ -1,0 +1,132 @@
+// Timing probe matching ../shared/reference/torch_cyclegan_bench.py: one ResNet generator forward
+// (inference), one generator forward+backward under an L1 loss, and one full CycleGAN training step
+// (both generators, both 70×70 PatchGANs, identity loss, batch 1, image pool on), plus peak RSS.
+import { tf } from './tf.js';
+import { CycleGANError } from './errors.js';
+import { initBackend } from './backends/index.js';
+import { createNetwork } from './networks/index.js';
+import { CycleGANModel, defaultCycleGANOptions } from './model.js';
+import { l1Loss } from './losses.js';
+
+export interface BenchOptions {
+  size: number;
+  ngf: number;
+  nBlocks: number;
+  iters: number;
+  warmup: number;
+  backend?: string;
+  /** Skip the full training step (inference-sized configurations). */
+  skipIter?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface BenchResult {
+  backend: string;
+  size: number;
+  ngf: number;
+  n_blocks: number;
+  iters: number;
+  threads: number | null;
+  g_fwd_ms: number;
+  g_fwd_bwd_ms: number;
+  iter_ms: number | null;
+  peak_rss_mb: number;
+}
+
+const round2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Mean milliseconds per call of `fn` over `iters` calls after `warmup` untimed ones. */
+function timeIt(fn: () => void, iters: number, warmup: number): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const t0 = performance.now();
+  for (let i = 0; i < iters; i++) fn();
+  return (performance.now() - t0) / iters;
+}
+
+/** Uniform [-1, 1) image batch from a fixed LCG, so runs compare like for like. */
+function fixedImage(size: number, seed: number): tf.Tensor4D {
+  const data = new Float32Array(size * size * 3);
+  let s = seed >>> 0;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return tf.tensor4d(data, [1, size, size, 3]);
+}
+
+/**
+ * With CYCLEGAN_BENCH_PROFILE=1, times every kernel call on the active backend and prints the heaviest
+ * kernels to stderr at the end: the quickest way to see what still runs on a slow path.
+ */
+function profileKernels(backend: string): () => void {
+  const stats = new Map<string, { n: number; ms: number }>();
+  const restore: Array<() => void> = [];
+  for (const c of tf.getKernelsForBackend(backend)) {
+    const orig = c.kernelFunc;
+    const cfg = c as { kernelFunc: tf.KernelFunc };
+    cfg.kernelFunc = ((args: Parameters<tf.KernelFunc>[0]) => {
+      const t0 = performance.now();
+      try {
+        return orig(args);
+      } finally {
+        const s = stats.get(c.kernelName) ?? { n: 0, ms: 0 };
+        s.n++;
+        s.ms += performance.now() - t0;
+        stats.set(c.kernelName, s);
+      }
+    }) as tf.KernelFunc;
+    restore.push(() => { cfg.kernelFunc = orig; });
+  }
+  return () => {
+    for (const r of restore) r();
+    const rows = [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25);
+    for (const [k, s] of rows) console.error(`  ${k.padEnd(24)} ${String(s.n).padStart(6)} calls ${s.ms.toFixed(1).padStart(10)} ms`);
+  };
+}
+
+export async function runBench(o: BenchOptions): Promise<BenchResult> {
+  for (const [k, v] of [['size', o.size], ['ngf', o.ngf], ['iters', o.iters]] as const) {
+    if (!Number.isInteger(v) || v < 1) throw new CycleGANError(`--${k} must be a positive integer, got ${v}`);
+  }
+  if (!Number.isInteger(o.warmup) || o.warmup < 0) throw new CycleGANError(`--warmup must be a whole number, got ${o.warmup}`);
+  if (o.nBlocks !== 6 && o.nBlocks !== 9) throw new CycleGANError(`--n-blocks must be 6 or 9 (resnet_6blocks / resnet_9blocks), got ${o.nBlocks}`);
+  if (o.size % 4 !== 0) throw new CycleGANError(`--size must be a multiple of 4 for the ResNet generator, got ${o.size}`);
+  const backend = await initBackend(o.backend ?? 'auto', o.log);
+  const stopProfile = process.env.CYCLEGAN_BENCH_PROFILE === '1' ? profileKernels(backend) : null;
+  const netG = o.nBlocks === 9 ? 'resnet_9blocks' : 'resnet_6blocks';
+  const A = fixedImage(o.size, 1);
+  const B = fixedImage(o.size, 2);
+
+  const G = createNetwork({ role: 'generator', netG, inputNc: 3, outputNc: 3, ngf: o.ngf, norm: 'instance',
+    useDropout: false }, { type: 'normal', gain: 0.02, seed: 0 });
+  const gFwd = timeIt(() => { tf.tidy(() => G.apply(A)).dispose(); }, o.iters, o.warmup);
+  const params = [...G.params.values()];
+  const gFwdBwd = timeIt(() => {
+    const { value, grads } = tf.variableGrads(() => l1Loss(G.apply(A, { training: true }), B), params);
+    value.dispose();
+    tf.dispose(Object.values(grads));
+  }, o.iters, o.warmup);
+  G.dispose();
+
+  let iter: number | null = null;
+  if (!o.skipIter) {
+    const model = CycleGANModel.create({ ...defaultCycleGANOptions(), ngf: o.ngf, netG });
+    iter = timeIt(() => { model.trainStep(A, B); }, o.iters, o.warmup);
+    model.dispose();
+  }
+  A.dispose();
+  B.dispose();
+  stopProfile?.();
+
+  let threads: number | null = null;
+  if (backend === 'native') {
+    const { nativeInfo } = await import('./backends/native/index.js');
+    threads = nativeInfo()?.threads ?? null;
+  }
+  return {
+    backend, size: o.size, ngf: o.ngf, n_blocks: o.nBlocks, iters: o.iters, threads,
+    g_fwd_ms: round2(gFwd), g_fwd_bwd_ms: round2(gFwdBwd), iter_ms: iter === null ? null : round2(iter),
+    // ru_maxrss: the process's peak resident set, in KiB on Linux
+    peak_rss_mb: round2(process.resourceUsage().maxRSS / 1024),
+  };
+}

@@ -1,0 +1,41 @@
+// cyclegan bench --size S --ngf N --n-blocks B --iters I --warmup W [--backend X] [--no-iter] [--json]
+import { parseArgs, type FlagSpec } from '../args.js';
+import { CycleGANError } from '../../errors.js';
+import { runBench } from '../../bench.js';
+
+export const summary = 'time generator inference, generator forward+backward and a full training step';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'size', type: 'number', default: 128, help: 'square image size in pixels' },
+  { name: 'ngf', type: 'number', default: 32, help: 'generator width' },
+  { name: 'n-blocks', type: 'number', default: 6, help: 'residual blocks: 6 or 9' },
+  { name: 'iters', type: 'number', default: 5, help: 'timed repetitions' },
+  { name: 'warmup', type: 'number', default: 2, help: 'untimed repetitions first' },
+  { name: 'backend', type: 'string', default: 'auto', help: 'auto, native, wasm or cpu' },
+  { name: 'no-iter', type: 'boolean', default: false, help: 'skip the full training step' },
+  { name: 'json', type: 'boolean', default: false, help: 'print one JSON line' },
+  { name: 'help', type: 'boolean', default: false },
+];
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, FLAGS);
+  if (args.flags.help) {
+    console.log('usage: cyclegan bench [flags]\n' + FLAGS.filter((f) => f.help)
+      .map((f) => `  --${f.name.padEnd(10)} ${f.help} (default ${String(f.default)})`).join('\n'));
+    return 0;
+  }
+  if (args.positional.length) throw new CycleGANError(`unexpected argument '${args.positional[0]}'`);
+  const f = args.flags;
+  const result = await runBench({
+    size: f.size as number, ngf: f.ngf as number, nBlocks: f['n-blocks'] as number, iters: f.iters as number,
+    warmup: f.warmup as number, backend: f.backend as string, skipIter: f['no-iter'] as boolean,
+  });
+  if (f.json) {
+    console.log(JSON.stringify(result));
+  } else {
+    console.log(`backend ${result.backend} (${result.threads ?? '?'} threads), ${result.size}px ngf ${result.ngf} ` +
+      `${result.n_blocks} blocks: G forward ${result.g_fwd_ms} ms, G forward+backward ${result.g_fwd_bwd_ms} ms, ` +
+      `training step ${result.iter_ms ?? '-'} ms, peak RSS ${result.peak_rss_mb} MB`);
+  }
+  return 0;
+}
