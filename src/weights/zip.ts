@@ -121,7 +121,12 @@ export class ZipReader {
     const raw = this.buf.subarray(start, start + ent.compressedSize);
     if (ent.method === 0) return raw;
     if (ent.method === 8) {
-      const out = inflateRawSync(raw);
+      let out: Buffer;
+      try {
+        out = inflateRawSync(raw);
+      } catch (e) {
+        throw new ZipError(`zip entry ${name} cannot be inflated (${(e as Error).message})`);
+      }
       if (out.length !== ent.size) throw new ZipError(`zip entry ${name} inflated to ${out.length} bytes, expected ${ent.size}`);
       return out;
     }
