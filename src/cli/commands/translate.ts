@@ -6,6 +6,7 @@ import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js'
 import { CycleGANError } from '../../errors.js';
 import { initBackend } from '../../backends/index.js';
 import { loadNetwork } from '../../weights/network_file.js';
+import { netFile } from '../../train/run_folder.js';
 import { checkPreprocess, PREPROCESS_MODES } from '../../data/transforms.js';
 import { collectInputs, translateFiles } from '../../translate.js';
 
@@ -43,7 +44,7 @@ export async function runGeneratorPath(checkpointsDir: string, name: string, epo
   if (direction !== 'AtoB' && direction !== 'BtoA') throw new UsageError(`--direction must be AtoB or BtoA, got '${direction}'`);
   const runDir = join(checkpointsDir, name);
   if (!existsSync(runDir)) throw new CycleGANError(`no run folder ${runDir} (check --checkpoints-dir and --name)`);
-  const file = join(runDir, `${epoch}_net_${direction === 'AtoB' ? 'G_A' : 'G_B'}.safetensors`);
+  const file = netFile(runDir, epoch, direction === 'AtoB' ? 'G_A' : 'G_B');
   if (!existsSync(file)) {
     const epochs = (await readdir(runDir)).map((f) => /^(.+)_net_G_[AB]\.safetensors$/.exec(f)?.[1]).filter((e): e is string => !!e);
     const have = [...new Set(epochs)].sort();
