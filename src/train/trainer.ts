@@ -25,26 +25,24 @@ import {
 import { writeJsonAtomic } from './atomic.js';
 import { TrainingReport } from '../report/training_page.js';
 
-/** A batch of the unaligned dataset: A and B images as NHWC in [-1, 1], with the files they came from. */
+/** A batch of the unaligned dataset: real_A and real_B as NHWC in [-1, 1] (the loop disposes them). */
 export interface TrainBatch {
   A: tf.Tensor4D;
   B: tf.Tensor4D;
-  pathsA?: string[];
-  pathsB?: string[];
 }
 
-/** What the loop needs from a dataset (src/train/data_source.ts adapts src/data to it). */
+/** What the loop needs from a dataset (src/train/data_source.ts adapts src/data's UnalignedDataset). */
 export interface TrainDataSource {
   /** images per epoch (official: max(|A|, |B|), capped by --max-dataset-size) */
   readonly size: number;
   readonly batchSize: number;
   /**
-   * The batches of one epoch, starting at image `start` of it (0, or where a checkpoint stopped).
-   * Random choices are drawn in a way that does not depend on `start`: resuming mid-epoch gives the same
-   * remaining batches as going on would have.
+   * The rest of the current epoch: from its start, or from where the state says it stopped. Batches are
+   * in model terms (A = real_A, already swapped for --direction BtoA). Running to the end moves the
+   * state to the start of the next epoch.
    */
-  epoch(epoch: number, start: number): AsyncIterable<TrainBatch>;
-  /** JSON-serializable state at the start of the current epoch (RNG etc.). */
+  epoch(): AsyncIterable<TrainBatch>;
+  /** JSON-serializable position (RNG at the start of the epoch + images handed out). */
   getState(): unknown;
   setState(state: unknown): void;
   close?(): Promise<void>;
@@ -248,8 +246,8 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
       const lr = schedule.startEpoch(epoch);
       model.setLearningRate(lr);
       if (epochIter === 0 && lr !== lrBefore) progress.log(`learning rate ${lrBefore.toFixed(7)} -> ${lr.toFixed(7)}`);
-      for await (const batch of data.epoch(epoch, epochIter)) {
-        const [realA, realB] = opts.direction === 'AtoB' ? [batch.A, batch.B] : [batch.B, batch.A];
+      for await (const batch of data.epoch()) {
+        const realA = batch.A, realB = batch.B;
         let losses: Record<string, number>;
         try {
           losses = model.trainStep(realA, realB) as unknown as Record<string, number>;
