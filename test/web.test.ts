@@ -16,6 +16,8 @@ import { floatToU8 } from '../src/data/image.js';
 import { bundlePage, type PageBundle } from '../src/web/bundle.js';
 import { startServer, type RunningServer } from '../src/web/server.js';
 import { fixturesAvailable, loadFixture, manifest, withPrefix, REPO_ROOT } from './helpers/fixtures.js';
+import { decodeImageU8 } from '../src/data/image.js';
+import { run as importTorch } from '../src/cli/commands/import_torch.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -256,7 +258,7 @@ test('browser: the page translates an uploaded image like Node does (within 2 le
           const backend = (await page.textContent('[data-testid=backend]'))!.trim();
           assert.ok(['webgpu', 'webgl', 'wasm', 'cpu'].includes(backend), `backend shown: ${backend}`);
           await page.setInputFiles('input[type=file]', imageFile);
-          await page.waitForSelector('[data-testid=result], body[data-state=error]', { timeout: 120_000 });
+          await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
           assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
           const got = await resultPixels(page);
           assert.equal(got.width, ref.width);
@@ -364,6 +366,64 @@ test('browser: the run dashboard draws the eight loss curves and the latest samp
         assert.deepEqual(errors, []);
       });
     } finally {
+      await browser.close();
+    }
+  });
+
+// The issue's acceptance check: official generators saved by PyTorch, imported with import-torch, served, driven by
+// headless Chromium through the page's own file input and download link, against the official test.py PNGs.
+const TORCH_FX = path.join(REPO_ROOT, 'test', 'fixtures', 'torch');
+
+test('browser: imported official PyTorch generators give the official test.py PNGs within 3 levels (upload → download)',
+  { skip: !HAVE_CHROMIUM ? NO_CHROMIUM : !existsSync(path.join(TORCH_FX, 'manifest.json')) ? 'test/fixtures/torch not present' : false, timeout: 480_000 },
+  async (t) => {
+    interface TorchCase { name: string; netG: string; ngf: number; norm: string; files: string[]; input_nc?: number; output_nc?: number;
+      images: Array<{ input: string; size_in: [number, number]; size_out: [number, number]; official: string; official_eval?: string }> }
+    const cases = (JSON.parse(await fsp.readFile(path.join(TORCH_FX, 'manifest.json'), 'utf8')) as { cases: TorchCase[] }).cases;
+    const browser = await launch();
+    const log = console.log;
+    try {
+      for (const c of cases) {
+        const model = path.join(tmp, `torch-${c.name}.safetensors`);
+        console.log = () => {};
+        try {
+          assert.equal(await importTorch([path.join(TORCH_FX, c.files[0]), '--netG', c.netG, '--ngf', String(c.ngf), '--norm', c.norm,
+            '--input-nc', String(c.input_nc ?? 3), '--output-nc', String(c.output_nc ?? 3), '--out', model]), 0);
+        } finally {
+          console.log = log;
+        }
+        await withServer({ modelPath: model }, async (s) => {
+          const errors: string[] = [];
+          const page = await openPage(browser, s.url, errors);
+          const backend = (await page.textContent('[data-testid=backend]'))!.trim();
+          for (const im of c.images) {
+            for (const evalMode of im.official_eval ? [false, true] : [false]) {
+              if (evalMode !== (await page.isChecked('#eval'))) await page.click('#eval');
+              await page.evaluate(() => document.querySelector('[data-testid=result]')?.remove());
+              await page.setInputFiles('input[type=file]', path.join(TORCH_FX, im.input));
+              await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
+              assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
+              const shown = await page.evaluate(() => { const r = document.querySelector('[data-testid=result]') as HTMLCanvasElement; return [r.width, r.height]; });
+              assert.deepEqual(shown, im.size_in, 'the result is shown at the input size');
+              const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download]')]);
+              const file = path.join(tmp, `dl-${c.name}-${im.input}-${evalMode}.png`);
+              await dl.saveAs(file);
+              const mine = await decodeImageU8(file);
+              const official = await decodeImageU8(path.join(TORCH_FX, evalMode ? im.official_eval! : im.official));
+              assert.deepEqual([mine.width, mine.height], im.size_out, 'the download is the network output, as test.py saves it');
+              let max = 0;
+              for (let i = 0; i < official.data.length; i++) max = Math.max(max, Math.abs(mine.data[i] - official.data[i]));
+              t.diagnostic(`${c.name} ${im.input}${evalMode ? ' --eval' : ''} in the browser (${backend}): max ${max} levels from the official PNG`);
+              assert.ok(max <= 3, `${c.name} ${im.input}: ${max} levels from the official output`);
+            }
+          }
+          await page.screenshot({ path: path.join(OUT_DIR, `web-official-${c.name}.png`), fullPage: true });
+          assert.deepEqual(errors, []);
+          await page.close();
+        });
+      }
+    } finally {
+      console.log = log;
       await browser.close();
     }
   });

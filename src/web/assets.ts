@@ -19,6 +19,7 @@ export const INDEX_HTML = `<!doctype html>
   <p class="hint">The image never leaves this computer: the network runs in this browser tab.</p>
   <div id="controls">
     <label id="direction-label" hidden>Direction <select id="direction"></select></label>
+    <label id="eval-label" hidden><input type="checkbox" id="eval"> eval mode: batch norm with its running statistics, no dropout (official <code>--eval</code>; off = official test.py)</label>
     <label id="drop" class="drop">Drop an image here, or choose one: <input type="file" accept="image/*"></label>
   </div>
   <div class="status"><progress id="progress" max="1" value="0" hidden></progress> <span id="status" data-testid="status"></span></div>

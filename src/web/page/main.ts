@@ -6,8 +6,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeNetwork } from '../../weights/network_file.js';
 import type { Network } from '../../networks/index.js';
-import { testTransform } from '../../translate.js';
-import { floatToU8, imagesToTensor, rgbToLuma, u8ToFloat, type RawImage } from '../../data/image.js';
+import { testTransform, translateImage } from '../../translate.js';
+import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/image.js';
 import { startDashboard } from './dashboard.js';
 
 export interface ModelInfo {
@@ -17,7 +17,7 @@ export interface ModelInfo {
   bytes: number;
   /** changes when the file changes (run checkpoints are rewritten in place) */
   version: string;
-  spec: { role: string; netG?: string; inputNc: number; outputNc?: number };
+  spec: { role: string; netG?: string; inputNc: number; outputNc?: number; norm?: string; useDropout?: boolean };
 }
 
 export interface PageConfig {
@@ -184,37 +184,34 @@ async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend:
   progress(null);
   await tf.nextFrame(); // let the page paint the status before the GPU work blocks it
   const t0 = performance.now();
-  const y = tf.tidy(() => net.apply(imagesToTensor([u8ToFloat(x)]), { training: false }));
-  let data: Float32Array;
-  try {
-    data = (await y.data()) as Float32Array;
-  } finally {
-    y.dispose();
-  }
-  const [, h, w, c] = y.shape;
-  const out = floatToU8({ data, width: w, height: h, channels: c });
+  // Exactly `cyclegan translate`: official test.py semantics unless eval mode is ticked.
+  const evalMode = $<HTMLInputElement>('#eval').checked;
+  const out = floatToU8(translateImage(net, u8ToFloat(x), evalMode));
   const ms = performance.now() - t0;
+  const { width: w, height: h } = out;
 
-  let result = rawToCanvas(out);
-  if (result.width !== rgba.width || result.height !== rgba.height) {
-    // Shown at the input's size; the network ran at the transformed (multiple-of-4) size.
-    const scaled = document.createElement('canvas');
-    scaled.width = rgba.width;
-    scaled.height = rgba.height;
-    scaled.getContext('2d')!.drawImage(result, 0, 0, rgba.width, rgba.height);
-    result = scaled;
+  // The download is the network's output as `cyclegan translate` writes it; the view is at the input's size.
+  const exact = rawToCanvas(out);
+  let result = exact;
+  if (w !== rgba.width || h !== rgba.height) {
+    result = document.createElement('canvas');
+    result.width = rgba.width;
+    result.height = rgba.height;
+    result.getContext('2d')!.drawImage(exact, 0, 0, rgba.width, rgba.height);
   }
   result.dataset.testid = 'result';
   result.dataset.networkSize = `${w}x${h}`;
-  $('#result-slot').replaceChildren(result);
   const link = $<HTMLAnchorElement>('#download');
-  const blob = await new Promise<Blob | null>((r) => result.toBlob(r, 'image/png'));
+  const blob = await new Promise<Blob | null>((r) => exact.toBlob(r, 'image/png'));
   if (blob) {
     if (link.href.startsWith('blob:')) URL.revokeObjectURL(link.href);
     link.href = URL.createObjectURL(blob);
     link.download = `${file.name.replace(/\.[^.]*$/, '')}_${model.id}.png`;
+    link.textContent = `download PNG (${w}x${h})`;
     link.hidden = false;
   }
+  // Inserted last: the result element appearing means the translation is complete.
+  $('#result-slot').replaceChildren(result);
   progress(1, true);
   setStatus(`done: ${w}x${h} in ${Math.round(ms)} ms on ${backend}`);
 }
@@ -231,6 +228,10 @@ function fillDirections(cfg: PageConfig): void {
   select.replaceChildren(...cfg.models.map((m) => new Option(m.label, m.id, false, m.id === current)));
   $('#direction-label').hidden = cfg.models.length < 2;
   $('#translate').hidden = cfg.models.length === 0;
+  // Eval mode only changes networks with batch norm or dropout (official --eval).
+  const m = cfg.models.find((e) => e.id === select.value) ?? cfg.models[0];
+  const spec = m?.spec as { norm?: string; useDropout?: boolean } | undefined;
+  $('#eval-label').hidden = !(spec && (spec.norm === 'batch' || spec.useDropout));
 }
 
 async function main(): Promise<void> {
@@ -284,8 +285,13 @@ async function main(): Promise<void> {
       busy = false;
     }
   };
+  $('#direction').addEventListener('change', () => fillDirections(cfg));
   const input = $<HTMLInputElement>('input[type=file]');
-  input.addEventListener('change', () => void run(input.files?.[0]));
+  input.addEventListener('change', () => {
+    const f = input.files?.[0];
+    input.value = ''; // so that choosing the same file again (e.g. after ticking eval mode) runs again
+    void run(f);
+  });
   const drop = $('#drop');
   drop.addEventListener('dragover', (e) => {
     e.preventDefault();
