@@ -236,6 +236,16 @@ async function openPage(browser: Browser, url: string, errors: string[]): Promis
   return page;
 }
 
+async function dropFile(page: Page, file: string): Promise<void> {
+  const bytes = Array.from(await fsp.readFile(file));
+  const dt = await page.evaluateHandle(([b, name]) => {
+    const d = new DataTransfer();
+    d.items.add(new File([new Uint8Array(b as number[])], name as string, { type: 'image/png' }));
+    return d;
+  }, [bytes, path.basename(file)] as [number[], string]);
+  await page.dispatchEvent('#drop', 'drop', { dataTransfer: dt });
+}
+
 async function resultPixels(page: Page): Promise<{ width: number; height: number; rgba: number[] }> {
   return page.evaluate(() => {
     const c = document.querySelector('[data-testid=result]') as HTMLCanvasElement;
@@ -257,7 +267,8 @@ test('browser: the page translates an uploaded image like Node does (within 2 le
           const page = await openPage(browser, s.url + query, errors);
           const backend = (await page.textContent('[data-testid=backend]'))!.trim();
           assert.ok(['webgpu', 'webgl', 'wasm', 'cpu'].includes(backend), `backend shown: ${backend}`);
-          await page.setInputFiles('input[type=file]', imageFile);
+          if (query === '') await page.setInputFiles('input[type=file]', imageFile);
+          else await dropFile(page, imageFile); // the drag-and-drop path
           await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
           assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
           const got = await resultPixels(page);
