@@ -5,6 +5,9 @@ import '@tensorflow/tfjs';
 import { installGradientFixes } from './ops/gradient_fixes.js';
 
 installGradientFixes();
+// Production mode: skips per-op debug checks and the CPU backend's "install tfjs-node" banner, which does
+// not apply (our native backend is the fast path).
+tf.env().set('PROD', true);
 
 export { tf };
 export type Tensor = tf.Tensor;

@@ -1,0 +1,19 @@
+// The public library API. The CLI (src/cli) and the web app (src/web) are thin shells over these.
+export { tf } from './tf.js';
+export { CycleGANError } from './errors.js';
+export { Rng, type RngState } from './rng.js';
+export { initBackend, NODE_BACKENDS } from './backends/index.js';
+export * from './networks/index.js';
+export { reflectPad, conv2d, convTranspose2d, instanceNorm, batchNorm } from './ops/nn.js';
+export { ganLoss, l1Loss, gradientPenalty, GAN_MODES, type GanMode } from './losses.js';
+export { ImagePool } from './pool.js';
+export { linearDecay, stepDecay, cosineDecay, lrFactor, PlateauScheduler, LR_POLICIES, type LrPolicy, type ScheduleOptions } from './schedule.js';
+export { Adam, type AdamState } from './optim.js';
+export {
+  CycleGANModel, defaultCycleGANOptions, generatorSpecs, discriminatorSpecs, LOSS_NAMES,
+  type CycleGANOptions, type Losses, type LossName, type VisualName, type TrainingState,
+} from './model.js';
+export { readSafetensors, writeSafetensors, type RawTensor } from './weights/safetensors.js';
+export { saveNetwork, loadNetwork, encodeNetwork, decodeNetwork, networkFromStateDict, networkToStateDict } from './weights/network_file.js';
+export { readTorchStateDict, parseTorchStateDict } from './weights/torch_pth.js';
+export { translateFile, translateFiles, translateImage, collectInputs } from './translate.js';
