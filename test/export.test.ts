@@ -12,30 +12,33 @@ import { createNetwork, type Network, type NetworkSpec } from '../src/networks/i
 import { loadNetwork, saveNetwork } from '../src/weights/network_file.js';
 import { run as exportCommand } from '../src/cli/commands/export.js';
 import { ProtoWriter, decodeMessage } from '../src/export/protobuf.js';
+import { exportOnnx } from '../src/export/onnx.js';
+import { networkFromStateDict } from '../src/weights/network_file.js';
+import { fixturesAvailable, loadFixture, manifest, withPrefix } from './helpers/fixtures.js';
 
 const TOL = 1e-4;
 
 interface Case {
   name: string;
   spec: NetworkSpec;
-  sizes: Array<[number, number]>; // [H, W] — two sizes per case check the dynamic spatial dims
+  sizes: Array<[number, number, number]>; // [N, H, W] — two sizes per case check the dynamic batch and spatial dims
 }
 
 const CASES: Case[] = [
   {
     name: 'resnet_6blocks/instance',
     spec: { role: 'generator', netG: 'resnet_6blocks', inputNc: 3, outputNc: 3, ngf: 4, norm: 'instance', useDropout: false },
-    sizes: [[32, 48], [36, 28]],
+    sizes: [[1, 32, 48], [2, 36, 28]],
   },
   {
     name: 'unet_128/batch+dropout',
     spec: { role: 'generator', netG: 'unet_128', inputNc: 3, outputNc: 3, ngf: 4, norm: 'batch', useDropout: true },
-    sizes: [[128, 128], [128, 256]],
+    sizes: [[1, 128, 128], [2, 128, 256]],
   },
   {
     name: 'n_layers D/instance',
     spec: { role: 'discriminator', netD: 'basic', inputNc: 3, ndf: 4, nLayersD: 3, norm: 'instance' },
-    sizes: [[32, 32], [40, 48]],
+    sizes: [[1, 32, 32], [2, 40, 48]],
   },
 ];
 
@@ -100,15 +103,15 @@ test('export --format onnx: onnxruntime-node reproduces Network.apply (≤1e-4, 
       const session = await ort.InferenceSession.create(out);
       const net = await loadNetwork(model);
       try {
-        for (const [h, w] of c.sizes) {
-          const x = tf.randomUniform([1, h, w, 3], -1, 1, 'float32', h * w) as tf.Tensor4D;
+        for (const [n, h, w] of c.sizes) {
+          const x = tf.randomUniform([n, h, w, 3], -1, 1, 'float32', h * w) as tf.Tensor4D;
           const ours = tf.tidy(() => tf.transpose(net.apply(x), [0, 3, 1, 2]));
           const xn = tf.transpose(x, [0, 3, 1, 2]);
           const res = await session.run({ input: new ort.Tensor('float32', xn.dataSync() as Float32Array, xn.shape) });
           const theirs = res.output;
           assert.deepEqual([...theirs.dims], ours.shape, `${c.name} ${h}x${w}: output shape`);
           const diff = maxAbsDiff(theirs.data as Float32Array, ours.dataSync());
-          t.diagnostic(`onnx ${c.name} ${h}x${w}: max abs diff ${diff.toExponential(2)}`);
+          t.diagnostic(`onnx ${c.name} ${n}x${h}x${w}: max abs diff ${diff.toExponential(2)}`);
           assert.ok(diff <= TOL, `${c.name} ${h}x${w}: onnxruntime differs by ${diff}`);
           tf.dispose([x, ours, xn]);
         }
@@ -151,13 +154,13 @@ test('export --format tfjs: plain tf.loadGraphModel over HTTP reproduces Network
       const gm = await tfjs.loadGraphModel(`http://127.0.0.1:${port}/m${i}/model.json`);
       const net = await loadNetwork(model);
       try {
-        for (const [h, w] of c.sizes) {
-          const x = tf.randomUniform([1, h, w, 3], -1, 1, 'float32', h + w) as tf.Tensor4D;
+        for (const [n, h, w] of c.sizes) {
+          const x = tf.randomUniform([n, h, w, 3], -1, 1, 'float32', h + w) as tf.Tensor4D;
           const ours = net.apply(x);
           const theirs = gm.execute(x) as tf.Tensor;
           assert.deepEqual(theirs.shape, ours.shape, `${c.name} ${h}x${w}: output shape`);
           const diff = maxAbsDiff(theirs.dataSync(), ours.dataSync());
-          t.diagnostic(`tfjs ${c.name} ${h}x${w}: max abs diff ${diff.toExponential(2)} (ops: ${[...ops].sort().join(' ')})`);
+          t.diagnostic(`tfjs ${c.name} ${n}x${h}x${w}: max abs diff ${diff.toExponential(2)} (ops: ${[...ops].sort().join(' ')})`);
           assert.ok(diff <= TOL, `${c.name} ${h}x${w}: graph model differs by ${diff}`);
           tf.dispose([x, ours, theirs]);
         }
@@ -177,3 +180,23 @@ test('export: bad format and missing model are one-line user errors', async () =
   await assert.rejects(exportCommand(['--model', '/nonexistent/x.safetensors', '--format', 'onnx', '--out', '/tmp/y.onnx']),
     (e: Error & { userFacing?: boolean }) => e.userFacing === true && /cannot read model file/.test(e.message));
 });
+
+test('export onnx: official PyTorch generators (fixtures) in onnxruntime give the official output (≤1e-4)',
+  { skip: fixturesAvailable() ? false : 'reference fixtures not found' }, async (t) => {
+    await tf.setBackend('cpu');
+    const ort = (await import('onnxruntime-node')).default as unknown as typeof import('onnxruntime-node');
+    for (const name of ['resnet_9blocks_ngf4_batch2', 'unet_128_ngf4']) {
+      const cfg = manifest().fixtures[name];
+      const tensors = loadFixture(name);
+      const spec: NetworkSpec = { role: 'generator', netG: cfg.netG, inputNc: 3, outputNc: 3, ngf: cfg.ngf, norm: cfg.norm, useDropout: false };
+      const net = networkFromStateDict(spec, withPrefix(tensors, 'param.'), undefined, name);
+      const session = await ort.InferenceSession.create(exportOnnx(net));
+      net.dispose();
+      const x = tensors.get('input')!; // NCHW, as ONNX takes it
+      const res = await session.run({ input: new ort.Tensor('float32', x.data, x.shape) });
+      const diff = maxAbsDiff(res.output.data as Float32Array, tensors.get('output')!.data);
+      t.diagnostic(`onnx ${name} vs official PyTorch: max abs diff ${diff.toExponential(2)}`);
+      assert.ok(diff <= TOL, `${name}: ${diff}`);
+      await session.release();
+    }
+  });
