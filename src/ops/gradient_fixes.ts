@@ -23,6 +23,15 @@ export function installGradientFixes(): void {
         return { x: () => mirrorPadBackward(dy as tf.Tensor, x.shape, paddings, mode) };
       },
     });
+    // Comparisons are flat almost everywhere. tfjs-core registers no gradient for them, which breaks
+    // second-order gradients (the WGAN-GP penalty) through LeakyReLU's where(x > 0, ...).
+    for (const kernelName of ['Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual']) {
+      tf.registerGradient({
+        kernelName,
+        inputsToSave: ['a', 'b'],
+        gradFunc: (_dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => ({ a: () => tf.zerosLike(saved[0]), b: () => tf.zerosLike(saved[1]) }),
+      });
+    }
   } finally {
     console.warn = origWarn;
   }
