@@ -246,30 +246,44 @@ void reduce_sum(const float *x, int64_t A, int64_t R, int64_t B, bool mean, floa
 
 static const int64_t CBLK = 16;  // channels per task: one cache line of floats
 
+// Branch-free forms: with ternaries gcc emits compare-and-jump scalar code that mispredicts on every
+// other element of real activations.
 template <int ACT>
 static inline float act_fwd(float v, float alpha) {
-  if constexpr (ACT == ACT_RELU) return v > 0.f ? v : 0.f;
-  else if constexpr (ACT == ACT_LEAKY) return v > 0.f ? v : v * alpha;
+  if constexpr (ACT == ACT_RELU) return std::max(v, 0.f);
+  else if constexpr (ACT == ACT_LEAKY) return std::max(v, 0.f) + alpha * std::min(v, 0.f);
   else return v;
 }
 template <int ACT>
 static inline float act_grad(float y, float alpha) {
-  if constexpr (ACT == ACT_RELU) return y > 0.f ? 1.f : 0.f;
-  else if constexpr (ACT == ACT_LEAKY) return y > 0.f ? 1.f : alpha;
+  if constexpr (ACT == ACT_RELU) return (float)(y > 0.f);
+  else if constexpr (ACT == ACT_LEAKY) return alpha + (1.f - alpha) * (float)(y > 0.f);
   else return 1.f;
 }
 
-// Mean and 1/sqrt(var + eps) of channels [c0, c0 + cw) of one image; biased variance as PyTorch.
+// Rows are summed in float over short runs and the runs in double: vectorizes like a float loop, rounds
+// like a double one.
+static const int64_t RUN = 64;
+
+// Mean and 1/sqrt(var + eps) of channels [c0, c0 + W) of one image; biased variance as PyTorch.
+template <int64_t W>
 static inline void chan_stats(const float *xn, int64_t hw, int64_t c, int64_t c0, int64_t cw, float eps, float *mean,
                               float *rstd) {
   double s[CBLK] = {0}, ss[CBLK] = {0};
-  for (int64_t p = 0; p < hw; p++) {
-    const float *row = xn + p * c + c0;
+  for (int64_t p0 = 0; p0 < hw; p0 += RUN) {
+    const int64_t p1 = std::min(hw, p0 + RUN);
+    float fs[CBLK] = {0}, fss[CBLK] = {0};
+    for (int64_t p = p0; p < p1; p++) {
+      const float *row = xn + p * c + c0;
 #pragma omp simd
-    for (int64_t j = 0; j < cw; j++) {
-      double v = row[j];
-      s[j] += v;
-      ss[j] += v * v;
+      for (int64_t j = 0; j < (W ? W : cw); j++) {
+        fs[j] += row[j];
+        fss[j] += row[j] * row[j];
+      }
+    }
+    for (int64_t j = 0; j < CBLK; j++) {
+      s[j] += fs[j];
+      ss[j] += fss[j];
     }
   }
   for (int64_t j = 0; j < cw; j++) {
@@ -277,6 +291,19 @@ static inline void chan_stats(const float *xn, int64_t hw, int64_t c, int64_t c0
     double var = std::max(0.0, ss[j] / (double)hw - m * m);
     mean[j] = (float)m;
     rstd[j] = (float)(1.0 / std::sqrt(var + (double)eps));
+  }
+}
+
+template <int ACT, int64_t W>
+static inline void in_fwd_block(const float *xn, float *yn, int64_t hw, int64_t c, int64_t c0, int64_t cw, float eps,
+                                float alpha) {
+  float mean[CBLK], rstd[CBLK];
+  chan_stats<W>(xn, hw, c, c0, cw, eps, mean, rstd);
+  for (int64_t p = 0; p < hw; p++) {
+    const float *row = xn + p * c + c0;
+    float *out = yn + p * c + c0;
+#pragma omp simd
+    for (int64_t j = 0; j < (W ? W : cw); j++) out[j] = act_fwd<ACT>((row[j] - mean[j]) * rstd[j], alpha);
   }
 }
 
@@ -288,15 +315,48 @@ static void in_fwd_t(const float *x, int64_t n, int64_t hw, int64_t c, float eps
   for (int64_t task = 0; task < n * nblk; task++) {
     if (par) ftz_this_thread();
     const int64_t img = task / nblk, c0 = (task % nblk) * CBLK, cw = std::min(CBLK, c - c0);
-    const float *xn = x + img * hw * c;
-    float *yn = y + img * hw * c;
-    float mean[CBLK], rstd[CBLK];
-    chan_stats(xn, hw, c, c0, cw, eps, mean, rstd);
-    for (int64_t p = 0; p < hw; p++) {
-      const float *row = xn + p * c + c0;
-      float *out = yn + p * c + c0;
+    if (cw == CBLK) in_fwd_block<ACT, CBLK>(x + img * hw * c, y + img * hw * c, hw, c, c0, cw, eps, alpha);
+    else in_fwd_block<ACT, 0>(x + img * hw * c, y + img * hw * c, hw, c, c0, cw, eps, alpha);
+  }
+}
+
+// dx = rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * act'(y).
+template <int ACT, int64_t W>
+static inline void in_bwd_block(const float *x, const float *y, const float *dy, float *dx, int64_t hw, int64_t c,
+                                int64_t c0, int64_t cw, float eps, float alpha) {
+  float mean[CBLK], rstd[CBLK];
+  chan_stats<W>(x, hw, c, c0, cw, eps, mean, rstd);
+  double sg[CBLK] = {0}, sgx[CBLK] = {0};
+  for (int64_t p0 = 0; p0 < hw; p0 += RUN) {
+    const int64_t p1 = std::min(hw, p0 + RUN);
+    float fg[CBLK] = {0}, fgx[CBLK] = {0};
+    for (int64_t p = p0; p < p1; p++) {
+      const float *xr = x + p * c + c0, *yr = y + p * c + c0, *dr = dy + p * c + c0;
 #pragma omp simd
-      for (int64_t j = 0; j < cw; j++) out[j] = act_fwd<ACT>((row[j] - mean[j]) * rstd[j], alpha);
+      for (int64_t j = 0; j < (W ? W : cw); j++) {
+        float g = dr[j] * act_grad<ACT>(yr[j], alpha);
+        fg[j] += g;
+        fgx[j] += g * ((xr[j] - mean[j]) * rstd[j]);
+      }
+    }
+    for (int64_t j = 0; j < CBLK; j++) {
+      sg[j] += fg[j];
+      sgx[j] += fgx[j];
+    }
+  }
+  float mg[CBLK] = {0}, mgx[CBLK] = {0};
+  for (int64_t j = 0; j < cw; j++) {
+    mg[j] = (float)(sg[j] / (double)hw);
+    mgx[j] = (float)(sgx[j] / (double)hw);
+  }
+  for (int64_t p = 0; p < hw; p++) {
+    const float *xr = x + p * c + c0, *yr = y + p * c + c0, *dr = dy + p * c + c0;
+    float *out = dx + p * c + c0;
+#pragma omp simd
+    for (int64_t j = 0; j < (W ? W : cw); j++) {
+      float g = dr[j] * act_grad<ACT>(yr[j], alpha);
+      float xh = (xr[j] - mean[j]) * rstd[j];
+      out[j] = rstd[j] * (g - mg[j] - xh * mgx[j]);
     }
   }
 }
@@ -311,33 +371,8 @@ static void in_bwd_t(const float *x, const float *y, const float *dy, int64_t n,
     if (par) ftz_this_thread();
     const int64_t img = task / nblk, c0 = (task % nblk) * CBLK, cw = std::min(CBLK, c - c0);
     const int64_t base = img * hw * c;
-    float mean[CBLK], rstd[CBLK];
-    chan_stats(x + base, hw, c, c0, cw, eps, mean, rstd);
-    double sg[CBLK] = {0}, sgx[CBLK] = {0};
-    for (int64_t p = 0; p < hw; p++) {
-      const int64_t o = base + p * c + c0;
-#pragma omp simd
-      for (int64_t j = 0; j < cw; j++) {
-        float g = dy[o + j] * act_grad<ACT>(y[o + j], alpha);
-        float xh = (x[o + j] - mean[j]) * rstd[j];
-        sg[j] += g;
-        sgx[j] += (double)g * xh;
-      }
-    }
-    float mg[CBLK], mgx[CBLK];
-    for (int64_t j = 0; j < cw; j++) {
-      mg[j] = (float)(sg[j] / (double)hw);
-      mgx[j] = (float)(sgx[j] / (double)hw);
-    }
-    for (int64_t p = 0; p < hw; p++) {
-      const int64_t o = base + p * c + c0;
-#pragma omp simd
-      for (int64_t j = 0; j < cw; j++) {
-        float g = dy[o + j] * act_grad<ACT>(y[o + j], alpha);
-        float xh = (x[o + j] - mean[j]) * rstd[j];
-        dx[o + j] = rstd[j] * (g - mg[j] - xh * mgx[j]);
-      }
-    }
+    if (cw == CBLK) in_bwd_block<ACT, CBLK>(x + base, y + base, dy + base, dx + base, hw, c, c0, cw, eps, alpha);
+    else in_bwd_block<ACT, 0>(x + base, y + base, dy + base, dx + base, hw, c, c0, cw, eps, alpha);
   }
 }
 

@@ -20,6 +20,16 @@ function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
+/**
+ * An output array whose memory is not zeroed first (every native kernel writes all of its output):
+ * Node's unpooled unsafe buffers skip the memset that `new Float32Array(n)` pays for.
+ */
+function alloc(n: number): Float32Array {
+  if (n === 0) return new Float32Array(0);
+  const b = Buffer.allocUnsafeSlow(n * 4);
+  return new Float32Array(b.buffer, b.byteOffset, n);
+}
+
 /** Row-major element strides. */
 function strides(shape: number[]): number[] {
   const st = new Array<number>(shape.length);
@@ -66,7 +76,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
       filter.shape as [number, number, number, number], a.strides as [number, number] | number,
       (a.dilations ?? 1) as [number, number] | number, a.pad as 'same', a.dimRoundingMode as 'floor' | undefined,
       false, 'channelsLast');
-    const y = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels);
+    const y = alloc(info.batchSize * info.outHeight * info.outWidth * info.outChannels);
     const alpha = (a.leakyreluAlpha as number | undefined) ?? 0.2;
     convImpls.set('fwd', addon.convForward(xv, wv, bv, y, convParams(info), act, alpha));
     return out(backend, [info.batchSize, info.outHeight, info.outWidth, info.outChannels], y);
@@ -84,7 +94,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const info = tf.backend_util.computeConv2DInfo(inputShape as [number, number, number, number],
       filter.shape as [number, number, number, number], a.strides as [number, number] | number, 1,
       a.pad as 'same', a.dimRoundingMode as 'floor' | undefined, false, 'channelsLast');
-    const dx = new Float32Array(size(inputShape));
+    const dx = alloc(size(inputShape));
     convImpls.set('bwd_data', addon.convBackwardData(dyv, wv, dx, convParams(info)));
     return out(backend, inputShape, dx);
   });
@@ -99,7 +109,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number],
       filterShape as [number, number, number, number], a.strides as [number, number] | number, 1,
       a.pad as 'same', a.dimRoundingMode as 'floor' | undefined, false, 'channelsLast');
-    const dw = new Float32Array(size(filterShape));
+    const dw = alloc(size(filterShape));
     convImpls.set('bwd_weights', addon.convBackwardFilter(xv, dyv, dw, convParams(info)));
     return out(backend, filterShape, dw);
   });
@@ -111,7 +121,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
       const av = f32(backend, a), bv = f32(backend, b);
       if (!av || !bv) return fallback(name)(args);
       const shape = tf.backend_util.assertAndGetBroadcastShape(a.shape, b.shape);
-      const o = new Float32Array(size(shape));
+      const o = alloc(size(shape));
       addon.binary(op, av, a.shape, bv, b.shape, o);
       return out(backend, shape, o);
     });
@@ -123,7 +133,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const ts = Object.values(args.inputs) as TensorInfo[];
     const vs = ts.map((t) => f32(backend, t));
     if (ts.length < 2 || vs.some((v) => !v || v.length !== vs[0]!.length)) return fallback('AddN')(args);
-    const o = new Float32Array(vs[0]!.length);
+    const o = alloc(vs[0]!.length);
     const shape = ts[0].shape;
     addon.binary(BIN.Add, vs[0]!, shape, vs[1]!, shape, o);
     for (let i = 2; i < vs.length; i++) addon.binary(BIN.Add, o, shape, vs[i]!, shape, o);
@@ -137,7 +147,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
       const xv = f32(backend, x);
       if (!xv) return fallback(name)(args);
       const alpha = Number((args.attrs as { alpha?: number } | undefined)?.alpha ?? 0);
-      const o = new Float32Array(xv.length);
+      const o = alloc(xv.length);
       addon.unary(op, xv, o, alpha);
       return out(backend, x.shape, o);
     });
@@ -153,7 +163,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
       if (!xv || !g) return fallback(name)(args);
       const axes = new Set(tf.util.parseAxisParam(axis ?? null as unknown as number[], x.shape));
       const shape = keepDims ? x.shape.map((d, i) => (axes.has(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.has(i));
-      const o = new Float32Array(g.a * g.b);
+      const o = alloc(g.a * g.b);
       addon.reduceSum(xv, g.a, g.r, g.b, name === 'Mean', o);
       return out(backend, shape, o);
     });
@@ -167,7 +177,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     if (!xv || x.shape.length > 4 || (mode !== 'reflect' && mode !== 'symmetric')) return fallback('MirrorPad')(args);
     const { shape4, pads8 } = to4d(x.shape, paddings);
     const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
-    const y = new Float32Array(size(shape));
+    const y = alloc(size(shape));
     addon.mirrorPad(xv, shape4, pads8, mode === 'symmetric', y);
     return out(backend, shape, y);
   });
@@ -182,7 +192,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     // A contiguous slice is a zero-copy view in tfjs-cpu: keep that.
     if (!xv || tf.slice_util.isSliceContinous(x.shape, begin, sz)) return fallback('Slice')(args);
     const st = strides(x.shape);
-    const o = new Float32Array(size(sz));
+    const o = alloc(size(sz));
     addon.stridedCopy(xv, begin.reduce((acc, b, i) => acc + b * st[i], 0), st, o, 0, strides(sz), sz);
     return out(backend, sz, o);
   });
@@ -200,7 +210,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
       off += (x.shape[i] - 1) * s;
       return -s;
     });
-    const o = new Float32Array(xv.length);
+    const o = alloc(xv.length);
     addon.stridedCopy(xv, off, sst, o, 0, st, x.shape);
     return out(backend, x.shape, o);
   });
@@ -213,7 +223,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const perm = (args.attrs as { perm: number[] }).perm;
     const st = strides(x.shape);
     const shape = perm.map((p) => x.shape[p]);
-    const o = new Float32Array(xv.length);
+    const o = alloc(xv.length);
     addon.stridedCopy(xv, 0, perm.map((p) => st[p]), o, 0, strides(shape), shape);
     return out(backend, shape, o);
   });
@@ -226,8 +236,8 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     if (!xv) return fallback('PadV2')(args);
     const shape = x.shape.map((d, i) => d + paddings[i][0] + paddings[i][1]);
     const ost = strides(shape);
-    const o = new Float32Array(size(shape));
-    if (constantValue !== 0) addon.fill(o, constantValue);
+    const o = alloc(size(shape));
+    addon.fill(o, constantValue);
     addon.stridedCopy(xv, 0, strides(x.shape), o, paddings.reduce((acc, [b], i) => acc + b * ost[i], 0), ost, x.shape);
     return out(backend, shape, o);
   });
@@ -241,7 +251,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const dyv = need(f32(backend, dy), 'CGMirrorPadGrad dy');
     if (xShape.length > 4) throw new Error('CGMirrorPadGrad: rank above 4 is not supported natively');
     const { shape4, pads8 } = to4d(xShape, paddings);
-    const dx = new Float32Array(size(xShape));
+    const dx = alloc(size(xShape));
     addon.mirrorPadGrad(dyv, shape4, pads8, mode === 'symmetric', dx);
     return out(backend, xShape, dx);
   });
@@ -252,7 +262,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const { eps, act, alpha } = normAttrs(args.attrs);
     const xv = need(f32(backend, x), 'CGInstanceNorm x');
     const [n, h, w, c] = x.shape;
-    const y = new Float32Array(xv.length);
+    const y = alloc(xv.length);
     addon.instanceNorm(xv, y, n, h * w, c, eps, act, alpha);
     return out(backend, x.shape, y);
   });
@@ -265,7 +275,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     const yv = need(f32(backend, y), 'CGInstanceNormGrad y');
     const dyv = need(f32(backend, dy), 'CGInstanceNormGrad dy');
     const [n, h, w, c] = x.shape;
-    const dx = new Float32Array(xv.length);
+    const dx = alloc(xv.length);
     addon.instanceNormGrad(xv, yv, dyv, dx, n, h * w, c, eps, act, alpha);
     return out(backend, x.shape, dx);
   });
@@ -277,7 +287,7 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
       { lr: number; beta1: number; beta2: number; eps: number; step: number };
     const pv = need(f32(backend, param), 'CGAdam param'), gv = need(f32(backend, grad), 'CGAdam grad');
     const mv = need(f32(backend, m), 'CGAdam m'), vv = need(f32(backend, v), 'CGAdam v');
-    const po = new Float32Array(pv.length), mo = new Float32Array(pv.length), vo = new Float32Array(pv.length);
+    const po = alloc(pv.length), mo = alloc(pv.length), vo = alloc(pv.length);
     addon.adam(pv, gv, mv, vv, po, mo, vo, lr, beta1, beta2, eps, step);
     return [out(backend, param.shape, po), out(backend, param.shape, mo), out(backend, param.shape, vo)];
   });
