@@ -208,7 +208,10 @@ test('cyclegan serve (CLI): prints its URL, serves, stops on SIGTERM', async () 
 type Browser = import('playwright-core').BrowserContext;
 type Page = import('playwright-core').Page;
 
-async function launch(): Promise<Browser> {
+// Chromium's software WebGPU adapter, so that the webgpu backend runs without a GPU.
+const SOFTWARE_WEBGPU = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader'];
+
+async function launch(extraArgs: string[] = []): Promise<Browser> {
   const { chromium } = await import('playwright-core');
   const profile = await fsp.mkdtemp(path.join(tmp, 'profile-'));
   // A fresh profile per launch (playwright passes it as --user-data-dir).
@@ -216,11 +219,13 @@ async function launch(): Promise<Browser> {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
+      '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
 
-async function openPage(browser: Browser, url: string, errors: string[]): Promise<Page> {
+async function openPage(browser: Browser, url: string, errors: string[]): Promise<Page>;
+async function openPage(browser: Browser, url: string, errors: string[], mayFail: true): Promise<Page | null>;
+async function openPage(browser: Browser, url: string, errors: string[], mayFail = false): Promise<Page | null> {
   const page = await browser.newPage();
   page.on('pageerror', (e) => errors.push(e.message));
   // Everything must come from the server itself: any other request is a failure (the page works offline).
@@ -232,6 +237,7 @@ async function openPage(browser: Browser, url: string, errors: string[]): Promis
   });
   await page.goto(url);
   await page.waitForSelector('body[data-ready]', { timeout: 90_000 });
+  if (mayFail && (await page.getAttribute('body', 'data-ready')) !== '1') return null;
   assert.equal(await page.getAttribute('body', 'data-ready'), '1', await page.textContent('#fatal') ?? '');
   return page;
 }
@@ -254,21 +260,34 @@ async function resultPixels(page: Page): Promise<{ width: number; height: number
   });
 }
 
-test('browser: the page translates an uploaded image like Node does (within 2 levels), on the default backend and on wasm',
+test('browser: the page translates an uploaded image like Node does (within 2 levels) on webgl/default, wasm and webgpu',
   { skip: HAVE_CHROMIUM ? false : NO_CHROMIUM, timeout: 300_000 }, async (t) => {
     const netNode = await loadNetwork(modelFile);
     const ref = floatToU8((await translateFile(netNode, imageFile)).image);
     netNode.dispose();
-    const browser = await launch();
-    try {
-      await withServer({ modelPath: modelFile }, async (s) => {
-        for (const query of ['', '?backend=wasm']) {
+    const variants = [
+      { query: '', args: [] as string[], via: 'file input' },
+      { query: '?backend=wasm', args: [] as string[], via: 'drop' },
+      { query: '?backend=webgpu', args: SOFTWARE_WEBGPU, via: 'file input' },
+    ];
+    await withServer({ modelPath: modelFile }, async (s) => {
+      for (const v of variants) {
+        const browser = await launch(v.args);
+        try {
           const errors: string[] = [];
-          const page = await openPage(browser, s.url + query, errors);
+          const page = await browser.newPage();
+          page.on('pageerror', (e) => errors.push(e.message));
+          await page.goto(s.url + v.query);
+          await page.waitForSelector('body[data-ready]', { timeout: 90_000 });
+          if (v.query.includes('webgpu') && (await page.getAttribute('body', 'data-ready')) !== '1') {
+            t.diagnostic(`webgpu could not start in this Chromium (${await page.textContent('#fatal')}); not compared`);
+            continue;
+          }
+          assert.equal(await page.getAttribute('body', 'data-ready'), '1', await page.textContent('#fatal') ?? '');
           const backend = (await page.textContent('[data-testid=backend]'))!.trim();
           assert.ok(['webgpu', 'webgl', 'wasm', 'cpu'].includes(backend), `backend shown: ${backend}`);
-          if (query === '') await page.setInputFiles('input[type=file]', imageFile);
-          else await dropFile(page, imageFile); // the drag-and-drop path
+          if (v.via === 'drop') await dropFile(page, imageFile);
+          else await page.setInputFiles('input[type=file]', imageFile);
           await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
           assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
           const got = await resultPixels(page);
@@ -278,17 +297,16 @@ test('browser: the page translates an uploaded image like Node does (within 2 le
           for (let i = 0; i < ref.width * ref.height; i++) {
             for (let c = 0; c < 3; c++) maxDiff = Math.max(maxDiff, Math.abs(got.rgba[i * 4 + c] - ref.data[i * 3 + c]));
           }
-          t.diagnostic(`browser (${backend}) vs node: max diff ${maxDiff} levels over ${ref.width}x${ref.height}x3`);
+          t.diagnostic(`browser (${backend}, ${v.via}) vs node: max diff ${maxDiff} levels over ${ref.width}x${ref.height}x3`);
           assert.ok(maxDiff <= 2, `${backend}: browser differs from Node by ${maxDiff} levels`);
           assert.ok(await page.isVisible('[data-testid=download]'), 'download link shown');
           await page.screenshot({ path: path.join(OUT_DIR, `web-translate-${backend}.png`), fullPage: true });
           assert.deepEqual(errors, []);
-          await page.close();
+        } finally {
+          await browser.close();
         }
-      });
-    } finally {
-      await browser.close();
-    }
+      }
+    });
   });
 
 test('browser: a bad image and an oversized file are messages on the page', { skip: HAVE_CHROMIUM ? false : NO_CHROMIUM, timeout: 180_000 }, async () => {
@@ -391,50 +409,57 @@ test('browser: imported official PyTorch generators give the official test.py PN
     interface TorchCase { name: string; netG: string; ngf: number; norm: string; files: string[]; input_nc?: number; output_nc?: number;
       images: Array<{ input: string; size_in: [number, number]; size_out: [number, number]; official: string; official_eval?: string }> }
     const cases = (JSON.parse(await fsp.readFile(path.join(TORCH_FX, 'manifest.json'), 'utf8')) as { cases: TorchCase[] }).cases;
-    const browser = await launch();
     const log = console.log;
-    try {
-      for (const c of cases) {
-        const model = path.join(tmp, `torch-${c.name}.safetensors`);
-        console.log = () => {};
-        try {
-          assert.equal(await importTorch([path.join(TORCH_FX, c.files[0]), '--netG', c.netG, '--ngf', String(c.ngf), '--norm', c.norm,
-            '--input-nc', String(c.input_nc ?? 3), '--output-nc', String(c.output_nc ?? 3), '--out', model]), 0);
-        } finally {
-          console.log = log;
-        }
-        await withServer({ modelPath: model }, async (s) => {
-          const errors: string[] = [];
-          const page = await openPage(browser, s.url, errors);
-          const backend = (await page.textContent('[data-testid=backend]'))!.trim();
-          for (const im of c.images) {
-            for (const evalMode of im.official_eval ? [false, true] : [false]) {
-              if (evalMode !== (await page.isChecked('#eval'))) await page.click('#eval');
-              await page.evaluate(() => document.querySelector('[data-testid=result]')?.remove());
-              await page.setInputFiles('input[type=file]', path.join(TORCH_FX, im.input));
-              await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
-              assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
-              const shown = await page.evaluate(() => { const r = document.querySelector('[data-testid=result]') as HTMLCanvasElement; return [r.width, r.height]; });
-              assert.deepEqual(shown, im.size_in, 'the result is shown at the input size');
-              const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download]')]);
-              const file = path.join(tmp, `dl-${c.name}-${im.input}-${evalMode}.png`);
-              await dl.saveAs(file);
-              const mine = await decodeImageU8(file);
-              const official = await decodeImageU8(path.join(TORCH_FX, evalMode ? im.official_eval! : im.official));
-              assert.deepEqual([mine.width, mine.height], im.size_out, 'the download is the network output, as test.py saves it');
-              let max = 0;
-              for (let i = 0; i < official.data.length; i++) max = Math.max(max, Math.abs(mine.data[i] - official.data[i]));
-              t.diagnostic(`${c.name} ${im.input}${evalMode ? ' --eval' : ''} in the browser (${backend}): max ${max} levels from the official PNG`);
-              assert.ok(max <= 3, `${c.name} ${im.input}: ${max} levels from the official output`);
-            }
+    // webgl here (software), and Chromium's software WebGPU: the backend a user with a GPU gets first
+    for (const [variant, args, query] of [['default', [], ''], ['webgpu', SOFTWARE_WEBGPU, '?backend=webgpu']] as Array<[string, string[], string]>) {
+      const browser = await launch(args);
+      try {
+        for (const c of cases) {
+          const model = path.join(tmp, `torch-${c.name}.safetensors`);
+          console.log = () => {};
+          try {
+            assert.equal(await importTorch([path.join(TORCH_FX, c.files[0]), '--netG', c.netG, '--ngf', String(c.ngf), '--norm', c.norm,
+              '--input-nc', String(c.input_nc ?? 3), '--output-nc', String(c.output_nc ?? 3), '--out', model]), 0);
+          } finally {
+            console.log = log;
           }
-          await page.screenshot({ path: path.join(OUT_DIR, `web-official-${c.name}.png`), fullPage: true });
-          assert.deepEqual(errors, []);
-          await page.close();
-        });
+          await withServer({ modelPath: model }, async (s) => {
+            const errors: string[] = [];
+            const page = await openPage(browser, s.url + query, errors, true);
+            if (!page) {
+              t.diagnostic(`${variant}: the page could not start that backend in this Chromium; not compared`);
+              return;
+            }
+            const backend = (await page.textContent('[data-testid=backend]'))!.trim();
+            for (const im of c.images) {
+              for (const evalMode of im.official_eval ? [false, true] : [false]) {
+                if (evalMode !== (await page.isChecked('#eval'))) await page.click('#eval');
+                await page.evaluate(() => document.querySelector('[data-testid=result]')?.remove());
+                await page.setInputFiles('input[type=file]', path.join(TORCH_FX, im.input));
+                await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
+                assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
+                const shown = await page.evaluate(() => { const r = document.querySelector('[data-testid=result]') as HTMLCanvasElement; return [r.width, r.height]; });
+                assert.deepEqual(shown, im.size_in, 'the result is shown at the input size');
+                const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download]')]);
+                const file = path.join(tmp, `dl-${c.name}-${im.input}-${evalMode}.png`);
+                await dl.saveAs(file);
+                const mine = await decodeImageU8(file);
+                const official = await decodeImageU8(path.join(TORCH_FX, evalMode ? im.official_eval! : im.official));
+                assert.deepEqual([mine.width, mine.height], im.size_out, 'the download is the network output, as test.py saves it');
+                let max = 0;
+                for (let i = 0; i < official.data.length; i++) max = Math.max(max, Math.abs(mine.data[i] - official.data[i]));
+                t.diagnostic(`${c.name} ${im.input}${evalMode ? ' --eval' : ''} in the browser (${backend}): max ${max} levels from the official PNG`);
+                assert.ok(max <= 3, `${c.name} ${im.input}: ${max} levels from the official output`);
+              }
+            }
+            await page.screenshot({ path: path.join(OUT_DIR, `web-official-${c.name}-${variant}.png`), fullPage: true });
+            assert.deepEqual(errors, []);
+            await page.close();
+          });
+        }
+      } finally {
+        console.log = log;
+        await browser.close();
       }
-    } finally {
-      console.log = log;
-      await browser.close();
     }
   });
