@@ -438,7 +438,7 @@ test('browser: imported official PyTorch generators give the official test.py PN
                 await page.setInputFiles('input[type=file]', path.join(TORCH_FX, im.input));
                 await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
                 assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
-                const shown = await page.evaluate(() => { const r = document.querySelector('[data-testid=result]') as HTMLCanvasElement; return [r.width, r.height]; });
+                const shown: number[] = await page.evaluate(() => { const r = document.querySelector('[data-testid=result]') as HTMLCanvasElement; return [r.width, r.height]; });
                 assert.deepEqual(shown, im.size_in, 'the result is shown at the input size');
                 const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download]')]);
                 const file = path.join(tmp, `dl-${c.name}-${im.input}-${evalMode}.png`);
