@@ -147,11 +147,11 @@ class DecodePool {
         this.broken = true;
         break;
       }
-      w.unref();
       w.on('message', (m: { id: number; ok: boolean; img?: FloatImage; message?: string; reason?: string; userFacing?: boolean; decode?: boolean }) => {
         const p = this.pending.get(m.id);
         if (!p) return;
         this.pending.delete(m.id);
+        this.holdProcess();
         if (m.ok) p.resolve(m.img!);
         else if (m.decode) p.reject(new ImageDecodeError(p.job.path, m.reason ?? m.message ?? 'unreadable'));
         else if (m.userFacing) p.reject(new CycleGANError(m.message ?? 'error'));
@@ -168,6 +168,15 @@ class DecodePool {
       w.on('exit', (code) => { if (code !== 0) fail(); });
       this.workers.push(w);
     }
+    this.holdProcess();
+  }
+
+  // Idle workers must not keep the process alive; busy ones must (the consumer awaits their results).
+  private holdProcess(): void {
+    for (const w of this.workers) {
+      if (this.pending.size > 0) w.ref();
+      else w.unref();
+    }
   }
 
   get threaded(): boolean {
@@ -179,6 +188,7 @@ class DecodePool {
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { job, resolve, reject });
+      if (this.pending.size === 1) this.holdProcess();
       this.workers[this.rr++ % this.workers.length].postMessage({ id, job });
     });
   }
