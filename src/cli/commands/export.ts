@@ -1,4 +1,5 @@
 // `cyclegan export`: a saved network (.safetensors) as an ONNX model or a TF.js graph model.
+import * as path from 'node:path';
 import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
 import { loadNetwork } from '../../weights/network_file.js';
 import { writeOnnx, writeTfjsGraphModel, ONNX_OPSET } from '../../export/index.js';
@@ -39,7 +40,9 @@ export async function run(argv: string[]): Promise<number> {
       const n = await writeOnnx(net, out, { producerVersion: await packageVersion() });
       console.log(`wrote ${out} (${(n / 1e6).toFixed(2)} MB, ONNX opset ${ONNX_OPSET})`);
     } else {
-      const json = await writeTfjsGraphModel(net, out, { producerVersion: await packageVersion() });
+      // --out DIR, or DIR/model.json
+      const dir = path.basename(out) === 'model.json' ? path.dirname(out) : out;
+      const json = await writeTfjsGraphModel(net, dir, { producerVersion: await packageVersion() });
       console.log(`wrote ${json} and its weights (TF.js graph model)`);
     }
   } finally {
