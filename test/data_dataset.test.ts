@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
@@ -28,6 +28,7 @@ test.before(async () => {
   await png(join(root, 'badB', 'ok.png'), 8, 8, 1);
   await mkdir(join(root, 'badA'));
   await writeFile(join(root, 'badA', 'x.png'), 'not a png');
+  await symlink(join(root, 'badB'), join(root, 'trainB', 'zlink')); // a link to a folder is not followed (os.walk)
 });
 test.after(async () => { await rm(root, { recursive: true, force: true }); });
 
@@ -55,7 +56,7 @@ test('scan skips unreadable files with one warning naming each', async () => {
     assert.equal(warnings.length, 1);
     assert.match(warnings[0], /broken\.jpg/);
     assert.match(warnings[0], /notes\.txt \(not an image file type\)/);
-    assert.doesNotMatch(warnings[0], /DS_Store/);
+    assert.doesNotMatch(warnings[0], /DS_Store|zlink/);
     assert.deepEqual(ds.filesA.map((f) => basename(f.path)), ['a0.png', 'a1.png', 'a2.png']);
     assert.deepEqual(ds.filesB.map((f) => basename(f.path)), ['b0.png', 'b1.png', 'b2.png', 'b3.png', 'b4.png']);
     assert.equal(ds.length, 5);

@@ -1,13 +1,13 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import {
   buildAerialTiles, buildAtomically, buildMnist2Ink, buildSneaker2Boot, getDataset, inkify, isAerialPhoto, parseIdx,
-  readDatasetInfo, runTool, summerTwin, uninkify, aptDownload,
+  readDatasetInfo, runTool, summerTwin, uninkify, aptDownload, debExtract,
 } from '../src/data/builtin.js';
 import { decodeImageU8 } from '../src/data/image.js';
 import { run as datasetsCli } from '../src/cli/commands/datasets.js';
@@ -164,9 +164,14 @@ test('getDataset uses the cache, copies to --out, and never fetches twice', asyn
 test('a missing tool is a clear error saying what to install', async () => {
   await assert.rejects(runTool('cyclegan-no-such-tool', []), (e: unknown) => e instanceof CycleGANError && /'cyclegan-no-such-tool' is not installed/.test(e.message));
   const path = process.env.PATH;
-  process.env.PATH = join(dir, 'empty-path');
+  const onlyTar = join(dir, 'only-tar');
+  await mkdir(onlyTar);
+  const tarPath = (await runTool('sh', ['-c', 'command -v tar'])).stdout.trim();
+  await symlink(tarPath, join(onlyTar, 'tar'));
+  process.env.PATH = onlyTar;
   try {
     await assert.rejects(aptDownload('dataset-fashion-mnist', join(dir, 'dl'), () => {}), (e: unknown) => e instanceof CycleGANError && /'apt-get' is not installed: .*Debian/.test(e.message));
+    await assert.rejects(debExtract(join(dir, 'x.deb'), join(dir, 'x'), ['./usr/']), (e: unknown) => e instanceof CycleGANError && /'dpkg-deb' is not installed/.test(e.message));
   } finally {
     process.env.PATH = path;
   }

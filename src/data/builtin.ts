@@ -214,7 +214,12 @@ export async function debExtract(deb: string, dest: string, members: string[]): 
     tar.on('close', (code) => (code === 0 ? res() : rej(new CycleGANError(`tar failed extracting ${basename(deb)}: ${lastLines(tarErr)}`))));
   });
   tarDone.catch(() => {});
-  await runTool('dpkg-deb', ['--fsys-tarfile', deb], { stdoutTo: tar.stdin });
+  try {
+    await runTool('dpkg-deb', ['--fsys-tarfile', deb], { stdoutTo: tar.stdin });
+  } catch (e) {
+    tar.kill(); // it would wait on its input forever
+    throw e;
+  }
   await tarDone;
 }
 

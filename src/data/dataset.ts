@@ -39,7 +39,8 @@ async function walk(dir: string): Promise<string[]> {
   for (const e of entries) {
     const p = join(dir, e.name);
     if (e.isDirectory()) out.push(...(await walk(p)));
-    else out.push(p);
+    // like os.walk: links to folders are not followed (links to files are read)
+    else if (!(e.isSymbolicLink() && (await stat(p).catch(() => null))?.isDirectory())) out.push(p);
   }
   return out;
 }
