@@ -103,6 +103,8 @@ test('serve: path traversal in any encoding, odd methods and foreign Host header
   await fsp.writeFile(path.join(tmp, 'secret.txt'), secret);
   await fsp.writeFile(path.join(run.root, 'secret.txt'), secret);
   await fsp.writeFile(path.join(run.root, 'web', 'images', 'secret.txt'), secret);
+  await fsp.rm(path.join(run.root, 'web', 'images', 'epoch000_link.png'), { force: true });
+  await fsp.symlink(path.join(tmp, 'secret.txt'), path.join(run.root, 'web', 'images', 'epoch000_link.png'));
   const targets = [
     '/../secret.txt', '/%2e%2e/secret.txt', '/%2E%2E%2Fsecret.txt', '/..%2fsecret.txt', '/%252e%252e%252fsecret.txt',
     '/..\\secret.txt', '/%5c..%5csecret.txt', '/..%5csecret.txt', '/%c0%ae%c0%ae/secret.txt', '/%uff0e%uff0e/secret.txt',
@@ -111,7 +113,7 @@ test('serve: path traversal in any encoding, odd methods and foreign Host header
     '/samples/../secret.txt', '/samples/..%2fsecret.txt', '/samples/%2e%2e%2f%2e%2e%2fsecret.txt', '/samples/secret.txt',
     '/samples/../../opt.json', '/samples/.%2e/opt.json', '/samples/epoch001_real_A.png/../../opt.json', '/samples/%2e%2e%5copt.json',
     '//etc/passwd', '/./secret.txt', '/secret.txt', '/opt.json', '/loss_log.jsonl', '/latest_net_G_A.safetensors', '/app.js/..',
-    'http://127.0.0.1/../secret.txt', '/%00/secret.txt', '/index.html%00.txt', '/samples/epoch001_real_A.png%00.txt',
+    'http://127.0.0.1/../secret.txt', '/%00/secret.txt', '/index.html%00.txt', '/samples/epoch001_real_A.png%00.txt', '/samples/epoch000_link.png',
   ];
   for (const opts of [{ modelPath: modelFile }, { checkpointsDir: run.dir, name: run.name }]) {
     await withServer(opts, async (s) => {

@@ -261,6 +261,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
       if (!SAMPLE_NAME.test(name)) return notFound(res);
       const listing = await fsp.readdir(dir).catch(() => [] as string[]);
       if (!listing.includes(name)) return notFound(res);
+      // a symlink placed in the images folder must not lead elsewhere
+      if (!(await fsp.lstat(path.join(dir, name)).catch(() => null))?.isFile()) return notFound(res);
       return sendFile(res, path.join(dir, name), name.endsWith('.png') ? 'image/png' : 'image/jpeg');
     }
     return notFound(res);
