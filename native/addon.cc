@@ -1,6 +1,9 @@
 // N-API surface of the native backend. Every function works on caller-owned Float32Arrays (the tfjs-cpu
 // storage of the inputs and freshly allocated outputs), so no tensor data is copied on the way in or out.
+#include <malloc.h>
 #include <napi.h>
+
+#include <cstdlib>
 
 #include <dnnl.hpp>
 #include <string>
@@ -227,6 +230,16 @@ Napi::Value Fill(const Napi::CallbackInfo &info) {
   return info.Env().Undefined();
 }
 
+// trim(): hands the free pages glibc keeps in its heaps back to the OS; returns whether any were released.
+Napi::Value Trim(const Napi::CallbackInfo &info) { return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0); }
+
+// release(arrayBuffer): detaches it, which frees its memory now instead of at the next GC.
+Napi::Value Release(const Napi::CallbackInfo &info) {
+  Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
+  bool ok = !ab.IsDetached() && napi_detach_arraybuffer(info.Env(), ab) == napi_ok;
+  return Napi::Boolean::New(info.Env(), ok);
+}
+
 // setThreads(n): n <= 0 keeps OpenMP's default (one per core).
 Napi::Value SetThreads(const Napi::CallbackInfo &info) {
   cg::setup_threads((int)num(info[0]));
@@ -241,11 +254,15 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other");
   o.Set("threads", cg::thread_count());
   o.Set("cachedPrimitives", (double)cg::conv_cache_size());
+  struct mallinfo2 mi = mallinfo2();
+  o.Set("mallocInUseMB", (double)(mi.uordblks + mi.hblkhd) / 1048576.0);
+  o.Set("mallocFreeHeldMB", (double)mi.fordblks / 1048576.0);
   return o;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cg::setup_threads(0);
+  if (const char *t = getenv("CYCLEGAN_NATIVE_MMAP_THRESHOLD")) mallopt(M_MMAP_THRESHOLD, atoi(t));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
   exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData));
   exports.Set("convBackwardFilter", Napi::Function::New(env, ConvBackwardFilter));
@@ -259,6 +276,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("stridedCopy", Napi::Function::New(env, StridedCopy));
   exports.Set("fill", Napi::Function::New(env, Fill));
   exports.Set("adam", Napi::Function::New(env, Adam));
+  exports.Set("trim", Napi::Function::New(env, Trim));
+  exports.Set("release", Napi::Function::New(env, Release));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;

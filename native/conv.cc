@@ -2,6 +2,7 @@
 #include "cg_native.h"
 
 #include <dnnl.hpp>
+#include <malloc.h>
 
 #include <algorithm>
 #include <chrono>
@@ -199,6 +200,8 @@ static const std::string &dispatch(char kind, const ConvParams &p, int act, floa
       chosen = std::move(plain);
     }
     it = cache.emplace(key, std::move(chosen)).first;
+    // The losing variant's buffers were just freed: give them back rather than let them inflate RSS.
+    malloc_trim(0);
   }
   it->second->run(h);
   return it->second->impl;

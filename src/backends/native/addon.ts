@@ -28,8 +28,12 @@ export interface NativeAddon {
   stridedCopy(src: Float32Array, srcOff: number, srcStrides: number[], dst: Float32Array, dstOff: number,
               dstStrides: number[], shape: number[]): void;
   fill(dst: Float32Array, value: number): void;
+  trim(): boolean;
+  /** Detaches the ArrayBuffer, freeing its memory now. */
+  release(buf: ArrayBuffer): boolean;
   setThreads(n: number): number;
-  info(): { onednn: string; cpuRuntime: string; threads: number; cachedPrimitives: number };
+  info(): { onednn: string; cpuRuntime: string; threads: number; cachedPrimitives: number; mallocInUseMB: number;
+    mallocFreeHeldMB: number };
 }
 
 export const ACT = { none: 0, relu: 1, leakyrelu: 2, tanh: 3, sigmoid: 4, relu6: 5, elu: 6 } as const;

@@ -3,14 +3,64 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../tf.js';
 import { loadAddon, type NativeAddon } from './addon.js';
-import { nativeKernels } from './kernels.js';
+import { nativeBuffers, nativeKernels } from './kernels.js';
 import { mirrorPadBackward } from '../../ops/gradient_fixes.js';
 
 export const NATIVE_BACKEND = 'native';
 /** Above cpu (1) and wasm (2): the engine's default pick once registered. */
 const PRIORITY = 3;
 
-class NativeBackend extends MathBackendCPU {}
+type Values = { buffer?: ArrayBufferLike; slice?: () => unknown } | undefined;
+
+/**
+ * tfjs-cpu storage, plus deterministic freeing: a buffer made by a native kernel is released (detached,
+ * so its memory returns to malloc at once) when the last tensor viewing it is disposed, instead of
+ * lingering until V8's next GC. That keeps peak RSS near the live tensors and lets freed memory be
+ * reused warm. Such buffers never leave the backend: reads hand out copies.
+ */
+class NativeBackend extends MathBackendCPU {
+  private readonly views = new Map<ArrayBufferLike, number>();
+
+  private track(values: unknown): void {
+    const buf = (values as Values)?.buffer;
+    if (buf && nativeBuffers.has(buf)) this.views.set(buf, (this.views.get(buf) ?? 0) + 1);
+  }
+
+  override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+    const id = super.write(values, shape, dtype);
+    this.track(values);
+    return id;
+  }
+
+  override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType,
+                refCount: number): void {
+    super.move(dataId, values, shape, dtype, refCount);
+    this.track(values);
+  }
+
+  override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+    const v = super.readSync(dataId);
+    const buf = (v as Values)?.buffer;
+    return buf && nativeBuffers.has(buf) ? (v as Float32Array).slice() : v;
+  }
+
+  override disposeData(dataId: tf.DataId, force = false): boolean {
+    const values = this.data.get(dataId)?.values;
+    const done = super.disposeData(dataId, force);
+    const buf = (values as Values)?.buffer;
+    if (buf && !this.data.has(dataId) && this.views.has(buf)) {
+      const n = this.views.get(buf)! - 1;
+      if (n > 0) this.views.set(buf, n);
+      else {
+        this.views.delete(buf);
+        releaseBuffer?.(buf);
+      }
+    }
+    return done;
+  }
+}
+
+let releaseBuffer: ((buf: ArrayBufferLike) => void) | undefined;
 
 let registered: { ok: true } | { ok: false; reason: string } | undefined;
 let nativeKernelNames: string[] = [];
@@ -41,6 +91,7 @@ function registerWith(addon: NativeAddon): void {
     return c.kernelFunc as unknown as (args: unknown) => tf.TensorInfo | tf.TensorInfo[];
   };
   const natives = nativeKernels(addon, fallback);
+  if (process.env.CYCLEGAN_NATIVE_EAGER_FREE !== '0') releaseBuffer = (buf) => { addon.release(buf as ArrayBuffer); };
   if (!tf.findBackendFactory(NATIVE_BACKEND)) {
     tf.registerBackend(NATIVE_BACKEND, () => new NativeBackend(), PRIORITY);
   }

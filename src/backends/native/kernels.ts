@@ -24,9 +24,13 @@ const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
  * An output array whose memory is not zeroed first (every native kernel writes all of its output):
  * Node's unpooled unsafe buffers skip the memset that `new Float32Array(n)` pays for.
  */
+/** ArrayBuffers allocated by native kernels: the backend may free these eagerly (see index.ts). */
+export const nativeBuffers = new WeakSet<ArrayBufferLike>();
+
 function alloc(n: number): Float32Array {
   if (n === 0) return new Float32Array(0);
   const b = Buffer.allocUnsafeSlow(n * 4);
+  nativeBuffers.add(b.buffer);
   return new Float32Array(b.buffer, b.byteOffset, n);
 }
 
