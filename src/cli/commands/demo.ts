@@ -1,0 +1,180 @@
+// cyclegan demo: fetch the default built-in dataset, train a small CycleGAN within a time budget, then
+// write the training report, the test page with translated test images, and (with ground truth) PSNR/SSIM
+// against an untrained model of the same seed.
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from '../args.js';
+import { tf } from '../../tf.js';
+import { CycleGANError } from '../../errors.js';
+import { initBackend } from '../../backends/index.js';
+import { getDataset, type ProgressEvent } from '../../data/builtin.js';
+import { CycleGANModel } from '../../model.js';
+import { resolveTrainOptions, type TrainOptions } from '../../train/options.js';
+import { openTrainData } from '../../train/data_source.js';
+import { train, modelOptions } from '../../train/trainer.js';
+import { installStopSignals } from '../../train/signals.js';
+import { loadNets, runPaths } from '../../train/run_folder.js';
+import { runTest } from '../../train/test_run.js';
+import { evaluate } from '../../train/evaluate.js';
+
+export const summary = 'fetch a built-in dataset, train a small CycleGAN for a few minutes, write the report and translations';
+
+export const DEMO_DEFAULTS = { dataset: 'mnist2ink', minutes: 8, ngf: 16, seed: 1 };
+
+const FLAGS = [
+  { name: 'dataset', type: 'string' as const, default: DEMO_DEFAULTS.dataset, help: 'built-in dataset (cyclegan datasets list)' },
+  { name: 'out', type: 'string' as const, default: './cyclegan-demo', help: 'folder for the run and the results' },
+  { name: 'minutes', type: 'number' as const, default: DEMO_DEFAULTS.minutes, help: 'training time budget' },
+  { name: 'ngf', type: 'number' as const, default: DEMO_DEFAULTS.ngf, help: 'generator (and discriminator) width' },
+  { name: 'seed', type: 'number' as const, default: DEMO_DEFAULTS.seed },
+  { name: 'backend', type: 'string' as const, default: 'auto', help: 'auto: the faster of native and wasm on this machine' },
+  { name: 'cache-dir', type: 'string' as const, help: 'dataset cache (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
+  { name: 'num-test', type: 'number' as const, default: 24, help: 'test images per domain on the results page' },
+  { name: 'help', type: 'boolean' as const, default: false },
+];
+
+/** Images per second of one training step on `backend` (after a warm-up step), or 0 if it cannot run. */
+async function measure(backend: string, opts: TrainOptions, size: number, log: (l: string) => void): Promise<number> {
+  try {
+    await initBackend(backend, () => {});
+  } catch {
+    return 0;
+  }
+  const model = CycleGANModel.create(modelOptions(opts));
+  const nc = (n: number) => tf.randomUniform([1, size, size, n], -1, 1) as tf.Tensor4D;
+  const a = nc(opts.inputNc), b = nc(opts.outputNc);
+  try {
+    // The first steps compile kernels and allocate; time the ones after.
+    model.trainStep(a, b);
+    model.trainStep(a, b);
+    const steps = 3;
+    const t0 = performance.now();
+    for (let i = 0; i < steps; i++) model.trainStep(a, b);
+    const rate = steps / ((performance.now() - t0) / 1000);
+    log(`  ${backend}: ${rate.toFixed(2)} steps/s`);
+    return rate;
+  } catch (e) {
+    log(`  ${backend}: failed (${(e as Error).message.split('\n')[0]})`);
+    return 0;
+  } finally {
+    tf.dispose([a, b]);
+    model.dispose();
+  }
+}
+
+function progressLine(e: ProgressEvent): string {
+  const pct = e.done !== undefined && e.total ? ` ${Math.floor((100 * e.done) / e.total)}%` : '';
+  return `  ${e.stage}${pct}`;
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, FLAGS);
+  if (args.flags.help) {
+    console.log('usage: cyclegan demo [--dataset mnist2ink] [--out ./cyclegan-demo] [--minutes 8] [--backend auto]\n' +
+      FLAGS.map((f) => `  --${f.name}${f.help ? `  ${f.help}` : ''}${f.default !== undefined && f.type !== 'boolean' ? ` (default ${f.default})` : ''}`).join('\n'));
+    return 0;
+  }
+  const log = (l: string) => console.log(l);
+  const minutes = args.flags.minutes as number;
+  if (!(minutes > 0)) throw new CycleGANError(`--minutes must be greater than 0, got ${minutes}`);
+  const ngf = args.flags.ngf as number;
+  if (!Number.isInteger(ngf) || ngf < 1) throw new CycleGANError(`--ngf must be a whole number ≥ 1, got ${ngf}`);
+  const out = path.resolve(String(args.flags.out));
+  const t0 = performance.now();
+  const elapsed = () => (performance.now() - t0) / 1000;
+
+  log(`1/4 dataset ${args.flags.dataset}`);
+  let lastStage = '';
+  const ds = await getDataset(String(args.flags.dataset), {
+    cacheDir: args.flags['cache-dir'] as string | undefined,
+    onProgress: (e) => {
+      if (e.stage !== lastStage || (e.done !== undefined && e.total && e.done === e.total)) log(progressLine(e));
+      lastStage = e.stage;
+    },
+  });
+  const rec = ds.info.recommended;
+  log(`  ${ds.path} (${Object.entries(ds.info.counts).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+
+  const name = `demo_${ds.info.name}`;
+  const checkpointsDir = path.join(out, 'checkpoints');
+  const size = rec.cropSize;
+  const base: Record<string, unknown> = {
+    dataroot: ds.path, name, 'checkpoints-dir': checkpointsDir, seed: args.flags.seed,
+    // A small ResNet generator suits small images; --no-dropout as the official CycleGAN scripts pass it.
+    netG: 'resnet_6blocks', ngf, ndf: ngf, 'no-dropout': true,
+    preprocess: rec.preprocess, 'load-size': rec.loadSize, 'crop-size': rec.cropSize, 'no-flip': rec.noFlip ?? false,
+    'input-nc': rec.inputNc, 'output-nc': rec.outputNc,
+    'print-freq': 50, 'display-freq': 100,
+  };
+  const probe = resolveTrainOptions({ ...base, 'n-epochs': 1, 'n-epochs-decay': 0 });
+
+  log('2/4 backend');
+  let backend = String(args.flags.backend);
+  let rate: number;
+  if (backend === 'auto') {
+    const rates: Record<string, number> = {};
+    for (const b of ['native', 'wasm']) rates[b] = await measure(b, probe, size, log);
+    backend = rates.native > rates.wasm ? 'native' : 'wasm';
+    rate = rates[backend];
+    if (!(rate > 0)) {
+      backend = 'cpu';
+      rate = await measure('cpu', probe, size, log);
+    }
+  } else {
+    rate = await measure(backend, probe, size, log);
+    if (!(rate > 0)) throw new CycleGANError(`--backend ${backend} cannot train here`);
+  }
+  // Plan the run to fit the budget: ~12 epochs (half at the full learning rate, half decaying linearly,
+  // as the official schedule), each of as many images as the budget allows.
+  const budget = Math.max(10, minutes * 60 - elapsed());
+  const images = Math.max(24, Math.floor(rate * budget * 0.9));
+  const epochs = Math.min(12, Math.max(2, Math.floor(images / 20)));
+  const perEpoch = Math.max(1, Math.floor(images / epochs));
+  const opts = resolveTrainOptions({
+    ...base, backend, 'max-dataset-size': String(perEpoch),
+    'n-epochs': Math.ceil(epochs / 2), 'n-epochs-decay': Math.floor(epochs / 2),
+    'save-epoch-freq': epochs, 'save-latest-freq': Math.max(100, perEpoch),
+  });
+  log(`  using ${backend}: ${rate.toFixed(2)} steps/s → ${epochs} epochs of ${perEpoch} images in about ${Math.round(budget / 60)} min`);
+
+  log(`3/4 training (report: ${path.join(runPaths(checkpointsDir, name).web, 'index.html')})`);
+  await fsp.rm(runPaths(checkpointsDir, name).root, { recursive: true, force: true }); // the demo always starts afresh
+  const stop = installStopSignals();
+  let result;
+  try {
+    result = await train(opts, await openTrainData(opts, { log }), { signal: stop.signal, maxSeconds: budget, log });
+  } finally {
+    stop.dispose();
+  }
+  if (result.status === 'interrupted') {
+    log(`stopped; the run so far is in ${result.runDir}`);
+    return stop.exitCode() || 130;
+  }
+  if (result.status === 'budget') log(`  time budget reached at epoch ${result.epoch}, image ${result.epochIter}`);
+  log(`  ${result.totalIters} images in ${(result.seconds / 60).toFixed(1)} min (${result.itersPerSecond.toFixed(2)} it/s on ${result.backend})`);
+
+  log('4/4 results');
+  const resultsDir = path.join(out, 'results');
+  const test = await runTest({
+    dataroot: ds.path, name, checkpointsDir, resultsDir, epoch: 'latest', numTest: args.flags['num-test'] as number,
+    phase: 'test', direction: 'AtoB', preprocess: opts.preprocess, loadSize: opts.cropSize, cropSize: opts.cropSize, eval: false, log,
+  });
+  if (ds.info.truth) {
+    const untrained = CycleGANModel.create(modelOptions(opts));
+    const nets = await loadNets(runPaths(checkpointsDir, name), 'latest', ['G_A']);
+    try {
+      const e0 = await evaluate(untrained.nets.G_A, { dataroot: ds.path, direction: 'AtoB', preprocess: opts.preprocess, cropSize: opts.cropSize, loadSize: opts.cropSize });
+      const e1 = await evaluate(nets.G_A!, { dataroot: ds.path, direction: 'AtoB', preprocess: opts.preprocess, cropSize: opts.cropSize, loadSize: opts.cropSize });
+      log(`  A→B against the ground truth (${e1.n} test images): PSNR ${e0.psnr.toFixed(2)} → ${e1.psnr.toFixed(2)} dB, SSIM ${e0.ssim.toFixed(3)} → ${e1.ssim.toFixed(3)} (untrained → trained)`);
+    } finally {
+      untrained.dispose();
+      nets.G_A?.dispose();
+    }
+  }
+  log('');
+  log(`done in ${(elapsed() / 60).toFixed(1)} min. Look at:`);
+  log(`  ${test.page}   translated test images (real → fake → reconstructed, both directions)`);
+  log(`  ${path.join(result.runDir, 'web', 'index.html')}   training report: loss curves and samples per epoch`);
+  log(`  ${result.runDir}   checkpoints (latest_net_G_A.safetensors translates A → B: cyclegan translate --model ${path.join(result.runDir, 'latest_net_G_A.safetensors')} IMAGES --out DIR)`);
+  return 0;
+}
