@@ -127,7 +127,8 @@ export async function run(argv: string[]): Promise<number> {
   // Plan the run to fit the budget: ~12 epochs (half at the full learning rate, half decaying linearly,
   // as the official schedule), each of as many images as the budget allows.
   const budget = Math.max(10, minutes * 60 - elapsed());
-  const images = Math.max(24, Math.floor(rate * budget * 0.9));
+  // The short calibration underestimates the steady rate (≈15% here), and maxSeconds still guards the budget.
+  const images = Math.max(24, Math.floor(rate * budget));
   const epochs = Math.min(12, Math.max(2, Math.floor(images / 20)));
   const perEpoch = Math.max(1, Math.floor(images / epochs));
   const opts = resolveTrainOptions({
