@@ -190,3 +190,32 @@ test('SIGINT: the step finishes, a checkpoint is written, exit 130; --continue f
     await fsp.rm(root, { recursive: true, force: true });
   }
 });
+
+test('--direction BtoA with greyscale input: the domains swap in train and test; --continue --epoch N as official', async () => {
+  const root = await tempDir('cli-btoa');
+  try {
+    await makeRandomDataset(root, { n: 2, size: 20 });
+    await makeRandomDataset(root, { n: 2, size: 20, phase: 'test' });
+    const ck = path.join(root, 'ck');
+    const common = ['--dataroot', root, '--name', 'b', '--checkpoints-dir', ck, ...TINY, '--direction', 'BtoA', '--input-nc', '1', '--output-nc', '3', '--lambda-identity', '0'];
+    let r = cli(['train', ...common, '--n-epochs', '1', '--n-epochs-decay', '1', '--save-epoch-freq', '1', '--print-freq', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    const files = await fsp.readdir(path.join(ck, 'b'));
+    for (const f of ['1_net_G_A.safetensors', '2_net_D_B.safetensors', 'latest_net_G_B.safetensors', 'opt.json', 'loss_log.jsonl']) assert.ok(files.includes(f), f);
+    const saved = JSON.parse(await fsp.readFile(path.join(ck, 'b', 'opt.json'), 'utf8')) as Record<string, unknown>;
+    assert.deepEqual([saved.direction, saved.input_nc, saved.lambda_identity, saved.seed], ['BtoA', 1, 0, 1]);
+    const res = path.join(root, 'res');
+    r = cli(['test', '--dataroot', root, '--name', 'b', '--checkpoints-dir', ck, '--results-dir', res, '--epoch', '1', '--backend', 'wasm']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /processed 2 of 2 images in .*testB and 2 of 2 in .*testA/);
+    const page = await fsp.readFile(path.join(res, 'b', 'test_1', 'index.html'), 'utf8');
+    assert.match(page, /images\/b000_real_A\.png/); // testB files are the A side
+    // official --continue_train --epoch 1 --epoch_count 2: networks of epoch 1, epochs 2.. again
+    r = cli(['train', '--dataroot', root, '--name', 'b', '--checkpoints-dir', ck, '--continue', '--epoch', '1', '--epoch_count', '2']);
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /continuing b from 1_net_\* at epoch 2/);
+    assert.match(r.stdout, /done: /);
+  } finally {
+    await fsp.rm(root, { recursive: true, force: true });
+  }
+});
