@@ -273,7 +273,10 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
           await appendLossLog(paths, [entry]);
           acc = { n: 0, sums: {} };
         }
-        if (crossed(opts.displayFreq)) await report.addSamples(model, realA, realB, epoch, totalIters);
+        if (crossed(opts.displayFreq)) {
+          await report.addSamples(model, realA, realB, epoch, totalIters);
+          await report.write(await readLossLog(paths), { epoch, lastEpoch, totalIters });
+        }
         tf.dispose([batch.A, batch.B]);
 
         if (crossed(opts.saveLatestFreq)) {
