@@ -129,8 +129,14 @@ export async function run(argv: string[]): Promise<number> {
   const budget = Math.max(10, minutes * 60 - elapsed());
   // The short calibration underestimates the steady rate (≈15% here), and maxSeconds still guards the budget.
   const images = Math.max(24, Math.floor(rate * budget));
-  const epochs = Math.min(12, Math.max(2, Math.floor(images / 20)));
-  const perEpoch = Math.max(1, Math.floor(images / epochs));
+  const datasetSize = Math.max(ds.info.counts.trainA ?? 0, ds.info.counts.trainB ?? 0) || Infinity;
+  let epochs = Math.min(12, Math.max(2, Math.floor(images / 20)));
+  let perEpoch = Math.max(1, Math.floor(images / epochs));
+  if (perEpoch > datasetSize) {
+    // A fast backend: whole-dataset epochs, more of them.
+    perEpoch = datasetSize;
+    epochs = Math.max(2, Math.floor(images / datasetSize));
+  }
   const opts = resolveTrainOptions({
     ...base, backend, 'max-dataset-size': String(perEpoch),
     'n-epochs': Math.ceil(epochs / 2), 'n-epochs-decay': Math.floor(epochs / 2),
