@@ -37,7 +37,8 @@ const FLAGS = [
 async function measure(backend: string, opts: TrainOptions, size: number, log: (l: string) => void): Promise<number> {
   try {
     await initBackend(backend, () => {});
-  } catch {
+  } catch (e) {
+    log(`  ${backend}: not available (${(e as Error).message.split('\n')[0]})`);
     return 0;
   }
   const model = CycleGANModel.create(modelOptions(opts));
@@ -104,7 +105,6 @@ export async function run(argv: string[]): Promise<number> {
     netG: 'resnet_6blocks', ngf, ndf: ngf, 'no-dropout': true,
     preprocess: rec.preprocess, 'load-size': rec.loadSize, 'crop-size': rec.cropSize, 'no-flip': rec.noFlip ?? false,
     'input-nc': rec.inputNc, 'output-nc': rec.outputNc,
-    'print-freq': 50, 'display-freq': 100,
   };
   const probe = resolveTrainOptions({ ...base, 'n-epochs': 1, 'n-epochs-decay': 0 });
 
@@ -141,6 +141,8 @@ export async function run(argv: string[]): Promise<number> {
     ...base, backend, 'max-dataset-size': String(perEpoch),
     'n-epochs': Math.ceil(epochs / 2), 'n-epochs-decay': Math.floor(epochs / 2),
     'save-epoch-freq': epochs, 'save-latest-freq': Math.max(100, perEpoch),
+    // about 40 points on the loss curves and a sample row per epoch, whatever the machine's speed
+    'print-freq': Math.max(1, Math.min(100, Math.floor(images / 40))), 'display-freq': Math.max(1, Math.min(400, perEpoch)),
   });
   log(`  using ${backend}: ${rate.toFixed(2)} steps/s → ${epochs} epochs of ${perEpoch} images in about ${Math.round(budget / 60)} min`);
 
