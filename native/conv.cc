@@ -75,6 +75,21 @@ static primitive_attr make_attr(int act, float alpha) {
   return attr;
 }
 
+// Buffers for arguments in oneDNN's own layout, shared by all cached primitives (calls are sequential):
+// one per argument position, grown to the largest need, so the cache holds no activation-sized memory.
+static void *scratch(size_t slot, size_t bytes) {
+  static std::vector<std::pair<void *, size_t>> slots;
+  if (slots.size() <= slot) slots.resize(slot + 1, {nullptr, 0});
+  auto &s = slots[slot];
+  if (s.second < bytes) {
+    free(s.first);
+    s.second = (bytes + 4095) / 4096 * 4096;
+    s.first = aligned_alloc(4096, s.second);
+    if (!s.first) throw std::bad_alloc();
+  }
+  return s.first;
+}
+
 // One argument of a primitive: the caller's buffer in TF.js layout, and when the kernel prefers another
 // layout, a buffer of its own plus the reorder between the two.
 struct Port {
@@ -92,7 +107,7 @@ static Port make_port(int arg, const memory::desc &user_md, const memory::desc &
   p.user = memory(user_md, eng(), DNNL_MEMORY_NONE);
   p.needs_reorder = !(want == user_md);
   if (p.needs_reorder) {
-    p.internal = memory(want, eng());
+    p.internal = memory(want, eng(), DNNL_MEMORY_NONE);
     p.r = output ? reorder(p.internal, p.user) : reorder(p.user, p.internal);
   }
   return p;
@@ -107,6 +122,7 @@ struct Entry {
     for (size_t i = 0; i < ports.size(); i++) {
       Port &p = ports[i];
       p.user.set_data_handle(handles[i]);
+      if (p.needs_reorder) p.internal.set_data_handle(scratch(i, p.internal.get_desc().get_size()));
       if (p.needs_reorder && !p.output) p.r.execute(strm(), p.user, p.internal);
       args.emplace(p.arg, p.kernel_side());
     }

@@ -29,11 +29,14 @@ export interface NativeAddon {
               dstStrides: number[], shape: number[]): void;
   fill(dst: Float32Array, value: number): void;
   trim(): boolean;
-  /** Detaches the ArrayBuffer, freeing its memory now. */
+  /** An uninitialized Float32Array from the addon's block cache (n > 0). */
+  alloc(n: number): Float32Array;
+  /** Detaches an ArrayBuffer made by alloc() and recycles its block now. */
   release(buf: ArrayBuffer): boolean;
   setThreads(n: number): number;
   info(): { onednn: string; cpuRuntime: string; threads: number; cachedPrimitives: number; mallocInUseMB: number;
-    mallocFreeHeldMB: number };
+    mallocFreeHeldMB: number; blockCacheMB: number; liveBlocks: number;
+    liveMB: number; peakLiveMB: number };
 }
 
 export const ACT = { none: 0, relu: 1, leakyrelu: 2, tanh: 3, sigmoid: 4, relu6: 5, elu: 6 } as const;

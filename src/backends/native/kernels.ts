@@ -20,18 +20,17 @@ function f32(backend: MathBackendCPU, t: TensorInfo): Float32Array | null {
 
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
-/**
- * An output array whose memory is not zeroed first (every native kernel writes all of its output):
- * Node's unpooled unsafe buffers skip the memset that `new Float32Array(n)` pays for.
- */
-/** ArrayBuffers allocated by native kernels: the backend may free these eagerly (see index.ts). */
+/** ArrayBuffers allocated by native kernels: the backend frees these eagerly (see index.ts). */
 export const nativeBuffers = new WeakSet<ArrayBufferLike>();
 
+let allocFromAddon: ((n: number) => Float32Array) | null = null;
+
+/** An output array that is not zeroed first (every native kernel writes all of its output). */
 function alloc(n: number): Float32Array {
-  if (n === 0) return new Float32Array(0);
-  const b = Buffer.allocUnsafeSlow(n * 4);
-  nativeBuffers.add(b.buffer);
-  return new Float32Array(b.buffer, b.byteOffset, n);
+  if (n === 0 || !allocFromAddon) return new Float32Array(n);
+  const a = allocFromAddon(n);
+  nativeBuffers.add(a.buffer);
+  return a;
 }
 
 /** Row-major element strides. */
@@ -63,6 +62,7 @@ function isNHWC(dataFormat: unknown): boolean {
 /** Native replacements keyed by kernel name; `fallback(name)` returns the tfjs-cpu kernel. */
 export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Kernel): Map<string, Kernel> {
   const k = new Map<string, Kernel>();
+  allocFromAddon = (n) => addon.alloc(n);
 
   const conv = (name: string, fused: boolean): Kernel => (args) => {
     const backend = args.backend as MathBackendCPU;
