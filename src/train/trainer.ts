@@ -200,12 +200,10 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const sessionStart = performance.now();
   const sessionStartIters = totalIters;
   const seconds = () => (performance.now() - sessionStart) / 1000;
-  const bs = data.batchSize;
   let status: TrainResult['status'] = 'completed';
   let lastLosses: Record<string, number> | undefined;
 
-  const snapshot = (): TrainStateJson => {
-    const ms = model.getTrainingState();
+  const snapshot = (ms: ReturnType<CycleGANModel['getTrainingState']>): TrainStateJson => {
     return {
       version: 1, epoch, epochIter, totalIters, epochCount,
       model: ms.json,
@@ -220,7 +218,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const checkpoint = async (why: string): Promise<void> => {
     checkpointedAt = `${epoch}:${epochIter}`;
     const ms = model.getTrainingState();
-    const json = snapshot();
+    const json = snapshot(ms);
     await saveCheckpoint(paths, model.nets as Nets, { json, tensors: toRaw(ms.tensors as Map<string, { shape: number[]; data: Float32Array }>) });
     progress.log(`saved checkpoint (${why}): epoch ${epoch}, image ${epochIter}/${data.size}, ${totalIters} images in all`);
   };
