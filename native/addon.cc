@@ -128,6 +128,30 @@ Napi::Value Unary(const Napi::CallbackInfo &info) {
   });
 }
 
+// greater(a, b, out: Uint8Array): b has a's size or is a scalar.
+Napi::Value Greater(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  size_t n = f32len(info[0]), nb = f32len(info[1]);
+  Napi::Uint8Array out = info[2].As<Napi::Uint8Array>();
+  need(out.ElementLength() == n && (nb == n || nb == 1), env, "greater sizes");
+  return guarded(env, [&] {
+    cg::greater(f32(info[0]), f32(info[1]), (int64_t)n, nb == 1 && n != 1, out.Data());
+    return env.Undefined();
+  });
+}
+
+// select(cond: Uint8Array, t, e, out), all of one size.
+Napi::Value Select(const Napi::CallbackInfo &info) {
+  Napi::Env env = info.Env();
+  Napi::Uint8Array cond = info[0].As<Napi::Uint8Array>();
+  size_t n = cond.ElementLength();
+  need(f32len(info[1]) == n && f32len(info[2]) == n && f32len(info[3]) == n, env, "select sizes");
+  return guarded(env, [&] {
+    cg::select(cond.Data(), f32(info[1]), f32(info[2]), (int64_t)n, f32(info[3]));
+    return env.Undefined();
+  });
+}
+
 // reduceSum(x, A, R, B, mean, out)
 Napi::Value ReduceSum(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
@@ -375,6 +399,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("convBackwardFilter", Napi::Function::New(env, ConvBackwardFilter));
   exports.Set("binary", Napi::Function::New(env, Binary));
   exports.Set("unary", Napi::Function::New(env, Unary));
+  exports.Set("greater", Napi::Function::New(env, Greater));
+  exports.Set("select", Napi::Function::New(env, Select));
   exports.Set("reduceSum", Napi::Function::New(env, ReduceSum));
   exports.Set("instanceNorm", Napi::Function::New(env, InstanceNorm));
   exports.Set("instanceNormGrad", Napi::Function::New(env, InstanceNormGrad));

@@ -28,6 +28,8 @@ enum UnOp {
 // Broadcasting binary op (NumPy rules); shapes are given outermost first.
 void binary(int op, const float *a, const int64_t *ashape, int arank, const float *b, const int64_t *bshape,
             int brank, float *out);
+void greater(const float *a, const float *b, int64_t n, bool b_scalar, uint8_t *out);
+void select(const uint8_t *cond, const float *t, const float *e, int64_t n, float *out);
 void unary(int op, const float *x, int64_t n, float alpha, float *out);
 // out[a, b] = sum over r of x[a, r, b] (accumulated in double, like tfjs-cpu); divides by r when mean.
 void reduce_sum(const float *x, int64_t A, int64_t R, int64_t B, bool mean, float *out);

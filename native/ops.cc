@@ -187,6 +187,24 @@ void unary(int op, const float *x, int64_t n, float alpha, float *out) {
   }
 }
 
+void greater(const float *a, const float *b, int64_t n, bool b_scalar, uint8_t *out) {
+  const bool par = n >= PAR_MIN;
+  if (b_scalar) {
+    const float bv = *b;
+#pragma omp parallel for simd schedule(static) if (par)
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] > bv;
+  } else {
+#pragma omp parallel for simd schedule(static) if (par)
+    for (int64_t i = 0; i < n; i++) out[i] = a[i] > b[i];
+  }
+}
+
+void select(const uint8_t *cond, const float *t, const float *e, int64_t n, float *out) {
+  const bool par = n >= PAR_MIN;
+#pragma omp parallel for simd schedule(static) if (par)
+  for (int64_t i = 0; i < n; i++) out[i] = cond[i] ? t[i] : e[i];
+}
+
 // ---------------------------------------------------------------- reductions
 
 void reduce_sum(const float *x, int64_t A, int64_t R, int64_t B, bool mean, float *out) {

@@ -246,6 +246,16 @@ test('elementwise binary ops with broadcasting match cpu', { skip }, async () =>
   await check('addN', (t) => tf.addN([t.a, t.b, t.c, t.a]), inputs({ a: [2, 9, 5], b: [2, 9, 5], c: [2, 9, 5] }));
 });
 
+test('Greater and Select (the LeakyRelu gradient) match cpu', { skip }, async () => {
+  const ins = inputs({ a: [2, 9, 7, 5], b: [2, 9, 7, 5], s: [] }, 40);
+  await check('greater tensor', (t) => tf.cast(tf.greater(t.a, t.b), 'float32'), ins);
+  await check('greater scalar', (t) => tf.cast(tf.greater(t.a, t.s), 'float32'), ins);
+  await check('where', (t) => tf.where(tf.greater(t.a, 0), t.a, t.b), ins);
+  await check('leakyRelu grad', (t) => tf.grad((x: tf.Tensor) => tf.sum(tf.mul(tf.leakyRelu(x, 0.2), t.b)))(t.a), ins);
+  await tf.setBackend('native');
+  assert.equal(tf.greater(tf.tensor([1, 2]), tf.scalar(1.5)).dtype, 'bool');
+});
+
 test('int32 and bool tensors still go through the cpu kernels', { skip }, async () => {
   await tf.setBackend('native');
   const a = tf.tensor([1, 2, 3], [3], 'int32');

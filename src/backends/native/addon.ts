@@ -14,6 +14,8 @@ export interface NativeAddon {
   convBackwardData(dy: Float32Array, w: Float32Array, dx: Float32Array, p: ConvParams): string;
   convBackwardFilter(x: Float32Array, dy: Float32Array, dw: Float32Array, p: ConvParams): string;
   binary(op: number, a: Float32Array, aShape: number[], b: Float32Array, bShape: number[], out: Float32Array): void;
+  greater(a: Float32Array, b: Float32Array, out: Uint8Array): void;
+  select(cond: Uint8Array, t: Float32Array, e: Float32Array, out: Float32Array): void;
   unary(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   reduceSum(x: Float32Array, a: number, r: number, b: number, mean: boolean, out: Float32Array): void;
   instanceNorm(x: Float32Array, y: Float32Array, n: number, hw: number, c: number, eps: number, act: number,

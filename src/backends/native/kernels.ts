@@ -157,6 +157,31 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     });
   }
 
+  // LeakyRelu's gradient is where(x > 0, dy, alpha·dy): both halves are JS loops in tfjs-cpu.
+  k.set('Greater', (args) => {
+    const backend = args.backend as MathBackendCPU;
+    const { a, b } = args.inputs as Record<string, TensorInfo>;
+    const av = f32(backend, a), bv = f32(backend, b);
+    const sameShape = a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
+    if (!av || !bv || !(sameShape || bv.length === 1)) return fallback('Greater')(args);
+    const o = new Uint8Array(av.length);
+    addon.greater(av, bv, o);
+    return backend.makeTensorInfo(a.shape, 'bool', o);
+  });
+
+  k.set('Select', (args) => {
+    const backend = args.backend as MathBackendCPU;
+    const { condition, t, e } = args.inputs as Record<string, TensorInfo>;
+    const cv = condition.dtype === 'bool' ? backend.data.get(condition.dataId)?.values : null;
+    const tv = f32(backend, t), ev = f32(backend, e);
+    if (!(cv instanceof Uint8Array) || !tv || !ev || cv.length !== tv.length || ev.length !== tv.length) {
+      return fallback('Select')(args);
+    }
+    const o = alloc(tv.length);
+    addon.select(cv, tv, ev, o);
+    return out(backend, t.shape, o);
+  });
+
   for (const name of ['Sum', 'Mean']) {
     k.set(name, (args) => {
       const backend = args.backend as MathBackendCPU;
