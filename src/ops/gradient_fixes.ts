@@ -20,7 +20,12 @@ export function installGradientFixes(): void {
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
         const x = saved[0];
         const { paddings, mode } = attrs as unknown as { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric' };
-        return { x: () => mirrorPadBackward(dy as tf.Tensor, x.shape, paddings, mode) };
+        const g = dy as tf.Tensor;
+        // One fused kernel where the backend has it (native); otherwise composed from standard ops.
+        if (tf.getKernel('CGMirrorPadGrad', tf.getBackend()) && g.dtype === 'float32') {
+          return { x: () => tf.engine().runKernel('CGMirrorPadGrad', { dy: g }, { paddings, mode, xShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor };
+        }
+        return { x: () => mirrorPadBackward(g, x.shape, paddings, mode) };
       },
     });
     // Comparisons are flat almost everywhere. tfjs-core registers no gradient for them, which breaks
