@@ -70,6 +70,12 @@ export function loadAddon(): { addon: NativeAddon } | { error: string } {
     cached = { error: 'native addon not built (run `npm run build:native`; needs libdnnl-dev and a C++ compiler)' };
     return cached;
   }
+  // libgomp reads this when the addon loads it. Its default spin-wait (300k rounds) starved the other
+  // thread of a team whenever the cores were shared, making a 2-thread training step up to 20× slower;
+  // a short spin keeps quiet-machine speed and degrades gracefully under load.
+  if (process.env.OMP_WAIT_POLICY === undefined && process.env.GOMP_SPINCOUNT === undefined) {
+    process.env.GOMP_SPINCOUNT = '20000';
+  }
   try {
     const require = createRequire(import.meta.url);
     cached = { addon: require(path) as NativeAddon };
