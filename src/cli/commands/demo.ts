@@ -19,7 +19,7 @@ import { evaluate } from '../../train/evaluate.js';
 
 export const summary = 'fetch a built-in dataset, train a small CycleGAN for a few minutes, write the report and translations';
 
-export const DEMO_DEFAULTS = { dataset: 'mnist2ink', minutes: 8, ngf: 16, seed: 1 };
+export const DEMO_DEFAULTS = { dataset: 'mnist2ink', minutes: 7, ngf: 16, seed: 1 };
 
 const FLAGS = [
   { name: 'dataset', type: 'string' as const, default: DEMO_DEFAULTS.dataset, help: 'built-in dataset (cyclegan datasets list)' },
