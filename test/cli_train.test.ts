@@ -101,7 +101,7 @@ test('every option is validated with a message naming it', () => {
       d.loadSize, d.cropSize, d.preprocess, d.noFlip, d.serialBatches, d.maxDatasetSize, d.ganMode, d.lambdaA, d.lambdaB, d.lambdaIdentity,
       d.poolSize, d.lr, d.beta1, d.lrPolicy, d.lrDecayIters, d.nEpochs, d.nEpochsDecay, d.epochCount, d.continueTrain, d.saveEpochFreq,
       d.saveLatestFreq, d.displayFreq, d.printFreq, d.checkpointsDir],
-    ['resnet_9blocks', 'basic', 3, 64, 64, 'instance', 'normal', 0.02, false, 3, 3, 'AtoB', 1, 286, 256, 'resize_and_crop', false, false,
+    ['resnet_9blocks', 'basic', 3, 64, 64, 'instance', 'normal', 0.02, true, 3, 3, 'AtoB', 1, 286, 256, 'resize_and_crop', false, false,
       Infinity, 'lsgan', 10, 10, 0.5, 50, 0.0002, 0.5, 'linear', 50, 100, 100, 1, false, 5, 5000, 400, 100, './checkpoints'],
   );
 });

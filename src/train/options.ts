@@ -88,7 +88,7 @@ export const TRAIN_OPTIONS: OptionDef[] = [
   o('norm', 'norm', 'norm', 'string', 'instance', 'normalization', NORMS),
   o('init-type', 'init_type', 'initType', 'string', 'normal', 'weight initialization', INIT_TYPES),
   o('init-gain', 'init_gain', 'initGain', 'number', 0.02, 'scale for normal, xavier and orthogonal init'),
-  o('no-dropout', 'no_dropout', 'noDropout', 'boolean', false, 'no dropout in the generator (the official CycleGAN scripts pass it)'),
+  o('no-dropout', 'no_dropout', 'noDropout', 'boolean', true, 'no dropout in the generator: on, as the official CycleGAN model sets it (--no-dropout=false adds dropout)'),
   o('input-nc', 'input_nc', 'inputNc', 'number', 3, 'channels of domain A images: 3 RGB, 1 greyscale'),
   o('output-nc', 'output_nc', 'outputNc', 'number', 3, 'channels of domain B images: 3 RGB, 1 greyscale'),
   o('direction', 'direction', 'direction', 'string', 'AtoB', 'AtoB, or BtoA to swap the domains', DIRECTIONS),
