@@ -17,9 +17,15 @@ export class Adam {
   /** `params` maps a stable name (e.g. 'G_A.model.1.weight') to its variable. */
   constructor(readonly params: Map<string, tf.Variable>, public lr = 2e-4, readonly beta1 = 0.5,
               readonly beta2 = 0.999, readonly eps = 1e-8) {
+    const zerosVariable = (p: tf.Variable) => {
+      const zeros = tf.zerosLike(p);
+      const v = tf.variable(zeros, false);
+      zeros.dispose(); // the variable holds its own reference to the data
+      return v;
+    };
     for (const [name, p] of params) {
-      this.m.set(name, tf.variable(tf.zerosLike(p), false));
-      this.v.set(name, tf.variable(tf.zerosLike(p), false));
+      this.m.set(name, zerosVariable(p));
+      this.v.set(name, zerosVariable(p));
     }
   }
 
