@@ -238,3 +238,20 @@ test('walkLayers visits nested blocks', () => {
   assert.equal(convs.length, 3 + 12 + 2 + 1);
   net.dispose();
 });
+
+test('a model releases every tensor it made: steps do not grow memory beyond the pool, dispose frees all', () => {
+  const A = tf.randomUniform([1, 32, 32, 3], -1, 1) as tf.Tensor4D;
+  const B = tf.randomUniform([1, 32, 32, 3], -1, 1) as tf.Tensor4D;
+  const before = tf.memory().numTensors;
+  const model = CycleGANModel.create({ ...defaultCycleGANOptions(), ngf: 4, ndf: 4, netG: 'resnet_6blocks', poolSize: 1 });
+  model.trainStep(A, B); // fills both pools (one image each)
+  const afterFirst = tf.memory().numTensors;
+  for (let i = 0; i < 3; i++) model.trainStep(A, B);
+  assert.equal(tf.memory().numTensors, afterFirst, 'steady state: no tensor leaks per step');
+  const vis = model.visuals(A, B);
+  tf.dispose(Object.values(vis));
+  assert.equal(tf.memory().numTensors, afterFirst, 'visuals leak nothing once disposed');
+  model.dispose();
+  assert.equal(tf.memory().numTensors, before);
+  tf.dispose([A, B]);
+});
