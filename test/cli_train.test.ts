@@ -35,7 +35,7 @@ test('missing --dataroot is one clear line, exit 2', () => {
 
 test('bad flag values on the command line name the flag', () => {
   for (const [args, re] of [
-    [['--netG', 'resnet_7blocks'], /--netG must be one of resnet_9blocks, resnet_6blocks, unet_256, unet_128; got 'resnet_7blocks'/],
+    [['--netG', 'resnet_7blocks'], /--netG must be one of resnet_6blocks, resnet_9blocks, unet_128, unet_256; got 'resnet_7blocks'/],
     [['--crop-size', '300'], /--crop-size 300 is larger than --load-size 286/],
     [['--batch-size', 'two'], /--batch-size expects a number, got 'two'/],
     [['--no-such-flag'], /unknown flag --no-such-flag/],

@@ -2,32 +2,24 @@
 // Flags are kebab-case; src/cli/args.ts accepts the official snake_case spellings as the same flag.
 import { CycleGANError } from '../errors.js';
 import type { FlagSpec, ParsedArgs } from '../cli/args.js';
+import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../networks/index.js';
+import { GAN_MODES } from '../losses.js';
+import { LR_POLICIES } from '../schedule.js';
+import type { CycleGANOptions } from '../model.js';
 
-export const NET_G = ['resnet_9blocks', 'resnet_6blocks', 'unet_256', 'unet_128'] as const;
-export const NET_D = ['basic', 'n_layers', 'pixel'] as const;
-export const NORMS = ['instance', 'batch', 'none'] as const;
-export const INIT_TYPES = ['normal', 'xavier', 'kaiming', 'orthogonal'] as const;
+export const NET_G = GENERATOR_NAMES;
+export const NET_D = DISCRIMINATOR_NAMES;
+export const NORMS = NORM_TYPES;
+export { INIT_TYPES, GAN_MODES, LR_POLICIES };
 export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
 export const PREPROCESS = ['resize_and_crop', 'crop', 'scale_width', 'scale_width_and_crop', 'none'] as const;
-export const GAN_MODES = ['lsgan', 'vanilla', 'wgangp'] as const;
-export const LR_POLICIES = ['linear', 'step', 'plateau', 'cosine'] as const;
 export const BACKENDS = ['auto', 'native', 'wasm', 'cpu'] as const;
 
-export interface TrainOptions {
+/** The model's options (src/model.ts) plus those of data, schedule, checkpoints and the run itself. */
+export interface TrainOptions extends CycleGANOptions {
   dataroot: string;
   name: string;
   checkpointsDir: string;
-  netG: (typeof NET_G)[number];
-  netD: (typeof NET_D)[number];
-  nLayersD: number;
-  ngf: number;
-  ndf: number;
-  norm: (typeof NORMS)[number];
-  initType: (typeof INIT_TYPES)[number];
-  initGain: number;
-  noDropout: boolean;
-  inputNc: number;
-  outputNc: number;
   direction: (typeof DIRECTIONS)[number];
   batchSize: number;
   loadSize: number;
@@ -36,13 +28,6 @@ export interface TrainOptions {
   noFlip: boolean;
   serialBatches: boolean;
   maxDatasetSize: number;
-  ganMode: (typeof GAN_MODES)[number];
-  lambdaA: number;
-  lambdaB: number;
-  lambdaIdentity: number;
-  poolSize: number;
-  lr: number;
-  beta1: number;
   lrPolicy: (typeof LR_POLICIES)[number];
   lrDecayIters: number;
   nEpochs: number;
@@ -55,7 +40,6 @@ export interface TrainOptions {
   saveByIter: boolean;
   displayFreq: number;
   printFreq: number;
-  seed: number;
   backend: string;
 }
 
