@@ -282,11 +282,11 @@ static size_t cache_limit() {
   return limit;
 }
 
-// Four classes per power of two above 4 KiB (at most 25% slack), 64-byte multiples below.
+// Eight classes per power of two above 4 KiB (at most 12.5% slack), 64-byte multiples below.
 static size_t size_class(size_t bytes) {
   if (bytes <= 4096) return std::max<size_t>(64, (bytes + 63) / 64 * 64);
   size_t p = (size_t)1 << (63 - __builtin_clzll(bytes));
-  size_t step = p / 4;
+  size_t step = p / 8;
   return (bytes + step - 1) / step * step;
 }
 
@@ -393,7 +393,6 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   cg::setup_threads(0);
-  if (const char *t = getenv("CYCLEGAN_NATIVE_MMAP_THRESHOLD")) mallopt(M_MMAP_THRESHOLD, atoi(t));
   exports.Set("convForward", Napi::Function::New(env, ConvForward));
   exports.Set("convBackwardData", Napi::Function::New(env, ConvBackwardData));
   exports.Set("convBackwardFilter", Napi::Function::New(env, ConvBackwardFilter));

@@ -20,7 +20,7 @@ if [ $# -eq 0 ]; then
   set -- 64 32 6 5 2 train  128 32 6 3 1 train  256 64 9 3 1 infer
 fi
 
-echo "# $(date -u +%FT%TZ) $(uname -m) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "# $(date -u +%FT%TZ) $(uname -m) $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(getconf _NPROCESSORS_ONLN) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "# GOMP_SPINCOUNT=$GOMP_SPINCOUNT OMP_NUM_THREADS=${OMP_NUM_THREADS:-unset} TORCH_THREADS=${TORCH_THREADS:-$(nproc)}"
 echo "# node $(node -v), oneDNN $(node -e "console.log(require('./build/Release/cg_native.node').info().onednn)" 2>/dev/null || echo '?'), torch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null || echo '?')"
 echo "| config | ours g_fwd | torch g_fwd | ratio | ours g_fwd_bwd | torch g_fwd_bwd | ratio | ours iter | torch iter | ratio | ours RSS MB | torch RSS MB |"
