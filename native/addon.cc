@@ -7,6 +7,7 @@
 
 #include <dnnl.hpp>
 #include <algorithm>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -37,9 +38,15 @@ cg::ConvParams conv_params(const Napi::Env &env, const Napi::Value &v) {
   return {p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12], p[13], p[14], p[15], p[16]};
 }
 
+// The primitive and block caches are process-wide; worker threads with their own Node environment may
+// call in too, so every entry point that touches them serializes here (recursive: a finalizer can run
+// on the calling thread during an allocation).
+static std::recursive_mutex mu;
+
 // Wraps oneDNN errors as JS errors carrying the library's status.
 template <typename F>
 Napi::Value guarded(const Napi::Env &env, F &&f) {
+  std::lock_guard<std::recursive_mutex> lock(mu);
   try {
     cg::FtzScope ftz;
     return f();
@@ -319,6 +326,7 @@ static void block_put(void *p, size_t cls) {
 }
 
 static void finalize_block(napi_env, void *, void *hint) {
+  std::lock_guard<std::recursive_mutex> lock(mu);
   Block *b = static_cast<Block *>(hint);
   if (!b->released) {
     live_blocks.erase(b->ptr);
@@ -333,6 +341,7 @@ Napi::Value Alloc(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   int64_t n = num(info[0]);
   need(n > 0, env, "alloc wants a positive length");
+  std::lock_guard<std::recursive_mutex> lock(mu);
   size_t bytes = (size_t)n * 4, cls = size_class(bytes);
   void *p = block_get(cls);
   if (!p) throw Napi::Error::New(env, "cg_native: out of memory");
@@ -351,6 +360,7 @@ Napi::Value Alloc(const Napi::CallbackInfo &info) {
 
 // release(arrayBuffer): detaches it and recycles its block now; false if it is not one of ours.
 Napi::Value Release(const Napi::CallbackInfo &info) {
+  std::lock_guard<std::recursive_mutex> lock(mu);
   Napi::ArrayBuffer ab = info[0].As<Napi::ArrayBuffer>();
   bool ok = false;
   if (!ab.IsDetached()) {
@@ -369,6 +379,7 @@ Napi::Value Release(const Napi::CallbackInfo &info) {
 
 // setThreads(n): n <= 0 keeps OpenMP's default (one per core).
 Napi::Value SetThreads(const Napi::CallbackInfo &info) {
+  std::lock_guard<std::recursive_mutex> lock(mu);
   cg::setup_threads((int)num(info[0]));
   return Napi::Number::New(info.Env(), cg::thread_count());
 }
