@@ -4,7 +4,6 @@ import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../tf.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { nativeBuffers, nativeKernels } from './kernels.js';
-import { mirrorPadBackward } from '../../ops/gradient_fixes.js';
 
 export const NATIVE_BACKEND = 'native';
 /** Above cpu (1) and wasm (2): the engine's default pick once registered. */
@@ -104,36 +103,7 @@ function registerWith(addon: NativeAddon): void {
     tf.registerKernel({ kernelName: name, backendName: NATIVE_BACKEND, kernelFunc: fn as unknown as tf.KernelFunc });
   }
   nativeKernelNames = [...natives.keys()].sort();
-  routeMirrorPadGradient();
-}
-
-/**
- * The MirrorPad gradient of src/ops/gradient_fixes.ts composes ~10 slice/reverse/pad/add kernels per padded
- * axis; when the active backend has CGMirrorPadGrad, one kernel call does it. Other backends keep the
- * composed gradient. (Gradients are global in TF.js, so this re-registers MirrorPad's, same semantics.)
- */
-function routeMirrorPadGradient(): void {
-  const origWarn = console.warn;
-  console.warn = () => {}; // re-registering a gradient warns; replacing it is the point
-  try {
-    tf.registerGradient({
-      kernelName: 'MirrorPad',
-      inputsToSave: ['x'],
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-        const x = saved[0];
-        const { paddings, mode } = attrs as unknown as { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric' };
-        const g = dy as tf.Tensor;
-        return {
-          x: () => (tf.getKernel('CGMirrorPadGrad', tf.getBackend()) && g.dtype === 'float32'
-            ? tf.engine().runKernel('CGMirrorPadGrad', { dy: g },
-              { paddings, mode, xShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor
-            : mirrorPadBackward(g, x.shape, paddings, mode)),
-        };
-      },
-    });
-  } finally {
-    console.warn = origWarn;
-  }
+  // The MirrorPad gradient (src/ops/gradient_fixes.ts) uses CGMirrorPadGrad by itself when it is registered.
 }
 
 /** Names of the kernels the addon implements (empty until registered). */
