@@ -70,6 +70,15 @@ export function discriminatorSpecs(o: CycleGANOptions): { D_A: DiscriminatorSpec
   return { D_A: d(o.outputNc), D_B: d(o.inputNc) };
 }
 
+/** Sum of two gradient maps keyed by variable name (a variable may be missing from either). */
+function addGrads(a: tf.NamedTensorMap, b: tf.NamedTensorMap): tf.NamedTensorMap {
+  const out: tf.NamedTensorMap = {};
+  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    out[name] = a[name] && b[name] ? tf.add(a[name], b[name]) : (a[name] ?? b[name]).clone();
+  }
+  return out;
+}
+
 export class CycleGANModel {
   readonly optimizerG: Adam;
   readonly optimizerD: Adam;
@@ -120,44 +129,53 @@ export class CycleGANModel {
     const o = this.opts;
     const run = { training: true, rng: this.rng };
     const kept: Partial<Record<LossName, tf.Scalar>> = {};
-    let fakeA!: tf.Tensor4D;
-    let fakeB!: tf.Tensor4D;
-    const idtWeight = o.lambdaIdentity;
 
+    // The generators' loss is the sum of two cycles that share no intermediate tensor: A→B→A (with D_A and
+    // G_A's identity term) and B→A→B (with D_B and G_B's). Differentiating one after the other frees the
+    // first cycle's activations and gradients before the second is built, which halves the peak memory of
+    // the step; the two gradients add up to the official single backward pass.
     const gVars = [...this.optimizerG.params.values()];
-    const g = tf.variableGrads(() => {
-      fakeB = tf.keep(G_A.apply(realA, run));
-      const recA = G_B.apply(fakeB, run);
-      fakeA = tf.keep(G_B.apply(realB, run));
-      const recB = G_A.apply(fakeA, run);
-      kept.G_A = tf.keep(ganLoss(D_A.apply(fakeB, run), true, o.ganMode));
-      kept.G_B = tf.keep(ganLoss(D_B.apply(fakeA, run), true, o.ganMode));
-      let total = tf.add(kept.G_A, kept.G_B);
-      kept.cycle_A = tf.keep(tf.mul(l1Loss(recA, realA), o.lambdaA));
-      kept.cycle_B = tf.keep(tf.mul(l1Loss(recB, realB), o.lambdaB));
-      total = tf.add(total, tf.add(kept.cycle_A, kept.cycle_B));
-      if (idtWeight > 0) {
-        kept.idt_A = tf.keep(tf.mul(l1Loss(G_A.apply(realB, run), realB), o.lambdaB * idtWeight));
-        kept.idt_B = tf.keep(tf.mul(l1Loss(G_B.apply(realA, run), realA), o.lambdaA * idtWeight));
-        total = tf.add(total, tf.add(kept.idt_A, kept.idt_B));
-      }
-      return total as tf.Scalar;
-    }, gVars);
-    this.optimizerG.apply(this.gradsByName(this.optimizerG, g.grads));
-    tf.dispose([g.value, ...Object.values(g.grads)]);
+    const cycle = (G: Network, F: Network, D: Network, real: tf.Tensor4D, other: tf.Tensor4D, lambda: number,
+                   lambdaOther: number, names: [LossName, LossName, LossName]) => {
+      let fake!: tf.Tensor4D;
+      const [ganName, cycleName, idtName] = names;
+      const { value, grads } = tf.variableGrads(() => {
+        fake = tf.keep(G.apply(real, run));
+        kept[ganName] = tf.keep(ganLoss(D.apply(fake, run), true, o.ganMode));
+        kept[cycleName] = tf.keep(tf.mul(l1Loss(F.apply(fake, run), real), lambda));
+        let total = tf.add(kept[ganName]!, kept[cycleName]!);
+        if (o.lambdaIdentity > 0) {
+          kept[idtName] = tf.keep(tf.mul(l1Loss(G.apply(other, run), other), lambdaOther * o.lambdaIdentity));
+          total = tf.add(total, kept[idtName]!);
+        }
+        return total as tf.Scalar;
+      }, gVars);
+      value.dispose();
+      return { fake, grads };
+    };
+    const first = cycle(G_A, G_B, D_A, realA, realB, o.lambdaA, o.lambdaB, ['G_A', 'cycle_A', 'idt_A']);
+    const second = cycle(G_B, G_A, D_B, realB, realA, o.lambdaB, o.lambdaA, ['G_B', 'cycle_B', 'idt_B']);
+    const fakeB = first.fake;
+    const fakeA = second.fake;
+    const gGrads = addGrads(first.grads, second.grads);
+    this.optimizerG.apply(this.gradsByName(this.optimizerG, gGrads));
+    tf.dispose([...Object.values(first.grads), ...Object.values(second.grads), ...Object.values(gGrads)]);
 
+    // D_A and D_B have separate weights; each is differentiated on its own (official: two backward calls, one step).
     const pooledB = this.poolB.query(fakeB);
     const pooledA = this.poolA.query(fakeA);
-    const dVars = [...this.optimizerD.params.values()];
-    const d = tf.variableGrads(() => {
-      const half = (net: Network, real: tf.Tensor4D, fake: tf.Tensor4D) =>
-        tf.mul(tf.add(ganLoss(net.apply(real, run), true, o.ganMode), ganLoss(net.apply(fake, run), false, o.ganMode)), 0.5) as tf.Scalar;
-      kept.D_A = tf.keep(half(D_A, realB, pooledB));
-      kept.D_B = tf.keep(half(D_B, realA, pooledA));
-      return tf.add(kept.D_A, kept.D_B) as tf.Scalar;
-    }, dVars);
-    this.optimizerD.apply(this.gradsByName(this.optimizerD, d.grads));
-    tf.dispose([d.value, ...Object.values(d.grads), pooledA, pooledB, fakeA, fakeB]);
+    const discriminator = (D: Network, real: tf.Tensor4D, fake: tf.Tensor4D, name: LossName) => {
+      const { value, grads } = tf.variableGrads(() => {
+        kept[name] = tf.keep(tf.mul(tf.add(ganLoss(D.apply(real, run), true, o.ganMode),
+                                           ganLoss(D.apply(fake, run), false, o.ganMode)), 0.5) as tf.Scalar);
+        return kept[name]!.clone();
+      }, D.trainableVariables());
+      value.dispose();
+      return grads;
+    };
+    const dGrads = { ...discriminator(D_A, realB, pooledB, 'D_A'), ...discriminator(D_B, realA, pooledA, 'D_B') };
+    this.optimizerD.apply(this.gradsByName(this.optimizerD, dGrads));
+    tf.dispose([...Object.values(dGrads), pooledA, pooledB, fakeA, fakeB]);
 
     const losses = {} as Losses;
     for (const name of LOSS_NAMES) {
