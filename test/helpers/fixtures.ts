@@ -10,8 +10,14 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 export const REPO_ROOT = path.resolve(here, '../../..');
 export const FIXTURE_DIR = process.env.CYCLEGAN_FIXTURES ?? path.resolve(REPO_ROOT, '../shared/fixtures/reference');
 
+/**
+ * Whether the reference fixtures are here. Outside CI their absence skips the parity tests; in CI (where
+ * ../shared is always laid beside the checkout) it is a failure, so parity can never be skipped silently.
+ */
 export function fixturesAvailable(): boolean {
-  return existsSync(path.join(FIXTURE_DIR, 'manifest.json'));
+  const present = existsSync(path.join(FIXTURE_DIR, 'manifest.json'));
+  if (!present && process.env.CI) throw new Error(`reference fixtures missing in CI: ${FIXTURE_DIR}`);
+  return present;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
