@@ -66,3 +66,11 @@ export function requireString(args: ParsedArgs, name: string): string {
   if (typeof v !== 'string' || v === '') throw new UsageError(`missing required flag --${name}`);
   return v;
 }
+
+/** The flag list of a command's --help: one line per documented flag, with its default. */
+export function formatFlags(specs: FlagSpec[]): string {
+  return specs
+    .filter((s) => s.help)
+    .map((s) => `  --${s.name.padEnd(16)} ${s.help}${s.default !== undefined && s.type !== 'boolean' ? ` (default ${String(s.default)})` : ''}`)
+    .join('\n');
+}

@@ -1,5 +1,5 @@
 // cyclegan bench --size S --ngf N --n-blocks B --iters I --warmup W [--backend X] [--no-iter] [--json]
-import { parseArgs, type FlagSpec } from '../args.js';
+import { parseArgs, type FlagSpec, formatFlags } from '../args.js';
 import { CycleGANError } from '../../errors.js';
 import { runBench } from '../../bench.js';
 
@@ -20,8 +20,7 @@ const FLAGS: FlagSpec[] = [
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, FLAGS);
   if (args.flags.help) {
-    console.log('usage: cyclegan bench [flags]\n' + FLAGS.filter((f) => f.help)
-      .map((f) => `  --${f.name.padEnd(10)} ${f.help} (default ${String(f.default)})`).join('\n'));
+    console.log('usage: cyclegan bench [flags]\n' + formatFlags(FLAGS));
     return 0;
   }
   if (args.positional.length) throw new CycleGANError(`unexpected argument '${args.positional[0]}'`);

@@ -3,7 +3,7 @@
 // against an untrained model of the same seed.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs } from '../args.js';
+import { parseArgs, formatFlags } from '../args.js';
 import { tf } from '../../tf.js';
 import { CycleGANError } from '../../errors.js';
 import { initBackend } from '../../backends/index.js';
@@ -70,8 +70,8 @@ function progressLine(e: ProgressEvent): string {
 export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, FLAGS);
   if (args.flags.help) {
-    console.log('usage: cyclegan demo [--dataset mnist2ink] [--out ./cyclegan-demo] [--minutes 8] [--backend auto]\n' +
-      FLAGS.map((f) => `  --${f.name}${f.help ? `  ${f.help}` : ''}${f.default !== undefined && f.type !== 'boolean' ? ` (default ${f.default})` : ''}`).join('\n'));
+    console.log('usage: cyclegan demo [--dataset mnist2ink] [--out ./cyclegan-demo] [--minutes 7] [--backend auto]\n' +
+      formatFlags(FLAGS));
     return 0;
   }
   const log = (l: string) => console.log(l);

@@ -1,5 +1,5 @@
 // `cyclegan serve`: the in-browser translator for one generator, or the live dashboard of a run.
-import { parseArgs, UsageError, type FlagSpec } from '../args.js';
+import { parseArgs, UsageError, type FlagSpec, formatFlags } from '../args.js';
 import { startServer, DEFAULT_MAX_UPLOAD_BYTES } from '../../web/server.js';
 
 export const summary = 'serve a web page that translates images in the browser (--model) or shows a run live (--name)';
@@ -19,7 +19,7 @@ export async function run(argv: string[]): Promise<number> {
   if (args.flags.help) {
     console.log('usage: cyclegan serve --model MODEL.safetensors [--port 8080] [--host 127.0.0.1]\n' +
       '       cyclegan serve --checkpoints-dir DIR --name NAME [--port 8080]\n\n' +
-      FLAGS.filter((f) => f.help).map((f) => `  --${f.name}  ${f.help}${f.default !== undefined ? ` (default ${f.default})` : ''}`).join('\n'));
+      formatFlags(FLAGS));
     return 0;
   }
   if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);

@@ -1,5 +1,5 @@
 // cyclegan test --dataroot DIR --name NAME [--epoch latest] [--results-dir ./results] [--num-test 50]
-import { parseArgs, requireString } from '../args.js';
+import { parseArgs, requireString, formatFlags } from '../args.js';
 import { CycleGANError } from '../../errors.js';
 import { initBackend } from '../../backends/index.js';
 import { PREPROCESS } from '../../train/options.js';
@@ -28,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   const args = parseArgs(argv, FLAGS);
   if (args.flags.help) {
     console.log('usage: cyclegan test --dataroot DIR --name NAME [--epoch latest] [--results-dir ./results] [--num-test 50]\n' +
-      FLAGS.map((f) => `  --${f.name}${f.help ? `  ${f.help}` : ''}${f.default !== undefined && f.type !== 'boolean' ? ` (default ${f.default})` : ''}`).join('\n'));
+      formatFlags(FLAGS));
     return 0;
   }
   if (args.positional.length) throw new CycleGANError(`unexpected argument '${args.positional[0]}'`);
