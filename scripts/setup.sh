@@ -20,10 +20,8 @@ if [ -n "$missing" ]; then
   fi
 fi
 
-echo "setup: npm ci"
+echo "setup: npm ci (its install step builds the native oneDNN addon, or says why not)"
 npm ci --no-audit --no-fund
-echo "setup: native backend"
-npm run build:native --silent
 echo "setup: build"
 npm run build --silent
 if [ -f scripts/build-web.mjs ]; then npm run build:web --silent; fi
