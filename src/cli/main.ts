@@ -16,11 +16,25 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   export: () => import('./commands/export.js'),
 };
 
+// Kept here rather than read from each module, so `--help` does not load TF.js and every command.
+const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
+  'import-torch': 'convert an official PyTorch generator (.pth or .safetensors state dict) to a model file',
+  translate: 'translate images or folders with a model file or a run',
+  train: 'train a CycleGAN on DATAROOT/trainA and trainB (official options)',
+  test: 'write a results page for DATAROOT/testA and testB',
+  eval: 'PSNR and SSIM of translations against a ground-truth dataset',
+  datasets: 'list or fetch the built-in datasets',
+  demo: 'fetch a dataset, train a small CycleGAN for ~7 minutes, write the report',
+  bench: 'time inference, forward+backward and a training step (JSON)',
+  serve: 'translate in the browser, or watch a run live',
+  export: 'export a network to ONNX or a TF.js graph model',
+};
+
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    console.log('usage: cyclegan <command> [flags]\n\ncommands:');
-    for (const n of Object.keys(COMMANDS)) console.log(`  ${n}`);
+    console.log('usage: cyclegan <command> [flags]     (cyclegan <command> --help for its flags)\n\ncommands:');
+    for (const [n, text] of Object.entries(SUMMARIES)) console.log(`  ${n.padEnd(13)} ${text}`);
     return name ? 0 : 1;
   }
   const load = COMMANDS[name];
