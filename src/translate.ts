@@ -6,7 +6,7 @@ import { basename, extname, join, resolve } from 'node:path';
 import { CycleGANError } from './errors.js';
 import { tf } from './tf.js';
 import type { Network } from './networks/index.js';
-import { decodeImageU8, encodePngBuffer, imagesToTensor, tensorToImages, u8ToFloat, type FloatImage, type RawImage } from './data/image.js';
+import { decodeImageU8, encodePngBuffer, imagesToTensor, u8ToFloat, type FloatImage, type RawImage } from './data/image.js';
 import { applyTransform, resizedSize, type Preprocess, type TransformOptions } from './data/transforms.js';
 import { writeFileAtomic } from './train/atomic.js';
 
@@ -101,15 +101,20 @@ export function testTransform(img: RawImage, opts: TranslateOptions, label = 'im
   return applyTransform(img, t, { cropX, cropY, flip: false }, label);
 }
 
-/** Runs the generator on one image with values in [-1, 1]; `evalMode` as TranslateOptions.eval. */
-export function translateImage(net: Network, image: FloatImage, evalMode = false): FloatImage {
+/**
+ * Runs the generator on one image with values in [-1, 1]; `evalMode` as TranslateOptions.eval. The result is
+ * read back asynchronously: tfjs-backend-webgpu's synchronous read returns wrong values in the browser (the
+ * web page uses this same function), and an async read keeps a page responsive.
+ */
+export async function translateImage(net: Network, image: FloatImage, evalMode = false): Promise<FloatImage> {
   const training = !evalMode;
   // Training-mode batch norm would also update the running statistics; translating must not change the model.
   const saved = training && net.buffers.size > 0 ? new Map([...net.buffers].map(([k, v]) => [k, tf.keep(v.clone())])) : undefined;
   let y: tf.Tensor4D | undefined;
   try {
     y = tf.tidy(() => net.apply(imagesToTensor([image]), { training }));
-    return tensorToImages(y)[0];
+    const [, height, width, channels] = y.shape;
+    return { data: (await y.data()) as Float32Array, width, height, channels };
   } finally {
     y?.dispose();
     if (saved) {
@@ -131,7 +136,7 @@ export async function translateFile(net: Network, input: string, opts: Translate
   const raw = await decodeImageU8(input, { channels });
   const x = testTransform(raw, opts, input);
   checkSize(net, x.width, x.height, input);
-  const image = translateImage(net, u8ToFloat(x), opts.eval ?? false);
+  const image = await translateImage(net, u8ToFloat(x), opts.eval ?? false);
   return { input, inputSize: [raw.width, raw.height], size: [image.width, image.height], image };
 }
 

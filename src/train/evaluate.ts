@@ -67,7 +67,7 @@ export async function evaluate(net: Network, o: EvalOptions): Promise<EvalResult
     const tExists = await fsp.stat(truthPath).catch(() => null);
     if (!tExists) throw new CycleGANError(`no ground truth for ${e.path} (expected ${truthPath})`);
     const real = u8ToFloat(testTransform(await decodeImageU8(e.path, { channels: inC }), tOpts, e.path));
-    const fake = floatToU8(translateImage(net, real, o.eval));
+    const fake = floatToU8(await translateImage(net, real, o.eval));
     const t = testTransform(await decodeImageU8(truthPath, { channels: outC }), tOpts, truthPath);
     if (t.width !== fake.width || t.height !== fake.height) {
       throw new CycleGANError(`${truthPath} is ${t.width}x${t.height} after preprocessing, the translation ${fake.width}x${fake.height}`);

@@ -71,8 +71,8 @@ export async function testWithNets(o: TestOptions, G_A: Network, G_B: Network): 
     for (const entry of todo) {
       const raw = await decodeImageU8(entry.path, { channels });
       const real = u8ToFloat(testTransform(raw, tOpts, entry.path));
-      const fake = translateImage(fwd, real, o.eval);
-      const rec = translateImage(back, fake, o.eval);
+      const fake = await translateImage(fwd, real, o.eval);
+      const rec = await translateImage(back, fake, o.eval);
       let base = path.basename(entry.path, path.extname(entry.path));
       while (usedNames.has(`${side}:${base}`)) base += '_';
       usedNames.add(`${side}:${base}`);

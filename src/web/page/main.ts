@@ -6,8 +6,8 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeNetwork } from '../../weights/network_file.js';
 import type { Network } from '../../networks/index.js';
-import { testTransform } from '../../translate.js';
-import { floatToU8, imagesToTensor, rgbToLuma, u8ToFloat, type FloatImage, type RawImage } from '../../data/image.js';
+import { testTransform, translateImage } from '../../translate.js';
+import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/image.js';
 import { startDashboard } from './dashboard.js';
 
 export interface ModelInfo {
@@ -153,32 +153,6 @@ function rawToCanvas(img: RawImage): HTMLCanvasElement {
   return c;
 }
 
-/**
- * translate.ts's translateImage with an asynchronous read-back: tfjs-backend-webgpu's dataSync returns wrong values
- * (measured: errors of order 1 on every op under Chromium's WebGPU), and a sync read would also freeze the page.
- * Same semantics: official test.py (training-mode batch norm / dropout) unless `evalMode`, model left unchanged.
- */
-async function translateImageAsync(net: Network, image: FloatImage, evalMode: boolean): Promise<FloatImage> {
-  const training = !evalMode;
-  const saved = training && net.buffers.size > 0 ? new Map([...net.buffers].map(([k, v]) => [k, tf.keep(v.clone())])) : undefined;
-  try {
-    const y = tf.tidy(() => net.apply(imagesToTensor([image]), { training }));
-    try {
-      const [, height, width, channels] = y.shape;
-      return { data: (await y.data()) as Float32Array, width, height, channels };
-    } finally {
-      y.dispose();
-    }
-  } finally {
-    if (saved) {
-      for (const [k, v] of saved) {
-        net.buffers.get(k)?.dispose();
-        net.buffers.set(k, v);
-      }
-    }
-  }
-}
-
 function unetMultiple(netG: string | undefined): number {
   return netG === 'unet_128' ? 128 : netG === 'unet_256' ? 256 : 1;
 }
@@ -212,7 +186,7 @@ async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend:
   const t0 = performance.now();
   // Exactly `cyclegan translate`: official test.py semantics unless eval mode is ticked.
   const evalMode = $<HTMLInputElement>('#eval').checked;
-  const out = floatToU8(await translateImageAsync(net, u8ToFloat(x), evalMode));
+  const out = floatToU8(await translateImage(net, u8ToFloat(x), evalMode));
   const ms = performance.now() - t0;
   const { width: w, height: h } = out;
 
