@@ -5,7 +5,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CycleGANError } from './errors.js';
 import { tf } from './tf.js';
-import type { Network } from './networks/index.js';
+import type { Network, NetworkSpec } from './networks/index.js';
 import { decodeImageU8, encodePngBuffer, imagesToTensor, u8ToFloat, type FloatImage, type RawImage } from './data/image.js';
 import { applyTransform, resizedSize, type Preprocess, type TransformOptions } from './data/transforms.js';
 import { writeFileAtomic } from './train/atomic.js';
@@ -140,13 +140,18 @@ export async function translateFile(net: Network, input: string, opts: Translate
   return { input, inputSize: [raw.width, raw.height], size: [image.width, image.height], image };
 }
 
-/** U-Nets concatenate each skip with the upsampled inner result, so the size must halve cleanly at every level. */
+/**
+ * The multiple that a network's input width and height must be: U-Nets concatenate each skip with the
+ * upsampled inner result, so the size must halve cleanly at every level; other networks take any size.
+ */
+export function requiredMultiple(spec: NetworkSpec): number {
+  if (spec.role !== 'generator') return 1;
+  return spec.netG === 'unet_128' ? 2 ** 7 : spec.netG === 'unet_256' ? 2 ** 8 : 1;
+}
+
 function checkSize(net: Network, w: number, h: number, label: string): void {
-  if (net.spec.role !== 'generator') return;
-  const downs = net.spec.netG === 'unet_128' ? 7 : net.spec.netG === 'unet_256' ? 8 : 0;
-  if (downs === 0) return;
-  const m = 2 ** downs;
-  if (w % m !== 0 || h % m !== 0) {
+  const m = requiredMultiple(net.spec);
+  if (net.spec.role === 'generator' && (w % m !== 0 || h % m !== 0)) {
     throw new CycleGANError(`${label}: ${net.spec.netG} needs a width and height that are multiples of ${m} but the image is ${w}x${h} ` +
       `after --preprocess; resize it or use --preprocess resize_and_crop --load-size ${m} --crop-size ${m}`);
   }

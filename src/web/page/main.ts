@@ -6,7 +6,7 @@ import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeNetwork } from '../../weights/network_file.js';
 import type { Network } from '../../networks/index.js';
-import { testTransform, translateImage } from '../../translate.js';
+import { requiredMultiple, testTransform, translateImage } from '../../translate.js';
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/image.js';
 import { startDashboard } from './dashboard.js';
 
@@ -153,10 +153,6 @@ function rawToCanvas(img: RawImage): HTMLCanvasElement {
   return c;
 }
 
-function unetMultiple(netG: string | undefined): number {
-  return netG === 'unet_128' ? 128 : netG === 'unet_256' ? 256 : 1;
-}
-
 async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend: string): Promise<void> {
   showError(null);
   $('#result-slot').replaceChildren();
@@ -176,7 +172,7 @@ async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend:
   else if (model.spec.inputNc !== 3) throw new Error(`this model takes ${model.spec.inputNc} channels; only RGB or greyscale models run here`);
   // The official test-time transform (--preprocess none: size rounded to a multiple of 4, bicubic).
   const x = testTransform(raw, {}, file.name);
-  const m = unetMultiple(model.spec.netG);
+  const m = requiredMultiple(net.spec);
   if (x.width % m || x.height % m) {
     throw new Error(`${model.spec.netG} needs a width and height that are multiples of ${m}; this image is ${x.width}x${x.height}`);
   }
