@@ -1,5 +1,6 @@
 // Corrections to tfjs-core gradients that CycleGAN depends on.
 import * as tf from '@tensorflow/tfjs-core';
+import { backendHasKernel, runKernel } from './kernels.js';
 
 let installed = false;
 
@@ -22,8 +23,8 @@ export function installGradientFixes(): void {
         const { paddings, mode } = attrs as unknown as { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric' };
         const g = dy as tf.Tensor;
         // One fused kernel where the backend has it (native); otherwise composed from standard ops.
-        if (tf.getKernel('CGMirrorPadGrad', tf.getBackend()) && g.dtype === 'float32') {
-          return { x: () => tf.engine().runKernel('CGMirrorPadGrad', { dy: g }, { paddings, mode, xShape: x.shape } as unknown as tf.NamedAttrMap) as tf.Tensor };
+        if (backendHasKernel('CGMirrorPadGrad') && g.dtype === 'float32') {
+          return { x: () => runKernel<tf.Tensor>('CGMirrorPadGrad', { dy: g }, { paddings, mode, xShape: x.shape }) };
         }
         return { x: () => mirrorPadBackward(g, x.shape, paddings, mode) };
       },

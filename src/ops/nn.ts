@@ -101,4 +101,3 @@ export function batchNorm(x: tf.Tensor4D, gamma: tf.Tensor1D, beta: tf.Tensor1D,
   return { y, ...newStats };
 }
 
-export { activate };
