@@ -8,7 +8,7 @@ import { tf } from './tf.js';
 import type { Network, NetworkSpec } from './networks/index.js';
 import { decodeImageU8, encodePngBuffer, imagesToTensor, u8ToFloat, type FloatImage, type RawImage } from './data/image.js';
 import { applyTransform, resizedSize, type Preprocess, type TransformOptions } from './data/transforms.js';
-import { writeFileAtomic } from './train/atomic.js';
+import { writeFileAtomic } from './atomic.js';
 
 export interface TranslateOptions {
   /** official --preprocess; translate's default is 'none' (keep the size, rounded to a multiple of 4) */

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { createNetwork, type NetworkSpec } from '../src/networks/index.js';
 import { loadNetwork } from '../src/weights/network_file.js';
 import { saveCheckpoint, loadCheckpoint, runPaths, netFile, NET_NAMES, type Nets, type TrainStateJson } from '../src/train/run_folder.js';
-import { writeFileAtomic } from '../src/train/atomic.js';
+import { writeFileAtomic } from '../src/atomic.js';
 import { Progress } from '../src/train/progress.js';
 import { lossPlotPng } from '../src/report/loss_plot.js';
 import { renderPage } from '../src/report/html.js';

@@ -15,7 +15,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { CycleGANError } from '../errors.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../atomic.js';
 
 export interface ProgressEvent {
   /** short description of the current step */

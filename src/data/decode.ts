@@ -13,7 +13,7 @@ import { open, readFile } from 'node:fs/promises';
 import sharp from 'sharp';
 import { CycleGANError } from '../errors.js';
 import { CodecError, decodeBmp, decodePnm } from './codecs.js';
-import { writeFileAtomic } from './fsutil.js';
+import { writeFileAtomic } from '../atomic.js';
 
 /** 8-bit interleaved pixels (HWC). */
 export interface RawImage {

@@ -1,6 +1,6 @@
 // Export entry points: ONNX file, or a TF.js graph-model folder (model.json + one weights shard).
 import * as path from 'node:path';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 import { exportOnnx, type OnnxExportOptions } from './onnx.js';
 import { exportTfjsGraph, TFJS_WEIGHTS_FILE } from './tfjs_graph.js';
 import type { ExportSource } from './source.js';

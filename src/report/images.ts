@@ -1,7 +1,7 @@
 // Network outputs ([-1, 1], NHWC) to PNG files for the report pages.
 import sharp from 'sharp';
 import { tf } from '../tf.js';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 
 /** One image of a batch as 8-bit RGB (greyscale is repeated to 3 channels, like official tensor2im). */
 export function tensorToRgb8(t: tf.Tensor4D | tf.Tensor3D, index = 0): { data: Uint8Array; width: number; height: number } {

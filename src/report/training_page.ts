@@ -4,7 +4,7 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
 import type { RunPaths, LossLogEntry } from '../train/run_folder.js';
-import { writeFileAtomic, writeJsonAtomic } from '../train/atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { renderPage, type ReportSection } from './html.js';
 import { lossPlotPng } from './loss_plot.js';
 import { saveTensorPng } from './images.js';

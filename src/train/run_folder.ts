@@ -17,7 +17,7 @@ import { CycleGANError } from '../errors.js';
 import { saveNetwork, loadNetwork } from '../weights/network_file.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from '../weights/safetensors.js';
 import type { Network } from '../networks/index.js';
-import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from './atomic.js';
+import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from '../atomic.js';
 
 export const NET_NAMES = ['G_A', 'G_B', 'D_A', 'D_B'] as const;
 export type NetName = (typeof NET_NAMES)[number];

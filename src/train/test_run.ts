@@ -7,7 +7,7 @@ import { scanImageFolder, describeSkipped } from '../data/dataset.js';
 import { decodeImageU8, u8ToFloat, encodePngBuffer, type FloatImage } from '../data/decode.js';
 import { testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import type { Network } from '../networks/index.js';
-import { writeFileAtomic } from './atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 import { loadNets, runPaths } from './run_folder.js';
 import { renderPage, type ReportSection } from '../report/html.js';
 

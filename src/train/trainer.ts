@@ -22,7 +22,7 @@ import {
   runPaths, saveCheckpoint, loadCheckpoint, saveNetsAs, loadNets, appendLossLog, truncateLossLog, readLossLog,
   hasCheckpoint, type Nets, type TrainStateJson, type LossLogEntry,
 } from './run_folder.js';
-import { writeJsonAtomic } from './atomic.js';
+import { writeJsonAtomic } from '../atomic.js';
 import { TrainingReport } from '../report/training_page.js';
 
 /** A batch of the unaligned dataset: real_A and real_B as NHWC in [-1, 1] (the loop disposes them). */

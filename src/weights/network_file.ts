@@ -5,7 +5,7 @@ import { promises as fsp } from 'node:fs';
 import { tf } from '../tf.js';
 import { CycleGANError } from '../errors.js';
 import { Network, tfToTorchLayout, torchToTfLayout, validateSpec, type NetworkSpec } from '../networks/index.js';
-import { writeFileAtomic } from '../train/atomic.js';
+import { writeFileAtomic } from '../atomic.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
 
 export const SPEC_METADATA_KEY = 'cyclegan.spec';

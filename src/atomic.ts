@@ -1,5 +1,5 @@
-// Atomic file writes: write a temp file beside the target, fsync it, then rename over the target,
-// so a reader (or a crash) only ever sees the old file or the complete new one.
+// Atomic file writes, shared by every module that writes user files: write a temp file beside the target,
+// fsync it, then rename over the target, so a reader (or a crash) only ever sees the old file or the whole new one.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 
