@@ -42,6 +42,20 @@ export function defaultCycleGANOptions(): CycleGANOptions {
 export const LOSS_NAMES = ['D_A', 'G_A', 'cycle_A', 'idt_A', 'D_B', 'G_B', 'cycle_B', 'idt_B'] as const;
 export type LossName = (typeof LOSS_NAMES)[number];
 export type Losses = Record<LossName, number>;
+/** The losses of one step as scalar tensors (kept; the caller disposes them). Read them with readLosses. */
+export type LossTensors = Record<LossName, tf.Scalar>;
+
+/** Reads loss tensors without blocking the device queue (webgpu cannot dataSync in Node). Does not dispose. */
+export async function readLosses(t: LossTensors): Promise<Losses> {
+  const values = await Promise.all(LOSS_NAMES.map((n) => t[n].data()));
+  const out = {} as Losses;
+  LOSS_NAMES.forEach((n, i) => { out[n] = values[i][0]; });
+  return out;
+}
+
+export function disposeLosses(t: LossTensors): void {
+  tf.dispose(LOSS_NAMES.map((n) => t[n]));
+}
 
 export type VisualName = 'real_A' | 'fake_B' | 'rec_A' | 'idt_B' | 'real_B' | 'fake_A' | 'rec_B' | 'idt_A';
 
@@ -123,8 +137,25 @@ export class CycleGANModel {
     return out;
   }
 
-  /** One optimize_parameters step: G_A and G_B with the discriminators fixed, then D_A and D_B. */
+  /**
+   * One training step that returns at once with the losses still on the device (kept scalars the caller
+   * disposes): nothing here waits for the backend, so a GPU queue stays full between steps.
+   */
+  step(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
+    return this.stepTape(realA, realB);
+  }
+
+  /** Synchronous convenience for tests and scripts: step() then read the losses (blocks on the device). */
   trainStep(realA: tf.Tensor4D, realB: tf.Tensor4D): Losses {
+    const t = this.step(realA, realB);
+    const out = {} as Losses;
+    for (const name of LOSS_NAMES) out[name] = t[name].dataSync()[0];
+    disposeLosses(t);
+    return out;
+  }
+
+  /** One optimize_parameters step: G_A and G_B with the discriminators fixed, then D_A and D_B. */
+  private stepTape(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
     const { G_A, G_B, D_A, D_B } = this.nets;
     const o = this.opts;
     const run = { training: true, rng: this.rng };
@@ -177,12 +208,8 @@ export class CycleGANModel {
     this.optimizerD.apply(this.gradsByName(this.optimizerD, dGrads));
     tf.dispose([...Object.values(dGrads), pooledA, pooledB, fakeA, fakeB]);
 
-    const losses = {} as Losses;
-    for (const name of LOSS_NAMES) {
-      const t = kept[name];
-      losses[name] = t ? t.dataSync()[0] : 0;
-      t?.dispose();
-    }
+    const losses = {} as LossTensors;
+    for (const name of LOSS_NAMES) losses[name] = kept[name] ?? tf.keep(tf.scalar(0));
     return losses;
   }
 

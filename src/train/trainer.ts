@@ -13,7 +13,7 @@ import { promises as fsp } from 'node:fs';
 import { tf } from '../tf.js';
 import { CycleGANError } from '../errors.js';
 import { initBackend } from '../backends/index.js';
-import { CycleGANModel, type CycleGANOptions } from '../model.js';
+import { CycleGANModel, LOSS_NAMES, disposeLosses, readLosses, type CycleGANOptions, type LossTensors } from '../model.js';
 import { lrFactor, PlateauScheduler } from '../schedule.js';
 import type { RawTensor } from '../weights/safetensors.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
@@ -59,8 +59,11 @@ export interface TrainHooks {
   log?: (line: string) => void;
   /** Where the progress bar / periodic lines go (default: stdout). */
   progress?: ProgressSink;
-  /** Called after every step (tests, demo). */
-  onStep?: (info: { epoch: number; epochIter: number; totalIters: number; lr: number; losses: Record<string, number> }) => void;
+  /**
+   * Called after every step (tests, demo). `losses` (the mean since the previous log line) is there only on
+   * steps that wrote a --print-freq line: the loop reads losses back from the device only then.
+   */
+  onStep?: (info: { epoch: number; epochIter: number; totalIters: number; lr: number; losses?: Record<string, number> }) => void;
 }
 
 export interface TrainResult {
@@ -131,10 +134,59 @@ function toRaw(tensors: Map<string, { shape: number[]; data: Float32Array }>): M
   return out;
 }
 
-/** Accumulates losses between log lines (the log holds the mean over each --print-freq interval). */
+/** Accumulated losses between log lines, as checkpoints store them (the log holds the mean over each --print-freq interval). */
 interface LossAccumulator {
   n: number;
   sums: Record<string, number>;
+}
+
+/**
+ * The running sums of the losses since the last log line, kept on the device: one small add per step and
+ * no read-back, so a step never waits for the backend; the sums are read (asynchronously) only when a
+ * line is written or a checkpoint saved.
+ */
+class LossMeter {
+  private n = 0;
+  private sums: tf.Tensor1D | null = null;
+
+  constructor(from?: LossAccumulator) {
+    if (from && from.n > 0) {
+      this.n = from.n;
+      this.sums = tf.keep(tf.tensor1d(LOSS_NAMES.map((k) => from.sums[k] ?? 0)));
+    }
+  }
+
+  add(losses: LossTensors): void {
+    const step = tf.tidy(() => (this.sums ? tf.add(this.sums, tf.stack(LOSS_NAMES.map((k) => losses[k]))) : tf.stack(LOSS_NAMES.map((k) => losses[k]))));
+    this.sums?.dispose();
+    this.sums = tf.keep(step as tf.Tensor1D);
+    this.n++;
+  }
+
+  /** The sums as plain numbers (for checkpoints). */
+  async read(): Promise<LossAccumulator> {
+    const sums: Record<string, number> = {};
+    if (this.sums) {
+      const v = await this.sums.data();
+      LOSS_NAMES.forEach((k, i) => { sums[k] = v[i]; });
+    }
+    return { n: this.n, sums };
+  }
+
+  /** The mean since the last reset, then starts over. */
+  async takeMean(): Promise<Record<string, number>> {
+    const { n, sums } = await this.read();
+    const mean: Record<string, number> = {};
+    for (const [k, v] of Object.entries(sums)) mean[k] = v / n;
+    this.reset();
+    return mean;
+  }
+
+  reset(): void {
+    this.sums?.dispose();
+    this.sums = null;
+    this.n = 0;
+  }
 }
 
 /**
@@ -160,7 +212,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   let totalIters = 0;
   let epochCount = opts.epochCount;
   let elapsedBefore = 0;
-  let acc: LossAccumulator = { n: 0, sums: {} };
+  let acc = new LossMeter();
   let schedule: LrSchedule;
   const report = new TrainingReport(paths, opts.name);
 
@@ -177,7 +229,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
     data.setState(st.data);
     schedule = new LrSchedule(opts, epochCount);
     schedule.setState(st.scheduler);
-    acc = (st.lossAcc as LossAccumulator | undefined) ?? acc;
+    acc = new LossMeter(st.lossAcc as LossAccumulator | undefined);
     await truncateLossLog(paths, totalIters);
     await report.load();
     log(`resuming ${opts.name} at epoch ${epoch}, image ${epochIter} of ${data.size} (${totalIters} images trained)`);
@@ -202,14 +254,17 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const seconds = () => (performance.now() - sessionStart) / 1000;
   let status: TrainResult['status'] = 'completed';
   let lastLosses: Record<string, number> | undefined;
+  /** the last step's losses, still on the device (read at the end of an epoch) */
+  let lastStep: LossTensors | undefined;
 
-  const snapshot = (ms: ReturnType<CycleGANModel['getTrainingState']>): TrainStateJson => {
+  const snapshot = async (ms: ReturnType<CycleGANModel['getTrainingState']>): Promise<TrainStateJson> => {
+    const lossAcc = await acc.read();
     return {
       version: 1, epoch, epochIter, totalIters, epochCount,
       model: ms.json,
       data: data.getState(),
       scheduler: schedule.getState(),
-      lossAcc: acc,
+      lossAcc,
       elapsed: elapsedBefore + seconds(),
       savedAt: new Date().toISOString(),
     };
@@ -218,7 +273,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const checkpoint = async (why: string): Promise<void> => {
     checkpointedAt = `${epoch}:${epochIter}`;
     const ms = model.getTrainingState();
-    const json = snapshot(ms);
+    const json = await snapshot(ms);
     await saveCheckpoint(paths, model.nets as Nets, { json, tensors: toRaw(ms.tensors as Map<string, { shape: number[]; data: Float32Array }>) });
     progress.log(`saved checkpoint (${why}): epoch ${epoch}, image ${epochIter}/${data.size}, ${totalIters} images in all`);
   };
@@ -246,31 +301,32 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
       if (epochIter === 0 && lr !== lrBefore) progress.log(`learning rate ${lrBefore.toFixed(7)} -> ${lr.toFixed(7)}`);
       for await (const batch of data.epoch()) {
         const realA = batch.A, realB = batch.B;
-        let losses: Record<string, number>;
+        let losses: LossTensors;
         try {
-          losses = model.trainStep(realA, realB) as unknown as Record<string, number>;
+          losses = model.step(realA, realB);
         } catch (e) {
           tf.dispose([batch.A, batch.B]);
           throw e;
         }
+        if (lastStep) disposeLosses(lastStep);
+        lastStep = losses;
+        acc.add(losses);
         const n = batch.A.shape[0];
         const prev = totalIters;
         epochIter += n;
         totalIters += n;
-        lastLosses = losses;
-        acc.n++;
-        for (const [k, v] of Object.entries(losses)) acc.sums[k] = (acc.sums[k] ?? 0) + v;
-        hooks.onStep?.({ epoch, epochIter, totalIters, lr, losses });
-        progress.update({ epoch, lastEpoch, epochIter, epochSize: data.size, totalIters, itersLeft: itersLeftAt(), lr, losses }, n);
         const crossed = (freq: number) => Math.floor(totalIters / freq) !== Math.floor(prev / freq);
 
+        // Losses are read back only here (the mean since the previous line), never per step.
+        let logged: Record<string, number> | undefined;
         if (crossed(opts.printFreq)) {
-          const mean: Record<string, number> = {};
-          for (const [k, v] of Object.entries(acc.sums)) mean[k] = v / acc.n;
-          const entry: LossLogEntry = { epoch, epochIter, totalIters, x: epoch - 1 + epochIter / data.size, lr, time: elapsedBefore + seconds(), losses: mean };
+          logged = await acc.takeMean();
+          lastLosses = logged;
+          const entry: LossLogEntry = { epoch, epochIter, totalIters, x: epoch - 1 + epochIter / data.size, lr, time: elapsedBefore + seconds(), losses: logged };
           await appendLossLog(paths, [entry]);
-          acc = { n: 0, sums: {} };
         }
+        hooks.onStep?.({ epoch, epochIter, totalIters, lr, losses: logged });
+        progress.update({ epoch, lastEpoch, epochIter, epochSize: data.size, totalIters, itersLeft: itersLeftAt(), lr, losses: lastLosses }, n);
         if (crossed(opts.displayFreq)) {
           await report.addSamples(model, realA, realB, epoch, totalIters);
           await report.write(await readLossLog(paths), { epoch, lastEpoch, totalIters });
@@ -297,6 +353,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
         await checkpoint(`end of epoch ${finished}`);
         await saveNetsAs(paths, model.nets as Nets, finished);
       }
+      if (lastStep) lastLosses = await readLosses(lastStep);
       progress.log(`end of epoch ${finished} / ${lastEpoch}: ${formatLosses(lastLosses)}`);
       await report.write(await readLossLog(paths), { epoch: finished, lastEpoch, totalIters });
     }
@@ -305,6 +362,8 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
     await report.write(await readLossLog(paths), { epoch: Math.min(epoch, lastEpoch), lastEpoch, totalIters, done: status === 'completed' });
   } finally {
     progress.end();
+    if (lastStep) disposeLosses(lastStep);
+    acc.reset();
     await data.close?.();
   }
   const secs = seconds();
