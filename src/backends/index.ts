@@ -5,6 +5,18 @@ import { CycleGANError } from '../errors.js';
 
 export const NODE_BACKENDS = ['native', 'wasm', 'cpu'] as const;
 
+/** The GPU adapter the active webgpu backend runs on (for `bench` and logs), or null. */
+export let webgpuAdapter: string | null = null;
+
+async function loadWebGPU(): Promise<{ ok: true; adapter: { description: string; software: boolean } } | { ok: false; reason: string }> {
+  try {
+    const mod = await import('./webgpu/index.js');
+    return await mod.tryRegisterWebGPUBackend();
+  } catch (e) {
+    return { ok: false, reason: `webgpu backend module failed to load: ${(e as Error).message}` };
+  }
+}
+
 let wasmLoaded = false;
 
 async function loadWasm(): Promise<void> {
@@ -37,12 +49,21 @@ async function activate(name: string): Promise<boolean> {
 let nativeWarned = false;
 
 /**
- * Starts a backend and returns its name. 'auto' (default) tries native, then wasm, then cpu, and says
- * once why native was skipped.
+ * Starts a backend and returns its name. 'auto' (default) tries webgpu on a hardware GPU adapter (saying
+ * which), then native, then wasm, then cpu, and says once why native was skipped.
  */
 export async function initBackend(requested: string = 'auto', log: (line: string) => void = (l) => console.error(l)): Promise<string> {
   const name = requested.toLowerCase();
   if (name === 'auto') {
+    // A hardware GPU first (a software adapter such as lavapipe is far slower than the CPU backends).
+    if (process.env.CYCLEGAN_NO_GPU !== '1') {
+      const gpu = await loadWebGPU();
+      if (gpu.ok && !gpu.adapter.software && (await activate('webgpu'))) {
+        webgpuAdapter = gpu.adapter.description;
+        log(`cyclegan: using webgpu on ${gpu.adapter.description}`);
+        return 'webgpu';
+      }
+    }
     const native = await loadNative();
     if (native.ok && (await activate('native'))) return 'native';
     if (!native.ok && !nativeWarned) {
@@ -60,11 +81,9 @@ export async function initBackend(requested: string = 'auto', log: (line: string
   } else if (name === 'wasm') {
     await loadWasm();
   } else if (name === 'webgpu') {
-    try {
-      await import('@tensorflow/tfjs-backend-webgpu' as string);
-    } catch (e) {
-      throw new CycleGANError(`--backend webgpu: ${(e as Error).message}`);
-    }
+    const gpu = await loadWebGPU();
+    if (!gpu.ok) throw new CycleGANError(`--backend webgpu: ${gpu.reason}`);
+    webgpuAdapter = gpu.adapter.description + (gpu.adapter.software ? ' [software]' : '');
   } else if (name !== 'cpu') {
     throw new CycleGANError(`unknown --backend '${requested}' (auto, native, wasm, cpu, webgpu)`);
   }

@@ -1,0 +1,262 @@
+// Convolutions as tiled implicit GEMM (no im2col buffer): each workgroup computes a 64×64 block of the
+// product with 16×16 threads holding 4×4 accumulators, staging 16-deep slices of both operands in
+// workgroup memory. The three convolution kernels differ only in how a GEMM element maps to tensors:
+//   fwd   y[pixel, co]        = Σ_(kh,kw,ci) x[pixel·s + k − pad, ci] · W[kh,kw,ci,co]  (+ bias, activation)
+//   dgrad dx[pixel, ci]       = Σ_(kh,kw,co) dy[(pixel + pad − k)/s, co] · W[kh,kw,ci,co] (also transposed conv)
+//   wgrad dW[(kh,kw,ci), co]  = Σ_pixels x[pixel·s + k − pad, ci] · dy[pixel, co]
+// wgrad's reduction runs over every output pixel of the batch (65,536 at 256 px), so it is split across
+// workgroups (grid z), each writing a partial product, summed by a second small kernel.
+// Each operand tile is loaded with consecutive threads on the tensor's contiguous axis (coalesced).
+import { tf } from '../../tf.js';
+import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
+  type TensorInfo } from './program.js';
+
+export type GemmMode = 'fwd' | 'dgrad' | 'wgrad';
+
+const TM = 64, TN = 64, TK = 16, THREADS = 16, PER = 4;
+/** Upper bound on wgrad's partial products (floats), to keep the split's scratch memory small. */
+const MAX_PARTIAL_FLOATS = 1 << 23;
+/** Enough workgroups to fill a large GPU (an H200 has 132 SMs). */
+const TARGET_WORKGROUPS = 512;
+/** Shortest slice of the pixel reduction worth a workgroup of its own. */
+const MIN_CHUNK = 256;
+
+const CONV_FIELDS = ['M', 'N', 'K', 'kChunk', 'kTiles', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW',
+  'strideH', 'strideW', 'padT', 'padL', 'dilH', 'dilW'];
+
+/** Index arithmetic shared by the modes: decode a pixel row into (b, h, w) and a tap into (kh, kw, c). */
+const READ_X = `
+  fn readX(b : i32, oh : i32, ow : i32, kh : i32, kw : i32, ci : i32) -> f32 {
+    let ih = oh * uniforms.strideH - uniforms.padT + kh * uniforms.dilH;
+    let iw = ow * uniforms.strideW - uniforms.padL + kw * uniforms.dilW;
+    if (ih < 0 || ih >= uniforms.inH || iw < 0 || iw >= uniforms.inW) { return 0.0; }
+    return x[((b * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci];
+  }
+`;
+
+const DECODE = `
+  fn decodePixel(m : i32, h : i32, w : i32) -> vec3<i32> {
+    let hw = h * w;
+    let b = m / hw;
+    let r = m - b * hw;
+    let y = r / w;
+    return vec3<i32>(b, y, r - y * w);
+  }
+  fn decodeTap(k : i32, c : i32) -> vec3<i32> {
+    let t = k / c;
+    let kh = t / uniforms.kW;
+    return vec3<i32>(kh, t - kh * uniforms.kW, k - t * c);
+  }
+`;
+
+function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
+  loadA: string; loadB: string; aKFast: boolean; bKFast: boolean; store: string;
+} {
+  if (mode === 'fwd') {
+    const v = hasBias ? 'v + bias[n]' : 'v';
+    return {
+      aKFast: true, bKFast: false,
+      loadA: `fn loadA(m : i32, k : i32) -> f32 {
+        let p = decodePixel(m, uniforms.outH, uniforms.outW);
+        let t = decodeTap(k, uniforms.inC);
+        return readX(p.x, p.y, p.z, t.x, t.y, t.z);
+      }`,
+      loadB: `fn loadB(k : i32, n : i32) -> f32 { return W[k * uniforms.N + n]; }`,
+      store: `fn store(m : i32, n : i32, v : f32) { let r = ${v}; result[m * uniforms.N + n] = ${activationWGSL(act, 'r')}; }`,
+    };
+  }
+  if (mode === 'dgrad') {
+    return {
+      aKFast: true, bKFast: true,
+      loadA: `fn loadA(m : i32, k : i32) -> f32 {
+        let p = decodePixel(m, uniforms.inH, uniforms.inW);
+        let t = decodeTap(k, uniforms.outC);
+        let nh = p.y + uniforms.padT - t.x * uniforms.dilH;
+        let nw = p.z + uniforms.padL - t.y * uniforms.dilW;
+        if (nh < 0 || nw < 0) { return 0.0; }
+        let oh = nh / uniforms.strideH;
+        let ow = nw / uniforms.strideW;
+        if (oh * uniforms.strideH != nh || ow * uniforms.strideW != nw || oh >= uniforms.outH || ow >= uniforms.outW) {
+          return 0.0;
+        }
+        return dy[((p.x * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + t.z];
+      }`,
+      loadB: `fn loadB(k : i32, n : i32) -> f32 {
+        let t = k / uniforms.outC;
+        return W[(t * uniforms.inC + n) * uniforms.outC + (k - t * uniforms.outC)];
+      }`,
+      store: `fn store(m : i32, n : i32, v : f32) { result[m * uniforms.N + n] = v; }`,
+    };
+  }
+  return {
+    aKFast: false, bKFast: false,
+    loadA: `fn loadA(m : i32, k : i32) -> f32 {
+      let t = decodeTap(m, uniforms.inC);
+      let p = decodePixel(k, uniforms.outH, uniforms.outW);
+      return readX(p.x, p.y, p.z, t.x, t.y, t.z);
+    }`,
+    loadB: `fn loadB(k : i32, n : i32) -> f32 { return dy[k * uniforms.outC + n]; }`,
+    store: `fn store(m : i32, n : i32, v : f32) {
+      result[(i32(workgroupId.z) * uniforms.M + m) * uniforms.N + n] = v;
+    }`,
+  };
+}
+
+function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, number, number], hasBias: boolean,
+                     act: FusedActivation): Program {
+  const c = modeCode(mode, hasBias, act);
+  const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' ? ['dy', 'W'] : ['x', 'dy'];
+  const tileIndex = (kFast: boolean, other: number) => kFast
+    ? `let kk = idx % ${TK}; let oo = idx / ${TK};`
+    : `let oo = idx % ${other}; let kk = idx / ${other};`;
+  const loads = (TM * TK) / (THREADS * THREADS);
+  return {
+    outputShape,
+    shaderKey: `cgConvGemm_${mode}_${hasBias ? 'b' : ''}${act}`,
+    dispatchLayout: { x: [0], y: [1] },
+    dispatch,
+    variableNames,
+    uniforms: fields('i32', CONV_FIELDS) + 'alpha : f32,',
+    workgroupSize: [THREADS, THREADS, 1],
+    getUserCode: () => `
+      var<workgroup> As : array<f32, ${TM * TK}>;
+      var<workgroup> Bs : array<f32, ${TN * TK}>;
+      ${DECODE}
+      ${mode === 'dgrad' ? '' : READ_X}
+      ${c.loadA}
+      ${c.loadB}
+      ${c.store}
+      fn main() {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let tid = ty * ${THREADS} + tx;
+        let m0 = i32(workgroupId.x) * ${TM};
+        let n0 = i32(workgroupId.y) * ${TN};
+        let kBegin = i32(workgroupId.z) * uniforms.kChunk;
+        let kEnd = min(uniforms.K, kBegin + uniforms.kChunk);
+        var acc : array<f32, ${PER * PER}>;
+        // Trip count from uniforms only, so the barriers stay in uniform control flow.
+        for (var t = 0; t < uniforms.kTiles; t++) {
+          let k0 = kBegin + t * ${TK};
+          for (var i = 0; i < ${loads}; i++) {
+            let idx = tid + i * ${THREADS * THREADS};
+            {
+              ${tileIndex(c.aKFast, TM)}
+              let m = m0 + oo;
+              let k = k0 + kk;
+              var a = 0.0;
+              if (m < uniforms.M && k < kEnd) { a = loadA(m, k); }
+              As[kk * ${TM} + oo] = a;
+            }
+            {
+              ${tileIndex(c.bKFast, TN)}
+              let n = n0 + oo;
+              let k = k0 + kk;
+              var b = 0.0;
+              if (n < uniforms.N && k < kEnd) { b = loadB(k, n); }
+              Bs[kk * ${TN} + oo] = b;
+            }
+          }
+          workgroupBarrier();
+          for (var kk = 0; kk < ${TK}; kk++) {
+            var av : array<f32, ${PER}>;
+            var bv : array<f32, ${PER}>;
+            for (var i = 0; i < ${PER}; i++) {
+              av[i] = As[kk * ${TM} + ty + i * ${THREADS}];
+              bv[i] = Bs[kk * ${TN} + tx + i * ${THREADS}];
+            }
+            for (var i = 0; i < ${PER}; i++) {
+              for (var j = 0; j < ${PER}; j++) {
+                acc[i * ${PER} + j] = fma(av[i], bv[j], acc[i * ${PER} + j]);
+              }
+            }
+          }
+          workgroupBarrier();
+        }
+        for (var i = 0; i < ${PER}; i++) {
+          let m = m0 + ty + i * ${THREADS};
+          for (var j = 0; j < ${PER}; j++) {
+            let n = n0 + tx + j * ${THREADS};
+            if (m < uniforms.M && n < uniforms.N) { store(m, n, acc[i * ${PER} + j]); }
+          }
+        }
+      }
+    `,
+  };
+}
+
+/** Sums wgrad's partial products over the split axis. */
+function splitReduceProgram(outputShape: number[]): Program {
+  return {
+    outputShape,
+    shaderKey: 'cgSplitReduce',
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [ceilDiv(outputShape.reduce((a, b) => a * b, 1), 64), 1, 1],
+    variableNames: ['partial'],
+    uniforms: 'splits : i32,',
+    workgroupSize: [64, 1, 1],
+    size: true,
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        var s = 0.0;
+        for (var i = 0; i < uniforms.splits; i++) { s = s + partial[i * uniforms.size + index]; }
+        result[index] = s;
+      }
+    `,
+  };
+}
+
+type ConvInfo = tf.backend_util.Conv2DInfo;
+
+function convUniforms(info: ConvInfo, M: number, N: number, K: number, kChunk: number, alpha: number) {
+  return [...ints(M, N, K, kChunk, ceilDiv(kChunk, TK), info.inHeight, info.inWidth, info.inChannels, info.outHeight,
+    info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
+    info.padInfo.top, info.padInfo.left, info.dilationHeight, info.dilationWidth), ...floats(alpha)];
+}
+
+/** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
+export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
+                            act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
+  const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  const program = gemmProgram('fwd', [info.batchSize, info.outHeight, info.outWidth, N],
+    [ceilDiv(M, TM), ceilDiv(N, TN), 1], bias !== undefined, act);
+  return backend.runWebGPUProgram(program, bias ? [x, filter, bias] : [x, filter], 'float32',
+    convUniforms(info, M, N, K, K, alpha));
+}
+
+/** dx of a convolution (also the forward pass of a transposed convolution). */
+export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
+  const M = info.batchSize * info.inHeight * info.inWidth, N = info.inChannels;
+  const K = info.filterHeight * info.filterWidth * info.outChannels;
+  const program = gemmProgram('dgrad', [info.batchSize, info.inHeight, info.inWidth, N],
+    [ceilDiv(M, TM), ceilDiv(N, TN), 1], false, 'linear');
+  return backend.runWebGPUProgram(program, [dy, filter], 'float32', convUniforms(info, M, N, K, K, 0));
+}
+
+/** How many slices wgrad's pixel reduction of length K is cut into for an M×N output. */
+export function wgradSplits(M: number, N: number, K: number): { splits: number; kChunk: number } {
+  const tiles = ceilDiv(M, TM) * ceilDiv(N, TN);
+  let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(K / MIN_CHUNK),
+    Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
+  const kChunk = ceilDiv(ceilDiv(K, splits), TK) * TK;
+  splits = ceilDiv(K, kChunk);
+  return { splits, kChunk };
+}
+
+/** dW of a convolution, filter layout [kh, kw, in, out]. */
+export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo {
+  const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
+  const K = info.batchSize * info.outHeight * info.outWidth;
+  const filterShape = [info.filterHeight, info.filterWidth, info.inChannels, N];
+  const { splits, kChunk } = wgradSplits(M, N, K);
+  const uniforms = convUniforms(info, M, N, K, kChunk, 0);
+  const dispatch: [number, number, number] = [ceilDiv(M, TM), ceilDiv(N, TN), splits];
+  if (splits === 1) return backend.runWebGPUProgram(gemmProgram('wgrad', filterShape, dispatch, false, 'linear'), [x, dy], 'float32', uniforms);
+  const partial = backend.runWebGPUProgram(gemmProgram('wgrad', [splits, M, N], dispatch, false, 'linear'), [x, dy],
+    'float32', uniforms);
+  const out = backend.runWebGPUProgram(splitReduceProgram(filterShape), [partial], 'float32', ints(splits));
+  backend.disposeData(partial.dataId);
+  return out;
+}

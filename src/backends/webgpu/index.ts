@@ -1,0 +1,134 @@
+// The 'webgpu' TF.js backend for Node: tfjs-backend-webgpu's storage and light kernels on Dawn (the npm
+// `webgpu` package provides navigator.gpu's objects), with the heavy kernels replaced by our own WGSL
+// (kernels/register_all.ts). Registration is explicit, so merely importing this module never picks a GPU.
+import { tf } from '../../tf.js';
+import type { GPUBackendLike } from './program.js';
+import { webgpuKernels } from './kernels/register_all.js';
+
+export const WEBGPU_BACKEND = 'webgpu';
+
+/** What `--backend auto` and `bench` report about the adapter. */
+export interface AdapterSummary {
+  /** e.g. "nvidia: NVIDIA H200 (vulkan)" or "mesa: llvmpipe (LLVM 19.1.7, 256 bits) (vulkan)". */
+  description: string;
+  /** A software rasterizer (lavapipe, SwiftShader) or an adapter the browser/Dawn flags as fallback. */
+  software: boolean;
+}
+
+export type WebGPURegistration = { ok: true; adapter: AdapterSummary } | { ok: false; reason: string };
+
+// Minimal structural types for the WebGPU objects we touch (the DOM lib's are not always in scope).
+type AdapterInfo = { vendor?: string; architecture?: string; device?: string; description?: string;
+  isFallbackAdapter?: boolean; backendType?: string; adapterType?: string };
+type Adapter = {
+  info?: AdapterInfo; isFallbackAdapter?: boolean; features: Set<string>; limits: Record<string, number>;
+  requestDevice(desc?: unknown): Promise<unknown>;
+};
+type GPULike = { requestAdapter(opts?: unknown): Promise<Adapter | null> };
+
+let registration: Promise<WebGPURegistration> | undefined;
+
+const SOFTWARE = /llvmpipe|lavapipe|swiftshader|software|softpipe/i;
+
+function summarize(adapter: Adapter): AdapterSummary {
+  const info = adapter.info ?? {};
+  const name = [info.vendor, info.device || info.description || info.architecture].filter(Boolean).join(': ');
+  const backendType = info.backendType ? ` (${info.backendType})` : '';
+  const text = `${info.vendor ?? ''} ${info.architecture ?? ''} ${info.device ?? ''} ${info.description ?? ''}`;
+  const software = Boolean(info.isFallbackAdapter ?? adapter.isFallbackAdapter) || info.adapterType === 'cpu' ||
+    SOFTWARE.test(text);
+  return { description: (name || 'unnamed adapter') + backendType, software };
+}
+
+/**
+ * Loads Dawn, finds an adapter and registers the 'webgpu' backend with our kernels; never throws. The
+ * result is cached: Dawn is loaded once per process.
+ */
+export function tryRegisterWebGPUBackend(): Promise<WebGPURegistration> {
+  registration ??= register().catch((e: Error) => ({ ok: false as const, reason: e.message.split('\n')[0] }));
+  return registration;
+}
+
+async function register(): Promise<WebGPURegistration> {
+  let dawn: { create(options: string[]): GPULike; globals: Record<string, unknown> };
+  try {
+    dawn = await import('webgpu' as string);
+  } catch (e) {
+    return { ok: false, reason: `the npm package 'webgpu' (Dawn) failed to load: ${(e as Error).message.split('\n')[0]}` };
+  }
+  // tfjs-webgpu uses the WebGPU globals (GPUBufferUsage, GPUBuffer for instanceof, …) as a browser has them.
+  for (const [k, v] of Object.entries(dawn.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  const gpu = dawn.create([]);
+  const first = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!first) {
+    return { ok: false, reason: 'no WebGPU adapter (Dawn found no usable Vulkan device; without a GPU, install lavapipe ≥ 25)' };
+  }
+  const summary = summarize(first);
+  const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu') as unknown as
+    { WebGPUBackend: new (device: unknown, adapterInfo?: unknown) => tf.KernelBackend };
+
+  /** Synchronous reads need OffscreenCanvas in tfjs-webgpu, which Node lacks: fail with the fix instead. */
+  class NodeWebGPUBackend extends (WebGPUBackend as unknown as new (device: unknown, info?: unknown) => tf.KernelBackend &
+      { tensorMap: { get(id: tf.DataId): { values?: unknown } | undefined } }) {
+    override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
+      const values = this.tensorMap.get(dataId)?.values;
+      if (values != null) return values as tf.backend_util.BackendValues;
+      throw new Error('webgpu backend: synchronous reads (dataSync/arraySync) do not work in Node; use await data()');
+    }
+  }
+
+  // WebGPUBackend checks navigator.gpu when constructed. Set after the import above, so that tfjs-webgpu's own
+  // self-registration (at priority 3, which would make it the default backend) does not happen.
+  const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as { gpu?: unknown };
+  if (!nav.gpu) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  if (tf.findBackendFactory(WEBGPU_BACKEND)) tf.removeBackend(WEBGPU_BACKEND);
+  tf.registerBackend(WEBGPU_BACKEND, async () => {
+    // An adapter makes one device: ask again so that a re-created backend gets a fresh one.
+    const adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ?? first;
+    const requiredFeatures = ['timestamp-query'].filter((f) => adapter.features.has(f));
+    const l = adapter.limits;
+    const device = await adapter.requestDevice({
+      requiredFeatures,
+      requiredLimits: {
+        maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+        maxComputeWorkgroupsPerDimension: l.maxComputeWorkgroupsPerDimension,
+        maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+        maxBufferSize: l.maxBufferSize,
+        maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+        maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      },
+    });
+    try {
+      return new NodeWebGPUBackend(device, adapter.info);
+    } catch (e) {
+      console.error(`webgpu backend failed to start: ${(e as Error).message}`);
+      throw e;
+    }
+  }, 0 /* below cpu: never an implicit pick */);
+
+  for (const def of webgpuKernels) {
+    const stock = tf.getKernel(def.kernelName, WEBGPU_BACKEND);
+    if (stock) tf.unregisterKernel(def.kernelName, WEBGPU_BACKEND);
+    tf.registerKernel({
+      kernelName: def.kernelName,
+      backendName: WEBGPU_BACKEND,
+      kernelFunc: def.make(stock?.kernelFunc as never) as unknown as tf.KernelFunc,
+    });
+  }
+  return { ok: true, adapter: summary };
+}
+
+/** Names of our kernels on the webgpu backend. */
+export function webgpuKernelList(): string[] {
+  return webgpuKernels.map((k) => k.kernelName).sort();
+}
+
+/** Bytes held by tensors on the GPU (tfjs-webgpu's buffer manager: live tensor buffers, pooled ones excluded). */
+export function gpuBytesInUse(): number {
+  const m = tf.memory() as { numBytesInGPU?: number };
+  return m.numBytesInGPU ?? 0;
+}
+
+export type { GPUBackendLike };

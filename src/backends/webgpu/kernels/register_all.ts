@@ -1,0 +1,23 @@
+// Our WGSL kernels for the 'webgpu' backend, one per file, registered from this list (the style of
+// tfjs-backend-cpu's register_all_kernels.ts). Each replaces tfjs-webgpu's kernel of the same name where it
+// has one, handing unusual inputs (NCHW, PReLU, other dtypes) back to it.
+import type { KernelDef } from '../program.js';
+import { cgAdamKernel } from './CGAdam.js';
+import { cgInstanceNormKernel } from './CGInstanceNorm.js';
+import { cgInstanceNormGradKernel } from './CGInstanceNormGrad.js';
+import { cgMirrorPadGradKernel } from './CGMirrorPadGrad.js';
+import { conv2DKernel } from './Conv2D.js';
+import { conv2DBackpropFilterKernel } from './Conv2DBackpropFilter.js';
+import { conv2DBackpropInputKernel } from './Conv2DBackpropInput.js';
+import { fusedConv2DKernel } from './FusedConv2D.js';
+
+export const webgpuKernels: readonly KernelDef[] = [
+  conv2DKernel,
+  fusedConv2DKernel,
+  conv2DBackpropInputKernel,
+  conv2DBackpropFilterKernel,
+  cgInstanceNormKernel,
+  cgInstanceNormGradKernel,
+  cgMirrorPadGradKernel,
+  cgAdamKernel,
+];

@@ -1,0 +1,74 @@
+// Our WGSL programs run through tfjs-backend-webgpu's program runner (WebGPUBackend.runWebGPUProgram), so
+// they share its buffer pool, command encoder batching and pipeline cache (keyed by `shaderKey`, which
+// names every compile-time variant: shape values are uniforms, so one pipeline serves every layer size).
+import type { tf } from '../../tf.js';
+
+export type TensorInfo = tf.TensorInfo;
+
+/** The fields of tfjs-backend-webgpu's WebGPUProgram that its runner reads. */
+export interface Program {
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[]; y?: number[]; z?: number[] };
+  dispatch: [number, number, number];
+  variableNames: string[];
+  /** WGSL struct fields appended to the runner's `Uniforms` (scalars only, in `uniformData` order). */
+  uniforms?: string;
+  workgroupSize: [number, number, number];
+  /** Adds `uniforms.size` (element count) and makes a flat dispatch call `main(index)`. */
+  size?: boolean;
+  getUserCode(): string;
+}
+
+export type UniformValue = { type: 'int32' | 'float32' | 'uint32'; data: number[] };
+
+/** The parts of WebGPUBackend our kernels use (its typings are not exported for Node). */
+export interface GPUBackendLike {
+  runWebGPUProgram(program: Program, inputs: TensorInfo[], outputDtype: tf.DataType, uniforms?: UniformValue[],
+                   output?: TensorInfo): TensorInfo;
+  disposeData(dataId: tf.DataId, force?: boolean): boolean;
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values?: tf.backend_util.BackendValues): TensorInfo;
+}
+
+export type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: tf.NamedAttrMap };
+export type KernelFn = (args: KernelArgs) => TensorInfo | TensorInfo[];
+
+/** One of our kernels: its name, and a factory given the stock tfjs-webgpu kernel it replaces (if any). */
+export interface KernelDef {
+  kernelName: string;
+  make(stock: KernelFn | undefined): KernelFn;
+}
+
+export const ceilDiv = (a: number, b: number) => Math.ceil(a / b);
+
+export function ints(...values: number[]): UniformValue[] {
+  return values.map((v) => ({ type: 'int32', data: [v] }));
+}
+
+export function floats(...values: number[]): UniformValue[] {
+  return values.map((v) => ({ type: 'float32', data: [v] }));
+}
+
+/** `name: i32, …` for a Uniforms struct. */
+export function fields(type: 'i32' | 'f32', names: string[]): string {
+  return names.map((n) => `${n} : ${type}, `).join('');
+}
+
+export function isNHWC(dataFormat: unknown): boolean {
+  return dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
+}
+
+/** Activation epilogue for fused kernels; `uniforms.alpha` is the LeakyReLU slope. */
+export type FusedActivation = 'linear' | 'relu' | 'leakyrelu' | 'relu6' | 'elu' | 'sigmoid';
+export const FUSED_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'leakyrelu', 'relu6', 'elu', 'sigmoid'];
+
+export function activationWGSL(act: FusedActivation, v: string): string {
+  switch (act) {
+    case 'linear': return v;
+    case 'relu': return `max(${v}, 0.0)`;
+    case 'leakyrelu': return `select(uniforms.alpha * ${v}, ${v}, ${v} >= 0.0)`;
+    case 'relu6': return `clamp(${v}, 0.0, 6.0)`;
+    case 'elu': return `select(exp(${v}) - 1.0, ${v}, ${v} >= 0.0)`;
+    case 'sigmoid': return `1.0 / (1.0 + exp(-${v}))`;
+  }
+}

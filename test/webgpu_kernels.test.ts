@@ -1,0 +1,168 @@
+// Our WGSL kernels on the webgpu backend against tfjs-cpu on odd shapes: stride 1 and 2, 3×3 / 4×4 / 7×7,
+// transposed convolutions, 1- and 3-channel layers, batch 1 and 2, sizes that are not multiples of the
+// 64×64 tile, wgrad with and without the split reduction. Runs on lavapipe in CI (see helpers/webgpu.ts).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../src/tf.js';
+import { convTranspose2d, instanceNorm, reflectPad, type Activation } from '../src/ops/nn.js';
+import { Adam } from '../src/optim.js';
+import { webgpuSkipReason } from './helpers/webgpu.js';
+
+const skip = await webgpuSkipReason();
+
+function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const out = new Float32Array(n);
+  let s = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = lo + (s / 2 ** 32) * (hi - lo);
+  }
+  return out;
+}
+
+type Data = { shape: number[]; data: Float32Array };
+type Fn = (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[];
+
+function inputs(shapes: Record<string, number[]>, seed = 1): Record<string, Data> {
+  const out: Record<string, Data> = {};
+  let k = seed;
+  for (const [name, shape] of Object.entries(shapes)) out[name] = { shape, data: rand(shape.reduce((a, b) => a * b, 1), k++) };
+  return out;
+}
+
+async function runOn(backend: string, fn: Fn, ins: Record<string, Data>): Promise<Data[]> {
+  await tf.setBackend(backend);
+  const ts: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(ins)) ts[k] = tf.tensor(v.data, v.shape);
+  const res = tf.tidy(() => fn(ts));
+  const list = Array.isArray(res) ? res : [res];
+  const out: Data[] = [];
+  for (const r of list) out.push({ shape: r.shape.slice(), data: Float32Array.from(await r.data() as Float32Array) });
+  tf.dispose(list);
+  tf.dispose(Object.values(ts));
+  return out;
+}
+
+/** Largest |webgpu − cpu| / max |cpu| over all outputs; every output must also match in shape. */
+async function relErr(what: string, fn: Fn, ins: Record<string, Data>): Promise<number> {
+  const want = await runOn('cpu', fn, ins);
+  const got = await runOn('webgpu', fn, ins);
+  assert.equal(got.length, want.length, `${what}: output count`);
+  let worst = 0;
+  got.forEach((g, i) => {
+    assert.deepEqual(g.shape, want[i].shape, `${what}[${i}]: shape`);
+    let diff = 0, scale = 0;
+    for (let j = 0; j < g.data.length; j++) {
+      diff = Math.max(diff, Math.abs(g.data[j] - want[i].data[j]));
+      scale = Math.max(scale, Math.abs(want[i].data[j]));
+    }
+    worst = Math.max(worst, Number.isNaN(diff) ? Infinity : diff / Math.max(scale, 1e-12));
+  });
+  return worst;
+}
+
+const errors: Record<string, number> = {};
+async function check(what: string, fn: Fn, ins: Record<string, Data>, tol = 1e-5): Promise<void> {
+  const e = await relErr(what, fn, ins);
+  errors[what] = e;
+  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
+}
+
+// [N, H, W, Cin, Cout, k, stride, pad]
+const CONVS: Array<[number, number, number, number, number, number, number, number]> = [
+  [1, 9, 9, 3, 5, 3, 1, 1],       // 3-channel input, 3×3
+  [2, 10, 7, 4, 6, 3, 2, 1],      // batch 2, stride 2, odd width
+  [1, 13, 11, 3, 8, 7, 1, 0],     // 7×7 valid (the ResNet stem after reflection padding)
+  [2, 16, 16, 8, 1, 4, 2, 1],     // PatchGAN 4×4 stride 2, one output channel
+  [1, 8, 9, 5, 1, 4, 1, 1],       // PatchGAN's last 4×4 stride-1 layer
+  [1, 33, 35, 70, 66, 3, 1, 1],   // M, N, K all past one 64×64×16 tile, none a multiple
+  [2, 21, 19, 1, 9, 3, 2, 0],     // 1-channel input, stride 2 valid
+];
+
+const conv = (c: typeof CONVS[number]) => (t: Record<string, tf.Tensor>) =>
+  tf.conv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, c[6], c[7] === 0 ? 'valid' : c[7]);
+
+for (const c of CONVS) {
+  const [n, h, w, ci, co, k, s, p] = c;
+  const name = `conv ${n}x${h}x${w}x${ci}→${co} k${k} s${s} p${p}`;
+  const ins = () => inputs({ x: [n, h, w, ci], w: [k, k, ci, co], b: [co], dy: [n, Math.floor((h + 2 * p - k) / s) + 1,
+    Math.floor((w + 2 * p - k) / s) + 1, co] });
+  test(`${name}: forward, fused bias+activation, input and filter gradients`, { skip }, async () => {
+    await check(`${name} fwd`, conv(c), ins());
+    for (const activation of ['linear', 'relu', 'leakyrelu'] as const) {
+      await check(`${name} fused ${activation}`, (t) => tf.fused.conv2d({ x: t.x as tf.Tensor4D, filter: t.w as tf.Tensor4D,
+        strides: s, pad: p === 0 ? 'valid' : p, bias: t.b, activation, leakyreluAlpha: 0.2 }), ins());
+    }
+    await check(`${name} grads`, (t) => {
+      const g = tf.grads((x: tf.Tensor, wt: tf.Tensor) => tf.sum(tf.mul(conv(c)({ x, w: wt }), t.dy)));
+      return g([t.x, t.w]);
+    }, ins());
+  });
+}
+
+// PyTorch ConvTranspose2d alignment (src/ops/nn.ts): the ResNet upsampling layers are k3 s2 p1 op1.
+const TRANSPOSED: Array<[number, number, number, number, number, number, number, number, number]> = [
+  [1, 5, 7, 8, 4, 3, 2, 1, 1],
+  [2, 9, 6, 3, 3, 3, 2, 1, 1],
+  [1, 4, 4, 70, 66, 4, 2, 1, 0],
+  [1, 6, 5, 2, 1, 3, 1, 1, 0],
+];
+for (const [n, h, w, ci, co, k, s, p, op] of TRANSPOSED) {
+  const name = `convT ${n}x${h}x${w}x${ci}→${co} k${k} s${s} p${p} op${op}`;
+  test(`${name}: forward and gradients`, { skip }, async () => {
+    const oh = (h - 1) * s - 2 * p + k + op, ow = (w - 1) * s - 2 * p + k + op;
+    const ins = inputs({ x: [n, h, w, ci], w: [k, k, co, ci], b: [co], dy: [n, oh, ow, co] }, 7);
+    const f = (x: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) =>
+      convTranspose2d(x as tf.Tensor4D, wt as tf.Tensor4D, b as tf.Tensor1D, s, p, op);
+    await check(`${name} fwd`, (t) => f(t.x, t.w, t.b), ins);
+    await check(`${name} grads`, (t) => tf.grads((x: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) =>
+      tf.sum(tf.mul(f(x, wt, b), t.dy)))([t.x, t.w, t.b]), ins);
+  });
+}
+
+test('filter gradient with the split pixel reduction (batch 2, 64×64 output pixels)', { skip }, async () => {
+  const { wgradSplits } = await import('../src/backends/webgpu/conv_gemm.js');
+  assert.ok(wgradSplits(3 * 3 * 16, 16, 2 * 64 * 64).splits > 1, 'this case must exercise the split');
+  assert.equal(wgradSplits(3 * 3 * 3, 5, 81).splits, 1, 'small cases run unsplit');
+  const ins = inputs({ x: [2, 64, 64, 16], w: [3, 3, 16, 16], dy: [2, 64, 64, 16] }, 11);
+  await check('wgrad split 2x64x64x16', (t) => tf.grads((x: tf.Tensor, wt: tf.Tensor) =>
+    tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, wt as tf.Tensor4D, 1, 1), t.dy)))([t.x, t.w]), ins);
+});
+
+for (const [shape, activation] of [[[2, 7, 9, 20], 'none'], [[1, 33, 31, 3], 'relu'], [[2, 16, 16, 17], 'leakyrelu']] as
+    Array<[number[], Activation]>) {
+  const name = `instanceNorm ${shape.join('x')} ${activation}`;
+  test(`${name}: CGInstanceNorm and CGInstanceNormGrad vs composed ops`, { skip }, async () => {
+    const ins = inputs({ x: shape, dy: shape }, 3);
+    // Shift the values so the mean is far from zero (catches one-pass variance).
+    ins.x.data = ins.x.data.map((v) => 3 + 2 * v);
+    await check(`${name} fwd`, (t) => instanceNorm(t.x as tf.Tensor4D, 1e-5, activation, 0.2), ins);
+    await check(`${name} grad`, (t) => tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(instanceNorm(x as tf.Tensor4D, 1e-5, activation, 0.2), t.dy)))(t.x), ins, 2e-5);
+  });
+}
+
+test('CGMirrorPadGrad: reflect (the ResNet paddings) and symmetric with uneven borders', { skip }, async () => {
+  for (const [shape, pad] of [[[1, 9, 7, 3], 3], [[2, 6, 5, 4], 1]] as Array<[number[], number]>) {
+    const ins = inputs({ x: shape, dy: [shape[0], shape[1] + 2 * pad, shape[2] + 2 * pad, shape[3]] }, 5);
+    await check(`reflectPad ${shape.join('x')} p${pad} grad`, (t) => tf.grad((x: tf.Tensor) =>
+      tf.sum(tf.mul(reflectPad(x as tf.Tensor4D, pad), t.dy)))(t.x), ins);
+  }
+  const ins = inputs({ x: [2, 5, 6, 3], dy: [2, 8, 7, 3] }, 9);
+  await check('mirrorPad symmetric grad', (t) => tf.grad((x: tf.Tensor) =>
+    tf.sum(tf.mul(tf.mirrorPad(x, [[0, 0], [1, 2], [0, 1], [0, 0]], 'symmetric'), t.dy)))(t.x), ins);
+});
+
+test('CGAdam: three steps match the composed update', { skip }, async () => {
+  const ins = inputs({ p: [3, 3, 4, 5], g1: [3, 3, 4, 5], g2: [3, 3, 4, 5], g3: [3, 3, 4, 5], b: [7], gb: [7] }, 13);
+  await check('adam', (t) => {
+    const p = tf.variable(t.p.clone()), b = tf.variable(t.b.clone());
+    const opt = new Adam(new Map([['w', p], ['b', b]]), 2e-3, 0.5, 0.999, 1e-8);
+    for (const g of [t.g1, t.g2, t.g3]) opt.apply(new Map([['w', g], ['b', t.gb]]));
+    return [p.clone(), b.clone()];
+  }, ins, 2e-6);
+});
+
+test('kernel errors (relative to max |cpu|)', { skip }, () => {
+  for (const [k, v] of Object.entries(errors)) console.log(`  ${k}: ${v.toExponential(2)}`);
+});
