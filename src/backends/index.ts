@@ -1,12 +1,26 @@
 // Backend selection: our native oneDNN backend in Node when its addon is built, else tfjs wasm, else
 // tfjs cpu. `--backend` overrides; a requested backend that cannot start is an error, not a silent switch.
 import { tf } from '../tf.js';
+import { existsSync, readdirSync } from 'node:fs';
 import { CycleGANError } from '../errors.js';
 
 export const NODE_BACKENDS = ['native', 'wasm', 'cpu'] as const;
 
 /** The GPU adapter the active webgpu backend runs on (for `bench` and logs), or null. */
 export let webgpuAdapter: string | null = null;
+
+/**
+ * Whether a hardware GPU may be present. On Linux a GPU Vulkan driver needs a device node; without one,
+ * `auto` does not load Dawn at all (it costs startup time and prints driver warnings).
+ */
+function mayHaveGpu(): boolean {
+  if (process.platform !== 'linux') return true;
+  try {
+    return existsSync('/dev/nvidia0') || readdirSync('/dev/dri').some((n) => n.startsWith('renderD'));
+  } catch {
+    return false;
+  }
+}
 
 async function loadWebGPU(): Promise<{ ok: true; adapter: { description: string; software: boolean } } | { ok: false; reason: string }> {
   try {
@@ -56,7 +70,7 @@ export async function initBackend(requested: string = 'auto', log: (line: string
   const name = requested.toLowerCase();
   if (name === 'auto') {
     // A hardware GPU first (a software adapter such as lavapipe is far slower than the CPU backends).
-    if (process.env.CYCLEGAN_NO_GPU !== '1') {
+    if (process.env.CYCLEGAN_NO_GPU !== '1' && mayHaveGpu()) {
       const gpu = await loadWebGPU();
       if (gpu.ok && !gpu.adapter.software && (await activate('webgpu'))) {
         webgpuAdapter = gpu.adapter.description;
