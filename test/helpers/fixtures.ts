@@ -42,8 +42,14 @@ export function nchwToNhwc(t: RawTensor): tf.Tensor4D {
   return tf.tidy(() => tf.transpose(tf.tensor4d(t.data, t.shape as [number, number, number, number]), [0, 2, 3, 1]));
 }
 
-export function nhwcToNchwData(t: tf.Tensor): Float32Array {
-  return tf.tidy(() => tf.transpose(t, [0, 3, 1, 2])).dataSync() as Float32Array;
+/** NHWC tensor → NCHW values, read asynchronously (the only read the webgpu backend allows in Node). */
+export async function nhwcToNchwDataAsync(t: tf.Tensor): Promise<Float32Array> {
+  const nchw = tf.transpose(t, [0, 3, 1, 2]);
+  try {
+    return await nchw.data() as Float32Array;
+  } finally {
+    nchw.dispose();
+  }
 }
 
 /** max |a − b| / max |b|: scale-free agreement of two arrays. */
