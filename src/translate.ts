@@ -149,7 +149,8 @@ export function requiredMultiple(spec: NetworkSpec): number {
   return spec.netG === 'unet_128' ? 2 ** 7 : spec.netG === 'unet_256' ? 2 ** 8 : 1;
 }
 
-function checkSize(net: Network, w: number, h: number, label: string): void {
+/** A one-line error when an image cannot go through the network at its size (U-Nets need multiples). */
+export function checkSize(net: Network, w: number, h: number, label: string): void {
   const m = requiredMultiple(net.spec);
   if (net.spec.role === 'generator' && (w % m !== 0 || h % m !== 0)) {
     throw new CycleGANError(`${label}: ${net.spec.netG} needs a width and height that are multiples of ${m} but the image is ${w}x${h} ` +

@@ -35,7 +35,7 @@ export async function openTrainData(opts: TrainOptions, io: { log?: (line: strin
   const log = io.log ?? ((l: string) => console.error(l));
   const ds = await UnalignedDataset.open({
     dataroot: opts.dataroot,
-    phase: io.phase ?? 'train',
+    phase: io.phase ?? opts.phase ?? 'train',
     direction: opts.direction,
     inputNc: opts.inputNc as 1 | 3,
     outputNc: opts.outputNc as 1 | 3,
@@ -48,7 +48,7 @@ export async function openTrainData(opts: TrainOptions, io: { log?: (line: strin
     batchSize: opts.batchSize,
     seed: opts.seed,
     prefetch: 2,
-    workers: io.workers ?? 1,
+    workers: io.workers ?? opts.numThreads ?? 1,
     warn: (m) => log(`warning: ${m}`),
   });
   return new DatasetSource(ds);

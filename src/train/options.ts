@@ -1,19 +1,24 @@
-// The official train options (options/base_options.py + train_options.py), their defaults, and validation.
-// Flags are kebab-case; src/cli/args.ts accepts the official snake_case spellings as the same flag.
+// The option system of every command, as the official code splits it: one table of base options
+// (options/base_options.py), extended by the train options (train_options.py plus the CycleGAN model's
+// lambda_A/lambda_B/lambda_identity) and by the test options (test_options.py plus the test model's
+// model_suffix). Each command takes its flags from these tables (src/cli/commands/*), so a flag has one
+// name, one default and one help text everywhere. Flags are kebab-case; the official snake_case spellings
+// (and the older official spellings, with a note) are the same flag. Official options that mean nothing
+// here (visdom, wandb, ...) are accepted with a one-line note saying so.
 import { CycleGANError } from '../errors.js';
-import type { FlagSpec, ParsedArgs } from '../cli/args.js';
+import { parseArgs, type FlagSpec, type ParsedArgs, type Rename } from '../flags.js';
 import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../networks/index.js';
 import { GAN_MODES } from '../losses.js';
 import { LR_POLICIES } from '../schedule.js';
 import type { CycleGANOptions } from '../model.js';
 
-export const NET_G = GENERATOR_NAMES;
-export const NET_D = DISCRIMINATOR_NAMES;
-export const NORMS = NORM_TYPES;
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
 export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
 export const PREPROCESS = ['resize_and_crop', 'crop', 'scale_width', 'scale_width_and_crop', 'none'] as const;
-export const BACKENDS = ['auto', 'native', 'wasm', 'cpu'] as const;
+export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'webgpu'] as const;
+/** The official models this project implements (pix2pix and colorization are not CycleGAN). */
+export const MODELS = ['cycle_gan', 'test'] as const;
+export const DATASET_MODES = ['unaligned', 'single'] as const;
 
 /** The model's options (src/model.ts) plus those of data, schedule, checkpoints and the run itself. */
 export interface TrainOptions extends CycleGANOptions {
@@ -35,82 +40,244 @@ export interface TrainOptions extends CycleGANOptions {
   epochCount: number;
   continueTrain: boolean;
   epoch: string;
+  /** official --load_iter: > 0 loads iter_<n>_net_* instead of --epoch */
+  loadIter: number;
   saveEpochFreq: number;
   saveLatestFreq: number;
   saveByIter: boolean;
   displayFreq: number;
   printFreq: number;
+  /** official --phase: the data is DATAROOT/<phase>A and <phase>B */
+  phase: string;
+  /** official --num_threads: data loading worker threads (undefined: 1) */
+  numThreads: number | undefined;
+  /** official --gpu_ids as given (undefined: not given); it selects the backend, see backendFor */
+  gpuIds: string | undefined;
+  /** official --suffix (already applied to name) */
+  suffix: string;
   backend: string;
+  /**
+   * How --continue-train continues (set by the train command): 'state' resumes exactly from the newest
+   * checkpoint; 'nets' loads <epoch>_net_* with fresh optimizers from --epoch-count (the official way).
+   * Default: 'state' when --epoch is latest and the run has a checkpoint, else 'nets'.
+   */
+  continueFrom?: 'state' | 'nets';
 }
 
-type Kind = 'string' | 'number' | 'boolean';
-export interface OptionDef {
-  /** kebab-case flag name */
-  flag: string;
-  /** the official option name (snake_case) */
-  official: string;
-  key: keyof TrainOptions;
-  type: Kind;
-  default: string | number | boolean | undefined;
-  help: string;
-  choices?: readonly string[];
+/** One option: a flag spec plus where the resolved value lives. */
+export interface OptionDef extends FlagSpec {
+  /** the field of TrainOptions (or of the test options) that holds the value */
+  key: string;
 }
 
-const o = (flag: string, official: string, key: keyof TrainOptions, type: Kind, def: OptionDef['default'], help: string, choices?: readonly string[]): OptionDef =>
-  ({ flag, official, key, type, default: def, help, choices });
+type Kind = FlagSpec['type'];
+type Extra = Partial<Pick<OptionDef, 'choices' | 'ignored' | 'aliases' | 'key'>>;
 
-/** The option table, in the order the README lists it. */
-export const TRAIN_OPTIONS: OptionDef[] = [
-  o('dataroot', 'dataroot', 'dataroot', 'string', undefined, 'folder with trainA, trainB (testA, testB for test)'),
-  o('name', 'name', 'name', 'string', undefined, 'name of the run; its folder is CHECKPOINTS_DIR/NAME'),
-  o('checkpoints-dir', 'checkpoints_dir', 'checkpointsDir', 'string', './checkpoints', 'where runs are stored'),
-  o('netG', 'netG', 'netG', 'string', 'resnet_9blocks', 'generator architecture', NET_G),
-  o('netD', 'netD', 'netD', 'string', 'basic', 'discriminator architecture; basic = 70×70 PatchGAN', NET_D),
-  o('n-layers-D', 'n_layers_D', 'nLayersD', 'number', 3, 'discriminator layers, used when --netD n_layers'),
-  o('ngf', 'ngf', 'ngf', 'number', 64, 'generator filters in the last conv layer'),
-  o('ndf', 'ndf', 'ndf', 'number', 64, 'discriminator filters in the first conv layer'),
-  o('norm', 'norm', 'norm', 'string', 'instance', 'normalization', NORMS),
-  o('init-type', 'init_type', 'initType', 'string', 'normal', 'weight initialization', INIT_TYPES),
-  o('init-gain', 'init_gain', 'initGain', 'number', 0.02, 'scale for normal, xavier and orthogonal init'),
-  o('no-dropout', 'no_dropout', 'noDropout', 'boolean', true, 'no dropout in the generator: on, as the official CycleGAN model sets it (--no-dropout=false adds dropout)'),
-  o('input-nc', 'input_nc', 'inputNc', 'number', 3, 'channels of domain A images: 3 RGB, 1 greyscale'),
-  o('output-nc', 'output_nc', 'outputNc', 'number', 3, 'channels of domain B images: 3 RGB, 1 greyscale'),
-  o('direction', 'direction', 'direction', 'string', 'AtoB', 'AtoB, or BtoA to swap the domains', DIRECTIONS),
-  o('batch-size', 'batch_size', 'batchSize', 'number', 1, 'images per step'),
-  o('load-size', 'load_size', 'loadSize', 'number', 286, 'scale images to this size'),
-  o('crop-size', 'crop_size', 'cropSize', 'number', 256, 'then crop to this size'),
-  o('preprocess', 'preprocess', 'preprocess', 'string', 'resize_and_crop', 'image preprocessing', PREPROCESS),
-  o('no-flip', 'no_flip', 'noFlip', 'boolean', false, 'no random horizontal flips'),
-  o('serial-batches', 'serial_batches', 'serialBatches', 'boolean', false, 'take B images in order instead of at random'),
-  o('max-dataset-size', 'max_dataset_size', 'maxDatasetSize', 'string', 'Infinity', 'use at most this many images per domain'),
-  o('gan-mode', 'gan_mode', 'ganMode', 'string', 'lsgan', 'GAN objective', GAN_MODES),
-  o('lambda-A', 'lambda_A', 'lambdaA', 'number', 10, 'weight of the cycle loss A→B→A'),
-  o('lambda-B', 'lambda_B', 'lambdaB', 'number', 10, 'weight of the cycle loss B→A→B'),
-  o('lambda-identity', 'lambda_identity', 'lambdaIdentity', 'number', 0.5, 'weight of the identity loss, relative to lambda-A/B (0 = off)'),
-  o('pool-size', 'pool_size', 'poolSize', 'number', 50, 'size of the buffer of generated images fed to the discriminators (0 = none)'),
-  o('lr', 'lr', 'lr', 'number', 0.0002, 'initial Adam learning rate'),
-  o('beta1', 'beta1', 'beta1', 'number', 0.5, 'Adam momentum term'),
-  o('lr-policy', 'lr_policy', 'lrPolicy', 'string', 'linear', 'learning-rate policy', LR_POLICIES),
-  o('lr-decay-iters', 'lr_decay_iters', 'lrDecayIters', 'number', 50, 'multiply lr by 0.1 every this many epochs (--lr-policy step)'),
-  o('n-epochs', 'n_epochs', 'nEpochs', 'number', 100, 'epochs at the initial learning rate'),
-  o('n-epochs-decay', 'n_epochs_decay', 'nEpochsDecay', 'number', 100, 'epochs to decay the learning rate linearly to zero'),
-  o('epoch-count', 'epoch_count', 'epochCount', 'number', 1, 'number of the first epoch (with --continue --epoch N: where to restart; a plain --continue resumes at the saved position)'),
-  o('continue', 'continue_train', 'continueTrain', 'boolean', false, 'continue the run from its saved state'),
-  o('epoch', 'epoch', 'epoch', 'string', 'latest', 'with --continue: which checkpoint to load (latest or an epoch number)'),
-  o('save-epoch-freq', 'save_epoch_freq', 'saveEpochFreq', 'number', 5, 'save <epoch>_net_* every this many epochs'),
-  o('save-latest-freq', 'save_latest_freq', 'saveLatestFreq', 'number', 5000, 'save latest_net_* every this many images'),
-  o('save-by-iter', 'save_by_iter', 'saveByIter', 'boolean', false, 'also keep iter_<n>_net_* at each latest save'),
-  o('display-freq', 'display_freq', 'displayFreq', 'number', 400, 'update web/index.html every this many images'),
-  o('print-freq', 'print_freq', 'printFreq', 'number', 100, 'log losses every this many images'),
-  o('seed', 'seed', 'seed', 'number', undefined, 'random seed (default: drawn at random and recorded in opt.json)'),
-  o('backend', 'backend', 'backend', 'string', 'auto', 'auto (native → wasm → cpu), native, wasm or cpu', BACKENDS),
+const camel = (flag: string) => flag.replace(/-([a-zA-Z])/g, (_, c: string) => c.toUpperCase());
+
+/** official = undefined: an option of ours, not of the official code. */
+const o = (name: string, official: string | undefined, type: Kind, def: FlagSpec['default'], help: string, extra: Extra = {}): OptionDef =>
+  ({ name, official, type, default: def, help, key: extra.key ?? camel(name), ...extra });
+
+const VISDOM = 'visdom display of the official code; here the live report is CHECKPOINTS/NAME/web/index.html and `cyclegan serve --name NAME`';
+const WANDB = 'Weights & Biases logging is not built in; the losses are in CHECKPOINTS/NAME/loss_log.jsonl';
+
+/** options/base_options.py: the options of every phase. */
+export const BASE_OPTIONS: OptionDef[] = [
+  o('dataroot', 'dataroot', 'string', undefined, 'folder with trainA, trainB (testA, testB for test; any folder of images for --model test)'),
+  o('name', 'name', 'string', undefined, 'name of the run; its folder is CHECKPOINTS_DIR/NAME (required here: the official default experiment_name is easy to overwrite)'),
+  o('gpu-ids', 'gpu_ids', 'string', undefined, '-1: CPU only (native, wasm, cpu backends); 0 or more: a hardware GPU (webgpu) when there is one, else CPU with a note; --backend overrides'),
+  o('checkpoints-dir', 'checkpoints_dir', 'string', './checkpoints', 'where runs are stored'),
+  o('model', 'model', 'string', 'cycle_gan', 'cycle_gan (two generators, both directions) or test (one generator, one direction)', { choices: MODELS }),
+  o('input-nc', 'input_nc', 'number', 3, 'channels of domain A images: 3 RGB, 1 greyscale'),
+  o('output-nc', 'output_nc', 'number', 3, 'channels of domain B images: 3 RGB, 1 greyscale'),
+  o('ngf', 'ngf', 'number', 64, 'generator filters in the last conv layer (and the first)'),
+  o('ndf', 'ndf', 'number', 64, 'discriminator filters in the first conv layer'),
+  o('netD', 'netD', 'string', 'basic', 'discriminator architecture; basic = 70×70 PatchGAN', { choices: DISCRIMINATOR_NAMES }),
+  o('netG', 'netG', 'string', 'resnet_9blocks', 'generator architecture', { choices: GENERATOR_NAMES }),
+  o('n-layers-D', 'n_layers_D', 'number', 3, 'discriminator layers, used when --netD n_layers'),
+  o('norm', 'norm', 'string', 'instance', 'normalization (sync_batch/sync_instance of the official DDP code = batch/instance here)', { choices: NORM_TYPES }),
+  o('init-type', 'init_type', 'string', 'normal', 'weight initialization', { choices: INIT_TYPES }),
+  o('init-gain', 'init_gain', 'number', 0.02, 'scale for normal, xavier and orthogonal init'),
+  o('no-dropout', 'no_dropout', 'boolean', true, 'no dropout in the generator: on for --model cycle_gan, as the official CycleGAN model sets it (--no-dropout=false adds dropout)'),
+  o('dataset-mode', 'dataset_mode', 'string', 'unaligned', 'unaligned (DATAROOT/<phase>A and <phase>B) or single (every image under DATAROOT; the default of --model test)', { choices: DATASET_MODES }),
+  o('direction', 'direction', 'string', 'AtoB', 'AtoB, or BtoA to swap the domains', { choices: DIRECTIONS }),
+  o('serial-batches', 'serial_batches', 'boolean', false, 'take B images in order instead of at random'),
+  o('num-threads', 'num_threads', 'number', undefined, 'data loading worker threads (official default 4; here 1 unless given, 0 = main thread)'),
+  o('batch-size', 'batch_size', 'number', 1, 'images per step'),
+  o('load-size', 'load_size', 'number', 286, 'scale images to this size'),
+  o('crop-size', 'crop_size', 'number', 256, 'then crop to this size'),
+  o('max-dataset-size', 'max_dataset_size', 'number', Infinity, 'use at most this many images per domain'),
+  o('preprocess', 'preprocess', 'string', 'resize_and_crop', 'image preprocessing', { choices: PREPROCESS }),
+  o('no-flip', 'no_flip', 'boolean', false, 'no random horizontal flips'),
+  o('display-winsize', 'display_winsize', 'number', 256, 'display size', { ignored: 'visdom/HTML display size of the official code; our pages size images themselves' }),
+  o('epoch', 'epoch', 'string', 'latest', 'which checkpoint to load: latest, an epoch number or iter_<n>'),
+  o('load-iter', 'load_iter', 'number', 0, 'if > 0, load iter_<load_iter>_net_* instead of --epoch'),
+  o('verbose', 'verbose', 'boolean', false, 'more output', { ignored: 'the official code prints the networks; ours are described by their flags' }),
+  o('suffix', 'suffix', 'string', '', 'appended to --name as _SUFFIX; {option} fields are filled in, e.g. {netG}_size{load_size}'),
+  o('use-wandb', 'use_wandb', 'boolean', false, 'W&B logging', { ignored: WANDB }),
+  o('wandb-project-name', 'wandb_project_name', 'string', 'CycleGAN-and-pix2pix', 'W&B project', { ignored: WANDB }),
+  o('backend', undefined, 'string', 'auto', 'TF.js backend: auto (a hardware GPU via webgpu, else native → wasm → cpu), native, wasm, cpu or webgpu', { choices: BACKENDS }),
 ];
 
-/** The flags for src/cli/args.ts parseArgs. Both `--continue` and the official `--continue_train` work. */
-export function trainFlagSpecs(): FlagSpec[] {
-  const specs: FlagSpec[] = TRAIN_OPTIONS.map((d) => ({ name: d.flag, type: d.type, default: d.default, help: d.help }));
-  specs.push({ name: 'continue-train', type: 'boolean', default: false, help: 'same as --continue' });
-  return specs;
+/** options/train_options.py, the CycleGAN model's training options, and ours. */
+export const TRAIN_ONLY_OPTIONS: OptionDef[] = [
+  o('display-freq', 'display_freq', 'number', 400, 'update web/index.html every this many images'),
+  o('display-ncols', 'display_ncols', 'number', 4, 'visdom columns', { ignored: VISDOM }),
+  o('display-id', 'display_id', 'number', 1, 'visdom window', { ignored: VISDOM }),
+  o('display-server', 'display_server', 'string', 'http://localhost', 'visdom server', { ignored: VISDOM }),
+  o('display-env', 'display_env', 'string', 'main', 'visdom environment', { ignored: VISDOM }),
+  o('display-port', 'display_port', 'number', 8097, 'visdom port', { ignored: VISDOM }),
+  o('update-html-freq', 'update_html_freq', 'number', 1000, 'HTML update', { ignored: 'the report page is updated every --display-freq images' }),
+  o('print-freq', 'print_freq', 'number', 100, 'log losses every this many images'),
+  o('no-html', 'no_html', 'boolean', false, 'no HTML', { ignored: 'the report page (web/index.html) is always written: it is small and `serve` shows it' }),
+  o('save-latest-freq', 'save_latest_freq', 'number', 5000, 'save latest_net_* every this many images'),
+  o('save-epoch-freq', 'save_epoch_freq', 'number', 5, 'save <epoch>_net_* every this many epochs'),
+  o('save-by-iter', 'save_by_iter', 'boolean', false, 'also keep iter_<n>_net_* at each latest save'),
+  o('continue-train', 'continue_train', 'boolean', false, 'continue the run: alone, resume exactly where it stopped; with --epoch-count or --epoch N, as the official code (networks of --epoch, fresh optimizers, epochs from --epoch-count)', { aliases: ['continue'] }),
+  o('epoch-count', 'epoch_count', 'number', 1, 'number of the first epoch'),
+  o('phase', 'phase', 'string', 'train', 'the data is DATAROOT/<phase>A and <phase>B'),
+  o('n-epochs', 'n_epochs', 'number', 100, 'epochs at the initial learning rate'),
+  o('n-epochs-decay', 'n_epochs_decay', 'number', 100, 'epochs to decay the learning rate linearly to zero'),
+  o('beta1', 'beta1', 'number', 0.5, 'Adam momentum term'),
+  o('lr', 'lr', 'number', 0.0002, 'initial Adam learning rate'),
+  o('gan-mode', 'gan_mode', 'string', 'lsgan', 'GAN objective', { choices: GAN_MODES }),
+  o('pool-size', 'pool_size', 'number', 50, 'size of the buffer of generated images fed to the discriminators (0 = none)'),
+  o('lr-policy', 'lr_policy', 'string', 'linear', 'learning-rate policy (the official lambda is linear)', { choices: LR_POLICIES }),
+  o('lr-decay-iters', 'lr_decay_iters', 'number', 50, 'multiply lr by 0.1 every this many epochs (--lr-policy step)'),
+  // models/cycle_gan_model.py modify_commandline_options (is_train)
+  o('lambda-A', 'lambda_A', 'number', 10, 'weight of the cycle loss A→B→A'),
+  o('lambda-B', 'lambda_B', 'number', 10, 'weight of the cycle loss B→A→B'),
+  o('lambda-identity', 'lambda_identity', 'number', 0.5, 'weight of the identity loss, relative to lambda-A/B (0 = off)'),
+  o('seed', undefined, 'number', undefined, 'random seed (default: drawn at random and recorded in opt.json)', { key: 'seed' }),
+];
+
+/** options/test_options.py and the test model's option. */
+export const TEST_ONLY_OPTIONS: OptionDef[] = [
+  o('results-dir', 'results_dir', 'string', './results', 'results go to RESULTS_DIR/NAME/<phase>_<epoch>/'),
+  o('aspect-ratio', 'aspect_ratio', 'number', 1, 'aspect ratio of the written result images (width × it when > 1, height ÷ it when < 1)'),
+  o('phase', 'phase', 'string', 'test', 'the data is DATAROOT/<phase>A and <phase>B'),
+  o('eval', 'eval', 'boolean', false, 'batch norm running statistics, no dropout (official --eval)'),
+  o('num-test', 'num_test', 'number', 50, 'images per domain'),
+  // models/test_model.py
+  o('model-suffix', 'model_suffix', 'string', '', 'with --model test: load <epoch>_net_G<suffix> (e.g. _A for the G_A of a CycleGAN run)'),
+];
+
+function withDefaults(defs: OptionDef[], defaults: Record<string, FlagSpec['default']>): OptionDef[] {
+  return defs.map((d) => (d.name in defaults ? { ...d, default: defaults[d.name] } : d));
+}
+
+/** Everything `train` accepts (base + train). */
+export const TRAIN_OPTIONS: OptionDef[] = [...BASE_OPTIONS, ...TRAIN_ONLY_OPTIONS];
+
+/**
+ * Everything `test` accepts (base + test). As test_options.py: the load size defaults to the crop size
+ * (resolved at use), and the default --model is decided by the run folder (see resolveModel).
+ */
+export const TEST_OPTIONS: OptionDef[] = [...withDefaults(BASE_OPTIONS, { model: undefined, 'load-size': undefined, 'no-dropout': undefined }), ...TEST_ONLY_OPTIONS];
+
+/**
+ * A command's own selection of the shared options (bench, demo, import-torch, translate), with its own
+ * defaults where they differ; the names, types and help stay those of the table.
+ */
+export function pickOptions(table: readonly OptionDef[], names: readonly string[], defaults: Record<string, FlagSpec['default']> = {}): OptionDef[] {
+  return names.map((n) => {
+    const d = table.find((x) => x.name === n);
+    if (!d) throw new Error(`no option ${n} in the table`);
+    return n in defaults ? { ...d, default: defaults[n] } : d;
+  });
+}
+
+/** Older official spellings (from before the options were renamed upstream). */
+export const OLD_SPELLINGS: readonly Rename[] = [
+  { from: 'niter', to: 'n-epochs' },
+  { from: 'niter_decay', to: 'n-epochs-decay' },
+  { from: 'which_epoch', to: 'epoch' },
+  { from: 'how_many', to: 'num-test' },
+  { from: 'ntest', to: 'num-test' },
+  { from: 'resize_or_crop', to: 'preprocess' },
+  { from: 'loadSize', to: 'load-size' },
+  { from: 'fineSize', to: 'crop-size' },
+  { from: 'which_model_netG', to: 'netG' },
+  { from: 'which_model_netD', to: 'netD' },
+  { from: 'which_direction', to: 'direction' },
+  { from: 'nThreads', to: 'num-threads' },
+  { from: 'batchSize', to: 'batch-size' },
+  { from: 'identity', to: 'lambda-identity' },
+  { from: 'no_lsgan', to: 'gan-mode', value: 'vanilla' },
+  { from: 'display_single_pane_ncols', to: 'display-ncols' },
+];
+
+/** Older or DDP-only official values, mapped to ours: [value, meaning]. */
+const VALUE_ALIASES: Record<string, Record<string, [string, string]>> = {
+  'lr-policy': { lambda: ['linear', "the official LambdaLR rule: constant for --n-epochs, then linear decay"] },
+  norm: {
+    sync_batch: ['batch', 'one process here, so synchronized batch norm is batch norm'],
+    sync_instance: ['instance', 'one process here, so synchronized instance norm is instance norm'],
+  },
+};
+
+/** Maps an older value to ours (lambda → linear), noting it; other values pass unchanged. */
+export function aliasValue(flag: string, v: unknown, notes?: string[]): unknown {
+  const a = typeof v === 'string' ? VALUE_ALIASES[flag]?.[v] : undefined;
+  if (!a) return v;
+  notes?.push(`--${flag} ${String(v)} is ${a[0]} here (${a[1]})`);
+  return a[0];
+}
+
+/**
+ * Parses a command's argv against its options: old spellings renamed, old values mapped, ignored options
+ * noted; every unknown flag reported at once with a suggestion.
+ */
+export function parseCommandArgs(argv: readonly string[], specs: readonly FlagSpec[], command: string): ParsedArgs {
+  const args = parseArgs(argv, specs, { renames: OLD_SPELLINGS, command });
+  for (const flag of Object.keys(VALUE_ALIASES)) {
+    if (args.given.has(flag)) args.flags[flag] = aliasValue(flag, args.flags[flag], args.notes) as string;
+  }
+  return args;
+}
+
+/** The official --suffix: name + '_' + suffix with {option} fields filled from the options (official names). */
+export function applySuffix(name: string, suffix: string, values: Record<string, unknown>): string {
+  if (!suffix) return name;
+  const filled = suffix.replace(/\{(\w+)\}/g, (m, k: string) => {
+    if (!(k in values)) throw new CycleGANError(`--suffix ${suffix}: no option '${k}' to fill in`);
+    return String(values[k]);
+  });
+  return `${name}_${filled}`;
+}
+
+/**
+ * The backend a run asks for: --backend when given; else --gpu_ids: -1 (or only negative ids) = 'auto-cpu'
+ * (native → wasm → cpu, never a GPU), N ≥ 0 = 'gpu' (auto: a hardware GPU when there is one, else the CPU
+ * backends, with a note); neither = auto.
+ */
+export function backendFor(backend: string | undefined, gpuIds: string | undefined, backendGiven: boolean): string {
+  if (backendGiven || gpuIds === undefined) return backend ?? 'auto';
+  const ids = gpuIds.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (ids.some((s) => !/^-?\d+$/.test(s))) throw new CycleGANError(`--gpu_ids must be -1 or comma-separated GPU numbers, got '${gpuIds}'`);
+  return ids.some((s) => Number(s) >= 0) ? 'gpu' : 'auto-cpu';
+}
+
+/** Starts the backend backendFor chose (the two --gpu_ids cases; other names go to initBackend as they are). */
+export async function startBackend(backend: string, log: (line: string) => void = (l) => console.error(l)): Promise<string> {
+  const { initBackend } = await import('../backends/index.js');
+  if (backend === 'gpu') {
+    const got = await initBackend('auto', log);
+    if (got !== 'webgpu') log(`cyclegan: --gpu_ids: no hardware GPU backend here; using ${got}`);
+    return got;
+  }
+  if (backend === 'auto-cpu') {
+    for (const b of ['native', 'wasm']) {
+      try {
+        return await initBackend(b, log);
+      } catch {
+        // the next CPU backend
+      }
+    }
+    return initBackend('cpu', log);
+  }
+  return initBackend(backend, log);
 }
 
 function fail(msg: string): never {
@@ -142,13 +309,14 @@ export function sizeMultiple(netG: TrainOptions['netG']): number {
 }
 
 /**
- * Validates raw flag values (from parseArgs, or an object from a library caller) into TrainOptions.
+ * Validates raw flag values (from parseCommandArgs, or an object from a library caller) into TrainOptions.
  * Every failure is a CycleGANError naming the flag. `requireData` is false for commands that only load nets.
+ * `notes` collects one-line remarks (older values mapped to ours).
  */
-export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requireData?: boolean } = {}): TrainOptions {
+export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requireData?: boolean; notes?: string[] } = {}): TrainOptions {
   const get = (flag: string): unknown => {
-    const def = TRAIN_OPTIONS.find((d) => d.flag === flag);
-    const v = raw[flag];
+    const def = TRAIN_OPTIONS.find((d) => d.name === flag);
+    const v = aliasValue(flag, raw[flag], opts.notes);
     return v === undefined ? def?.default : v;
   };
   const str = (flag: string): string => {
@@ -157,8 +325,10 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     return v;
   };
   const dataroot = opts.requireData === false ? String(get('dataroot') ?? '') : str('dataroot');
-  const name = str('name');
-  if (/[/\\]/.test(name) || name === '.' || name === '..') fail(`--name must be a plain folder name, got '${name}'`);
+  const model = choice('model', get('model'), MODELS);
+  if (model !== 'cycle_gan') fail(`--model ${model} is for testing only (cyclegan test --model test); train with --model cycle_gan`);
+  const datasetMode = choice('dataset-mode', get('dataset-mode'), DATASET_MODES);
+  if (datasetMode !== 'unaligned') fail(`--dataset-mode ${datasetMode} is for --model test; CycleGAN trains on an unaligned dataset`);
   const mdsRaw = get('max-dataset-size');
   let maxDatasetSize: number;
   if (typeof mdsRaw === 'number') maxDatasetSize = mdsRaw;
@@ -170,17 +340,21 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
   const seedRaw = get('seed');
   const seed = seedRaw === undefined ? Math.floor(Math.random() * 2 ** 31) : int('seed', seedRaw, 0);
   if (seed > 2 ** 32 - 1) fail(`--seed must be below 2^32, got ${seed}`);
+  const numThreadsRaw = get('num-threads');
+  const gpuIdsRaw = get('gpu-ids');
+  const gpuIds = gpuIdsRaw === undefined ? undefined : String(gpuIdsRaw);
+  const backend = backendFor(choice('backend', get('backend'), BACKENDS), gpuIds, raw['backend'] !== undefined);
 
   const r: TrainOptions = {
     dataroot,
-    name,
+    name: str('name'),
     checkpointsDir: str('checkpoints-dir'),
-    netG: choice('netG', get('netG'), NET_G),
-    netD: choice('netD', get('netD'), NET_D),
+    netG: choice('netG', get('netG'), GENERATOR_NAMES),
+    netD: choice('netD', get('netD'), DISCRIMINATOR_NAMES),
     nLayersD: int('n-layers-D', get('n-layers-D'), 1),
     ngf: int('ngf', get('ngf'), 1),
     ndf: int('ndf', get('ndf'), 1),
-    norm: choice('norm', get('norm'), NORMS),
+    norm: choice('norm', get('norm'), NORM_TYPES),
     initType: choice('init-type', get('init-type'), INIT_TYPES),
     initGain: num('init-gain', get('init-gain'), 0, { exclusive: true }),
     noDropout: Boolean(get('no-dropout')),
@@ -206,22 +380,31 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     nEpochs: int('n-epochs', get('n-epochs'), 0),
     nEpochsDecay: int('n-epochs-decay', get('n-epochs-decay'), 0),
     epochCount: int('epoch-count', get('epoch-count'), 1),
-    continueTrain: Boolean(get('continue')) || Boolean(raw['continue-train']),
+    continueTrain: Boolean(get('continue-train')) || Boolean(raw['continue']),
     epoch: str('epoch'),
+    loadIter: int('load-iter', get('load-iter'), 0),
     saveEpochFreq: int('save-epoch-freq', get('save-epoch-freq'), 1),
     saveLatestFreq: int('save-latest-freq', get('save-latest-freq'), 1),
     saveByIter: Boolean(get('save-by-iter')),
     displayFreq: int('display-freq', get('display-freq'), 1),
     printFreq: int('print-freq', get('print-freq'), 1),
+    phase: str('phase'),
+    numThreads: numThreadsRaw === undefined ? undefined : int('num-threads', numThreadsRaw, 0),
+    gpuIds,
+    suffix: String(get('suffix') ?? ''),
     seed,
-    backend: choice('backend', get('backend'), BACKENDS),
+    backend,
   };
+  if (/[/\\]/.test(r.phase) || r.phase === '.' || r.phase === '..') fail(`--phase must be a plain folder prefix, got '${r.phase}'`);
+  r.name = applySuffix(r.name, r.suffix, optionsToJson(r));
+  if (/[/\\]/.test(r.name) || r.name === '.' || r.name === '..') fail(`--name must be a plain folder name, got '${r.name}'`);
+  if (r.loadIter > 0) r.epoch = `iter_${r.loadIter}`;
   for (const [flag, v] of [['input-nc', r.inputNc], ['output-nc', r.outputNc]] as const)
     if (v !== 1 && v !== 3) fail(`--${flag} must be 1 (greyscale) or 3 (RGB), got ${v}`);
   if (r.epoch !== 'latest' && !/^(\d+|iter_\d+)$/.test(r.epoch)) fail(`--epoch must be 'latest', an epoch number or iter_<n>, got '${r.epoch}'`);
   if (r.nEpochs + r.nEpochsDecay < 1) fail('--n-epochs plus --n-epochs-decay must be at least 1');
   if (r.epochCount > r.nEpochs + r.nEpochsDecay)
-    fail(`--epoch-count ${r.epochCount} is past the last epoch (--n-epochs ${r.nEpochs} + --n-epochs-decay ${r.nEpochsDecay})`);
+    fail(`--epoch-count ${r.epochCount} is past the last epoch (--n-epochs ${r.nEpochs} + --n-epochs-decay ${r.nEpochsDecay}); raise --n-epochs-decay (or --n-epochs) to train more`);
   if ((r.preprocess === 'resize_and_crop' || r.preprocess === 'scale_width_and_crop') && r.cropSize > r.loadSize)
     fail(`--crop-size ${r.cropSize} is larger than --load-size ${r.loadSize}`);
   if (r.preprocess.includes('crop')) {
@@ -234,16 +417,14 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
   return r;
 }
 
-export function optionsFromArgs(args: ParsedArgs, opts: { requireData?: boolean } = {}): TrainOptions {
-  return resolveTrainOptions(args.flags, opts);
-}
-
 /** The options as written to opt.json (official snake_case names, like the official opt.txt). */
 export function optionsToJson(opts: TrainOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const d of TRAIN_OPTIONS) {
-    const v = opts[d.key];
-    out[d.official] = v === Infinity ? 'Infinity' : v;
+    if (d.ignored || !(d.key in opts)) continue;
+    const v = (opts as unknown as Record<string, unknown>)[d.key];
+    if (v === undefined) continue;
+    out[d.official ?? d.name] = v === Infinity ? 'Infinity' : v;
   }
   return out;
 }
@@ -251,18 +432,31 @@ export function optionsToJson(opts: TrainOptions): Record<string, unknown> {
 /** Reads opt.json back into flag-keyed raw values (for resolveTrainOptions). */
 export function jsonToRawFlags(json: Record<string, unknown>): Record<string, unknown> {
   const raw: Record<string, unknown> = {};
-  for (const d of TRAIN_OPTIONS) if (d.official in json) raw[d.flag] = json[d.official];
-  if (typeof raw['max-dataset-size'] === 'number') raw['max-dataset-size'] = String(raw['max-dataset-size']);
+  for (const d of TRAIN_OPTIONS) {
+    if (d.ignored) continue;
+    const k = d.official ?? d.name;
+    if (k in json) raw[d.name] = json[k];
+  }
+  // 'gpu' is what --gpu_ids resolved to; the run's gpu_ids (or a new one) decides it again
+  if (raw['backend'] === 'gpu' || raw['backend'] === 'auto-cpu') delete raw['backend'];
   return raw;
 }
 
-/** One help line per option, for `cyclegan train --help`. */
-export function trainHelp(): string {
-  const lines = ['usage: cyclegan train --dataroot DIR --name NAME [options]', '', 'options (official snake_case spellings work too):'];
-  for (const d of TRAIN_OPTIONS) {
-    const def = d.default === undefined ? '' : d.type === 'boolean' ? '' : ` (default ${d.default})`;
+/** One help line per option, for `cyclegan <command> --help`. */
+export function optionsHelp(usage: string, defs: readonly OptionDef[]): string {
+  const lines = [usage, '', 'options (the official snake_case spellings work too):'];
+  for (const d of defs) {
+    if (d.ignored) continue;
+    const def = d.default === undefined || d.type === 'boolean' ? '' : ` (default ${d.default})`;
     const ch = d.choices ? ` [${d.choices.join('|')}]` : '';
-    lines.push(`  --${d.flag.padEnd(18)} ${d.help}${ch}${def}`);
+    lines.push(`  --${d.name.padEnd(18)} ${d.help}${ch}${def}`);
   }
+  const ign = defs.filter((d) => d.ignored).map((d) => `--${d.official ?? d.name}`);
+  if (ign.length) lines.push('', `accepted and ignored (they drive the official visdom/wandb displays): ${ign.join(' ')}`);
+  lines.push(`older official spellings are accepted with a note: ${OLD_SPELLINGS.map((r) => `--${r.from}`).join(' ')}`);
   return lines.join('\n');
+}
+
+export function trainHelp(): string {
+  return optionsHelp('usage: cyclegan train --dataroot DIR --name NAME [options]', TRAIN_OPTIONS);
 }

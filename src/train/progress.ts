@@ -89,9 +89,10 @@ export class Progress {
       this.sink.write(`\r\x1b[2K${text}`);
       this.drawn = true;
     } else {
-      // Official print_freq semantics: a line whenever the image counter crosses a multiple of it.
+      // Official print_freq semantics: a line whenever the image counter crosses a multiple of it; and one
+      // after the first step, so a log or pipe shows the speed and ETA early.
       const crossed = Math.floor(p.totalIters / this.printEvery) !== Math.floor((p.totalIters - batch) / this.printEvery);
-      if (crossed && p.totalIters !== this.lastPrintedIter) {
+      if ((crossed || this.lastPrintedIter < 0) && p.totalIters !== this.lastPrintedIter) {
         this.lastPrintedIter = p.totalIters;
         this.sink.write(this.line(p) + '\n');
       }

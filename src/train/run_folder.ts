@@ -7,6 +7,10 @@
 //   state/LATEST                      pointer (JSON) to the newest complete checkpoint generation
 //   state/<gen>/                      net_*.safetensors + train_state.safetensors + train_state.json
 //
+// A folder of the official code's checkpoints (<label>_net_G_A.pth, ..., or the single latest_net_G.pth of
+// an official pretrained model) is read too: loadNets/loadGenerator convert .pth files on the fly, with the
+// architecture from the options, as the official code needs it.
+//
 // A checkpoint is written as a new generation folder first; only when every file of it is on disk is the
 // small LATEST pointer replaced (atomically). The top-level latest_net_* files are then re-published from
 // it (each file atomically). A crash at any moment leaves LATEST naming a complete generation, and
@@ -14,9 +18,10 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CycleGANError } from '../errors.js';
-import { saveNetwork, loadNetwork } from '../weights/network_file.js';
+import { saveNetwork, loadNetwork, networkFromStateDict } from '../weights/network_file.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from '../weights/safetensors.js';
-import type { Network } from '../networks/index.js';
+import type { Network, NetworkSpec } from '../networks/index.js';
+import { readTorchStateDict } from '../weights/torch_pth.js';
 import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from '../atomic.js';
 
 export const NET_NAMES = ['G_A', 'G_B', 'D_A', 'D_B'] as const;
@@ -187,16 +192,66 @@ export async function loadCheckpoint(paths: RunPaths): Promise<{ nets: Nets; sta
   return { nets, state: { json, tensors: st.tensors } };
 }
 
-/** Loads <label>_net_* from the run folder (for test/translate, or --continue --epoch N). */
-export async function loadNets(paths: RunPaths, label: string, which: readonly NetName[] = NET_NAMES): Promise<Partial<Nets>> {
-  const out: Partial<Nets> = {};
-  for (const n of which) {
-    const f = netFile(paths.root, label, n);
-    if (!(await exists(f))) {
-      for (const m of Object.values(out)) m?.dispose();
-      throw new CycleGANError(`no checkpoint ${path.basename(f)} in ${paths.root} (check --name, --checkpoints-dir and --epoch)`);
+/** Official file name of the PyTorch code: <label>_net_<NAME>.pth. */
+export function pthFile(root: string, label: string | number, net: string): string {
+  return path.join(root, `${label}_net_${net}.pth`);
+}
+
+/** The checkpoint labels in a run folder (latest, epochs, iter_<n>), ours and official .pth, for error messages. */
+export async function checkpointLabels(root: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await fsp.readdir(root);
+  } catch {
+    return [];
+  }
+  const labels = names.map((f) => /^(.+)_net_G(?:_[AB])?\.(?:safetensors|pth)$/.exec(f)?.[1]).filter((e): e is string => !!e);
+  return [...new Set(labels)].sort();
+}
+
+/** The "no checkpoint" message: what exists instead, and how official .pth files are read. */
+async function noCheckpoint(root: string, file: string): Promise<CycleGANError> {
+  let have = '';
+  try {
+    await fsp.access(root);
+    const labels = await checkpointLabels(root);
+    have = labels.length ? ` (checkpoints here: ${labels.join(', ')}; check --epoch / --load-iter)` : ' (the folder has no generator checkpoints)';
+  } catch {
+    have = ' (no such run folder; check --name and --checkpoints-dir)';
+  }
+  return new CycleGANError(`no checkpoint ${path.basename(file, '.safetensors')}.safetensors or .pth in ${root}${have}; ` +
+    'official PyTorch .pth checkpoints are read from the run folder as they are, or convert one with cyclegan import-torch');
+}
+
+/**
+ * One network <label>_net_<net> of a run folder: our .safetensors, else the official .pth converted with
+ * `spec` (the architecture from the flags; the official .pth files do not record it).
+ */
+export async function loadRunNetwork(root: string, label: string, net: string, spec?: NetworkSpec): Promise<{ net: Network; file: string; converted: boolean }> {
+  const ours = path.join(root, `${label}_net_${net}.safetensors`);
+  if (await exists(ours)) return { net: await loadNetwork(ours), file: ours, converted: false };
+  const pth = pthFile(root, label, net);
+  if (spec && (await exists(pth))) {
+    const sd = await readTorchStateDict(pth);
+    const hint = spec.role === 'generator' ? '--netG, --ngf, --norm, --input_nc/--output_nc' : '--netD, --ndf, --n_layers_D, --norm';
+    return { net: networkFromStateDict(spec, sd, `${hint} (an official .pth does not record its architecture)`, pth), file: pth, converted: true };
+  }
+  throw await noCheckpoint(root, ours);
+}
+
+/** Loads <label>_net_* from the run folder (for test/translate, or --continue --epoch N); .pth needs `specs`. */
+export async function loadNets(paths: RunPaths, label: string, which: readonly NetName[] = NET_NAMES,
+                               specs?: Partial<Record<NetName, NetworkSpec>>): Promise<Partial<Nets> & { converted?: boolean }> {
+  const out: Partial<Nets> & { converted?: boolean } = {};
+  try {
+    for (const n of which) {
+      const r = await loadRunNetwork(paths.root, label, n, specs?.[n]);
+      out[n] = r.net;
+      if (r.converted) out.converted = true;
     }
-    out[n] = await loadNetwork(f);
+  } catch (e) {
+    for (const n of NET_NAMES) out[n]?.dispose();
+    throw e;
   }
   return out;
 }

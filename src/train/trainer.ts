@@ -12,12 +12,11 @@
 import { promises as fsp } from 'node:fs';
 import { tf } from '../tf.js';
 import { CycleGANError } from '../errors.js';
-import { initBackend } from '../backends/index.js';
-import { CycleGANModel, LOSS_NAMES, disposeLosses, readLosses, type CycleGANOptions, type LossTensors } from '../model.js';
+import { CycleGANModel, LOSS_NAMES, discriminatorSpecs, disposeLosses, generatorSpecs, readLosses, type CycleGANOptions, type LossTensors } from '../model.js';
 import { lrFactor, PlateauScheduler } from '../schedule.js';
 import type { RawTensor } from '../weights/safetensors.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
-import { type TrainOptions, optionsToJson } from './options.js';
+import { type TrainOptions, optionsToJson, startBackend } from './options.js';
 import {
   runPaths, saveCheckpoint, loadCheckpoint, saveNetsAs, loadNets, appendLossLog, truncateLossLog, readLossLog,
   hasCheckpoint, type Nets, type TrainStateJson, type LossLogEntry,
@@ -199,7 +198,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const log = hooks.log ?? ((l: string) => console.error(l));
   const paths = runPaths(opts.checkpointsDir, opts.name);
   const lastEpoch = opts.nEpochs + opts.nEpochsDecay;
-  const backend = await initBackend(opts.backend, log);
+  const backend = await startBackend(opts.backend, log);
 
   if (!opts.continueTrain && (await hasCheckpoint(paths))) {
     throw new CycleGANError(`${paths.root} already holds a run; pass --continue to resume it, or choose another --name`);
@@ -216,9 +215,17 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   let schedule: LrSchedule;
   const report = new TrainingReport(paths, opts.name);
 
-  if (opts.continueTrain && opts.epoch === 'latest' && (await hasCheckpoint(paths))) {
+  // --continue alone resumes exactly from the newest checkpoint; with --epoch-count or --epoch N (or when
+  // only networks exist, e.g. an official .pth run folder) it continues as the official code does.
+  const exact = opts.continueTrain && opts.continueFrom !== 'nets' && opts.epoch === 'latest' && (await hasCheckpoint(paths));
+  if (exact) {
     const ck = (await loadCheckpoint(paths))!;
     const st = ck.state.json;
+    if (st.epoch > lastEpoch) {
+      for (const n of Object.values(ck.nets)) n.dispose();
+      throw new CycleGANError(`${opts.name} has finished: it trained epochs ${st.epochCount}..${st.epoch - 1} and --n-epochs ${opts.nEpochs} + ` +
+        `--n-epochs-decay ${opts.nEpochsDecay} ends at ${lastEpoch}; raise --n-epochs-decay (or --n-epochs) to train more`);
+    }
     model = CycleGANModel.fromNetworks(modelOptions(opts), ck.nets);
     model.setTrainingState({ tensors: ck.state.tensors, json: st.model } as Parameters<CycleGANModel['setTrainingState']>[0]);
     epochCount = st.epochCount;
@@ -236,15 +243,28 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   } else if (opts.continueTrain) {
     // Official --continue_train: networks from <epoch>_net_*, fresh optimizers, epochs from --epoch-count.
     const label = opts.epoch;
-    const nets = (await loadNets(paths, label)) as Nets;
-    model = CycleGANModel.fromNetworks(modelOptions(opts), nets);
+    const mo = modelOptions(opts);
+    const loaded = await loadNets(paths, label, undefined, { ...generatorSpecs(mo), ...discriminatorSpecs(mo) });
+    const { converted, ...nets } = loaded;
+    model = CycleGANModel.fromNetworks(mo, nets as Nets);
     schedule = new LrSchedule(opts, epochCount);
     await report.load();
-    log(`continuing ${opts.name} from ${label}_net_* at epoch ${epoch} (optimizer state starts fresh)`);
+    log(`continuing ${opts.name} from ${label}_net_*${converted ? ' (official .pth checkpoints, converted with the architecture from the flags)' : ''} ` +
+      `at epoch ${epoch}; the optimizers start fresh, as the official --continue_train does`);
   } else {
     model = CycleGANModel.create(modelOptions(opts));
     schedule = new LrSchedule(opts, epochCount);
     await fsp.rm(paths.lossLog, { force: true });
+  }
+  if (opts.lrPolicy !== 'plateau' && epoch <= lastEpoch) {
+    const probe = new LrSchedule(opts, epochCount);
+    let allZero = true;
+    for (let e = epoch; e <= lastEpoch && allZero; e++) allZero = probe.startEpoch(e) === 0;
+    if (allZero) {
+      log(`warning: every epoch left (${epoch}..${lastEpoch}) trains at learning rate 0, so the networks will not change ` +
+        `(the official schedule does the same: the lr decays to 0 over --n-epochs-decay ${opts.nEpochsDecay} + 1 epochs after --n-epochs ${opts.nEpochs}); ` +
+        'raise --n-epochs or --n-epochs-decay');
+    }
   }
   await writeJsonAtomic(paths.opt, { ...optionsToJson(opts), epoch_count: epochCount, backend_used: backend });
 

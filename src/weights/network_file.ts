@@ -35,7 +35,16 @@ export async function saveNetwork(net: Network, path: string): Promise<void> {
   await writeFileAtomic(path, encodeNetwork(net));
 }
 
+/** True for the two torch.save formats (a zip archive, or the legacy pickle stream starting 0x80 0x02). */
+export function looksLikeTorchSave(buf: Uint8Array): boolean {
+  return (buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) || (buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5);
+}
+
 export function decodeNetwork(buf: Uint8Array, source: string): Network {
+  if (looksLikeTorchSave(buf)) {
+    throw new CycleGANError(`${source} is a PyTorch checkpoint, not a cyclegan model file: convert it once with ` +
+      `'cyclegan import-torch ${source} --netG NAME --ngf N --out MODEL.safetensors' (official CycleGAN models: resnet_9blocks, 64)`);
+  }
   const file = readSafetensors(buf, source);
   const specJson = file.metadata[SPEC_METADATA_KEY];
   if (!specJson) {

@@ -1,5 +1,6 @@
 // cyclegan bench --size S --ngf N --n-blocks B --iters I --warmup W [--backend X] [--no-iter] [--json]
-import { parseArgs, type FlagSpec, formatFlags } from '../args.js';
+import { type FlagSpec, formatFlags } from '../args.js';
+import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
 import { CycleGANError } from '../../errors.js';
 import { runBench } from '../../bench.js';
 
@@ -7,18 +8,19 @@ export const summary = 'time generator inference, generator forward+backward and
 
 const FLAGS: FlagSpec[] = [
   { name: 'size', type: 'number', default: 128, help: 'square image size in pixels' },
-  { name: 'ngf', type: 'number', default: 32, help: 'generator width' },
+  ...pickOptions(BASE_OPTIONS, ['ngf'], { ngf: 32 }),
   { name: 'n-blocks', type: 'number', default: 6, help: 'residual blocks: 6 or 9' },
   { name: 'iters', type: 'number', default: 5, help: 'timed repetitions' },
   { name: 'warmup', type: 'number', default: 2, help: 'untimed repetitions first' },
-  { name: 'backend', type: 'string', default: 'auto', help: 'auto, native, wasm or cpu' },
+  ...pickOptions(BASE_OPTIONS, ['backend']),
   { name: 'no-iter', type: 'boolean', default: false, help: 'skip the full training step' },
   { name: 'json', type: 'boolean', default: false, help: 'print one JSON line' },
   { name: 'help', type: 'boolean', default: false },
 ];
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
+  const args = parseCommandArgs(argv, FLAGS, 'bench');
+  for (const n of args.notes) console.error(`cyclegan: ${n}`);
   if (args.flags.help) {
     console.log('usage: cyclegan bench [flags]\n' + formatFlags(FLAGS));
     return 0;

@@ -3,13 +3,13 @@
 // against an untrained model of the same seed.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { parseArgs, formatFlags } from '../args.js';
+import { formatFlags, type FlagSpec } from '../args.js';
 import { tf } from '../../tf.js';
 import { CycleGANError } from '../../errors.js';
 import { initBackend } from '../../backends/index.js';
 import { getDataset, type ProgressEvent } from '../../data/builtin.js';
 import { CycleGANModel } from '../../model.js';
-import { resolveTrainOptions, type TrainOptions } from '../../train/options.js';
+import { resolveTrainOptions, parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS, type TrainOptions } from '../../train/options.js';
 import { openTrainData } from '../../train/data_source.js';
 import { train, modelOptions } from '../../train/trainer.js';
 import { installStopSignals } from '../../train/signals.js';
@@ -21,16 +21,15 @@ export const summary = 'fetch a built-in dataset, train a small CycleGAN for a f
 
 export const DEMO_DEFAULTS = { dataset: 'mnist2ink', minutes: 7, ngf: 16, seed: 1 };
 
-const FLAGS = [
-  { name: 'dataset', type: 'string' as const, default: DEMO_DEFAULTS.dataset, help: 'built-in dataset (cyclegan datasets list)' },
-  { name: 'out', type: 'string' as const, default: './cyclegan-demo', help: 'folder for the run and the results' },
-  { name: 'minutes', type: 'number' as const, default: DEMO_DEFAULTS.minutes, help: 'training time budget' },
-  { name: 'ngf', type: 'number' as const, default: DEMO_DEFAULTS.ngf, help: 'generator (and discriminator) width' },
-  { name: 'seed', type: 'number' as const, default: DEMO_DEFAULTS.seed },
-  { name: 'backend', type: 'string' as const, default: 'auto', help: 'auto: the faster of native and wasm on this machine' },
-  { name: 'cache-dir', type: 'string' as const, help: 'dataset cache (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
-  { name: 'num-test', type: 'number' as const, default: 24, help: 'test images per domain on the results page' },
-  { name: 'help', type: 'boolean' as const, default: false },
+const FLAGS: FlagSpec[] = [
+  { name: 'dataset', type: 'string', default: DEMO_DEFAULTS.dataset, help: 'built-in dataset (cyclegan datasets list)' },
+  { name: 'out', type: 'string', default: './cyclegan-demo', help: 'folder for the run and the results' },
+  { name: 'minutes', type: 'number', default: DEMO_DEFAULTS.minutes, help: 'training time budget' },
+  ...pickOptions(TRAIN_OPTIONS, ['ngf', 'seed', 'backend'], { ngf: DEMO_DEFAULTS.ngf, seed: DEMO_DEFAULTS.seed })
+    .map((d) => (d.name === 'ngf' ? { ...d, help: 'generator (and discriminator) width' } : d.name === 'backend' ? { ...d, help: 'auto: the faster of native and wasm on this machine' } : d)),
+  { name: 'cache-dir', type: 'string', help: 'dataset cache (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
+  ...pickOptions(TEST_OPTIONS, ['num-test'], { 'num-test': 24 }),
+  { name: 'help', type: 'boolean', default: false },
 ];
 
 /** Images per second of one training step on `backend` (after a warm-up step), or 0 if it cannot run. */
@@ -68,7 +67,8 @@ function progressLine(e: ProgressEvent): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
+  const args = parseCommandArgs(argv, FLAGS, 'demo');
+  for (const n of args.notes) console.error(`cyclegan: ${n}`);
   if (args.flags.help) {
     console.log('usage: cyclegan demo [--dataset mnist2ink] [--out ./cyclegan-demo] [--minutes 7] [--backend auto]\n' +
       formatFlags(FLAGS));

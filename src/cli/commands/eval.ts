@@ -1,62 +1,59 @@
 // cyclegan eval --dataroot DIR --name NAME: PSNR and SSIM of translations against the ground truth
-// (datasets that have it, such as the built-in mnist2ink).
+// (datasets that have it, such as the built-in mnist2ink). Takes the test options (the official test.py
+// command line of a CycleGAN run works), plus --model FILE for a generator file instead of a run.
 import * as path from 'node:path';
-import { parseArgs, requireString } from '../args.js';
 import { CycleGANError } from '../../errors.js';
-import { initBackend } from '../../backends/index.js';
+import type { FlagSpec } from '../../flags.js';
 import { loadNetwork } from '../../weights/network_file.js';
-import { netFile, runPaths } from '../../train/run_folder.js';
-import { readRunOptions } from '../../train/test_run.js';
+import { loadRunNetwork } from '../../train/run_folder.js';
 import { evaluate } from '../../train/evaluate.js';
-import { PREPROCESS } from '../../train/options.js';
+import { MODELS, TEST_OPTIONS, parseCommandArgs, optionsHelp, startBackend } from '../../train/options.js';
+import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
 
 export const summary = 'PSNR and SSIM of a run\'s translations against a dataset\'s ground truth (e.g. mnist2ink)';
 
+const OWN: FlagSpec[] = [
+  { name: 'json', type: 'boolean', default: false, help: 'print the result as JSON' },
+];
 const FLAGS = [
-  { name: 'dataroot', type: 'string' as const },
-  { name: 'name', type: 'string' as const },
-  { name: 'model', type: 'string' as const, help: 'a generator .safetensors file instead of a run' },
-  { name: 'checkpoints-dir', type: 'string' as const, default: './checkpoints' },
-  { name: 'epoch', type: 'string' as const, default: 'latest' },
-  { name: 'direction', type: 'string' as const, help: 'AtoB (G_A, default: the run\'s) or BtoA (G_B)' },
-  { name: 'num-test', type: 'number' as const, help: 'at most this many test images (default all)' },
-  { name: 'preprocess', type: 'string' as const, default: 'none' },
-  { name: 'load-size', type: 'number' as const },
-  { name: 'crop-size', type: 'number' as const },
-  { name: 'eval', type: 'boolean' as const, default: false },
-  { name: 'json', type: 'boolean' as const, default: false, help: 'print the result as JSON' },
-  { name: 'backend', type: 'string' as const, default: 'auto' },
-  { name: 'help', type: 'boolean' as const, default: false },
+  ...TEST_OPTIONS.map((d) => (d.name === 'model' ? { ...d, help: 'cycle_gan | test, or a generator .safetensors file instead of a run' } : d)),
+  ...OWN,
 ];
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
-  if (args.flags.help) {
-    console.log('usage: cyclegan eval --dataroot DIR (--name NAME [--epoch latest] | --model G.safetensors) [--direction AtoB] [--num-test N]');
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(optionsHelp('usage: cyclegan eval --dataroot DIR (--name NAME [--epoch latest] | --model G.safetensors) [--direction AtoB] [--num_test N] [--json]', FLAGS as typeof TEST_OPTIONS));
     return 0;
   }
+  const args = parseCommandArgs(argv, FLAGS, 'eval');
   if (args.positional.length) throw new CycleGANError(`unexpected argument '${args.positional[0]}'`);
-  const dataroot = requireString(args, 'dataroot');
-  const model = args.flags.model as string | undefined;
-  const name = args.flags.name as string | undefined;
-  if (!model && !name) throw new CycleGANError('missing required flag --name (or --model FILE)');
-  const saved = name ? (await readRunOptions(String(args.flags['checkpoints-dir']), name)) ?? {} : {};
-  const direction = String(args.flags.direction ?? saved['direction'] ?? 'AtoB');
-  if (direction !== 'AtoB' && direction !== 'BtoA') throw new CycleGANError(`--direction must be AtoB or BtoA, got '${direction}'`);
-  const preprocess = String(args.flags.preprocess);
-  if (!(PREPROCESS as readonly string[]).includes(preprocess)) throw new CycleGANError(`--preprocess must be one of ${PREPROCESS.join(', ')}; got '${preprocess}'`);
-  const numTest = args.flags['num-test'] as number | undefined;
-  if (numTest !== undefined && (!Number.isInteger(numTest) || numTest < 1)) throw new CycleGANError(`--num-test must be a whole number ≥ 1, got ${numTest}`);
-  await initBackend(String(args.flags.backend));
-  const file = model ?? netFile(runPaths(String(args.flags['checkpoints-dir']), name!).root, String(args.flags.epoch), direction === 'AtoB' ? 'G_A' : 'G_B');
-  const net = await loadNetwork(file);
+  const log = (l: string) => console.error(l);
+  const m = args.flags.model;
+  const modelFile = typeof m === 'string' && !(MODELS as readonly string[]).includes(m) ? m : undefined;
+  if (modelFile) {
+    args.given.delete('model');
+    args.flags.model = undefined;
+    if (!args.given.has('name')) args.flags.name = path.basename(modelFile);
+  } else if (!args.given.has('name')) {
+    throw new CycleGANError('missing required flag --name (or --model FILE)');
+  }
+  // eval's default preprocessing keeps the test images as they are
+  if (!args.given.has('preprocess')) args.flags.preprocess = 'none';
+  const setup = await resolveTestSetup(args, { log });
+  await startBackend(setup.backend, log);
+  const dir = setup.test.direction;
+  const netName = setup.model === 'test' ? setup.single.netName : dir === 'AtoB' ? 'G_A' : 'G_B';
+  const { net, file } = modelFile
+    ? { net: await loadNetwork(modelFile), file: modelFile }
+    : await loadRunNetwork(setup.runDir, testLabelOf(setup.test), netName, setup.specs?.[netName === 'G_B' ? 'G_B' : netName === 'G_A' ? 'G_A' : 'G']);
   try {
-    const cropSize = (args.flags['crop-size'] as number | undefined) ?? (saved['crop_size'] as number | undefined) ?? 256;
+    const t = setup.test;
+    const numTest = args.given.has('num-test') ? t.numTest : undefined;
     const r = await evaluate(net, {
-      dataroot, direction, numTest, preprocess: preprocess as 'none', cropSize,
-      loadSize: (args.flags['load-size'] as number | undefined) ?? cropSize, eval: Boolean(args.flags.eval),
+      dataroot: t.dataroot, direction: dir, numTest, phase: t.phase, preprocess: t.preprocess, cropSize: t.cropSize,
+      loadSize: t.loadSize, eval: t.eval,
     });
-    if (args.flags.json) console.log(JSON.stringify({ model: file, direction, ...r }));
+    if (args.flags.json) console.log(JSON.stringify({ model: file, direction: dir, ...r }));
     else {
       console.log(`${path.basename(file)} on ${r.n} images of ${r.inputs} vs ${r.truth}:`);
       console.log(`PSNR ${r.psnr.toFixed(2)} dB  SSIM ${r.ssim.toFixed(4)}`);

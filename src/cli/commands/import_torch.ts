@@ -1,6 +1,7 @@
 // `cyclegan import-torch`: an official PyTorch generator (.pth in either torch.save format, or a .safetensors
 // state dict) → a self-describing network file that translate/test/export load directly.
-import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
+import { requireString, UsageError, type FlagSpec } from '../args.js';
+import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
 import { CycleGANError } from '../../errors.js';
 import { initBackend } from '../../backends/index.js';
 import { GENERATOR_NAMES, NORM_TYPES, validateSpec, type GeneratorSpec, type GeneratorName, type NormType } from '../../networks/index.js';
@@ -9,16 +10,11 @@ import { readTorchStateDict } from '../../weights/torch_pth.js';
 
 export const summary = 'convert an official PyTorch generator (.pth or .safetensors state dict) to a cyclegan model file';
 
+// The architecture flags are the option table's (official names and spellings); the official pretrained
+// CycleGAN models were trained with --no_dropout, and dropout has no weights either way.
 const FLAGS: FlagSpec[] = [
-  { name: 'netG', type: 'string', default: 'resnet_9blocks', help: GENERATOR_NAMES.join(' | ') },
-  { name: 'ngf', type: 'number', default: 64, help: 'generator filters in the first conv layer' },
-  { name: 'norm', type: 'string', default: 'instance', help: NORM_TYPES.join(' | ') },
-  { name: 'input-nc', type: 'number', default: 3, help: 'input channels (3 RGB, 1 greyscale)' },
-  { name: 'output-nc', type: 'number', default: 3, help: 'output channels' },
-  // The official pretrained CycleGAN models were trained with --no_dropout; dropout has no weights either way.
-  { name: 'no-dropout', type: 'boolean', default: true, help: 'no dropout in the generator (default; --no-dropout=false to keep it)' },
+  ...pickOptions(BASE_OPTIONS, ['netG', 'ngf', 'norm', 'input-nc', 'output-nc', 'no-dropout', 'backend'], { backend: 'cpu', 'no-dropout': true }),
   { name: 'out', type: 'string', help: 'output model file (.safetensors)' },
-  { name: 'backend', type: 'string', default: 'cpu', help: 'TF.js backend used while converting' },
   { name: 'help', type: 'boolean', default: false },
 ];
 
@@ -35,11 +31,12 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
+  const args = parseCommandArgs(argv, FLAGS, 'import-torch');
   if (args.flags.help) {
     console.log(usage());
     return 0;
   }
+  for (const n of args.notes) console.error(`cyclegan: ${n}`);
   if (args.positional.length === 0) throw new UsageError('import-torch needs the .pth file to import (see --help)');
   if (args.positional.length > 1) throw new UsageError(`import-torch takes one file, got ${args.positional.length}`);
   const file = args.positional[0];

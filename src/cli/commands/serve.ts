@@ -1,13 +1,13 @@
 // `cyclegan serve`: the in-browser translator for one generator, or the live dashboard of a run.
-import { parseArgs, UsageError, type FlagSpec, formatFlags } from '../args.js';
+import { UsageError, type FlagSpec, formatFlags } from '../args.js';
+import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
 import { startServer, DEFAULT_MAX_UPLOAD_BYTES } from '../../web/server.js';
 
 export const summary = 'serve a web page that translates images in the browser (--model) or shows a run live (--name)';
 
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'generator file (.safetensors) to translate with' },
-  { name: 'checkpoints-dir', type: 'string', default: './checkpoints', help: 'folder of runs (with --name)' },
-  { name: 'name', type: 'string', help: 'run to show: loss curves, samples and its latest generators' },
+  ...pickOptions(BASE_OPTIONS, ['checkpoints-dir', 'name']).map((d) => (d.name === 'name' ? { ...d, help: 'run to show: loss curves, samples and its latest generators' } : d)),
   { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to bind; other machines can connect only if you change it' },
   { name: 'port', type: 'number', default: 8080, help: 'port (0 = any free port)' },
   { name: 'max-upload-mb', type: 'number', default: DEFAULT_MAX_UPLOAD_BYTES / 1048576, help: 'largest image file the page accepts' },
@@ -15,7 +15,8 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
+  const args = parseCommandArgs(argv, FLAGS, 'serve');
+  for (const n of args.notes) console.error(`cyclegan: ${n}`);
   if (args.flags.help) {
     console.log('usage: cyclegan serve --model MODEL.safetensors [--port 8080] [--host 127.0.0.1]\n' +
       '       cyclegan serve --checkpoints-dir DIR --name NAME [--port 8080]\n\n' +

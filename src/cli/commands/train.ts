@@ -1,9 +1,9 @@
-// cyclegan train --dataroot DIR --name NAME [official options]
-import { promises as fsp } from 'node:fs';
-import { parseArgs, type FlagSpec } from '../args.js';
+// cyclegan train --dataroot DIR --name NAME [official options]: a shell over the option table
+// (src/train/options.ts) and the trainer.
+import { promises as fsp, existsSync } from 'node:fs';
 import { CycleGANError } from '../../errors.js';
-import { trainFlagSpecs, resolveTrainOptions, jsonToRawFlags, trainHelp, TRAIN_OPTIONS } from '../../train/options.js';
-import { runPaths } from '../../train/run_folder.js';
+import { TRAIN_OPTIONS, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix, type TrainOptions } from '../../train/options.js';
+import { runPaths, pthFile } from '../../train/run_folder.js';
 import { openTrainData } from '../../train/data_source.js';
 import { train } from '../../train/trainer.js';
 import { installStopSignals } from '../../train/signals.js';
@@ -15,23 +15,46 @@ const ARCH_FLAGS = ['netG', 'netD', 'n-layers-D', 'ngf', 'ndf', 'norm', 'input-n
 
 /**
  * Options for a run: explicit flags, over (with --continue) the run's saved opt.json, over the official
- * defaults. So `cyclegan train --dataroot D --name N --continue` needs no other flag repeated.
+ * defaults. So `cyclegan train --dataroot D --name N --continue` needs no other flag repeated. A run folder
+ * of the official code (.pth files, no opt.json) is continued with the architecture from the flags.
  */
-export async function resolveRunOptions(argv: string[]): Promise<ReturnType<typeof resolveTrainOptions>> {
-  const specs: FlagSpec[] = trainFlagSpecs().map((s) => ({ ...s, default: undefined }));
-  const explicit = parseArgs(argv, specs);
+export async function resolveRunOptions(argv: string[], log: (line: string) => void = (l) => console.error(l)): Promise<TrainOptions> {
+  const specs = TRAIN_OPTIONS.map((s) => ({ ...s, default: undefined }));
+  const explicit = parseCommandArgs(argv, specs, 'train');
   if (explicit.positional.length) throw new CycleGANError(`unexpected argument '${explicit.positional[0]}' (flags start with --)`);
+  const notes = [...explicit.notes];
   const given: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(explicit.flags)) if (v !== undefined) given[k] = v;
-  const cont = Boolean(given['continue'] || given['continue-train']);
-  if (!cont) return resolveTrainOptions(given);
+  for (const k of explicit.given) given[k] = explicit.flags[k];
+  const cont = Boolean(given['continue-train']);
+  const done = (o: TrainOptions): TrainOptions => {
+    for (const n of notes) log(`cyclegan: ${n}`);
+    return o;
+  };
+  if (!cont) return done(resolveTrainOptions(given, { notes }));
   if (typeof given['name'] !== 'string') throw new CycleGANError('missing required flag --name');
-  const paths = runPaths(typeof given['checkpoints-dir'] === 'string' ? given['checkpoints-dir'] : './checkpoints', given['name']);
+  let name = given['name'];
+  if (typeof given['suffix'] === 'string' && given['suffix']) {
+    try {
+      name = resolveTrainOptions(given, { requireData: false }).name;
+    } catch {
+      name = applySuffix(name, given['suffix'], {});
+    }
+  }
+  const paths = runPaths(typeof given['checkpoints-dir'] === 'string' ? given['checkpoints-dir'] : './checkpoints', name);
+  // Official semantics when asked for: --epoch-count, --epoch N or --load-iter give the networks to load.
+  const official = 'epoch-count' in given || ('epoch' in given && given['epoch'] !== 'latest') || Number(given['load-iter'] ?? 0) > 0;
   let saved: Record<string, unknown> | undefined;
   try {
     saved = JSON.parse(await fsp.readFile(paths.opt, 'utf8')) as Record<string, unknown>;
   } catch {
-    throw new CycleGANError(`--continue: no run to continue at ${paths.root} (no opt.json); check --name and --checkpoints-dir`);
+    const label = Number(given['load-iter'] ?? 0) > 0 ? `iter_${String(given['load-iter'])}` : String(given['epoch'] ?? 'latest');
+    if (existsSync(pthFile(paths.root, label, 'G_A'))) {
+      // An official run folder: the .pth files hold weights only; the flags give the architecture.
+      const o = resolveTrainOptions(given, { notes });
+      o.continueFrom = 'nets';
+      return done(o);
+    }
+    throw new CycleGANError(`--continue: no run to continue at ${paths.root} (no opt.json, no ${label}_net_G_A.pth); check --name and --checkpoints-dir`);
   }
   const savedRaw = jsonToRawFlags(saved);
   for (const f of ARCH_FLAGS) {
@@ -39,8 +62,20 @@ export async function resolveRunOptions(argv: string[]): Promise<ReturnType<type
       throw new CycleGANError(`--${f} ${String(given[f])} differs from the run's ${String(savedRaw[f])}; the saved networks fix it`);
     }
   }
-  // The schedule and position come from the checkpoint; epoch_count in opt.json is the run's first epoch.
-  return resolveTrainOptions({ ...savedRaw, ...given });
+  // The schedule and position come from the checkpoint; epoch_count in opt.json is the run's first epoch,
+  // so it is a default only for the official way of continuing.
+  const merged: Record<string, unknown> = { ...savedRaw, ...given };
+  if (!official) {
+    delete merged['epoch-count'];
+    merged['epoch'] = 'latest';
+    merged['load-iter'] = 0;
+  }
+  delete merged['suffix']; // the saved name already has it
+  merged['name'] = name;
+  if (!('backend' in given) && 'gpu-ids' in given) delete merged['backend'];
+  const o = resolveTrainOptions(merged, { notes });
+  if (official) o.continueFrom = 'nets';
+  return done(o);
 }
 
 export async function run(argv: string[]): Promise<number> {

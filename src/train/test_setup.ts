@@ -1,0 +1,167 @@
+// From the parsed test options (src/train/options.ts TEST_OPTIONS) to what test.py would run: the model
+// (cycle_gan, or test = one generator), the dataset mode, the checkpoint, the architecture of official .pth
+// files (from the flags, with the official defaults) and the data options (the run's own by default).
+// Model flags given on the command line are checked against the run's saved options: a mismatch is a
+// one-line error instead of a failure deep inside loading.
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import { CycleGANError } from '../errors.js';
+import type { ParsedArgs } from '../flags.js';
+import { GENERATOR_NAMES, NORM_TYPES, type GeneratorSpec } from '../networks/index.js';
+import {
+  DATASET_MODES, DIRECTIONS, MODELS, PREPROCESS, aliasValue, applySuffix, backendFor, TEST_OPTIONS,
+} from './options.js';
+import { pthFile, runPaths, netFile } from './run_folder.js';
+import { readRunOptions, type SingleTestOptions, type TestOptions } from './test_run.js';
+
+/** Flags that fix the saved networks: given at test time, they must agree with the run's opt.json. */
+const ARCH = ['netG', 'ngf', 'norm', 'input-nc', 'output-nc', 'no-dropout', 'netD', 'ndf', 'n-layers-D'] as const;
+
+/** Flags that test.py overrides (num_threads, batch_size, serial_batches, no_flip) or that only shape training. */
+const NO_EFFECT: Record<string, string> = {
+  'batch-size': 'test.py fixes it to 1',
+  'serial-batches': 'test.py takes the images in order',
+  'no-flip': 'test.py never flips',
+  'num-threads': 'test.py loads on the main thread',
+  'init-type': 'the weights come from the checkpoint',
+  'init-gain': 'the weights come from the checkpoint',
+};
+
+export interface TestSetup {
+  model: 'cycle_gan' | 'test';
+  backend: string;
+  test: TestOptions;
+  single: SingleTestOptions;
+  /** architectures for official .pth files (ours carry theirs) */
+  specs?: { G?: GeneratorSpec; G_A?: GeneratorSpec; G_B?: GeneratorSpec };
+  /** the architecture flags in words, for notes */
+  archText: string;
+  runDir: string;
+  saved?: Record<string, unknown>;
+}
+
+function fail(msg: string): never {
+  throw new CycleGANError(msg);
+}
+
+const officialName = (flag: string) => TEST_OPTIONS.find((d) => d.name === flag)?.official ?? flag;
+
+function hasNet(root: string, label: string, net: string): boolean {
+  return existsSync(netFile(root, label, net as 'G_A')) || existsSync(pthFile(root, label, net));
+}
+
+/**
+ * Resolves test/eval options. `requireData` false for commands that bring their own inputs (translate).
+ */
+export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: string) => void; requireData?: boolean } = {}): Promise<TestSetup> {
+  const log = io.log ?? ((l: string) => console.error(l));
+  // Options a command does not offer (translate has no --num-test) take the table's defaults.
+  const f: ParsedArgs['flags'] = {};
+  for (const d of TEST_OPTIONS) f[d.name] = d.default;
+  Object.assign(f, args.flags);
+  const given = args.given;
+  const notes = [...args.notes];
+  const str = (flag: string): string => {
+    const v = f[flag];
+    if (typeof v !== 'string' || v === '') fail(`missing required flag --${flag}`);
+    return v;
+  };
+  const dataroot = io.requireData === false ? String(f['dataroot'] ?? '') : str('dataroot');
+  const values: Record<string, unknown> = {};
+  for (const d of TEST_OPTIONS) values[d.official ?? d.name] = f[d.name];
+  const name = applySuffix(str('name'), String(f['suffix'] ?? ''), values);
+  if (/[/\\]/.test(name) || name === '.' || name === '..') fail(`--name must be a plain folder name, got '${name}'`);
+  const checkpointsDir = str('checkpoints-dir');
+  const runDir = runPaths(checkpointsDir, name).root;
+  const saved = await readRunOptions(checkpointsDir, name);
+  const loadIter = Number(f['load-iter'] ?? 0);
+  if (!Number.isInteger(loadIter) || loadIter < 0) fail(`--load-iter must be a whole number ≥ 0, got ${String(f['load-iter'])}`);
+  const epoch = str('epoch');
+  if (epoch !== 'latest' && !/^(\d+|iter_\d+)$/.test(epoch)) fail(`--epoch must be 'latest', an epoch number or iter_<n>, got '${epoch}'`);
+  const label = loadIter > 0 ? `iter_${loadIter}` : epoch;
+  const suffix = String(f['model-suffix'] ?? '');
+
+  // --model: given, or what the folder holds (official test.py defaults to test; our runs have G_A and G_B).
+  let model: 'cycle_gan' | 'test';
+  if (given.has('model')) {
+    const m = String(f['model']);
+    if (!(MODELS as readonly string[]).includes(m)) fail(`--model ${m} is not available: this is CycleGAN only (cycle_gan, or test for one generator)`);
+    model = m as 'cycle_gan' | 'test';
+  } else {
+    model = !hasNet(runDir, label, 'G_A') && hasNet(runDir, label, `G${suffix}`) ? 'test' : 'cycle_gan';
+    if (model === 'test') notes.push(`${runDir} holds one generator (${label}_net_G${suffix}): testing it as --model test`);
+  }
+  const datasetMode = (given.has('dataset-mode') ? String(f['dataset-mode']) : model === 'test' ? 'single' : 'unaligned') as 'single' | 'unaligned';
+  if (!(DATASET_MODES as readonly string[]).includes(datasetMode)) fail(`--dataset-mode must be one of ${DATASET_MODES.join(', ')}; got '${datasetMode}'`);
+  if (model === 'cycle_gan' && datasetMode === 'single') fail('--dataset-mode single needs --model test (one generator); --model cycle_gan tests both domains');
+  if (given.has('model-suffix') && model !== 'test') notes.push('--model-suffix only applies to --model test');
+
+  // The architecture: given flags, else the run's opt.json, else the official defaults (for .pth files).
+  const pick = (flag: string): unknown => {
+    if (given.has(flag)) return aliasValue(flag, f[flag], notes);
+    const k = officialName(flag);
+    if (saved && k in saved) return saved[k];
+    if (flag === 'no-dropout') return model === 'cycle_gan'; // the CycleGAN model sets it; the test model does not
+    return f[flag];
+  };
+  for (const flag of ARCH) {
+    if (!given.has(flag) || !saved) continue;
+    const k = officialName(flag);
+    const v = aliasValue(flag, f[flag]);
+    if (k in saved && saved[k] !== v) {
+      fail(`--${k} ${String(v)} does not match the run's ${String(saved[k])} (${path.join(runDir, 'opt.json')}); the saved networks fix it: drop the flag`);
+    }
+  }
+  const netG = String(pick('netG'));
+  if (!(GENERATOR_NAMES as readonly string[]).includes(netG)) fail(`--netG must be one of ${GENERATOR_NAMES.join(', ')}; got '${netG}'`);
+  const norm = String(pick('norm'));
+  if (!(NORM_TYPES as readonly string[]).includes(norm)) fail(`--norm must be one of ${NORM_TYPES.join(', ')}; got '${norm}'`);
+  const whole = (flag: string, min: number): number => {
+    const v = Number(pick(flag));
+    if (!Number.isInteger(v) || v < min) fail(`--${flag} must be a whole number ≥ ${min}, got ${String(pick(flag))}`);
+    return v;
+  };
+  const ngf = whole('ngf', 1);
+  const inputNc = whole('input-nc', 1), outputNc = whole('output-nc', 1);
+  const noDropout = Boolean(pick('no-dropout'));
+  const gen = (i: number, o: number): GeneratorSpec => ({
+    role: 'generator', netG: netG as GeneratorSpec['netG'], inputNc: i, outputNc: o, ngf, norm: norm as GeneratorSpec['norm'], useDropout: !noDropout,
+  });
+  const archText = `--netG ${netG} --ngf ${ngf} --norm ${norm}${noDropout ? ' --no_dropout' : ''} (input_nc ${inputNc}, output_nc ${outputNc})`;
+
+  // Data options: given, else the run's, else the defaults (load size = crop size, as test_options.py).
+  const dataOpt = (flag: string): unknown => (given.has(flag) ? f[flag] : saved?.[officialName(flag)] ?? f[flag]);
+  const direction = String(dataOpt('direction'));
+  if (!(DIRECTIONS as readonly string[]).includes(direction)) fail(`--direction must be AtoB or BtoA, got '${direction}'`);
+  const preprocess = String(dataOpt('preprocess'));
+  if (!(PREPROCESS as readonly string[]).includes(preprocess)) fail(`--preprocess must be one of ${PREPROCESS.join(', ')}; got '${preprocess}'`);
+  const cropSize = Number(dataOpt('crop-size'));
+  const loadSize = given.has('load-size') ? Number(f['load-size']) : cropSize;
+  const numTest = Number(f['num-test']);
+  for (const [flag, v] of [['crop-size', cropSize], ['load-size', loadSize], ['num-test', numTest]] as const) {
+    if (!Number.isInteger(v) || v < 1) fail(`--${flag} must be a whole number ≥ 1, got ${String(v)}`);
+  }
+  const aspectRatio = Number(f['aspect-ratio'] ?? 1);
+  if (!(aspectRatio > 0 && Number.isFinite(aspectRatio))) fail(`--aspect-ratio must be a positive number, got ${String(f['aspect-ratio'])}`);
+  const phase = String(f['phase'] ?? 'test');
+  if (/[/\\]/.test(phase)) fail(`--phase must be a plain folder prefix, got '${phase}'`);
+  const mds = Number(f['max-dataset-size'] ?? Infinity);
+  for (const flag of Object.keys(NO_EFFECT)) if (given.has(flag)) notes.push(`--${officialName(flag)} has no effect at test time (${NO_EFFECT[flag]})`);
+  for (const n of notes) log(`cyclegan: ${n}`);
+
+  const test: TestOptions = {
+    dataroot, name, checkpointsDir, resultsDir: String(f['results-dir'] ?? './results'), epoch, loadIter, aspectRatio, numTest, phase,
+    direction: direction as 'AtoB' | 'BtoA', preprocess: preprocess as TestOptions['preprocess'], loadSize, cropSize, eval: Boolean(f['eval']), log,
+  };
+  const single: SingleTestOptions = { ...test, datasetMode, maxDatasetSize: mds, netName: `G${suffix}` };
+  const backend = backendFor(String(f['backend'] ?? 'auto'), f['gpu-ids'] === undefined ? undefined : String(f['gpu-ids']), given.has('backend'));
+  return {
+    model, backend, test, single, archText, runDir, saved,
+    specs: { G: gen(inputNc, outputNc), G_A: gen(inputNc, outputNc), G_B: gen(outputNc, inputNc) },
+  };
+}
+
+/** The checkpoint label a test loads (--load_iter wins over --epoch). */
+export function testLabelOf(t: Pick<TestOptions, 'epoch' | 'loadIter'>): string {
+  return (t.loadIter ?? 0) > 0 ? `iter_${t.loadIter}` : t.epoch;
+}
