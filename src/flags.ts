@@ -96,7 +96,8 @@ function parseNumber(spec: FlagSpec, value: string): number {
  * Parses argv against specs. Unknown flags are collected and reported together (with suggestions) in
  * one UsageError; a value that follows an unknown flag is taken as its value, not as a positional.
  */
-export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], opts: { renames?: readonly Rename[]; command?: string } = {}): ParsedArgs {
+export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[],
+                          opts: { renames?: readonly Rename[]; command?: string; elsewhere?: { specs: readonly FlagSpec[]; where: string } } = {}): ParsedArgs {
   const byName = new Map<string, FlagSpec>();
   for (const s of specs) {
     byName.set(normalizeFlagName(s.name), s);
@@ -154,7 +155,9 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[], o
     given.add(spec.name);
   }
   if (unknown.length) {
+    const other = new Set((opts.elsewhere?.specs ?? []).flatMap((s) => [s.name, ...(s.aliases ?? [])].map(normalizeFlagName)));
     const parts = unknown.map((k) => {
+      if (other.has(normalizeFlagName(k))) return `--${k} (${opts.elsewhere!.where})`;
       const s = suggestFlag(k, specs);
       return `--${k}${s ? ` (did you mean --${s}?)` : ''}`;
     });

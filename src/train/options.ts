@@ -221,7 +221,8 @@ const VALUE_ALIASES: Record<string, Record<string, [string, string]>> = {
 export function aliasValue(flag: string, v: unknown, notes?: string[]): unknown {
   const a = typeof v === 'string' ? VALUE_ALIASES[flag]?.[v] : undefined;
   if (!a) return v;
-  notes?.push(`--${flag} ${String(v)} is ${a[0]} here (${a[1]})`);
+  const official = TRAIN_OPTIONS.find((d) => d.name === flag)?.official ?? flag;
+  notes?.push(`--${official} ${String(v)} is ${a[0]} here (${a[1]})`);
   return a[0];
 }
 
@@ -230,7 +231,8 @@ export function aliasValue(flag: string, v: unknown, notes?: string[]): unknown 
  * noted; every unknown flag reported at once with a suggestion.
  */
 export function parseCommandArgs(argv: readonly string[], specs: readonly FlagSpec[], command: string): ParsedArgs {
-  const args = parseArgs(argv, specs, { renames: OLD_SPELLINGS, command });
+  const elsewhere = command === 'train' ? undefined : { specs: TRAIN_ONLY_OPTIONS, where: `a train option; ${command} does not take it` };
+  const args = parseArgs(argv, specs, { renames: OLD_SPELLINGS, command, elsewhere });
   for (const flag of Object.keys(VALUE_ALIASES)) {
     if (args.given.has(flag)) args.flags[flag] = aliasValue(flag, args.flags[flag], args.notes) as string;
   }
@@ -459,4 +461,24 @@ export function optionsHelp(usage: string, defs: readonly OptionDef[]): string {
 
 export function trainHelp(): string {
   return optionsHelp('usage: cyclegan train --dataroot DIR --name NAME [options]', TRAIN_OPTIONS);
+}
+
+/** The markdown table of a command's options, as docs/workflow.md shows it (a test keeps the two equal). */
+export function optionsMarkdown(defs: readonly OptionDef[]): string {
+  const rows = ['| flag | official | default | meaning |', '| --- | --- | --- | --- |'];
+  for (const d of defs) {
+    if (d.ignored) continue;
+    const def = d.type === 'boolean' ? (d.default ? 'on' : 'off') : d.default === undefined || d.default === '' ? '—' : String(d.default);
+    const ch = d.choices ? ` [${d.choices.join(', ')}]` : '';
+    const names = [d.name, ...(d.aliases ?? [])].map((n) => `\`--${n}\``).join(', ');
+    rows.push(`| ${names} | ${d.official ? `\`--${d.official}\`` : '—'} | ${def} | ${(d.help ?? '').replace(/\|/g, '\\|')}${ch} |`);
+  }
+  const ign = defs.filter((d) => d.ignored);
+  if (ign.length) {
+    const byReason = new Map<string, string[]>();
+    for (const d of ign) byReason.set(d.ignored!, [...(byReason.get(d.ignored!) ?? []), `\`--${d.official ?? d.name}\``]);
+    rows.push('', 'Accepted and ignored, with a one-line note saying why:', '');
+    for (const [why, flags] of byReason) rows.push(`- ${flags.join(', ')}: ${why}`);
+  }
+  return rows.join('\n');
 }
