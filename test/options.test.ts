@@ -79,12 +79,12 @@ test('options that act: --suffix, --gpu_ids, --load_iter, --model/--dataset_mode
   assert.equal(o.numThreads, 0);
   assert.equal(applySuffix('x', '', {}), 'x');
   assert.throws(() => applySuffix('x', '{nope}', {}), /--suffix \{nope\}: no option 'nope'/);
-  assert.equal(backendFor('auto', '-1', false), 'auto');
+  assert.equal(backendFor('auto', '-1', false), 'auto-cpu');
   assert.equal(backendFor('auto', '0,1,2', false), 'gpu');
   assert.equal(backendFor('wasm', '0', true), 'wasm');
   assert.equal(backendFor('auto', undefined, false), 'auto');
   assert.throws(() => backendFor('auto', 'cuda:0', false), /--gpu_ids must be -1 or comma-separated GPU numbers/);
-  assert.equal(resolveTrainOptions({ dataroot: 'd', name: 'n', 'gpu-ids': '-1' }).backend, 'auto');
+  assert.equal(resolveTrainOptions({ dataroot: 'd', name: 'n', 'gpu-ids': '-1' }).backend, 'auto-cpu');
   assert.throws(() => resolveTrainOptions({ dataroot: 'd', name: 'n', model: 'test' }), /--model test is for testing only/);
   assert.throws(() => resolveTrainOptions({ dataroot: 'd', name: 'n', model: 'pix2pix' }), /--model must be one of cycle_gan, test/);
   assert.throws(() => resolveTrainOptions({ dataroot: 'd', name: 'n', 'dataset-mode': 'single' }), /--dataset-mode single is for --model test/);
