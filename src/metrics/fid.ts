@@ -1,0 +1,119 @@
+// FID (Heusel et al. 2017) as pytorch-fid computes it, and KID (Bińkowski et al. 2018) as the unbiased MMD²
+// with the cubic polynomial kernel k(x, y) = (x·y/d + 1)³, averaged over random subsets.
+import { CycleGANError } from '../errors.js';
+import { Rng } from '../rng.js';
+import { tf } from '../tf.js';
+import { meanAndCovariance, traceSqrtProduct } from './linalg.js';
+import type { FidStats } from './npz.js';
+
+/** Inception features of n images: row-major n×dims, float64 (computed in float32 by the network). */
+export interface Features {
+  n: number;
+  dims: number;
+  data: Float64Array;
+}
+
+export function statsOf(f: Features): FidStats {
+  const { mu, sigma } = meanAndCovariance(f.data, f.n, f.dims);
+  return { mu, sigma, dims: f.dims };
+}
+
+/** ‖μ1 − μ2‖² + Tr(Σ1) + Tr(Σ2) − 2·Tr(sqrtm(Σ1·Σ2)), in float64. */
+export function frechetDistance(a: FidStats, b: FidStats): number {
+  if (a.dims !== b.dims) throw new CycleGANError(`statistics have different dimensions (${a.dims} and ${b.dims}): use the same --dims for both`);
+  const d = a.dims;
+  let diff2 = 0, tr1 = 0, tr2 = 0;
+  for (let i = 0; i < d; i++) {
+    const t = a.mu[i] - b.mu[i];
+    diff2 += t * t;
+    tr1 += a.sigma[i * d + i];
+    tr2 += b.sigma[i * d + i];
+  }
+  for (const [s, name] of [[a.sigma, 'first'], [b.sigma, 'second']] as const) {
+    for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw new CycleGANError(`the ${name} covariance has a non-finite value`);
+  }
+  return diff2 + tr1 + tr2 - 2 * traceSqrtProduct(a.sigma, b.sigma, d);
+}
+
+export interface KidOptions {
+  /** number of random subsets (default 100) */
+  subsets?: number;
+  /** images per subset (default 1000; capped at the smaller set) */
+  subsetSize?: number;
+  seed?: number;
+  onProgress?: (done: number, total: number) => void;
+}
+
+export interface KidResult {
+  mean: number;
+  std: number;
+  subsets: number;
+  subsetSize: number;
+}
+
+/** m distinct indices in [0, n) (partial Fisher–Yates). */
+function sample(rng: Rng, n: number, m: number): Int32Array {
+  const idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  for (let i = 0; i < m; i++) {
+    const j = i + rng.int(n - i);
+    const t = idx[i]; idx[i] = idx[j]; idx[j] = t;
+  }
+  return idx.subarray(0, m);
+}
+
+function gather(f: Features, idx: Int32Array): Float32Array {
+  const out = new Float32Array(idx.length * f.dims);
+  for (let r = 0; r < idx.length; r++) {
+    const src = idx[r] * f.dims;
+    for (let j = 0; j < f.dims; j++) out[r * f.dims + j] = f.data[src + j];
+  }
+  return out;
+}
+
+/**
+ * KID: mean and (population) standard deviation over subsets of the unbiased MMD² estimate
+ *   Σ_{i≠j} k(xi, xj)/(m(m−1)) + Σ_{i≠j} k(yi, yj)/(m(m−1)) − 2 Σ_{i,j} k(xi, yj)/m².
+ * The Gram matrices are float32 matrix products on the active TF.js backend (the m×m×d work); the kernel and
+ * every sum are float64.
+ */
+export async function kernelInceptionDistance(x: Features, y: Features, o: KidOptions = {}): Promise<KidResult> {
+  if (x.dims !== y.dims) throw new CycleGANError(`features have different dimensions (${x.dims} and ${y.dims})`);
+  const subsets = o.subsets ?? 100;
+  if (!Number.isInteger(subsets) || subsets < 1) throw new CycleGANError(`--kid-subsets must be a whole number ≥ 1, got ${subsets}`);
+  const want = o.subsetSize ?? 1000;
+  if (!Number.isInteger(want) || want < 2) throw new CycleGANError(`--kid-subset-size must be a whole number ≥ 2, got ${want}`);
+  const m = Math.min(want, x.n, y.n);
+  if (m < 2) throw new CycleGANError(`KID needs at least 2 images on each side (have ${x.n} and ${y.n})`);
+  const d = x.dims;
+  const rng = new Rng(o.seed ?? 0);
+  const mmds: number[] = [];
+  const kernelSum = (g: Float32Array, skipDiag: boolean, cols: number): number => {
+    let s = 0;
+    for (let i = 0; i < g.length; i++) {
+      if (skipDiag && i % (cols + 1) === 0) continue;
+      const t = g[i] / d + 1;
+      s += t * t * t;
+    }
+    return s;
+  };
+  for (let s = 0; s < subsets; s++) {
+    const xs = gather(x, sample(rng, x.n, m));
+    const ys = gather(y, sample(rng, y.n, m));
+    const [gxx, gyy, gxy] = tf.tidy(() => {
+      const tx = tf.tensor2d(xs, [m, d]);
+      const ty = tf.tensor2d(ys, [m, d]);
+      return [tf.matMul(tx, tx, false, true), tf.matMul(ty, ty, false, true), tf.matMul(tx, ty, false, true)];
+    });
+    try {
+      const [a, b, c] = await Promise.all([gxx.data(), gyy.data(), gxy.data()]) as Float32Array[];
+      mmds.push(kernelSum(a, true, m) / (m * (m - 1)) + kernelSum(b, true, m) / (m * (m - 1)) - (2 * kernelSum(c, false, m)) / (m * m));
+    } finally {
+      tf.dispose([gxx, gyy, gxy]);
+    }
+    o.onProgress?.(s + 1, subsets);
+  }
+  const mean = mmds.reduce((a, b) => a + b, 0) / mmds.length;
+  const std = Math.sqrt(mmds.reduce((a, b) => a + (b - mean) * (b - mean), 0) / mmds.length);
+  return { mean, std, subsets, subsetSize: m };
+}

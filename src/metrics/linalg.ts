@@ -1,0 +1,210 @@
+// Float64 linear algebra for FID (no TF.js: float32 is not enough for a 2048×2048 covariance and its root).
+//
+// FID needs Tr(sqrtm(S1·S2)). scipy's sqrtm (what pytorch-fid calls) takes a Schur decomposition of the
+// non-symmetric product and can return complex or non-finite results for the rank-deficient covariances of
+// small sample sets. We use instead an exact identity with only symmetric, backward-stable steps:
+//   S1 = P·L·Lᵀ·Pᵀ (Cholesky with diagonal pivoting; L is d×r, r = numerical rank of S1), and
+//   eig(S1·S2) \ {0} = eig(Lᵀ·Pᵀ·S2·P·L)  (eig(AB) = eig(BA)),
+// where M = Lᵀ·Pᵀ·S2·P·L is r×r, symmetric and positive semi-definite. So Tr(sqrtm(S1·S2)) = Σ √λᵢ(M), with
+// the λᵢ from a Householder tridiagonalisation and implicit QL (values only); tiny negative round-off
+// eigenvalues are clipped to 0. Work: 2d³/3 (Cholesky, updating the whole trailing block so pivot swaps stay simple) + r·d² + r²·d/2 (M) + 4r³/3 (eigenvalues).
+import { CycleGANError } from '../errors.js';
+
+/** Row-major n×d samples → mean (d) and unbiased covariance (d×d, as np.cov(rowvar=False)). */
+export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: Float64Array; sigma: Float64Array } {
+  if (n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${n}`);
+  const mu = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const row = i * d;
+    for (let j = 0; j < d; j++) mu[j] += x[row + j];
+  }
+  for (let j = 0; j < d; j++) mu[j] /= n;
+  const c = new Float64Array(n * d);
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mu[j];
+  const sigma = new Float64Array(d * d);
+  // sigma = cᵀc / (n-1), upper triangle by row axpys (contiguous), then mirrored
+  for (let i = 0; i < n; i++) {
+    const ri = i * d;
+    for (let a = 0; a < d; a++) {
+      const v = c[ri + a];
+      if (v === 0) continue;
+      const sa = a * d;
+      for (let b = a; b < d; b++) sigma[sa + b] += v * c[ri + b];
+    }
+  }
+  const s = 1 / (n - 1);
+  for (let a = 0; a < d; a++) {
+    for (let b = a; b < d; b++) {
+      const v = sigma[a * d + b] * s;
+      sigma[a * d + b] = v;
+      sigma[b * d + a] = v;
+    }
+  }
+  return { mu, sigma };
+}
+
+/**
+ * Cholesky with diagonal pivoting of a symmetric PSD matrix: returns Lᵀ as r×d rows (row c = column c of L,
+ * in pivoted order) and the permutation; stops when the largest remaining pivot is at round-off level.
+ */
+export function pivotedCholesky(a0: Float64Array, d: number): { lt: Float64Array; rank: number; perm: Int32Array } {
+  const a = Float64Array.from(a0);
+  const perm = new Int32Array(d);
+  for (let i = 0; i < d; i++) perm[i] = i;
+  let maxDiag = 0;
+  for (let i = 0; i < d; i++) maxDiag = Math.max(maxDiag, a[i * d + i]);
+  const tol = Math.max(d, 1) * 2.220446049250313e-16 * maxDiag;
+  const col = new Float64Array(d);
+  let rank = 0;
+  for (let k = 0; k < d; k++) {
+    let p = k;
+    for (let j = k + 1; j < d; j++) if (a[j * d + j] > a[p * d + p]) p = j;
+    if (!(a[p * d + p] > tol)) break;
+    if (p !== k) {
+      // symmetric swap of rows and columns k and p (the trailing block is kept whole, so this is exact)
+      for (let j = 0; j < d; j++) { const t = a[k * d + j]; a[k * d + j] = a[p * d + j]; a[p * d + j] = t; }
+      for (let i = 0; i < d; i++) { const t = a[i * d + k]; a[i * d + k] = a[i * d + p]; a[i * d + p] = t; }
+      const t = perm[k]; perm[k] = perm[p]; perm[p] = t;
+    }
+    const piv = Math.sqrt(a[k * d + k]);
+    a[k * d + k] = piv;
+    for (let i = k + 1; i < d; i++) { a[i * d + k] /= piv; col[i] = a[i * d + k]; }
+    for (let i = k + 1; i < d; i++) {
+      const lik = col[i];
+      if (lik === 0) continue;
+      const ri = i * d;
+      for (let j = k + 1; j < d; j++) a[ri + j] -= lik * col[j];
+    }
+    rank = k + 1;
+  }
+  const lt = new Float64Array(rank * d);
+  for (let c = 0; c < rank; c++) for (let i = c; i < d; i++) lt[c * d + i] = a[i * d + c];
+  return { lt, rank, perm };
+}
+
+/** Eigenvalues of a symmetric n×n matrix (row-major; destroyed): Householder tridiagonalisation + implicit QL. */
+export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
+  const diag = new Float64Array(n);
+  const off = new Float64Array(n); // off[i] couples i and i+1
+  if (n === 0) return diag;
+  const v = new Float64Array(n);
+  const p = new Float64Array(n);
+  for (let k = 0; k < n - 2; k++) {
+    // Householder vector from column k below the diagonal (= row k right of it, by symmetry)
+    let norm2 = 0;
+    for (let i = k + 1; i < n; i++) norm2 += a[k * n + i] * a[k * n + i];
+    const x0 = a[k * n + k + 1];
+    diag[k] = a[k * n + k];
+    if (norm2 === 0) { off[k] = 0; continue; }
+    const alpha = x0 > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
+    off[k] = alpha;
+    for (let i = k + 1; i < n; i++) v[i] = a[k * n + i];
+    v[k + 1] -= alpha;
+    const vv = norm2 - 2 * alpha * x0 + alpha * alpha;
+    if (vv === 0) continue;
+    const beta = 2 / vv;
+    // p = beta·B·v over the trailing block B, then w = p − (beta/2)(vᵀp)·v, B −= v·wᵀ + w·vᵀ
+    let vp = 0;
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n;
+      let s = 0;
+      for (let j = k + 1; j < n; j++) s += a[ri + j] * v[j];
+      p[i] = beta * s;
+      vp += v[i] * p[i];
+    }
+    const kk = 0.5 * beta * vp;
+    for (let i = k + 1; i < n; i++) p[i] -= kk * v[i];
+    for (let i = k + 1; i < n; i++) {
+      const ri = i * n, vi = v[i], wi = p[i];
+      for (let j = k + 1; j < n; j++) a[ri + j] -= vi * p[j] + wi * v[j];
+    }
+  }
+  if (n >= 2) {
+    diag[n - 2] = a[(n - 2) * n + n - 2];
+    off[n - 2] = a[(n - 1) * n + n - 2];
+  }
+  diag[n - 1] = a[(n - 1) * n + n - 1];
+  off[n - 1] = 0;
+  tridiagonalQL(diag, off);
+  return diag;
+}
+
+/** Implicit QL with Wilkinson-type shifts on a symmetric tridiagonal matrix; eigenvalues left in `d`. */
+function tridiagonalQL(d: Float64Array, e: Float64Array): void {
+  const n = d.length;
+  for (let l = 0; l < n; l++) {
+    let iter = 0;
+    for (;;) {
+      let m = l;
+      for (; m < n - 1; m++) {
+        const dd = Math.abs(d[m]) + Math.abs(d[m + 1]);
+        if (Math.abs(e[m]) + dd === dd) break;
+      }
+      if (m === l) break;
+      if (++iter > 100) throw new CycleGANError('eigenvalue iteration did not converge (matrix has NaN or Inf?)');
+      let g = (d[l + 1] - d[l]) / (2 * e[l]);
+      let r = Math.hypot(g, 1);
+      g = d[m] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
+      let s = 1, c = 1, p = 0;
+      let i = m - 1;
+      let early = false;
+      for (; i >= l; i--) {
+        const f = s * e[i];
+        const b = c * e[i];
+        r = Math.hypot(f, g);
+        e[i + 1] = r;
+        if (r === 0) {
+          d[i + 1] -= p;
+          e[m] = 0;
+          early = true;
+          break;
+        }
+        s = f / r;
+        c = g / r;
+        g = d[i + 1] - p;
+        r = (d[i] - g) * s + 2 * c * b;
+        p = s * r;
+        d[i + 1] = g + p;
+        g = c * r - b;
+      }
+      if (early) continue;
+      d[l] -= p;
+      e[l] = g;
+      e[m] = 0;
+    }
+  }
+}
+
+/** Tr(sqrtm(S1·S2)) for symmetric PSD d×d S1, S2 (see the comment at the top). */
+export function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number): number {
+  const { lt, rank: r, perm } = pivotedCholesky(s1, d);
+  if (r === 0) return 0;
+  // T = Lᵀ·S2p (r×d) with S2p = Pᵀ·S2·P; row c of Lᵀ is zero before column c
+  const t = new Float64Array(r * d);
+  const s2row = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const src = perm[j] * d;
+    for (let i = 0; i < d; i++) s2row[i] = s2[src + perm[i]];
+    for (let c = 0; c < r && c <= j; c++) {
+      const l = lt[c * d + j];
+      if (l === 0) continue;
+      const tc = c * d;
+      for (let i = 0; i < d; i++) t[tc + i] += l * s2row[i];
+    }
+  }
+  // M = T·L (r×r, symmetric)
+  const m = new Float64Array(r * r);
+  for (let a = 0; a < r; a++) {
+    for (let b = a; b < r; b++) {
+      let s = 0;
+      const ta = a * d, lb = b * d;
+      for (let i = b; i < d; i++) s += t[ta + i] * lt[lb + i];
+      m[a * r + b] = s;
+      m[b * r + a] = s;
+    }
+  }
+  const ev = symmetricEigenvalues(m, r);
+  let tr = 0;
+  for (let i = 0; i < r; i++) if (ev[i] > 0) tr += Math.sqrt(ev[i]);
+  return tr;
+}
