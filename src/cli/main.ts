@@ -14,6 +14,7 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   bench: () => import('./commands/bench.js'),
   serve: () => import('./commands/serve.js'),
   export: () => import('./commands/export.js'),
+  fid: () => import('./commands/fid.js'),
 };
 
 // Kept here rather than read from each module, so `--help` does not load TF.js and every command.
@@ -28,6 +29,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   bench: 'time inference, forward+backward and a training step (JSON)',
   serve: 'translate in the browser, or watch a run live',
   export: 'export a network to ONNX or a TF.js graph model',
+  fid: 'FID (and KID) between two image folders or .npz statistics, as pytorch-fid computes it',
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -22,7 +22,7 @@ function fmtBytes(n: number): string {
 }
 
 /** Progress on stderr: one rewritten line on a terminal, occasional plain lines otherwise. */
-function progressPrinter(): { onProgress: (e: ProgressEvent) => void; end: () => void } {
+export function progressPrinter(): { onProgress: (e: ProgressEvent) => void; end: () => void } {
   const tty = process.stderr.isTTY;
   let lastStage = '', lastPct = -1, open = false;
   return {

@@ -1,0 +1,74 @@
+// cyclegan fid PATH1 PATH2: FID (and KID) between two folders of images or .npz statistics files, computed
+// as `python -m pytorch_fid PATH1 PATH2` computes it (src/metrics/).
+import { parseArgs, UsageError, formatFlags, type FlagSpec } from '../args.js';
+import { initBackend } from '../../backends/index.js';
+import { computeFid, FID_DIMS, FID_WEIGHTS_ENV, type FidDims } from '../../metrics/index.js';
+import { progressPrinter } from './datasets.js';
+
+export const summary = 'FID (and KID) between two image folders or .npz statistics files, as pytorch-fid computes it';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'inception-weights', type: 'string', help: `local pt_inception-2015-12-05-6726825d.pth (or $${FID_WEIGHTS_ENV}; default: downloaded once into the cache)` },
+  { name: 'dims', type: 'number', default: 2048, help: `Inception features: ${FID_DIMS.join(', ')}` },
+  { name: 'batch-size', type: 'number', default: 50, help: 'images per Inception forward pass' },
+  { name: 'kid', type: 'boolean', default: false, help: 'also KID (two image folders): mean and std over random subsets' },
+  { name: 'kid-subsets', type: 'number', default: 100, help: 'KID: number of subsets' },
+  { name: 'kid-subset-size', type: 'number', default: 1000, help: 'KID: images per subset (capped at the smaller set)' },
+  { name: 'seed', type: 'number', default: 0, help: 'KID: seed of the subset draws' },
+  { name: 'save-stats', type: 'string', help: 'write PATH1\'s statistics (mu, sigma) to this .npz, as pytorch-fid does' },
+  { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
+  { name: 'json', type: 'boolean', default: false, help: 'print {"fid", "n1", "n2"[, "kid_mean", "kid_std"]} as JSON' },
+  { name: 'backend', type: 'string', default: 'auto', help: 'auto, native, wasm, cpu or webgpu' },
+  { name: 'help', type: 'boolean', default: false },
+];
+
+const USAGE = 'usage: cyclegan fid PATH1 PATH2 [--dims 2048] [--batch-size 50] [--kid] [--save-stats FILE] [--json]\n' +
+  '  each PATH is a folder of images or an .npz statistics file (pytorch-fid\'s mu/sigma layout)';
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, FLAGS);
+  if (args.flags.help) {
+    console.log(`${USAGE}\n\nflags:\n${formatFlags(FLAGS)}`);
+    return 0;
+  }
+  if (args.positional.length !== 2) {
+    throw new UsageError(`fid needs exactly two paths (folders of images or .npz files), got ${args.positional.length}`);
+  }
+  const [p1, p2] = args.positional;
+  const dims = args.flags.dims as number;
+  if (!(FID_DIMS as readonly number[]).includes(dims)) throw new UsageError(`--dims must be one of ${FID_DIMS.join(', ')}; got ${dims}`);
+  const json = Boolean(args.flags.json);
+  const progress = progressPrinter();
+  const log = (line: string) => process.stderr.write(`${line}\n`);
+  try {
+    await initBackend(String(args.flags.backend));
+    const r = await computeFid(p1, p2, {
+      dims: dims as FidDims,
+      batchSize: args.flags['batch-size'] as number,
+      file: args.flags['inception-weights'] as string | undefined,
+      cacheDir: args.flags['cache-dir'] as string | undefined,
+      kid: Boolean(args.flags.kid),
+      kidSubsets: args.flags['kid-subsets'] as number,
+      kidSubsetSize: args.flags['kid-subset-size'] as number,
+      seed: args.flags.seed as number,
+      saveStats: args.flags['save-stats'] as string | undefined,
+      log,
+      onDownload: (done, total) => progress.onProgress({ stage: 'downloading Inception weights', done, total, unit: 'bytes' }),
+      onImages: (which, done, total) => progress.onProgress({ stage: `Inception features of ${which === 0 ? p1 : p2}`, done, total, unit: 'files' }),
+      onKid: (done, total) => progress.onProgress({ stage: 'KID subsets', done, total, unit: 'files' }),
+    });
+    progress.end();
+    if (json) {
+      const out: Record<string, number | undefined> = { fid: r.fid, n1: r.n1, n2: r.n2 };
+      if (r.kid_mean !== undefined) Object.assign(out, { kid_mean: r.kid_mean, kid_std: r.kid_std });
+      console.log(JSON.stringify(out));
+    } else {
+      console.log(`FID: ${r.fid}`);
+      if (r.kid_mean !== undefined) console.log(`KID: ${r.kid_mean} ± ${r.kid_std} (${r.kid_subsets} subsets of ${r.kid_subset_size})`);
+    }
+    if (args.flags['save-stats']) log(`statistics of ${p1} written to ${args.flags['save-stats']}`);
+    return 0;
+  } finally {
+    progress.end();
+  }
+}
