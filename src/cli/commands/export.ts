@@ -1,15 +1,17 @@
 // `cyclegan export`: a saved network (.safetensors) as an ONNX model or a TF.js graph model.
 import * as path from 'node:path';
 import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
-import { loadNetwork } from '../../weights/network_file.js';
+import { loadNetwork, networkToStateDict } from '../../weights/network_file.js';
+import { encodeTorchStateDict } from '../../export/torch_pth.js';
+import { writeFileAtomic } from '../../atomic.js';
 import { writeOnnx, writeTfjsGraphModel, ONNX_OPSET } from '../../export/index.js';
 
-export const summary = 'export a network to ONNX (--format onnx) or a TF.js graph model (--format tfjs)';
+export const summary = 'export a network to ONNX (--format onnx), a TF.js graph model (--format tfjs) or a PyTorch state dict (--format pth)';
 
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'network file (.safetensors) written by train/import-torch' },
-  { name: 'format', type: 'string', default: 'onnx', help: 'onnx | tfjs' },
-  { name: 'out', type: 'string', help: 'onnx: output FILE.onnx; tfjs: output folder (model.json + weights)' },
+  { name: 'format', type: 'string', default: 'onnx', help: 'onnx | tfjs | pth' },
+  { name: 'out', type: 'string', help: 'onnx: output FILE.onnx; tfjs: output folder (model.json + weights); pth: output FILE.pth' },
   { name: 'help', type: 'boolean', default: false },
 ];
 
@@ -17,14 +19,17 @@ function usage(): string {
   return [
     'usage: cyclegan export --model MODEL.safetensors --format onnx --out FILE.onnx',
     '       cyclegan export --model MODEL.safetensors --format tfjs --out DIR',
+    '       cyclegan export --model MODEL.safetensors --format pth --out latest_net_G_A.pth',
     '',
     `onnx: opset ${ONNX_OPSET}, input "input" [N,C,H,W] float32 RGB in [-1,1], output "output" (same layout).`,
     'tfjs: graph model for tf.loadGraphModel; input "input" [N,H,W,C] float32 in [-1,1], output "output".',
+    'pth: the state dict as torch.save writes it (zip format, official key names): torch.load and the official',
+    '     load_networks read it; import-torch reads it back bit-exactly.',
   ].join('\n');
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
+  const args = parseArgs(argv, FLAGS, { command: 'export' });
   if (args.flags.help) {
     console.log(usage());
     return 0;
@@ -33,10 +38,16 @@ export async function run(argv: string[]): Promise<number> {
   const modelPath = requireString(args, 'model');
   const out = requireString(args, 'out');
   const format = String(args.flags.format).toLowerCase();
-  if (format !== 'onnx' && format !== 'tfjs') throw new UsageError(`--format must be onnx or tfjs, got '${format}'`);
+  if (format !== 'onnx' && format !== 'tfjs' && format !== 'pth') throw new UsageError(`--format must be onnx, tfjs or pth, got '${format}'`);
   const net = await loadNetwork(modelPath);
   try {
-    if (format === 'onnx') {
+    if (format === 'pth') {
+      const bytes = encodeTorchStateDict(networkToStateDict(net), path.basename(out).replace(/\.[^.]*$/, ''));
+      await writeFileAtomic(out, bytes);
+      const s = net.spec;
+      const arch = s.role === 'generator' ? `--netG ${s.netG} --ngf ${s.ngf} --norm ${s.norm}${s.useDropout ? '' : ' --no_dropout'}` : `--netD ${s.netD} --ndf ${s.ndf} --norm ${s.norm}`;
+      console.log(`wrote ${out} (${(bytes.length / 1e6).toFixed(2)} MB, PyTorch state dict; the official code loads it with ${arch})`);
+    } else if (format === 'onnx') {
       const n = await writeOnnx(net, out, { producerVersion: await packageVersion() });
       console.log(`wrote ${out} (${(n / 1e6).toFixed(2)} MB, ONNX opset ${ONNX_OPSET})`);
     } else {
