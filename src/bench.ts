@@ -31,15 +31,33 @@ export interface BenchResult {
   g_fwd_bwd_ms: number;
   iter_ms: number | null;
   peak_rss_mb: number;
+  /**
+   * webgpu only: tfjs-webgpu's numBytesAllocatedInGPU at the end of the run, i.e. every GPU buffer its pool
+   * has held (live tensors + pooled free buffers; the pool never shrinks): an upper bound of the live peak.
+   */
+  peak_gpu_mb?: number;
+  /** webgpu only: the adapter it ran on. */
+  adapter?: string;
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100;
 
-/** Mean milliseconds per call of `fn` over `iters` calls after `warmup` untimed ones. */
-function timeIt(fn: () => void, iters: number, warmup: number): number {
-  for (let i = 0; i < warmup; i++) fn();
+/**
+ * Mean milliseconds per call of `fn` over `iters` calls after `warmup` untimed ones. `fn` returns a tensor
+ * that the timing waits for after the last call (and then disposes): on a GPU the calls only queue work,
+ * so the clock stops when the device has finished; on the CPU backends the read returns at once.
+ */
+async function timeIt(fn: () => tf.Tensor, iters: number, warmup: number): Promise<number> {
+  const drain = async (t: tf.Tensor) => { await t.data(); t.dispose(); };
+  for (let i = 0; i < warmup; i++) {
+    const t = fn();
+    if (i === warmup - 1) await drain(t); else t.dispose();
+  }
   const t0 = performance.now();
-  for (let i = 0; i < iters; i++) fn();
+  for (let i = 0; i < iters; i++) {
+    const t = fn();
+    if (i === iters - 1) await drain(t); else t.dispose();
+  }
   return (performance.now() - t0) / iters;
 }
 
@@ -84,6 +102,29 @@ function profileKernels(backend: string): () => void {
   };
 }
 
+/** Per-kernel GPU time of one training step (tf.profile; webgpu measures each dispatch with timestamp queries). */
+async function gpuProfileStep(step: () => LossTensors): Promise<void> {
+  const info = await tf.profile(async () => {
+    const losses = step();
+    await losses.D_B.data();
+    disposeLosses(losses);
+  });
+  const stats = new Map<string, { n: number; ms: number }>();
+  for (const k of info.kernels) {
+    const ms = await (k as unknown as { kernelTimeMs: number | Promise<number | { error: string }> }).kernelTimeMs;
+    const key = `${k.name} ${(k.inputShapes ?? []).map((s) => `[${s}]`).join('')}`;
+    const e = stats.get(key) ?? { n: 0, ms: 0 };
+    e.n++;
+    e.ms += typeof ms === 'number' ? ms : 0;
+    stats.set(key, e);
+  }
+  const total = [...stats.values()].reduce((a, b) => a + b.ms, 0);
+  console.error(`GPU time of one training step by kernel and input shapes (timestamp queries), total ${total.toFixed(1)} ms:`);
+  for (const [k, e] of [...stats].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30)) {
+    console.error(`  ${e.ms.toFixed(2).padStart(10)} ms ${String(e.n).padStart(4)}×  ${k}`);
+  }
+}
+
 export async function runBench(o: BenchOptions): Promise<BenchResult> {
   for (const [k, v] of [['size', o.size], ['ngf', o.ngf], ['iters', o.iters]] as const) {
     if (!Number.isInteger(v) || v < 1) throw new CycleGANError(`--${k} must be a positive integer, got ${v}`);
@@ -92,19 +133,25 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   if (o.nBlocks !== 6 && o.nBlocks !== 9) throw new CycleGANError(`--n-blocks must be 6 or 9 (resnet_6blocks / resnet_9blocks), got ${o.nBlocks}`);
   if (o.size % 4 !== 0) throw new CycleGANError(`--size must be a multiple of 4 for the ResNet generator, got ${o.size}`);
   const backend = await initBackend(o.backend ?? 'auto', o.log);
-  const stopProfile = process.env.CYCLEGAN_BENCH_PROFILE === '1' ? profileKernels(backend) : null;
+  const profile = process.env.CYCLEGAN_BENCH_PROFILE === '1';
+  // On webgpu the kernel functions only encode work: its profile is one extra training step timed on the
+  // GPU with timestamp queries (gpuProfileStep), not host-side kernel time.
+  const stopProfile = profile && backend !== 'webgpu' ? profileKernels(backend) : null;
   const netG = o.nBlocks === 9 ? 'resnet_9blocks' : 'resnet_6blocks';
   const A = fixedImage(o.size, 1);
   const B = fixedImage(o.size, 2);
 
   const G = createNetwork({ role: 'generator', netG, inputNc: 3, outputNc: 3, ngf: o.ngf, norm: 'instance',
     useDropout: false }, { type: 'normal', gain: 0.02, seed: 0 });
-  const gFwd = timeIt(() => { tf.tidy(() => G.apply(A)).dispose(); }, o.iters, o.warmup);
+  const gFwd = await timeIt(() => tf.tidy(() => G.apply(A)), o.iters, o.warmup);
   const params = [...G.params.values()];
-  const gFwdBwd = timeIt(() => {
+  const gFwdBwd = await timeIt(() => {
     const { value, grads } = tf.variableGrads(() => l1Loss(G.apply(A, { training: true }), B), params);
+    // The first layer's weight gradient is the last one the backward pass computes: waiting for it waits for all.
+    const first = grads[params[0].name];
+    tf.dispose(Object.values(grads).filter((g) => g !== first));
     value.dispose();
-    tf.dispose(Object.values(grads));
+    return first;
   }, o.iters, o.warmup);
   G.dispose();
 
@@ -128,12 +175,19 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     const t0 = performance.now();
     await steps(o.iters);
     iter = (performance.now() - t0) / o.iters;
+    if (profile && backend === 'webgpu') await gpuProfileStep(() => model.step(A, B));
     model.dispose();
   }
   A.dispose();
   B.dispose();
   stopProfile?.();
 
+  let gpu: Pick<BenchResult, 'peak_gpu_mb' | 'adapter'> = {};
+  if (backend === 'webgpu') {
+    const { webgpuAdapter } = await import('./backends/index.js');
+    const bytes = (tf.memory() as { numBytesAllocatedInGPU?: number }).numBytesAllocatedInGPU ?? 0;
+    gpu = { peak_gpu_mb: round2(bytes / 2 ** 20), adapter: webgpuAdapter ?? 'unknown' };
+  }
   let threads: number | null = null;
   if (backend === 'native') {
     const { nativeInfo } = await import('./backends/native/index.js');
@@ -144,5 +198,6 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
     g_fwd_ms: round2(gFwd), g_fwd_bwd_ms: round2(gFwdBwd), iter_ms: iter === null ? null : round2(iter),
     // ru_maxrss: the process's peak resident set, in KiB on Linux
     peak_rss_mb: round2(process.resourceUsage().maxRSS / 1024),
+    ...gpu,
   };
 }

@@ -77,6 +77,7 @@ const CONVS: Array<[number, number, number, number, number, number, number, numb
   [1, 8, 9, 5, 1, 4, 1, 1],       // PatchGAN's last 4×4 stride-1 layer
   [1, 33, 35, 70, 66, 3, 1, 1],   // M, N, K all past one 64×64×16 tile, none a multiple
   [2, 21, 19, 1, 9, 3, 2, 0],     // 1-channel input, stride 2 valid
+  [1, 6, 5, 96, 80, 4, 1, 1],     // few pixels, long reduction: every pass takes the split-K path
 ];
 
 const conv = (c: typeof CONVS[number]) => (t: Record<string, tf.Tensor>) =>
@@ -120,10 +121,20 @@ for (const [n, h, w, ci, co, k, s, p, op] of TRANSPOSED) {
   });
 }
 
+test('split-K choice: deep layers with few pixels and long reductions split, small ones do not', () => {
+  // No GPU needed: this only pins down which of the cases above take the split path.
+  return import('../src/backends/webgpu/conv_gemm.js').then(({ gemmSplits }) => {
+    assert.ok(gemmSplits(5 * 4, 80, 4 * 4 * 96).splits > 1, 'fwd of the 6x5x96→80 case splits');
+    assert.ok(gemmSplits(6 * 5, 96, 4 * 4 * 80).splits > 1, 'dgrad of the 6x5x96→80 case splits');
+    assert.ok(gemmSplits(33 * 35, 66, 9 * 70).splits > 1, 'fwd of the 33x35x70→66 case splits');
+    assert.equal(gemmSplits(13 * 11, 8, 7 * 7 * 3).splits, 1, 'the 7×7 stem case does not');
+  });
+});
+
 test('filter gradient with the split pixel reduction (batch 2, 64×64 output pixels)', { skip }, async () => {
-  const { wgradSplits } = await import('../src/backends/webgpu/conv_gemm.js');
-  assert.ok(wgradSplits(3 * 3 * 16, 16, 2 * 64 * 64).splits > 1, 'this case must exercise the split');
-  assert.equal(wgradSplits(3 * 3 * 3, 5, 81).splits, 1, 'small cases run unsplit');
+  const { gemmSplits } = await import('../src/backends/webgpu/conv_gemm.js');
+  assert.ok(gemmSplits(3 * 3 * 16, 16, 2 * 64 * 64).splits > 1, 'this case must exercise the split');
+  assert.equal(gemmSplits(3 * 3 * 3, 5, 81).splits, 1, 'small cases run unsplit');
   const ins = inputs({ x: [2, 64, 64, 16], w: [3, 3, 16, 16], dy: [2, 64, 64, 16] }, 11);
   await check('wgrad split 2x64x64x16', (t) => tf.grads((x: tf.Tensor, wt: tf.Tensor) =>
     tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, wt as tf.Tensor4D, 1, 1), t.dy)))([t.x, t.w]), ins);

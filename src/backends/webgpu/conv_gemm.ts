@@ -4,8 +4,10 @@
 //   fwd   y[pixel, co]        = Σ_(kh,kw,ci) x[pixel·s + k − pad, ci] · W[kh,kw,ci,co]  (+ bias, activation)
 //   dgrad dx[pixel, ci]       = Σ_(kh,kw,co) dy[(pixel + pad − k)/s, co] · W[kh,kw,ci,co] (also transposed conv)
 //   wgrad dW[(kh,kw,ci), co]  = Σ_pixels x[pixel·s + k − pad, ci] · dy[pixel, co]
-// wgrad's reduction runs over every output pixel of the batch (65,536 at 256 px), so it is split across
-// workgroups (grid z), each writing a partial product, summed by a second small kernel.
+// When the output has too few 64×64 tiles to fill the GPU (wgrad, whose reduction runs over every output
+// pixel of the batch, 65,536 at 256 px; and the discriminator's deep layers, with few pixels and long
+// reductions) the reduction is split across workgroups (grid z), each writing a partial product, summed by
+// a second small kernel that also applies fwd's bias and activation.
 // Each operand tile is loaded with consecutive threads on the tensor's contiguous axis (coalesced).
 import { tf } from '../../tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
@@ -48,6 +50,10 @@ const DECODE = `
     return vec3<i32>(kh, t - kh * uniforms.kW, k - t * c);
   }
 `;
+
+const PARTIAL_STORE = `fn store(m : i32, n : i32, v : f32) {
+  result[(i32(workgroupId.z) * uniforms.M + m) * uniforms.N + n] = v;
+}`;
 
 function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
   loadA: string; loadB: string; aKFast: boolean; bKFast: boolean; store: string;
@@ -96,15 +102,15 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
       return readX(p.x, p.y, p.z, t.x, t.y, t.z);
     }`,
     loadB: `fn loadB(k : i32, n : i32) -> f32 { return dy[k * uniforms.outC + n]; }`,
-    store: `fn store(m : i32, n : i32, v : f32) {
-      result[(i32(workgroupId.z) * uniforms.M + m) * uniforms.N + n] = v;
-    }`,
+    store: PARTIAL_STORE,
   };
 }
 
 function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, number, number], hasBias: boolean,
                      act: FusedActivation): Program {
+  const split = dispatch[2] > 1;
   const c = modeCode(mode, hasBias, act);
+  if (split) c.store = PARTIAL_STORE;
   const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' ? ['dy', 'W'] : ['x', 'dy'];
   const tileIndex = (kFast: boolean, other: number) => kFast
     ? `let kk = idx % ${TK}; let oo = idx / ${TK};`
@@ -112,7 +118,7 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
   const loads = (TM * TK) / (THREADS * THREADS);
   return {
     outputShape,
-    shaderKey: `cgConvGemm_${mode}_${hasBias ? 'b' : ''}${act}`,
+    shaderKey: `cgConvGemm_${mode}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames,
@@ -185,15 +191,15 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
   };
 }
 
-/** Sums wgrad's partial products over the split axis. */
-function splitReduceProgram(outputShape: number[]): Program {
+/** Sums the partial products over the split axis, then fwd's bias and activation. */
+function splitReduceProgram(outputShape: number[], hasBias: boolean, act: FusedActivation): Program {
   return {
     outputShape,
-    shaderKey: 'cgSplitReduce',
+    shaderKey: `cgSplitReduce_${hasBias ? 'b' : ''}${act}`,
     dispatchLayout: { x: outputShape.map((_, i) => i) },
     dispatch: [ceilDiv(outputShape.reduce((a, b) => a * b, 1), 64), 1, 1],
-    variableNames: ['partial'],
-    uniforms: 'splits : i32,',
+    variableNames: hasBias ? ['partial', 'bias'] : ['partial'],
+    uniforms: 'splits : i32, n : i32, alpha : f32,',
     workgroupSize: [64, 1, 1],
     size: true,
     getUserCode: () => `
@@ -201,7 +207,8 @@ function splitReduceProgram(outputShape: number[]): Program {
         if (index >= uniforms.size) { return; }
         var s = 0.0;
         for (var i = 0; i < uniforms.splits; i++) { s = s + partial[i * uniforms.size + index]; }
-        result[index] = s;
+        ${hasBias ? 's = s + bias[index % uniforms.n];' : ''}
+        result[index] = ${activationWGSL(act, 's')};
       }
     `,
   };
@@ -215,28 +222,8 @@ function convUniforms(info: ConvInfo, M: number, N: number, K: number, kChunk: n
     info.padInfo.top, info.padInfo.left, info.dilationHeight, info.dilationWidth), ...floats(alpha)];
 }
 
-/** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
-export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
-                            act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
-  const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
-  const K = info.filterHeight * info.filterWidth * info.inChannels;
-  const program = gemmProgram('fwd', [info.batchSize, info.outHeight, info.outWidth, N],
-    [ceilDiv(M, TM), ceilDiv(N, TN), 1], bias !== undefined, act);
-  return backend.runWebGPUProgram(program, bias ? [x, filter, bias] : [x, filter], 'float32',
-    convUniforms(info, M, N, K, K, alpha));
-}
-
-/** dx of a convolution (also the forward pass of a transposed convolution). */
-export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
-  const M = info.batchSize * info.inHeight * info.inWidth, N = info.inChannels;
-  const K = info.filterHeight * info.filterWidth * info.outChannels;
-  const program = gemmProgram('dgrad', [info.batchSize, info.inHeight, info.inWidth, N],
-    [ceilDiv(M, TM), ceilDiv(N, TN), 1], false, 'linear');
-  return backend.runWebGPUProgram(program, [dy, filter], 'float32', convUniforms(info, M, N, K, K, 0));
-}
-
-/** How many slices wgrad's pixel reduction of length K is cut into for an M×N output. */
-export function wgradSplits(M: number, N: number, K: number): { splits: number; kChunk: number } {
+/** How many slices a reduction of length K is cut into for an M×N output (1: no split). */
+export function gemmSplits(M: number, N: number, K: number): { splits: number; kChunk: number } {
   const tiles = ceilDiv(M, TM) * ceilDiv(N, TN);
   let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(K / MIN_CHUNK),
     Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
@@ -245,18 +232,46 @@ export function wgradSplits(M: number, N: number, K: number): { splits: number; 
   return { splits, kChunk };
 }
 
+/** Runs one GEMM mode, split or not; `outShape` has M·N elements. */
+function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
+                 act: FusedActivation, alpha: number, info: ConvInfo, M: number, N: number, K: number,
+                 outShape: number[]): TensorInfo {
+  const { splits, kChunk } = gemmSplits(M, N, K);
+  const uniforms = convUniforms(info, M, N, K, kChunk, alpha);
+  const dispatch: [number, number, number] = [ceilDiv(M, TM), ceilDiv(N, TN), splits];
+  if (splits === 1) {
+    return backend.runWebGPUProgram(gemmProgram(mode, outShape, dispatch, bias !== undefined, act),
+      bias ? [...inputs, bias] : inputs, 'float32', uniforms);
+  }
+  const partial = backend.runWebGPUProgram(gemmProgram(mode, [splits, M, N], dispatch, false, 'linear'), inputs,
+    'float32', uniforms);
+  const out = backend.runWebGPUProgram(splitReduceProgram(outShape, bias !== undefined, act),
+    bias ? [partial, bias] : [partial], 'float32', [...ints(splits, N), ...floats(alpha)]);
+  backend.disposeData(partial.dataId);
+  return out;
+}
+
+/** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
+export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
+                            act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
+  const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  return runGemm(backend, 'fwd', [x, filter], bias, act, alpha, info, M, N, K,
+    [info.batchSize, info.outHeight, info.outWidth, N]);
+}
+
+/** dx of a convolution (also the forward pass of a transposed convolution). */
+export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
+  const M = info.batchSize * info.inHeight * info.inWidth, N = info.inChannels;
+  const K = info.filterHeight * info.filterWidth * info.outChannels;
+  return runGemm(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info, M, N, K,
+    [info.batchSize, info.inHeight, info.inWidth, N]);
+}
+
 /** dW of a convolution, filter layout [kh, kw, in, out]. */
 export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo {
   const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
   const K = info.batchSize * info.outHeight * info.outWidth;
-  const filterShape = [info.filterHeight, info.filterWidth, info.inChannels, N];
-  const { splits, kChunk } = wgradSplits(M, N, K);
-  const uniforms = convUniforms(info, M, N, K, kChunk, 0);
-  const dispatch: [number, number, number] = [ceilDiv(M, TM), ceilDiv(N, TN), splits];
-  if (splits === 1) return backend.runWebGPUProgram(gemmProgram('wgrad', filterShape, dispatch, false, 'linear'), [x, dy], 'float32', uniforms);
-  const partial = backend.runWebGPUProgram(gemmProgram('wgrad', [splits, M, N], dispatch, false, 'linear'), [x, dy],
-    'float32', uniforms);
-  const out = backend.runWebGPUProgram(splitReduceProgram(filterShape), [partial], 'float32', ints(splits));
-  backend.disposeData(partial.dataId);
-  return out;
+  return runGemm(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, M, N, K,
+    [info.filterHeight, info.filterWidth, info.inChannels, N]);
 }

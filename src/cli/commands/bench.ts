@@ -36,7 +36,8 @@ export async function run(argv: string[]): Promise<number> {
   } else {
     console.log(`backend ${result.backend} (${result.threads ?? '?'} threads), ${result.size}px ngf ${result.ngf} ` +
       `${result.n_blocks} blocks: G forward ${result.g_fwd_ms} ms, G forward+backward ${result.g_fwd_bwd_ms} ms, ` +
-      `training step ${result.iter_ms ?? '-'} ms, peak RSS ${result.peak_rss_mb} MB`);
+      `training step ${result.iter_ms ?? '-'} ms, peak RSS ${result.peak_rss_mb} MB` +
+      (result.adapter ? `, GPU ${result.adapter}, peak GPU buffers ${result.peak_gpu_mb} MB` : ''));
   }
   return 0;
 }
