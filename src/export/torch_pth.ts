@@ -101,13 +101,13 @@ function pickleStateDict(entries: Array<[string, RawTensor]>): Buffer {
   return p.bytes();
 }
 
-interface ZipFile {
+export interface ZipFile {
   name: string;
   data: Buffer;
 }
 
 /** A zip archive of stored entries, each file's data starting on a 64-byte boundary (padding in the extra field). */
-function storedZip(files: ZipFile[]): Buffer {
+export function storedZip(files: ZipFile[]): Buffer {
   const out: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;

@@ -7,6 +7,8 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
+  /** CRC-32 of the uncompressed data, from the central directory */
+  crc: number;
 }
 
 export class ZipError extends Error {}
@@ -76,6 +78,7 @@ export class ZipReader {
       this.check(o, 46);
       if (this.u32(o) !== SIG_CENTRAL) throw new ZipError('bad zip central directory entry');
       const method = this.u16(o + 10);
+      const crc = this.u32(o + 16);
       let compressedSize = this.u32(o + 20);
       let size = this.u32(o + 24);
       const nameLen = this.u16(o + 28);
@@ -104,7 +107,7 @@ export class ZipReader {
         }
         e += 4 + len;
       }
-      this.entries.set(name, { name, method, compressedSize, size, localHeaderOffset });
+      this.entries.set(name, { name, method, compressedSize, size, localHeaderOffset, crc });
       o += 46 + nameLen + extraLen + commentLen;
     }
   }

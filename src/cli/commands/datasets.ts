@@ -1,13 +1,15 @@
 // `cyclegan datasets list` and `cyclegan datasets get NAME [--out DIR]`.
 import { parseArgs, UsageError, type FlagSpec } from '../args.js';
-import { defaultCacheDir, getDataset, listDatasets, type ProgressEvent } from '../../data/builtin.js';
+import { datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent } from '../../data/builtin.js';
+import { getOfficialDataset, isOfficialDataset, OFFICIAL_BASE, OFFICIAL_DATASETS } from '../../data/official.js';
 
-export const summary = 'list the built-in datasets, or fetch one (cached): datasets list | datasets get NAME [--out DIR]';
+export const summary = 'list the built-in and official datasets, or fetch one (cached): datasets list | datasets get NAME [--out DIR]';
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', type: 'string', help: 'also place the dataset in this folder' },
   { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
   { name: 'force', type: 'boolean', default: false, help: 'rebuild even if cached' },
+  { name: 'mirror', type: 'string', help: `official datasets: base URL or local folder instead of ${OFFICIAL_BASE} (or $CYCLEGAN_MIRROR)` },
   { name: 'keep-downloads', type: 'boolean', default: false, help: 'keep the 1.3 GB FlightGear package after building' },
   { name: 'train-size', type: 'number', help: 'mnist2ink: training images per domain (default 2000; needs --out)' },
   { name: 'test-size', type: 'number', help: 'mnist2ink: test images per domain (default 200; needs --out)' },
@@ -15,7 +17,11 @@ const FLAGS: FlagSpec[] = [
 ];
 
 const USAGE = `usage: cyclegan datasets list
-       cyclegan datasets get NAME [--out DIR] [--cache-dir DIR] [--force] [--keep-downloads]`;
+       cyclegan datasets get NAME [--out DIR] [--cache-dir DIR] [--force] [--keep-downloads] [--mirror URL|DIR]
+
+NAME: a built-in dataset (see list), or an official CycleGAN dataset as datasets/download_cyclegan_dataset.sh
+names them, downloaded from the official server (resumable, checked, installed atomically):
+  ${OFFICIAL_DATASETS.join(', ')}`;
 
 function fmtBytes(n: number): string {
   return n >= 1e9 ? `${(n / 1e9).toFixed(2)} GB` : n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} kB`;
@@ -52,7 +58,7 @@ export function progressPrinter(): { onProgress: (e: ProgressEvent) => void; end
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
+  const args = parseArgs(argv, FLAGS, { command: 'datasets' });
   const [sub, name, ...extra] = args.positional;
   if (args.flags.help || !sub) {
     console.log(USAGE);
@@ -64,6 +70,7 @@ export async function run(argv: string[]): Promise<number> {
     for (const r of rows) {
       console.log(`${r.name}\n  ${r.description}\n  source: ${r.source} (${r.license}); download: ${r.download}\n  ${r.cachedAt ? `cached: ${r.cachedAt}` : 'not fetched yet'}`);
     }
+    console.log(`official CycleGAN datasets (cyclegan datasets get NAME; from ${OFFICIAL_BASE}, or --mirror / $CYCLEGAN_MIRROR):\n  ${OFFICIAL_DATASETS.join(', ')}`);
     console.log(`cache: ${cacheDir}`);
     return 0;
   }
@@ -73,6 +80,19 @@ export async function run(argv: string[]): Promise<number> {
     const p = progressPrinter();
     const t0 = Date.now();
     try {
+      if (isOfficialDataset(name)) {
+        const { path, info, source } = await getOfficialDataset(name, {
+          cacheDir, out: args.flags.out as string | undefined, force: args.flags.force as boolean, mirror: args.flags.mirror as string | undefined,
+          onProgress: p.onProgress,
+        });
+        p.end();
+        const counts = Object.entries(info.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+        console.log(`${name}: ${path} (${counts})${source ? ` from ${source}` : ' (cached)'} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        return 0;
+      }
+      if (!datasetNames().includes(name)) {
+        throw new UsageError(`unknown dataset '${name}': built-in ${datasetNames().join(', ')}; official ${OFFICIAL_DATASETS.join(', ')}`);
+      }
       const { path, info } = await getDataset(name, {
         cacheDir,
         out: args.flags.out as string | undefined,
