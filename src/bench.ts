@@ -6,7 +6,8 @@ import { CycleGANError } from './errors.js';
 import { initBackend } from './backends/index.js';
 import { createNetwork } from './networks/index.js';
 import { CycleGANModel, defaultCycleGANOptions, disposeLosses, type LossTensors } from './model.js';
-import { l1Loss } from './losses.js';
+import { l1Loss, l1LossGrad } from './losses.js';
+import { backward, forwardTrace } from './networks/backward.js';
 
 export interface BenchOptions {
   size: number;
@@ -144,14 +145,19 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const G = createNetwork({ role: 'generator', netG, inputNc: 3, outputNc: 3, ngf: o.ngf, norm: 'instance',
     useDropout: false }, { type: 'normal', gain: 0.02, seed: 0 });
   const gFwd = await timeIt(() => tf.tidy(() => G.apply(A)), o.iters, o.warmup);
-  const params = [...G.params.values()];
+  // Forward and backward as the training step runs them (our reverse pass, src/networks/backward.ts).
   const gFwdBwd = await timeIt(() => {
-    const { value, grads } = tf.variableGrads(() => l1Loss(G.apply(A, { training: true }), B), params);
-    // The first layer's weight gradient is the last one the backward pass computes: waiting for it waits for all.
-    const first = grads[params[0].name];
-    tf.dispose(Object.values(grads).filter((g) => g !== first));
-    value.dispose();
-    return first;
+    const { y, trace } = forwardTrace(G, A, { training: true });
+    const loss = l1Loss(y, B);
+    const dy = l1LossGrad(y, B) as tf.Tensor4D;
+    y.dispose();
+    const grads = new Map<string, tf.Tensor>();
+    backward(trace, dy, { grads, needDx: false });
+    loss.dispose();
+    // The first layer's gradients are the last ones the backward pass computes: waiting for one waits for all.
+    const last = [...grads.values()].pop()!;
+    tf.dispose([...grads.values()].filter((g) => g !== last));
+    return last;
   }, o.iters, o.warmup);
   G.dispose();
 

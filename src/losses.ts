@@ -21,6 +21,25 @@ export function ganLoss(prediction: tf.Tensor, targetIsReal: boolean, mode: GanM
   });
 }
 
+/**
+ * d(scale · ganLoss(prediction))/d(prediction), for our own reverse pass (src/networks/backward.ts):
+ * lsgan 2(x − t)/N; vanilla (σ(x) − t)/N; wgangp ∓1/N; each times `scale`.
+ */
+export function ganLossGrad(prediction: tf.Tensor, targetIsReal: boolean, mode: GanMode, scale = 1): tf.Tensor {
+  return tf.tidy(() => {
+    const k = scale / prediction.size;
+    if (mode === 'wgangp') return tf.fill(prediction.shape, targetIsReal ? -k : k);
+    const target = targetIsReal ? 1 : 0;
+    if (mode === 'lsgan') return tf.mul(tf.sub(prediction, target), 2 * k);
+    return tf.mul(tf.sub(tf.sigmoid(prediction), target), k);
+  });
+}
+
+/** d(scale · l1Loss(a, b))/da = scale · sign(a − b)/N (PyTorch's sign: 0 where a = b). */
+export function l1LossGrad(a: tf.Tensor, b: tf.Tensor, scale = 1): tf.Tensor {
+  return tf.tidy(() => tf.mul(tf.sign(tf.sub(a, b)), scale / a.size));
+}
+
 /** Mean absolute error (nn.L1Loss). */
 export function l1Loss(a: tf.Tensor, b: tf.Tensor): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.abs(tf.sub(a, b))) as tf.Scalar);

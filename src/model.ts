@@ -4,7 +4,8 @@ import { tf } from './tf.js';
 import { Rng, type RngState } from './rng.js';
 import { createNetwork, type DiscriminatorSpec, type GeneratorSpec, type Network, type NormType } from './networks/index.js';
 import type { InitType } from './networks/init.js';
-import { ganLoss, l1Loss, type GanMode } from './losses.js';
+import { ganLoss, ganLossGrad, l1Loss, l1LossGrad, type GanMode } from './losses.js';
+import { backward, forwardTrace, type ParamGrads } from './networks/backward.js';
 import { ImagePool } from './pool.js';
 import { Adam, type AdamState } from './optim.js';
 
@@ -84,15 +85,6 @@ export function discriminatorSpecs(o: CycleGANOptions): { D_A: DiscriminatorSpec
   return { D_A: d(o.outputNc), D_B: d(o.inputNc) };
 }
 
-/** Sum of two gradient maps keyed by variable name (a variable may be missing from either). */
-function addGrads(a: tf.NamedTensorMap, b: tf.NamedTensorMap): tf.NamedTensorMap {
-  const out: tf.NamedTensorMap = {};
-  for (const name of new Set([...Object.keys(a), ...Object.keys(b)])) {
-    out[name] = a[name] && b[name] ? tf.add(a[name], b[name]) : (a[name] ?? b[name]).clone();
-  }
-  return out;
-}
-
 export class CycleGANModel {
   readonly optimizerG: Adam;
   readonly optimizerD: Adam;
@@ -131,10 +123,9 @@ export class CycleGANModel {
     return out;
   }
 
-  private gradsByName(optimizer: Adam, grads: tf.NamedTensorMap): Map<string, tf.Tensor> {
-    const out = new Map<string, tf.Tensor>();
-    for (const [name, v] of optimizer.params) if (grads[v.name]) out.set(name, grads[v.name]);
-    return out;
+  /** A network's parameter gradients under the optimizer's names ('G_A.model.1.weight'). */
+  private static named(prefix: string, grads: ParamGrads, into: Map<string, tf.Tensor>): void {
+    for (const [k, g] of grads) into.set(`${prefix}.${k}`, g);
   }
 
   /**
@@ -142,7 +133,7 @@ export class CycleGANModel {
    * disposes): nothing here waits for the backend, so a GPU queue stays full between steps.
    */
   step(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
-    return this.stepTape(realA, realB);
+    return this.stepReverse(realA, realB);
   }
 
   /** Synchronous convenience for tests and scripts: step() then read the losses (blocks on the device). */
@@ -154,62 +145,87 @@ export class CycleGANModel {
     return out;
   }
 
-  /** One optimize_parameters step: G_A and G_B with the discriminators fixed, then D_A and D_B. */
-  private stepTape(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
-    const { G_A, G_B, D_A, D_B } = this.nets;
+  /**
+   * One optimize_parameters step (G_A and G_B with the discriminators fixed, then D_A and D_B), differentiated
+   * by our own reverse pass (src/networks/backward.ts): each network's forward keeps only what its backward
+   * needs, and everything is freed as soon as its gradient is through, so peak memory is about two
+   * generators' saved activations (a generator while the network after it is differentiated).
+   *
+   * Order per cycle (A→B→A, then B→A→B; the two share no tensor): fake = G(real); D(fake) with D frozen →
+   * d fake; rec = F(fake) → d fake and F's gradients; then G's backward; then G's identity term on its own.
+   * The gradients add up to the official single backward pass of loss_G; the forward passes draw dropout
+   * masks in the same order as before. The loss gradients are written out by hand (src/losses.ts).
+   */
+  private stepReverse(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
     const o = this.opts;
     const run = { training: true, rng: this.rng };
-    const kept: Partial<Record<LossName, tf.Scalar>> = {};
+    const losses = {} as LossTensors;
+    const gradsOf = { G_A: new Map(), G_B: new Map(), D_A: new Map(), D_B: new Map() } as Record<keyof CycleGANNetworks, ParamGrads>;
 
-    // The generators' loss is the sum of two cycles that share no intermediate tensor: A→B→A (with D_A and
-    // G_A's identity term) and B→A→B (with D_B and G_B's). Differentiating one after the other frees the
-    // first cycle's activations and gradients before the second is built, which halves the peak memory of
-    // the step; the two gradients add up to the official single backward pass.
-    const gVars = [...this.optimizerG.params.values()];
-    const cycle = (G: Network, F: Network, D: Network, real: tf.Tensor4D, other: tf.Tensor4D, lambda: number,
-                   lambdaOther: number, names: [LossName, LossName, LossName]) => {
-      let fake!: tf.Tensor4D;
-      const [ganName, cycleName, idtName] = names;
-      const { value, grads } = tf.variableGrads(() => {
-        fake = tf.keep(G.apply(real, run));
-        kept[ganName] = tf.keep(ganLoss(D.apply(fake, run), true, o.ganMode));
-        kept[cycleName] = tf.keep(tf.mul(l1Loss(F.apply(fake, run), real), lambda));
-        let total = tf.add(kept[ganName]!, kept[cycleName]!);
-        if (o.lambdaIdentity > 0) {
-          kept[idtName] = tf.keep(tf.mul(l1Loss(G.apply(other, run), other), lambdaOther * o.lambdaIdentity));
-          total = tf.add(total, kept[idtName]!);
-        }
-        return total as tf.Scalar;
-      }, gVars);
-      value.dispose();
-      return { fake, grads };
+    const cycle = (gName: 'G_A' | 'G_B', fName: 'G_A' | 'G_B', dName: 'D_A' | 'D_B', real: tf.Tensor4D, other: tf.Tensor4D,
+                   lambda: number, lambdaOther: number, [ganName, cycleName, idtName]: [LossName, LossName, LossName]) => {
+      const G = this.nets[gName], F = this.nets[fName], D = this.nets[dName];
+      const g = forwardTrace(G, real, run);
+      const fake = g.y;
+      // GAN term through the frozen discriminator: only d fake is wanted.
+      const d = forwardTrace(D, fake, run);
+      losses[ganName] = tf.keep(ganLoss(d.y, true, o.ganMode));
+      const dPred = ganLossGrad(d.y, true, o.ganMode) as tf.Tensor4D;
+      d.y.dispose();
+      const dFakeD = backward(d.trace, dPred, { needDx: true })!;
+      // Cycle term: F's parameter gradients, and d fake.
+      const f = forwardTrace(F, fake, run);
+      losses[cycleName] = tf.keep(tf.tidy(() => tf.mul(l1Loss(f.y, real), lambda) as tf.Scalar));
+      const dRec = l1LossGrad(f.y, real, lambda) as tf.Tensor4D;
+      f.y.dispose();
+      const dFakeF = backward(f.trace, dRec, { grads: gradsOf[fName], needDx: true })!;
+      const dFake = tf.add(dFakeD, dFakeF) as tf.Tensor4D;
+      tf.dispose([dFakeD, dFakeF]);
+      backward(g.trace, dFake, { grads: gradsOf[gName], needDx: false });
+      if (o.lambdaIdentity > 0) {
+        const scale = lambdaOther * o.lambdaIdentity;
+        const i = forwardTrace(G, other, run);
+        losses[idtName] = tf.keep(tf.tidy(() => tf.mul(l1Loss(i.y, other), scale) as tf.Scalar));
+        const dIdt = l1LossGrad(i.y, other, scale) as tf.Tensor4D;
+        i.y.dispose();
+        backward(i.trace, dIdt, { grads: gradsOf[gName], needDx: false });
+      } else {
+        losses[idtName] = tf.keep(tf.scalar(0));
+      }
+      return fake;
     };
-    const first = cycle(G_A, G_B, D_A, realA, realB, o.lambdaA, o.lambdaB, ['G_A', 'cycle_A', 'idt_A']);
-    const second = cycle(G_B, G_A, D_B, realB, realA, o.lambdaB, o.lambdaA, ['G_B', 'cycle_B', 'idt_B']);
-    const fakeB = first.fake;
-    const fakeA = second.fake;
-    const gGrads = addGrads(first.grads, second.grads);
-    this.optimizerG.apply(this.gradsByName(this.optimizerG, gGrads));
-    tf.dispose([...Object.values(first.grads), ...Object.values(second.grads), ...Object.values(gGrads)]);
+    const fakeB = cycle('G_A', 'G_B', 'D_A', realA, realB, o.lambdaA, o.lambdaB, ['G_A', 'cycle_A', 'idt_A']);
+    const fakeA = cycle('G_B', 'G_A', 'D_B', realB, realA, o.lambdaB, o.lambdaA, ['G_B', 'cycle_B', 'idt_B']);
+    const gGrads = new Map<string, tf.Tensor>();
+    CycleGANModel.named('G_A', gradsOf.G_A, gGrads);
+    CycleGANModel.named('G_B', gradsOf.G_B, gGrads);
+    this.optimizerG.apply(gGrads);
+    tf.dispose([...gGrads.values()]);
 
-    // D_A and D_B have separate weights; each is differentiated on its own (official: two backward calls, one step).
+    // D_A and D_B have separate weights; loss_D = ½(D(real) → 1 + D(fake) → 0), each image's pass on its own.
     const pooledB = this.poolB.query(fakeB);
     const pooledA = this.poolA.query(fakeA);
-    const discriminator = (D: Network, real: tf.Tensor4D, fake: tf.Tensor4D, name: LossName) => {
-      const { value, grads } = tf.variableGrads(() => {
-        kept[name] = tf.keep(tf.mul(tf.add(ganLoss(D.apply(real, run), true, o.ganMode),
-                                           ganLoss(D.apply(fake, run), false, o.ganMode)), 0.5) as tf.Scalar);
-        return kept[name]!.clone();
-      }, D.trainableVariables());
-      value.dispose();
-      return grads;
+    tf.dispose([fakeA, fakeB]);
+    const discriminator = (dName: 'D_A' | 'D_B', real: tf.Tensor4D, fake: tf.Tensor4D, name: LossName) => {
+      const D = this.nets[dName];
+      const parts: tf.Scalar[] = [];
+      for (const [x, isReal] of [[real, true], [fake, false]] as const) {
+        const p = forwardTrace(D, x, run);
+        parts.push(ganLoss(p.y, isReal, o.ganMode));
+        const dPred = ganLossGrad(p.y, isReal, o.ganMode, 0.5) as tf.Tensor4D;
+        p.y.dispose();
+        backward(p.trace, dPred, { grads: gradsOf[dName], needDx: false });
+      }
+      losses[name] = tf.keep(tf.tidy(() => tf.mul(tf.add(parts[0], parts[1]), 0.5) as tf.Scalar));
+      tf.dispose(parts);
     };
-    const dGrads = { ...discriminator(D_A, realB, pooledB, 'D_A'), ...discriminator(D_B, realA, pooledA, 'D_B') };
-    this.optimizerD.apply(this.gradsByName(this.optimizerD, dGrads));
-    tf.dispose([...Object.values(dGrads), pooledA, pooledB, fakeA, fakeB]);
-
-    const losses = {} as LossTensors;
-    for (const name of LOSS_NAMES) losses[name] = kept[name] ?? tf.keep(tf.scalar(0));
+    discriminator('D_A', realB, pooledB, 'D_A');
+    discriminator('D_B', realA, pooledA, 'D_B');
+    const dGrads = new Map<string, tf.Tensor>();
+    CycleGANModel.named('D_A', gradsOf.D_A, dGrads);
+    CycleGANModel.named('D_B', gradsOf.D_B, dGrads);
+    this.optimizerD.apply(dGrads);
+    tf.dispose([...dGrads.values(), pooledA, pooledB]);
     return losses;
   }
 

@@ -109,7 +109,8 @@ export class Network {
     return x;
   }
 
-  private updateBatchStats(key: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
+  /** Replaces a batch norm's running statistics (training-mode forward passes). */
+  updateBatchStats(key: string, mean: tf.Tensor1D, variance: tf.Tensor1D): void {
     const names = [`${key}.running_mean`, `${key}.running_var`, `${key}.num_batches_tracked`];
     const tracked = this.buffers.get(names[2])!;
     const values = [tf.keep(mean.clone()), tf.keep(variance.clone()), tf.keep(tf.add(tracked, 1))];
