@@ -164,8 +164,8 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
         if (!opts.training) throw new Error('forwardTrace: batch norm is differentiated in training mode only');
         const rm = net.buffers.get(`${l.key}.running_mean`) as tf.Tensor1D;
         const rv = net.buffers.get(`${l.key}.running_var`) as tf.Tensor1D;
-        const r = batchNorm(cur, param(net, `${l.key}.weight`) as tf.Tensor1D, param(net, `${l.key}.bias`) as tf.Tensor1D, rm, rv,
-                            opts.training ?? false, l.eps);
+        const r = tf.tidy(() => batchNorm(cur, param(net, `${l.key}.weight`) as tf.Tensor1D, param(net, `${l.key}.bias`) as tf.Tensor1D,
+                                          rm, rv, true, l.eps));
         if (r.runningMean && r.runningVar) net.updateBatchStats(l.key, r.runningMean, r.runningVar);
         tf.dispose([r.runningMean, r.runningVar].filter((t): t is tf.Tensor1D => t !== undefined));
         records.push({ op: 'batchNorm', key: l.key, x: cur.clone(), eps: l.eps });
