@@ -8,7 +8,7 @@ import { tf } from '../../tf.js';
 import { CycleGANError } from '../../errors.js';
 import { initBackend } from '../../backends/index.js';
 import { getDataset, type ProgressEvent } from '../../data/builtin.js';
-import { CycleGANModel } from '../../model.js';
+import { CycleGANModel, disposeLosses, readLosses, type LossTensors } from '../../model.js';
 import { resolveTrainOptions, parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS, type TrainOptions } from '../../train/options.js';
 import { openTrainData } from '../../train/data_source.js';
 import { train, modelOptions } from '../../train/trainer.js';
@@ -44,11 +44,23 @@ async function measure(backend: string, opts: TrainOptions, size: number, log: (
   const nc = (n: number) => tf.randomUniform([1, size, size, n], -1, 1) as tf.Tensor4D;
   const a = nc(opts.inputNc), b = nc(opts.outputNc);
   try {
+    // Steps are queued as the trainer queues them; reading the last losses waits for the device (GPU).
+    const run = async (n: number) => {
+      let last: LossTensors | undefined;
+      for (let i = 0; i < n; i++) {
+        if (last) disposeLosses(last);
+        last = model.step(a, b);
+      }
+      if (last) {
+        await readLosses(last);
+        disposeLosses(last);
+      }
+    };
     // The first steps compile kernels and allocate; time the ones after.
-    for (let i = 0; i < 3; i++) model.trainStep(a, b);
+    await run(3);
     const steps = 5;
     const t0 = performance.now();
-    for (let i = 0; i < steps; i++) model.trainStep(a, b);
+    await run(steps);
     const rate = steps / ((performance.now() - t0) / 1000);
     log(`  ${backend}: ${rate.toFixed(2)} steps/s`);
     return rate;
