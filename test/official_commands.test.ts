@@ -137,6 +137,15 @@ test('scripts/test_before_push.py: train with the old spellings, test one side w
   assert.match(t.stderr, /--niter is the older spelling of --n_epochs/);
   assert.match(t.stderr, /--display_id is accepted and ignored/);
   trained(cwd, 'temp');
+  // the official text files beside ours: train_opt.txt (print_options) and loss_log.txt (Visualizer)
+  const opt = await fsp.readFile(path.join(cwd, 'checkpoints/temp/train_opt.txt'), 'utf8');
+  assert.match(opt, /^----------------- Options ---------------\n/);
+  assert.match(opt, /^ {17}lambda_A: 10\.0 {26}\n/m);
+  assert.match(opt, /^ {17}n_epochs: 1 {29}\t\[default: 100\]\n/m);
+  assert.match(opt, /^ {16}lr_policy: lambda {24}\n/m);
+  const log = await fsp.readFile(path.join(cwd, 'checkpoints/temp/loss_log.txt'), 'utf8');
+  assert.match(log, /^================ Training Loss \(.+\) ================\n/);
+  assert.match(log, /^\(epoch: 1, iters: 1, time: \d+\.\d{3}, data: 0\.000\) D_A: \d+\.\d{3} G_A: \d+\.\d{3} cycle_A: .* idt_B: \d+\.\d{3} \n/m);
   run(cwd, 'python test.py --model test --name temp --dataroot ./datasets/mini --num_test 1 --model_suffix "_A" --no_dropout', ['--gpu_ids', '-1', '--load_size', '16', '--crop_size', '16']);
   await singleResults(cwd, 'temp', 1);
   // docs/tips.md: high-resolution training (scale_width_and_crop) and testing (scale_width), made tiny by later flags

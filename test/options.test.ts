@@ -132,3 +132,16 @@ test('the library imports nothing from src/cli', () => {
     assert.doesNotMatch(readFileSync(f, 'utf8'), /from '[./]*(\.\.\/)*cli\//, f);
   }
 });
+
+test('train: a size a U-Net cannot take (--netG unet_256 --preprocess none on 100 px) is one line before training', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const { makeRandomDataset } = await import('./workflow_util.js');
+  const dir = await tempDir('unet');
+  await makeRandomDataset(path.join(dir, 'd'), { n: 1, size: 100, phase: 'train' });
+  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/src/cli/main.js'), 'train', '--dataroot', path.join(dir, 'd'), '--name', 'u', '--checkpoints_dir', path.join(dir, 'ck'),
+    '--netG', 'unet_256', '--preprocess', 'none', '--ngf', '2', '--ndf', '2', '--gpu_ids', '-1'], { encoding: 'utf8' });
+  assert.equal(r.status, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /a000\.png: --netG unet_256 needs a width and height that are multiples of 256 but --preprocess none makes it 100x100/);
+});

@@ -2,6 +2,9 @@
 // warning, worker prefetch, resumable state), seen through the TrainDataSource interface of the loop.
 import { UnalignedDataset } from '../data/dataset.js';
 import type { TrainOptions } from './options.js';
+import { resizedSize } from '../data/transforms.js';
+import { requiredMultiple } from '../translate.js';
+import { CycleGANError } from '../errors.js';
 import type { TrainBatch, TrainDataSource } from './trainer.js';
 
 class DatasetSource implements TrainDataSource {
@@ -51,5 +54,26 @@ export async function openTrainData(opts: TrainOptions, io: { log?: (line: strin
     workers: io.workers ?? opts.numThreads ?? 1,
     warn: (m) => log(`warning: ${m}`),
   });
+  checkSizes(opts, ds);
   return new DatasetSource(ds);
+}
+
+/**
+ * U-Nets take only sizes that halve cleanly at every level: a size the preprocessing leaves otherwise (with
+ * --preprocess none or scale_width) is one line naming the first such image, before any training.
+ */
+function checkSizes(opts: TrainOptions, ds: UnalignedDataset): void {
+  const m = requiredMultiple({ role: 'generator', netG: opts.netG, inputNc: opts.inputNc, outputNc: opts.outputNc, ngf: opts.ngf, norm: opts.norm, useDropout: !opts.noDropout });
+  if (m <= 1) return;
+  const t = ds.transform;
+  const crop = t.preprocess.includes('crop');
+  for (const f of [...ds.filesA, ...ds.filesB]) {
+    const s = resizedSize(f.width, f.height, t);
+    const w = crop ? Math.min(t.cropSize, s.width) : s.width, h = crop ? Math.min(t.cropSize, s.height) : s.height;
+    if (w % m !== 0 || h % m !== 0) {
+      void ds.close();
+      throw new CycleGANError(`${f.path}: --netG ${opts.netG} needs a width and height that are multiples of ${m} but --preprocess ${t.preprocess} makes it ${w}x${h}; ` +
+        `use --preprocess resize_and_crop with --crop-size a multiple of ${m} (or resize the images)`);
+    }
+  }
 }

@@ -482,3 +482,37 @@ export function optionsMarkdown(defs: readonly OptionDef[]): string {
   }
   return rows.join('\n');
 }
+
+/** Options the official argparse declares as float (printed as Python prints floats: 10.0, 0.0002). */
+const FLOAT_OPTIONS = new Set(['lr', 'beta1', 'lambda_A', 'lambda_B', 'lambda_identity', 'init_gain', 'aspect_ratio']);
+
+function pyStr(v: unknown, float: boolean): string {
+  if (typeof v === 'boolean') return v ? 'True' : 'False';
+  if (v === Infinity || v === 'Infinity') return 'inf';
+  if (typeof v === 'number' && float && Number.isInteger(v)) return `${v}.0`;
+  return v === undefined ? 'None' : String(v);
+}
+
+/**
+ * The official <phase>_opt.txt (BaseOptions.print_options): every option sorted by name as `{:>25}: {:<30}`, with
+ * `[default: X]` where the value differs from the default. Options of ours (seed, backend) are not in it.
+ */
+export function officialOptionsText(opts: TrainOptions): string {
+  const json = optionsToJson(opts);
+  const rows: Array<[string, string, string]> = [];
+  for (const d of TRAIN_OPTIONS) {
+    if (!d.official) continue;
+    const float = FLOAT_OPTIONS.has(d.official);
+    const v = d.ignored ? d.default : d.official === 'continue_train' ? opts.continueTrain : d.official === 'gpu_ids' ? (opts.gpuIds ?? '0') : (json[d.official] ?? d.default);
+    // the official name of our linear policy is lambda
+    const def = d.official === 'gpu_ids' ? '0' : d.official === 'lr_policy' ? 'lambda' : d.default;
+    const val = d.official === 'lr_policy' && v === 'linear' ? 'lambda' : pyStr(v, float);
+    rows.push([d.official, val, val !== pyStr(def, float) ? `\t[default: ${pyStr(def, float)}]` : '']);
+  }
+  rows.push(['isTrain', 'True', '']);
+  rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const lines = ['----------------- Options ---------------'];
+  for (const [k, v, c] of rows) lines.push(`${k.padStart(25)}: ${v.padEnd(30)}${c}`);
+  lines.push('----------------- End -------------------');
+  return lines.join('\n') + '\n';
+}

@@ -3,6 +3,7 @@
 //   opt.json                          the options used (official snake_case names)
 //   latest_net_{G_A,G_B,D_A,D_B}.safetensors, <epoch>_net_*.safetensors
 //   loss_log.jsonl                    one line per --print-freq images
+//   loss_log.txt, train_opt.txt       the official code's text files of the same (for scripts that read them)
 //   web/index.html, web/images/, web/loss.png
 //   state/LATEST                      pointer (JSON) to the newest complete checkpoint generation
 //   state/<gen>/                      net_*.safetensors + train_state.safetensors + train_state.json
@@ -32,6 +33,9 @@ export interface RunPaths {
   root: string;
   opt: string;
   lossLog: string;
+  /** the official Visualizer's loss_log.txt and BaseOptions' <phase>_opt.txt */
+  officialLossLog: string;
+  officialOpt: string;
   web: string;
   webImages: string;
   webIndex: string;
@@ -48,6 +52,8 @@ export function runPaths(checkpointsDir: string, name: string): RunPaths {
     root,
     opt: path.join(root, 'opt.json'),
     lossLog: path.join(root, 'loss_log.jsonl'),
+    officialLossLog: path.join(root, 'loss_log.txt'),
+    officialOpt: path.join(root, 'train_opt.txt'),
     web,
     webImages: path.join(web, 'images'),
     webIndex: path.join(web, 'index.html'),
@@ -254,6 +260,22 @@ export async function loadNets(paths: RunPaths, label: string, which: readonly N
     throw e;
   }
   return out;
+}
+
+/** Starts a session in the official loss_log.txt: its header line with the date (appended, as the official Visualizer). */
+export async function startOfficialLossLog(paths: RunPaths, now = new Date()): Promise<void> {
+  await fsp.mkdir(paths.root, { recursive: true });
+  await fsp.appendFile(paths.officialLossLog, `================ Training Loss (${now.toUTCString()}) ================\n`);
+}
+
+/**
+ * One line of the official loss_log.txt: `(epoch: E, iters: I, time: T, data: D) D_A: x G_A: x ...`, iters the
+ * images of the epoch, time the seconds per image. Deviations: the losses are the mean since the previous line
+ * (the official line shows the step's own), and data is 0 (loading overlaps training in worker threads).
+ */
+export async function appendOfficialLossLine(paths: RunPaths, epoch: number, epochIter: number, secondsPerImage: number, losses: Record<string, number>): Promise<void> {
+  const parts = Object.entries(losses).map(([k, v]) => `${k}: ${v.toFixed(3)} `).join('');
+  await fsp.appendFile(paths.officialLossLog, `(epoch: ${epoch}, iters: ${epochIter}, time: ${secondsPerImage.toFixed(3)}, data: 0.000) ${parts}\n`);
 }
 
 /** Appends lines to loss_log.jsonl. Appends are not atomic, so the reader skips a torn last line. */

@@ -16,12 +16,13 @@ import { CycleGANModel, LOSS_NAMES, discriminatorSpecs, disposeLosses, generator
 import { lrFactor, PlateauScheduler } from '../schedule.js';
 import type { RawTensor } from '../weights/safetensors.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
-import { type TrainOptions, optionsToJson, startBackend } from './options.js';
+import { type TrainOptions, optionsToJson, startBackend, officialOptionsText } from './options.js';
 import {
   runPaths, saveCheckpoint, loadCheckpoint, saveNetsAs, loadNets, appendLossLog, truncateLossLog, readLossLog,
+  startOfficialLossLog, appendOfficialLossLine,
   hasCheckpoint, type Nets, type TrainStateJson, type LossLogEntry,
 } from './run_folder.js';
-import { writeJsonAtomic } from '../atomic.js';
+import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { TrainingReport } from '../report/training_page.js';
 
 /** A batch of the unaligned dataset: real_A and real_B as NHWC in [-1, 1] (the loop disposes them). */
@@ -267,6 +268,10 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
     }
   }
   await writeJsonAtomic(paths.opt, { ...optionsToJson(opts), epoch_count: epochCount, backend_used: backend });
+  // the official code's text files too, for scripts written for its layout
+  await writeFileAtomic(paths.officialOpt, officialOptionsText(opts));
+  await startOfficialLossLog(paths);
+  let printedAt = { t: 0, iters: totalIters };
 
   const progress = new Progress(hooks.progress ?? stdoutSink(), opts.printFreq);
   const sessionStart = performance.now();
@@ -344,6 +349,9 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
           lastLosses = logged;
           const entry: LossLogEntry = { epoch, epochIter, totalIters, x: epoch - 1 + epochIter / data.size, lr, time: elapsedBefore + seconds(), losses: logged };
           await appendLossLog(paths, [entry]);
+          const now = seconds();
+          await appendOfficialLossLine(paths, epoch, epochIter, (now - printedAt.t) / Math.max(1, totalIters - printedAt.iters), logged);
+          printedAt = { t: now, iters: totalIters };
         }
         hooks.onStep?.({ epoch, epochIter, totalIters, lr, losses: logged });
         progress.update({ epoch, lastEpoch, epochIter, epochSize: data.size, totalIters, itersLeft: itersLeftAt(), lr, losses: lastLosses }, n);
