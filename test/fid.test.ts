@@ -20,6 +20,7 @@ import { symmetricEigenvalues, traceSqrtProduct } from '../src/metrics/linalg.js
 import { encodeNpy, encodeZipStored } from '../src/metrics/npz.js';
 import { readTorchStateDict } from '../src/weights/torch_pth.js';
 import { REPO_ROOT, relativeError } from './helpers/fixtures.js';
+import { makeDigitsDataset } from './workflow_util.js';
 
 const PY = '/usr/bin/python3';
 const SCRIPT = path.join(REPO_ROOT, 'test/fixtures/fid/make_fid_fixture.py');
@@ -196,6 +197,7 @@ f = np.load(sys.argv[2]); print(f['mu'].tolist(), f['sigma'].tolist())`, g, f], 
 });
 
 test('folders: empty, non-image files, an unreadable image, one image, missing path → one line each', async () => {
+  await initBackend('auto');
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-fidf-'));
   const empty = path.join(dir, 'empty');
   await fsp.mkdir(empty);
@@ -315,6 +317,47 @@ test('weights download: progress, resume after an interrupted transfer, corrupt 
   } finally {
     server.close();
   }
+});
+
+test('cyclegan eval --metrics fid,kid,psnr,ssim on a run: both directions, scores in the run folder and on the page', { skip }, async () => {
+  await initBackend('auto');
+  const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-evalfid-'));
+  const data = path.join(root, 'data'), ck = path.join(root, 'ck'), res = path.join(root, 'res');
+  await makeDigitsDataset(data, { train: 2, test: 3, size: 16 });
+  const cli = (args: string[]) => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+  const common = ['--dataroot', data, '--name', 'r', '--checkpoints-dir', ck];
+  let r = cli(['train', ...common, '--netG', 'resnet_6blocks', '--ngf', '4', '--ndf', '4', '--netD', 'n_layers', '--n-layers-D', '1',
+    '--load-size', '16', '--crop-size', '16', '--n-epochs', '1', '--n-epochs-decay', '0', '--seed', '1', '--display-freq', '1000']);
+  assert.equal(r.status, 0, r.stderr);
+  r = cli(['test', ...common, '--results-dir', res]);
+  assert.equal(r.status, 0, r.stderr);
+  r = cli(['eval', ...common, '--results-dir', res, '--metrics', 'fid,kid,psnr,ssim', '--inception-weights', WEIGHTS,
+    '--kid-subsets', '3', '--kid-subset-size', '3', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!);
+  assert.ok(Number.isFinite(out.psnr) && Number.isFinite(out.ssim), 'PSNR/SSIM against testB_truth');
+  assert.deepEqual(out.scores.map((x: { label: string }) => x.label), ['fake_B', 'fake_A']);
+  for (const x of out.scores) {
+    assert.equal(x.n_fake, 3);
+    assert.equal(x.n_real, 3);
+    assert.ok(Number.isFinite(x.fid) && x.fid > 0 && Number.isFinite(x.kid_mean) && x.kid_std >= 0, JSON.stringify(x));
+  }
+  const saved = JSON.parse(readFileSync(path.join(ck, 'r', 'eval_latest.json'), 'utf8'));
+  assert.equal(saved.scores[0].fid, out.scores[0].fid);
+  const page = readFileSync(path.join(res, 'r', 'test_latest', 'index.html'), 'utf8');
+  assert.match(page, /fake_B: FID \d+\.\d{4}\s+KID/);
+  // the same number as `cyclegan fid` on the PNGs `cyclegan test` wrote (translations are quantised the same way)
+  const fakes = path.join(root, 'fakeB');
+  await fsp.mkdir(fakes);
+  const imgs = path.join(res, 'r', 'test_latest', 'images');
+  for (const f of await fsp.readdir(imgs)) if (f.endsWith('_fake_B.png')) await fsp.copyFile(path.join(imgs, f), path.join(fakes, f));
+  const lib = await quiet(() => computeFid(fakes, path.join(data, 'testB'), { file: WEIGHTS }));
+  assert.equal(lib.n1, 3);
+  assert.ok(Math.abs(lib.fid - out.scores[0].fid) <= 1e-6 * lib.fid, `eval ${out.scores[0].fid} vs fid on saved PNGs ${lib.fid}`);
+  // unknown metric: one line
+  r = cli(['eval', ...common, '--metrics', 'fid,lpips']);
+  assert.equal(r.status, 2);
+  assert.match(r.stderr.trim(), /^cyclegan: --metrics: unknown metric 'lpips'/);
 });
 
 test.after(() => net?.dispose());

@@ -9,11 +9,13 @@ import { loadRunNetwork } from '../../train/run_folder.js';
 import { evaluate } from '../../train/evaluate.js';
 import { MODELS, TEST_OPTIONS, parseCommandArgs, optionsHelp, startBackend } from '../../train/options.js';
 import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
+import { EVAL_METRIC_FLAGS, evalMetrics } from './eval_metrics.js';
 
 export const summary = 'PSNR and SSIM of a run\'s translations against a dataset\'s ground truth (e.g. mnist2ink)';
 
 const OWN: FlagSpec[] = [
   { name: 'json', type: 'boolean', default: false, help: 'print the result as JSON' },
+  ...EVAL_METRIC_FLAGS,
 ];
 const FLAGS = [
   ...TEST_OPTIONS.map((d) => (d.name === 'model' ? { ...d, help: 'cycle_gan | test, or a generator .safetensors file instead of a run' } : d)),
@@ -49,6 +51,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const t = setup.test;
     const numTest = args.given.has('num-test') ? t.numTest : undefined;
+    const metrics = await evalMetrics(args, setup, { net, file, modelFile, numTest, log });
+    if (metrics.handled) return 0;
     const r = await evaluate(net, {
       dataroot: t.dataroot, direction: dir, numTest, phase: t.phase, preprocess: t.preprocess, cropSize: t.cropSize,
       loadSize: t.loadSize, eval: t.eval,
