@@ -12,6 +12,8 @@ import { writeFileAtomic } from '../src/atomic.js';
 import { Progress } from '../src/train/progress.js';
 import { lossPlotPng } from '../src/report/loss_plot.js';
 import { renderPage } from '../src/report/html.js';
+import { TrainingReport } from '../src/report/training_page.js';
+import { tf } from '../src/tf.js';
 import { tempDir, maxParamDiff } from './workflow_util.js';
 
 function nets(seed: number): Nets {
@@ -115,4 +117,25 @@ test('loss picture and report page', async () => {
   const html = renderPage({ title: 'a <b> & "c"', sections: [{ heading: 'h', rows: [{ images: [{ src: 'images/x y.png', label: 'real_A' }] }] }] });
   assert.match(html, /<title>a &lt;b&gt; &amp; &quot;c&quot;<\/title>/);
   assert.match(html, /src="images\/x%20y\.png"/);
+});
+
+test('report page: explains a run without samples, stops reloading once stopped, no idt columns without the identity loss', async () => {
+  const dir = await tempDir('report');
+  const paths = runPaths(dir, 'r');
+  const page = () => fsp.readFile(paths.webIndex, 'utf8');
+  const rep = new TrainingReport(paths, 'r', { identity: false, displayFreq: 400 });
+  await rep.write([], { epoch: 1, lastEpoch: 1, totalIters: 3 });
+  assert.match(await page(), /No samples yet: a row is added every --display-freq 400 images \(3 trained so far\)/);
+  assert.match(await page(), /http-equiv="refresh"/);
+  await rep.write([], { epoch: 1, lastEpoch: 2, totalIters: 3, stopped: 'interrupted' });
+  assert.match(await page(), /Stopped at epoch 1 of 2 \(interrupted\), 3 images trained; cyclegan train \.\.\. --continue resumes it/);
+  assert.doesNotMatch(await page(), /http-equiv="refresh"/);
+  const x = tf.zeros([1, 4, 4, 3]) as tf.Tensor4D;
+  const visuals = () => Object.fromEntries(['real_A', 'fake_B', 'rec_A', 'idt_B', 'real_B', 'fake_A', 'rec_B', 'idt_A'].map((n) => [n, x.clone()])) as Record<string, tf.Tensor4D>;
+  await rep.addSamples({ visuals }, x, x, 1, 3);
+  const html = await page();
+  assert.match(html, /rec_A/);
+  assert.doesNotMatch(html, /idt_[AB]/);
+  assert.doesNotMatch(html, /No samples yet/);
+  x.dispose();
 });

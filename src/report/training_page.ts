@@ -23,10 +23,23 @@ export interface VisualsSource {
   visuals(realA: tf.Tensor4D, realB: tf.Tensor4D): Record<string, tf.Tensor4D>;
 }
 
+/** What the page says about the run besides its samples. */
+export interface ReportOptions {
+  /** official visual_names: idt_A/idt_B only when the identity loss is on (--lambda-identity > 0) */
+  identity?: boolean;
+  /** --display-freq, to explain a page without samples yet */
+  displayFreq?: number;
+}
+
+type Status = { epoch: number; lastEpoch?: number; totalIters: number; done?: boolean; stopped?: 'interrupted' | 'budget' };
+
 export class TrainingReport {
   private rows: SampleRow[] = [];
+  private readonly visuals: readonly string[];
 
-  constructor(private readonly paths: RunPaths, private readonly name: string) {}
+  constructor(private readonly paths: RunPaths, private readonly name: string, private readonly o: ReportOptions = {}) {
+    this.visuals = VISUAL_NAMES.filter((n) => o.identity !== false || !n.startsWith('idt_'));
+  }
 
   /** Reads the rows a previous session wrote (for --continue). */
   async load(): Promise<void> {
@@ -42,7 +55,7 @@ export class TrainingReport {
     const vis = model.visuals(realA, realB);
     const images: Record<string, string> = {};
     try {
-      for (const name of VISUAL_NAMES) {
+      for (const name of this.visuals) {
         const t = vis[name];
         if (!t) continue;
         const file = `epoch${String(epoch).padStart(3, '0')}_${name}.png`;
@@ -59,21 +72,21 @@ export class TrainingReport {
   }
 
   /** Redraws the loss picture and the page. */
-  async write(log: LossLogEntry[], status: { epoch: number; lastEpoch?: number; totalIters: number; done?: boolean }): Promise<void> {
+  async write(log: LossLogEntry[], status: Status): Promise<void> {
     const png = await lossPlotPng(log.map((e) => ({ x: e.x, losses: e.losses })));
     await writeFileAtomic(this.paths.lossPng, png);
     await this.writeHtml(status, log.length > 0);
   }
 
-  private async writeHtml(status: { epoch: number; lastEpoch?: number; totalIters: number; done?: boolean }, hasPlot?: boolean): Promise<void> {
+  private async writeHtml(status: Status, hasPlot?: boolean): Promise<void> {
     const plotExists = hasPlot ?? (await fsp.access(this.paths.lossPng).then(() => true, () => false));
     const sections: ReportSection[] = [...this.rows]
       .sort((a, b) => b.epoch - a.epoch)
       .map((r) => ({
         heading: `epoch ${r.epoch} (${r.totalIters} images trained)`,
         rows: [
-          { images: VISUAL_NAMES.slice(0, 4).filter((n) => r.images[n]).map((n) => ({ src: r.images[n], label: n })) },
-          { images: VISUAL_NAMES.slice(4).filter((n) => r.images[n]).map((n) => ({ src: r.images[n], label: n })) },
+          { images: VISUAL_NAMES.slice(0, 4).filter((n) => this.visuals.includes(n) && r.images[n]).map((n) => ({ src: r.images[n], label: n })) },
+          { images: VISUAL_NAMES.slice(4).filter((n) => this.visuals.includes(n) && r.images[n]).map((n) => ({ src: r.images[n], label: n })) },
         ],
       }));
     const html = renderPage({
@@ -81,12 +94,21 @@ export class TrainingReport {
       info: [
         status.done
           ? `Finished: ${status.totalIters} images trained.`
-          : `Epoch ${status.epoch}${status.lastEpoch ? ` of ${status.lastEpoch}` : ''}, ${status.totalIters} images trained (updated ${new Date().toISOString()}).`,
-        'Rows: real_A, fake_B = G_A(real_A), rec_A = G_B(fake_B), idt_B = G_B(real_A); then the B side (real_B, fake_A, rec_B, idt_A = G_A(real_B)).',
+          : status.stopped
+            ? `Stopped at epoch ${status.epoch}${status.lastEpoch ? ` of ${status.lastEpoch}` : ''} (${status.stopped === 'budget' ? 'time budget reached' : 'interrupted'}), ` +
+              `${status.totalIters} images trained; cyclegan train ... --continue resumes it (${new Date().toISOString()}).`
+            : `Epoch ${status.epoch}${status.lastEpoch ? ` of ${status.lastEpoch}` : ''}, ${status.totalIters} images trained (updated ${new Date().toISOString()}).`,
+        this.visuals.includes('idt_B')
+          ? 'Rows: real_A, fake_B = G_A(real_A), rec_A = G_B(fake_B), idt_B = G_B(real_A); then the B side (real_B, fake_A, rec_B, idt_A = G_A(real_B)).'
+          : 'Rows: real_A, fake_B = G_A(real_A), rec_A = G_B(fake_B); then the B side (real_B, fake_A, rec_B).',
+        ...(this.rows.length === 0 && this.o.displayFreq
+          ? [`No samples yet: a row is added every --display-freq ${this.o.displayFreq} images (${status.totalIters} trained so far); ` +
+             `loss curves appear every --print-freq images.`]
+          : []),
       ],
       figure: plotExists ? { src: 'loss.png', alt: 'loss curves' } : undefined,
       sections,
-      refreshSeconds: status.done ? undefined : 30,
+      refreshSeconds: status.done || status.stopped ? undefined : 30,
       imageWidth: 192,
     });
     await writeFileAtomic(this.paths.webIndex, html);

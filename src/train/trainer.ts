@@ -214,7 +214,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   let elapsedBefore = 0;
   let acc = new LossMeter();
   let schedule: LrSchedule;
-  const report = new TrainingReport(paths, opts.name);
+  const report = new TrainingReport(paths, opts.name, { identity: opts.lambdaIdentity > 0, displayFreq: opts.displayFreq });
 
   // --continue alone resumes exactly from the newest checkpoint; with --epoch-count or --epoch N (or when
   // only networks exist, e.g. an official .pth run folder) it continues as the official code does.
@@ -387,7 +387,9 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
     }
     // Whatever ended the loop, leave a checkpoint of exactly where it stopped (unless one was just written).
     if (checkpointedAt !== `${epoch}:${epochIter}`) await checkpoint(status === 'completed' ? 'end of training' : status === 'interrupted' ? 'stop requested' : 'budget reached');
-    await report.write(await readLossLog(paths), { epoch: Math.min(epoch, lastEpoch), lastEpoch, totalIters, done: status === 'completed' });
+    await report.write(await readLossLog(paths), {
+      epoch: Math.min(epoch, lastEpoch), lastEpoch, totalIters, done: status === 'completed', stopped: status === 'completed' ? undefined : status,
+    });
   } finally {
     progress.end();
     if (lastStep) disposeLosses(lastStep);
