@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Our webgpu backend against PyTorch + CUDA on one GPU machine, in one invocation, with the ratios.
+#
+#   bash scripts/gpu-bench.sh prepare     here (needs npm run build): fills .gpu-bench/ with everything the
+#                                         GPU machine lacks: a Node binary (xz), an esbuild bundle of the
+#                                         bench, dawn.node (from the pinned npm `webgpu`), the Vulkan loader
+#                                         .deb, and the PyTorch reference script.
+#   bash scripts/gpu-bench.sh run         there (the device tool: carry .gpu-bench): unpacks, makes sure a
+#                                         Vulkan loader and the NVIDIA ICD are found, runs both sides per
+#                                         configuration and prints a table of ours / torch.
+#
+# CONFIGS (default "256/64/9 128/64/6"), ITERS (10), WARMUP (3), TORCH_DEVICE (cuda), TORCH_PYTHON (python3
+# that imports torch), OUT (where the log is copied, if set). A smoke test without a GPU:
+#   TORCH_DEVICE=cpu CONFIGS=32/8/6 ITERS=1 WARMUP=1 bash scripts/gpu-bench.sh run     (ours on lavapipe)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DIR=.gpu-bench
+
+prepare() {
+  [ -f dist/src/bench.js ] || { echo "gpu-bench: run npm run build first" >&2; exit 2; }
+  rm -rf "$DIR" && mkdir -p "$DIR/node_modules/webgpu/dist/linux-x64" "$DIR/debs"
+  local ex; ex=$(git rev-parse --git-path info/exclude); mkdir -p "$(dirname "$ex")"
+  grep -qx "/$DIR/" "$ex" 2>/dev/null || echo "/$DIR/" >> "$ex"
+  echo "gpu-bench: bundling the bench (esbuild)"
+  npx --no-install esbuild scripts/gpu-bench-entry.mjs --bundle --platform=node --format=esm --target=node20 \
+    --outfile="$DIR/bench.mjs" --external:webgpu --external:sharp --external:onnxruntime-node \
+    --external:@tensorflow/tfjs-backend-wasm --external:'*.node' --log-level=warning \
+    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+  echo "gpu-bench: dawn.node from npm webgpu $(node -p "require('./node_modules/webgpu/package.json').version")"
+  cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$DIR/node_modules/webgpu/"
+  xz -T0 -4 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$DIR/dawn.node.xz"
+  echo "gpu-bench: node $(node -v) binary"
+  xz -T0 -4 -c "$(readlink -f "$(command -v node)")" > "$DIR/node.xz"
+  echo "gpu-bench: the Vulkan loader (libvulkan1) from Debian"
+  (cd "$DIR/debs" && apt-get download libvulkan1 >/dev/null)
+  cp "${TORCH_BENCH:-../shared/reference/torch_cyclegan_bench.py}" "$DIR/"
+  du -sh "$DIR"
+}
+
+run() {
+  [ -f "$DIR/bench.mjs" ] || { echo "gpu-bench: $DIR/ is missing: run 'bash scripts/gpu-bench.sh prepare' here and carry it" >&2; exit 2; }
+  local node=$DIR/bin/node
+  mkdir -p "$DIR/bin"
+  [ -x "$node" ] || { xz -dc "$DIR/node.xz" > "$node"; chmod +x "$node"; }
+  [ -f "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node" ] ||
+    xz -dc "$DIR/dawn.node.xz" > "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node"
+  if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
+    echo "gpu-bench: no Vulkan loader here; unpacking the carried one"
+    for f in "$DIR"/debs/*.deb; do dpkg -x "$f" /; done
+    ldconfig
+  fi
+  local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
+  if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES=$icd; fi
+  local py=${TORCH_PYTHON:-}
+  if [ -z "$py" ]; then
+    for c in python3 /usr/bin/python3; do "$c" -c 'import torch' 2>/dev/null && { py=$c; break; }; done
+  fi
+  [ -n "$py" ] || { echo "gpu-bench: no python3 with torch" >&2; exit 2; }
+  local dev=${TORCH_DEVICE:-cuda} iters=${ITERS:-10} warm=${WARMUP:-3}
+  local log=$DIR/gpu-bench.log
+  {
+    echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores; node $("$node" -v); torch $("$py" -c 'import torch; print(torch.__version__)') on $dev"
+    command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/# GPU: /'
+    echo "| config | ours g_fwd | torch g_fwd | ratio | ours g_fwd_bwd | torch g_fwd_bwd | ratio | ours iter | torch iter | ratio | ours peak GPU MB | torch peak GB | ratio |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+  } | tee "$log"
+  for cfg in ${CONFIGS:-256/64/9 128/64/6}; do
+    IFS=/ read -r size ngf nb <<< "$cfg"
+    local ours torch
+    ours=$("$node" "$DIR/bench.mjs" "$size" "$ngf" "$nb" "$iters" "$warm" webgpu 2> >(grep -v '^Warning: maxDynamic' >&2) | tail -1)
+    torch=$("$py" "$DIR/torch_cyclegan_bench.py" "$dev" "$size" "$ngf" "$nb" "$iters" "$warm" | tail -1)
+    echo "# ours:  $ours" | tee -a "$log" >&2
+    echo "# torch: $torch" | tee -a "$log" >&2
+    "$node" -e '
+      const [o, t, cfg] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2]), process.argv[3]];
+      const r = (a, b) => (a == null || b == null || !b ? "-" : (a / b).toFixed(2) + "×");
+      const mem = t.peak_mem_GB == null ? null : t.peak_mem_GB * 1e9 / 2 ** 20;   // both in MiB for the ratio
+      console.log(`| ${cfg} (${o.adapter}) | ${o.g_fwd_ms} | ${t.G_fwd_ms} | ${r(o.g_fwd_ms, t.G_fwd_ms)} | ` +
+        `${o.g_fwd_bwd_ms} | ${t.G_fwd_bwd_ms} | ${r(o.g_fwd_bwd_ms, t.G_fwd_bwd_ms)} | ${o.iter_ms} | ` +
+        `${t.cyclegan_iter_ms} | ${r(o.iter_ms, t.cyclegan_iter_ms)} | ${o.peak_gpu_mb} | ${t.peak_mem_GB ?? "-"} | ${r(o.peak_gpu_mb, mem)} |`);
+    ' "$ours" "$torch" "$cfg" | tee -a "$log"
+  done
+  if [ -n "${OUT:-}" ]; then cp "$log" "$OUT/"; fi
+}
+
+case "${1:-}" in
+  prepare) prepare ;;
+  run) run ;;
+  *) echo "usage: bash scripts/gpu-bench.sh prepare|run" >&2; exit 2 ;;
+esac
