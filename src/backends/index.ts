@@ -63,6 +63,16 @@ async function activate(name: string): Promise<boolean> {
 let nativeWarned = false;
 
 /**
+ * Before code that reads many tensors synchronously (checkpoint saving): on webgpu in Node, dataSync only
+ * returns CPU copies that an asynchronous read made, so this makes them for every live tensor. No-op elsewhere.
+ */
+export async function prepareSyncReads(): Promise<void> {
+  if (tf.getBackend() !== 'webgpu') return;
+  const { prepareSyncReads: prepare } = await import('./webgpu/index.js');
+  await prepare();
+}
+
+/**
  * Starts a backend and returns its name. 'auto' (default) tries webgpu on a hardware GPU adapter (saying
  * which), then native, then wasm, then cpu, and says once why native was skipped.
  */

@@ -3,12 +3,22 @@ import sharp from 'sharp';
 import { tf } from '../tf.js';
 import { writeFileAtomic } from '../atomic.js';
 
-/** One image of a batch as 8-bit RGB (greyscale is repeated to 3 channels, like official tensor2im). */
-export function tensorToRgb8(t: tf.Tensor4D | tf.Tensor3D, index = 0): { data: Uint8Array; width: number; height: number } {
+/**
+ * One image of a batch as 8-bit RGB (greyscale is repeated to 3 channels, like official tensor2im), read
+ * asynchronously (webgpu in Node cannot read synchronously).
+ */
+export async function tensorToRgb8Async(t: tf.Tensor4D | tf.Tensor3D, index = 0):
+    Promise<{ data: Uint8Array; width: number; height: number }> {
   const img = t.rank === 4 ? (t as tf.Tensor4D).slice([index, 0, 0, 0], [1, -1, -1, -1]) : t;
-  const [h, w, c] = img.shape.slice(-3) as [number, number, number];
-  const src = img.dataSync() as Float32Array;
-  if (img !== t) img.dispose();
+  try {
+    return valuesToRgb8(await img.data() as Float32Array, img.shape);
+  } finally {
+    if (img !== t) img.dispose();
+  }
+}
+
+function valuesToRgb8(src: Float32Array, shape: number[]): { data: Uint8Array; width: number; height: number } {
+  const [h, w, c] = shape.slice(-3) as [number, number, number];
   const out = new Uint8Array(h * w * 3);
   for (let p = 0; p < h * w; p++) {
     for (let k = 0; k < 3; k++) {
@@ -27,5 +37,5 @@ export async function rgb8ToPng(img: { data: Uint8Array; width: number; height: 
 }
 
 export async function saveTensorPng(t: tf.Tensor4D | tf.Tensor3D, file: string, index = 0): Promise<void> {
-  await writeFileAtomic(file, await rgb8ToPng(tensorToRgb8(t, index)));
+  await writeFileAtomic(file, await rgb8ToPng(await tensorToRgb8Async(t, index)));
 }

@@ -17,6 +17,7 @@ import { lrFactor, PlateauScheduler } from '../schedule.js';
 import type { RawTensor } from '../weights/safetensors.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
 import { type TrainOptions, optionsToJson, startBackend, officialOptionsText } from './options.js';
+import { prepareSyncReads } from '../backends/index.js';
 import {
   runPaths, saveCheckpoint, loadCheckpoint, saveNetsAs, loadNets, appendLossLog, truncateLossLog, readLossLog,
   startOfficialLossLog, appendOfficialLossLine,
@@ -297,6 +298,7 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   let checkpointedAt = '';
   const checkpoint = async (why: string): Promise<void> => {
     checkpointedAt = `${epoch}:${epochIter}`;
+    await prepareSyncReads(); // webgpu: the state below is read with dataSync
     const ms = model.getTrainingState();
     const json = await snapshot(ms);
     await saveCheckpoint(paths, model.nets as Nets, { json, tensors: toRaw(ms.tensors as Map<string, { shape: number[]; data: Float32Array }>) });

@@ -24,15 +24,31 @@ export function networkToStateDict(net: Network): Map<string, RawTensor> {
   return out;
 }
 
+/** networkToStateDict read asynchronously (the webgpu backend cannot read synchronously in Node). */
+export async function networkToStateDictAsync(net: Network): Promise<Map<string, RawTensor>> {
+  const out = new Map<string, RawTensor>();
+  for (const [name, v] of net.params) {
+    const t = tfToTorchLayout(v);
+    try {
+      out.set(name, { shape: t.shape.slice(), data: Float32Array.from(await t.data() as Float32Array) });
+    } finally {
+      t.dispose();
+    }
+  }
+  for (const [name, b] of net.buffers) out.set(name, { shape: b.shape.slice(), data: Float32Array.from(await b.data() as Float32Array) });
+  return out;
+}
+
+function encodeStateDict(net: Network, sd: Map<string, RawTensor>): Uint8Array {
+  return writeSafetensors(sd, { [SPEC_METADATA_KEY]: JSON.stringify(net.spec), [FORMAT_METADATA_KEY]: FORMAT_VERSION });
+}
+
 export function encodeNetwork(net: Network): Uint8Array {
-  return writeSafetensors(networkToStateDict(net), {
-    [SPEC_METADATA_KEY]: JSON.stringify(net.spec),
-    [FORMAT_METADATA_KEY]: FORMAT_VERSION,
-  });
+  return encodeStateDict(net, networkToStateDict(net));
 }
 
 export async function saveNetwork(net: Network, path: string): Promise<void> {
-  await writeFileAtomic(path, encodeNetwork(net));
+  await writeFileAtomic(path, encodeStateDict(net, await networkToStateDictAsync(net)));
 }
 
 /** True for the two torch.save formats (a zip archive, or the legacy pickle stream starting 0x80 0x02). */

@@ -69,13 +69,60 @@ async function register(): Promise<WebGPURegistration> {
   const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu') as unknown as
     { WebGPUBackend: new (device: unknown, adapterInfo?: unknown) => tf.KernelBackend };
 
-  /** Synchronous reads need OffscreenCanvas in tfjs-webgpu, which Node lacks: fail with the fix instead. */
-  class NodeWebGPUBackend extends (WebGPUBackend as unknown as new (device: unknown, info?: unknown) => tf.KernelBackend &
-      { tensorMap: { get(id: tf.DataId): { values?: unknown } | undefined } }) {
+  type TensorData = { values?: unknown; resource?: unknown; refCount: number };
+  type Base = tf.KernelBackend & {
+    tensorMap: { get(id: tf.DataId): TensorData | undefined; has(id: tf.DataId): boolean };
+    tensorDataPendingDisposal: tf.DataId[];
+  };
+
+  /**
+   * Synchronous reads need OffscreenCanvas in tfjs-webgpu, which Node lacks: they return a CPU copy that an
+   * earlier asynchronous read left (tfjs-webgpu keeps one), or fail with the fix. downloadAll() makes
+   * such copies of every live tensor, for the code that saves checkpoints with synchronous reads.
+   */
+  class NodeWebGPUBackend extends (WebGPUBackend as unknown as new (device: unknown, info?: unknown) => Base) {
+    private readonly live = new Set<tf.DataId>();
+    private writes = 0;
+
     override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
       const values = this.tensorMap.get(dataId)?.values;
       if (values != null) return values as tf.backend_util.BackendValues;
       throw new Error('webgpu backend: synchronous reads (dataSync/arraySync) do not work in Node; use await data()');
+    }
+
+    override write(values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType): tf.DataId {
+      const id = super.write(values, shape, dtype);
+      this.live.add(id);
+      if (++this.writes % 4096 === 0) this.prune();
+      return id;
+    }
+
+    override move(dataId: tf.DataId, values: tf.backend_util.BackendValues, shape: number[], dtype: tf.DataType,
+                  refCount: number): void {
+      super.move(dataId, values, shape, dtype, refCount);
+      this.live.add(dataId);
+    }
+
+    override disposeData(dataId: tf.DataId, force?: boolean): boolean {
+      const done = super.disposeData(dataId, force);
+      if (!this.tensorMap.has(dataId)) this.live.delete(dataId);
+      return done;
+    }
+
+    /** Forgets tensors tfjs-webgpu freed after its queue was submitted (it defers some disposals). */
+    private prune(): void {
+      for (const id of this.live) if (!this.tensorMap.has(id)) this.live.delete(id);
+    }
+
+    /** Reads every live tensor that has no CPU copy yet, so that dataSync() works on all of them. */
+    async downloadAll(): Promise<void> {
+      this.prune();
+      const pending = new Set(this.tensorDataPendingDisposal);
+      const ids = [...this.live].filter((id) => {
+        const d = this.tensorMap.get(id);
+        return d && d.values == null && d.resource != null && d.refCount > 0 && !pending.has(id);
+      });
+      await Promise.all(ids.map((id) => this.read(id)));
     }
   }
 
@@ -118,6 +165,16 @@ async function register(): Promise<WebGPURegistration> {
     });
   }
   return { ok: true, adapter: summary };
+}
+
+/**
+ * Makes every live tensor of the active webgpu backend readable with dataSync() (see downloadAll); a no-op
+ * on the other backends. Call it before code that reads many tensors synchronously, e.g. checkpoint saving.
+ */
+export async function prepareSyncReads(): Promise<void> {
+  if (tf.getBackend() !== WEBGPU_BACKEND) return;
+  const backend = tf.backend() as unknown as { downloadAll?: () => Promise<void> };
+  await backend.downloadAll?.();
 }
 
 /** Names of our kernels on the webgpu backend. */
