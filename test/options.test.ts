@@ -10,6 +10,8 @@ import {
   TRAIN_OPTIONS, TEST_OPTIONS, TEST_ONLY_OPTIONS, parseCommandArgs, resolveTrainOptions, backendFor, applySuffix, optionsMarkdown,
 } from '../src/train/options.js';
 import { resolveTestSetup } from '../src/train/test_setup.js';
+import { FLAGS as EVAL_FLAGS } from '../src/cli/commands/eval.js';
+import { FLAGS as TRANSLATE_FLAGS } from '../src/cli/commands/translate.js';
 import { tempDir } from './workflow_util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,6 +42,13 @@ test('every upstream CycleGAN option is accepted by the commands it belongs to, 
       assert.equal(a.given.size, 1, `${cmd} --${n}`);
       const kebab = parseCommandArgs(sampleValue(n, table).map((s, i) => (i === 0 ? s.replace(/_/g, '-') : s)), table, cmd);
       assert.deepEqual([...kebab.given], [...a.given], `${cmd} kebab --${n}`);
+    }
+  }
+  // eval and translate take every option of the official test.py too
+  for (const [flags, cmd] of [[EVAL_FLAGS, 'eval'], [TRANSLATE_FLAGS, 'translate']] as const) {
+    for (const n of [...UPSTREAM_BASE, ...UPSTREAM_TEST]) {
+      const a = parseCommandArgs(sampleValue(n, TEST_OPTIONS), flags, cmd);
+      assert.equal(a.given.size, 1, `${cmd} --${n}`);
     }
   }
   // train options are not test options, and the error says so

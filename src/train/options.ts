@@ -448,7 +448,7 @@ export function jsonToRawFlags(json: Record<string, unknown>): Record<string, un
 export function optionsHelp(usage: string, defs: readonly OptionDef[]): string {
   const lines = [usage, '', 'options (the official snake_case spellings work too):'];
   for (const d of defs) {
-    if (d.ignored) continue;
+    if (d.ignored || !d.help) continue;
     const def = d.default === undefined || d.type === 'boolean' ? '' : ` (default ${d.default})`;
     const ch = d.choices ? ` [${d.choices.join('|')}]` : '';
     lines.push(`  --${d.name.padEnd(18)} ${d.help}${ch}${def}`);

@@ -58,7 +58,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   // Options a command does not offer (translate has no --num-test) take the table's defaults.
   const f: ParsedArgs['flags'] = {};
   for (const d of TEST_OPTIONS) f[d.name] = d.default;
-  Object.assign(f, args.flags);
+  for (const [k, v] of Object.entries(args.flags)) if (v !== undefined || !(k in f)) f[k] = v;
   const given = args.given;
   const notes = [...args.notes];
   const str = (flag: string): string => {

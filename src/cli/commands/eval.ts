@@ -17,7 +17,7 @@ const OWN: FlagSpec[] = [
   { name: 'json', type: 'boolean', default: false, help: 'print the result as JSON' },
   ...EVAL_METRIC_FLAGS,
 ];
-const FLAGS = [
+export const FLAGS = [
   ...TEST_OPTIONS.map((d) => (d.name === 'model' ? { ...d, help: 'cycle_gan | test, or a generator .safetensors file instead of a run' } : d)),
   ...OWN,
 ];

@@ -11,14 +11,18 @@ import { existsSync } from 'node:fs';
 
 export const summary = 'translate images with a generator (a model file, or --checkpoints-dir/--name/--direction of a run)';
 
-const FLAGS: OptionDef[] = [
+/** The test options that shape a translation; the others of test.py are accepted with a note (see NOT_HERE). */
+const USED = ['checkpoints-dir', 'name', 'suffix', 'epoch', 'load-iter', 'direction', 'model-suffix', 'preprocess', 'load-size', 'crop-size',
+  'eval', 'netG', 'ngf', 'norm', 'no-dropout', 'input-nc', 'output-nc', 'backend', 'gpu-ids'];
+export const FLAGS: OptionDef[] = [
   { name: 'model', type: 'string', help: 'generator file (.safetensors) from train or import-torch; or the official cycle_gan | test with --name', key: 'model' },
-  ...pickOptions(TEST_OPTIONS, ['checkpoints-dir', 'name', 'suffix', 'epoch', 'load-iter', 'direction', 'model-suffix', 'preprocess', 'load-size', 'crop-size',
-    'eval', 'netG', 'ngf', 'norm', 'no-dropout', 'input-nc', 'output-nc', 'backend', 'gpu-ids'], {
-    preprocess: 'none', 'load-size': 256, 'crop-size': 256,
-  }).map((d) => (d.name === 'preprocess' ? { ...d, help: `${PREPROCESS_MODES.join(' | ')}; none keeps the size, rounded to a multiple of 4` } : d)),
+  ...pickOptions(TEST_OPTIONS, USED, { preprocess: 'none', 'load-size': 256, 'crop-size': 256 })
+    .map((d) => (d.name === 'preprocess' ? { ...d, help: `${PREPROCESS_MODES.join(' | ')}; none keeps the size, rounded to a multiple of 4` } : d)),
   { name: 'out', type: 'string', help: 'output folder: OUT/<input name>.png', key: 'out' },
+  // every other option of the official test.py, so its command lines parse (without effect here; noted)
+  ...TEST_OPTIONS.filter((d) => !USED.includes(d.name) && d.name !== 'model').map((d) => ({ ...d, help: undefined, default: undefined })),
 ];
+const NOT_HERE = new Set(TEST_OPTIONS.filter((d) => !USED.includes(d.name) && d.name !== 'model' && !d.ignored).map((d) => d.name));
 
 function usage(): string {
   return optionsHelp([
@@ -50,6 +54,12 @@ export async function run(argv: string[]): Promise<number> {
   }
   const args = parseCommandArgs(argv, FLAGS, 'translate');
   const log = (l: string) => console.error(l);
+  for (const f of NOT_HERE) {
+    if (args.given.has(f)) {
+      args.notes.push(`--${TEST_OPTIONS.find((d) => d.name === f)?.official ?? f} has no effect in translate (it writes OUT/<name>.png for the images it is given)`);
+      args.given.delete(f);
+    }
+  }
   const out = requireString(args, 'out');
   if (args.positional.length === 0) throw new UsageError('translate needs at least one image or folder (see --help)');
   const preprocess = checkPreprocess(String(args.flags.preprocess));
