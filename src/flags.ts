@@ -3,6 +3,7 @@
 // flags the official code has but that mean nothing here are accepted with a note saying why; every
 // unknown flag is reported at once, each with a "did you mean".
 import { CycleGANError } from './errors.js';
+import { checkFlagValue, parseDecimal } from './limits.js';
 
 /** A mistake on the command line: one line, exit 2. */
 export class UsageError extends CycleGANError {}
@@ -85,10 +86,10 @@ export function suggestFlag(typed: string, specs: readonly FlagSpec[]): string |
 
 function parseNumber(spec: FlagSpec, value: string): number {
   const v = value.trim();
-  const n = /^(inf|infinity)$/i.test(v) ? Infinity : Number(v);
-  if (v === '' || Number.isNaN(n) || (!Number.isFinite(n) && n !== Infinity)) {
-    throw new UsageError(`flag --${spec.name} expects a number, got '${value}'`);
-  }
+  // Strict decimal (Number() would read '0x10' as 16 and '1e400' as Infinity); Infinity only when spelled out.
+  const n = /^(inf|infinity)$/i.test(v) ? Infinity : parseDecimal(v);
+  if (n === undefined) throw new UsageError(`flag --${spec.name} expects a number, got '${value}'`);
+  checkFlagValue(spec.name, n);
   return n;
 }
 
@@ -149,6 +150,7 @@ export function parseArgs(argv: readonly string[], specs: readonly FlagSpec[],
         if (i + 1 >= argv.length) throw new UsageError(`flag --${spec.name} needs a value`);
         value = argv[++i];
       }
+      if (spec.type === 'string') checkFlagValue(spec.name, value);
       flags[spec.name] = spec.type === 'number' ? parseNumber(spec, value) : value;
     }
     if (spec.ignored && !given.has(spec.name)) notes.push(`--${key} is accepted and ignored: ${spec.ignored}`);

@@ -149,8 +149,22 @@ export function requiredMultiple(spec: NetworkSpec): number {
   return spec.netG === 'unet_128' ? 2 ** 7 : spec.netG === 'unet_256' ? 2 ** 8 : 1;
 }
 
-/** A one-line error when an image cannot go through the network at its size (U-Nets need multiples). */
+/**
+ * The smallest width and height a generator takes: ResNet generators reflect-pad by 3 at full size and by 1
+ * after two stride-2 convolutions, and reflection needs a side longer than the padding.
+ */
+export function minimumSide(spec: NetworkSpec): number {
+  if (spec.role !== 'generator') return 1;
+  return spec.netG.startsWith('resnet') ? 5 : 1; // U-Nets: requiredMultiple decides
+}
+
+/** A one-line error when an image cannot go through the network at its size (too small; U-Nets need multiples). */
 export function checkSize(net: Network, w: number, h: number, label: string): void {
+  const min = minimumSide(net.spec);
+  if (net.spec.role === 'generator' && (w < min || h < min)) {
+    throw new CycleGANError(`${label}: the image is ${w}x${h} after --preprocess, but ${net.spec.netG} needs at least ${min}x${min}; ` +
+      'use a larger image or --preprocess scale_width --load-size 256');
+  }
   const m = requiredMultiple(net.spec);
   if (net.spec.role === 'generator' && (w % m !== 0 || h % m !== 0)) {
     throw new CycleGANError(`${label}: ${net.spec.netG} needs a width and height that are multiples of ${m} but the image is ${w}x${h} ` +

@@ -2,6 +2,7 @@
 // The `cyclegan` command: a thin dispatcher over src/cli/commands/<name>.ts, each exporting
 // `run(argv): Promise<number>` and `summary`.
 import { UsageError } from './args.js';
+import { describeSystemError } from '../errors.js';
 
 const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number>; summary: string }>> = {
   'import-torch': () => import('./commands/import_torch.js'),
@@ -56,16 +57,28 @@ async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
-main(process.argv.slice(2)).then(
+// --debug (anywhere) or CYCLEGAN_DEBUG=1 prints the stack trace of every failure, user-caused or not.
+const argv = process.argv.slice(2);
+const debug = argv.includes('--debug') || /^(1|true|yes)$/i.test(process.env.CYCLEGAN_DEBUG ?? '');
+
+main(argv.filter((a) => a !== '--debug')).then(
   (code) => { process.exitCode = code; },
   (err: unknown) => {
-    // Expected failures (bad flags, bad files) are one clear line; anything else keeps its trace.
-    if (err instanceof UsageError || (err as { userFacing?: boolean })?.userFacing) {
-      console.error(`cyclegan: ${(err as Error).message}`);
+    const line = userMessage(err);
+    if (debug) console.error(err);
+    if (line !== undefined) {
+      // Expected failures (bad flags, bad files, a full disk) are one clear line.
+      console.error(`cyclegan: ${line}`);
       process.exitCode = 2;
     } else {
-      console.error(err);
+      if (!debug) console.error(err);
       process.exitCode = 1;
     }
   },
 );
+
+/** The one line for a failure the user can act on, or undefined for a bug (which keeps its trace). */
+function userMessage(err: unknown): string | undefined {
+  if (err instanceof UsageError || (err as { userFacing?: boolean })?.userFacing) return (err as Error).message.split('\n')[0];
+  return describeSystemError(err);
+}

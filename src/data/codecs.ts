@@ -1,6 +1,6 @@
 // Decoders for the two formats in the official extension list that sharp's prebuilt libvips cannot read:
 // BMP and PPM/PGM. Both return 8-bit interleaved pixels; alpha, when present, is dropped by the caller.
-
+import { maxImagePixels, pixelLimitMessage } from '../limits.js';
 export interface U8Pixels {
   data: Uint8Array;
   width: number;
@@ -10,10 +10,11 @@ export interface U8Pixels {
 
 export class CodecError extends Error {}
 
-const MAX_PIXELS = 1 << 28; // same order as sharp's default input limit
 
 function checkSize(w: number, h: number, what: string): void {
-  if (!(w > 0 && h > 0) || w * h > MAX_PIXELS) throw new CodecError(`${what}: bad image size ${w}x${h}`);
+  if (!(w > 0 && h > 0)) throw new CodecError(`${what}: bad image size ${w}x${h}`);
+  // decided before the pixel buffer is allocated (an RLE BMP of 1 KB can claim 16000x16000)
+  if (w * h > maxImagePixels()) throw new CodecError(pixelLimitMessage(w, h));
 }
 
 function maskInfo(mask: number): { shift: number; max: number } {

@@ -14,6 +14,7 @@ import sharp from 'sharp';
 import { CycleGANError } from '../errors.js';
 import { CodecError, decodeBmp, decodePnm } from './codecs.js';
 import { writeFileAtomic } from '../atomic.js';
+import { maxImagePixels, pixelLimitMessage } from '../limits.js';
 
 /** 8-bit interleaved pixels (HWC). */
 export interface RawImage {
@@ -99,11 +100,16 @@ async function decodeBuffer(buf: Uint8Array, label: string, channels: 1 | 3): Pr
       rgb = toRgb(px.data, px.width, px.height, px.channels);
     } else {
       // sharp casts 16-bit to 8-bit by the high byte and expands palettes; decoding runs on libuv's pool.
-      const { data, info } = await sharp(buf).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+      const { data, info } = await sharp(buf, { limitInputPixels: maxImagePixels() }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
       rgb = toRgb(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), info.width, info.height, info.channels);
     }
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
+    if (/pixel limit/i.test((e as Error).message)) {
+      const m = await sharp(buf, { limitInputPixels: false }).metadata().catch(() => undefined);
+      throw new ImageDecodeError(label, pixelLimitMessage(m?.width, m?.height));
+    }
+    if (e instanceof CodecError && /pixel limit/.test(e.message)) throw new ImageDecodeError(label, e.message);
     const msg = (e as Error).message.split('\n')[0].replace(/^Input (file|buffer) /, '');
     throw new ImageDecodeError(label, `cannot decode ${fmt.toUpperCase()} (${msg})`);
   }
@@ -227,7 +233,8 @@ export async function probeImage(path: string): Promise<ProbeResult> {
   }
   if (tailOk) {
     try {
-      const m = await sharp(path).metadata();
+      const m = await sharp(path, { limitInputPixels: false }).metadata();
+      if ((m.width ?? 0) * (m.height ?? 0) > maxImagePixels()) return { ok: false, format, reason: pixelLimitMessage(m.width, m.height) };
       return { ok: true, format, width: m.width, height: m.height };
     } catch (e) {
       return { ok: false, format, reason: `cannot decode ${format.toUpperCase()} (${(e as Error).message.split('\n')[0]})` };

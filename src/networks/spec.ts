@@ -1,4 +1,5 @@
 // Network specifications: the official options that define an architecture, as plain data.
+import { ARCH_BOUNDS } from '../limits.js';
 
 export type NormType = 'instance' | 'batch' | 'none';
 export type GeneratorName = 'resnet_6blocks' | 'resnet_9blocks' | 'unet_128' | 'unet_256';
@@ -47,19 +48,23 @@ export type Layer =
 
 /** Checks a spec from a file or the command line; the message names what is wrong. */
 export function validateSpec(spec: NetworkSpec): string | undefined {
-  const posInt = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v > 0;
-  if (!NORM_TYPES.includes(spec.norm)) return `unknown norm '${spec.norm}' (instance, batch, none)`;
-  if (!posInt(spec.inputNc)) return `input_nc must be a positive integer`;
+  // A spec may come from a file: it can be anything JSON allows (null, an array, '__proto__' names, 1e9).
+  if (typeof spec !== 'object' || spec === null || Array.isArray(spec)) return 'the architecture is not an object';
+  const upTo = (v: unknown, max: number) => typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= max;
+  const has = (list: readonly string[], v: unknown) => typeof v === 'string' && list.includes(v);
+  if (!has(NORM_TYPES, spec.norm)) return `unknown norm '${String(spec.norm)}' (instance, batch, none)`;
+  if (!upTo(spec.inputNc, ARCH_BOUNDS.channels)) return `input_nc must be a whole number from 1 to ${ARCH_BOUNDS.channels}, got ${String(spec.inputNc)}`;
   if (spec.role === 'generator') {
-    if (!GENERATOR_NAMES.includes(spec.netG)) return `unknown netG '${spec.netG}' (${GENERATOR_NAMES.join(', ')})`;
-    if (!posInt(spec.outputNc)) return `output_nc must be a positive integer`;
-    if (!posInt(spec.ngf)) return `ngf must be a positive integer`;
+    if (!has(GENERATOR_NAMES, spec.netG)) return `unknown netG '${String(spec.netG)}' (${GENERATOR_NAMES.join(', ')})`;
+    if (!upTo(spec.outputNc, ARCH_BOUNDS.channels)) return `output_nc must be a whole number from 1 to ${ARCH_BOUNDS.channels}, got ${String(spec.outputNc)}`;
+    if (!upTo(spec.ngf, ARCH_BOUNDS.width)) return `ngf must be a whole number from 1 to ${ARCH_BOUNDS.width}, got ${String(spec.ngf)}`;
+    if (spec.useDropout !== undefined && typeof spec.useDropout !== 'boolean') return 'useDropout must be true or false';
     return undefined;
   }
   if (spec.role === 'discriminator') {
-    if (!DISCRIMINATOR_NAMES.includes(spec.netD)) return `unknown netD '${spec.netD}' (${DISCRIMINATOR_NAMES.join(', ')})`;
-    if (!posInt(spec.ndf)) return `ndf must be a positive integer`;
-    if (spec.netD === 'n_layers' && !posInt(spec.nLayersD)) return `n_layers_D must be a positive integer`;
+    if (!has(DISCRIMINATOR_NAMES, spec.netD)) return `unknown netD '${String(spec.netD)}' (${DISCRIMINATOR_NAMES.join(', ')})`;
+    if (!upTo(spec.ndf, ARCH_BOUNDS.width)) return `ndf must be a whole number from 1 to ${ARCH_BOUNDS.width}, got ${String(spec.ndf)}`;
+    if (spec.netD === 'n_layers' && !upTo(spec.nLayersD, ARCH_BOUNDS.nLayersD)) return `n_layers_D must be a whole number from 1 to ${ARCH_BOUNDS.nLayersD}, got ${String(spec.nLayersD)}`;
     return undefined;
   }
   return `unknown network role '${(spec as { role: unknown }).role}'`;

@@ -11,6 +11,7 @@ import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '..
 import { GAN_MODES } from '../losses.js';
 import { LR_POLICIES } from '../schedule.js';
 import type { CycleGANOptions } from '../model.js';
+import { checkFlagValue, parseDecimal } from '../limits.js';
 
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
 export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
@@ -335,7 +336,7 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
   let maxDatasetSize: number;
   if (typeof mdsRaw === 'number') maxDatasetSize = mdsRaw;
   else if (typeof mdsRaw === 'string' && /^(inf|infinity)$/i.test(mdsRaw.trim())) maxDatasetSize = Infinity;
-  else maxDatasetSize = Number(mdsRaw);
+  else maxDatasetSize = parseDecimal(String(mdsRaw)) ?? NaN; // strict: '1e400' is not Infinity, '0x10' not 16
   if (!(maxDatasetSize === Infinity || (Number.isInteger(maxDatasetSize) && maxDatasetSize >= 1)))
     fail(`--max-dataset-size must be a whole number ≥ 1 or Infinity, got '${String(mdsRaw)}'`);
 
@@ -401,6 +402,9 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
   r.name = applySuffix(r.name, r.suffix, optionsToJson(r));
   if (/[/\\]/.test(r.name) || r.name === '.' || r.name === '..') fail(`--name must be a plain folder name, got '${r.name}'`);
   if (r.loadIter > 0) r.epoch = `iter_${r.loadIter}`;
+  // Memory-sizing bounds (the CLI parser checks them too; library callers and opt.json come through here).
+  for (const [flag, v] of [['ngf', r.ngf], ['ndf', r.ndf], ['n-layers-D', r.nLayersD], ['batch-size', r.batchSize],
+    ['load-size', r.loadSize], ['crop-size', r.cropSize]] as const) checkFlagValue(flag, v);
   for (const [flag, v] of [['input-nc', r.inputNc], ['output-nc', r.outputNc]] as const)
     if (v !== 1 && v !== 3) fail(`--${flag} must be 1 (greyscale) or 3 (RGB), got ${v}`);
   if (r.epoch !== 'latest' && !/^(\d+|iter_\d+)$/.test(r.epoch)) fail(`--epoch must be 'latest', an epoch number or iter_<n>, got '${r.epoch}'`);

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CycleGANError } from '../errors.js';
+import { checkModelPath } from '../weights/model_check.js';
 import { INDEX_HTML, STYLE_CSS } from './assets.js';
 import { bundlePage, wasmDistDir, WASM_FILES, type PageBundle } from './bundle.js';
 
@@ -111,7 +112,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (opts.modelPath) {
     if (opts.checkpointsDir || opts.name) throw new CycleGANError('use either --model or --checkpoints-dir/--name, not both');
     const file = path.resolve(opts.modelPath);
-    const spec = await readModelSpec(file);
+    // The whole file is validated (header, architecture bounds, tensor shapes) before the page may fetch it.
+    const spec = await checkModelPath(file) as unknown as Record<string, unknown>;
     if (spec.role !== 'generator') throw new CycleGANError(`${opts.modelPath} is a ${String(spec.role)}, not a generator; serve a G_A or G_B file`);
     const entry = { id: 'model', label: path.basename(file), file };
     models = async () => [entry];

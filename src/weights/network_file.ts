@@ -4,11 +4,12 @@
 import { promises as fsp } from 'node:fs';
 import { tf } from '../tf.js';
 import { CycleGANError } from '../errors.js';
-import { Network, tfToTorchLayout, torchToTfLayout, validateSpec, type NetworkSpec } from '../networks/index.js';
+import { Network, tfToTorchLayout, torchToTfLayout, type NetworkSpec } from '../networks/index.js';
 import { writeFileAtomic } from '../atomic.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
+import { checkModelFile, readModelBytes, SPEC_METADATA_KEY } from './model_check.js';
+export { checkModelFile, checkModelPath, expectedStateShapes, looksLikeTorchSave, readModelBytes, SPEC_METADATA_KEY } from './model_check.js';
 
-export const SPEC_METADATA_KEY = 'cyclegan.spec';
 export const FORMAT_METADATA_KEY = 'cyclegan.format';
 const FORMAT_VERSION = '1';
 
@@ -51,41 +52,14 @@ export async function saveNetwork(net: Network, path: string): Promise<void> {
   await writeFileAtomic(path, encodeStateDict(net, await networkToStateDictAsync(net)));
 }
 
-/** True for the two torch.save formats (a zip archive, or the legacy pickle stream starting 0x80 0x02). */
-export function looksLikeTorchSave(buf: Uint8Array): boolean {
-  return (buf[0] === 0x50 && buf[1] === 0x4b && buf[2] === 0x03 && buf[3] === 0x04) || (buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5);
-}
-
 export function decodeNetwork(buf: Uint8Array, source: string): Network {
-  if (looksLikeTorchSave(buf)) {
-    throw new CycleGANError(`${source} is a PyTorch checkpoint, not a cyclegan model file: convert it once with ` +
-      `'cyclegan import-torch ${source} --netG NAME --ngf N --out MODEL.safetensors' (official CycleGAN models: resnet_9blocks, 64)`);
-  }
+  const spec = checkModelFile(buf, source);
   const file = readSafetensors(buf, source);
-  const specJson = file.metadata[SPEC_METADATA_KEY];
-  if (!specJson) {
-    throw new CycleGANError(`${source}: no architecture in its metadata; if it is a PyTorch state dict, convert it with ` +
-      `'cyclegan import-torch ${source} --netG NAME --ngf N --out MODEL.safetensors'`);
-  }
-  let spec: NetworkSpec;
-  try {
-    spec = JSON.parse(specJson) as NetworkSpec;
-  } catch {
-    throw new CycleGANError(`${source}: its architecture metadata is not valid JSON`);
-  }
-  const problem = validateSpec(spec);
-  if (problem) throw new CycleGANError(`${source}: ${problem}`);
   return networkFromStateDict(spec, file.tensors, undefined, source);
 }
 
 export async function loadNetwork(path: string): Promise<Network> {
-  let buf: Uint8Array;
-  try {
-    buf = await fsp.readFile(path);
-  } catch (e) {
-    throw new CycleGANError(`cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return decodeNetwork(buf, path);
+  return decodeNetwork(await readModelBytes(path), path);
 }
 
 /** Buffers that old InstanceNorm layers saved and the official loader drops (patch_instance_norm_state_dict). */

@@ -1,5 +1,6 @@
 // The safetensors format: 8-byte little-endian header length, a JSON header, then raw little-endian data.
 import { CycleGANError } from '../errors.js';
+import { MAX_SAFETENSORS_HEADER } from '../limits.js';
 
 export interface RawTensor {
   shape: number[];
@@ -13,34 +14,87 @@ export interface SafetensorsFile {
 
 const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, F64: 8, BF16: 2, I64: 8, I32: 4, U8: 1 };
 
-export function readSafetensors(buf: Uint8Array, source = 'safetensors data'): SafetensorsFile {
-  if (buf.byteLength < 8) throw new CycleGANError(`${source}: too short to be a safetensors file`);
+export interface SafetensorsEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+  /** element count (product of shape) */
+  count: number;
+  /** absolute byte range in the file */
+  begin: number;
+  end: number;
+}
+
+/** Width in bytes of each dtype the format defines (readers decide which of them they decode). */
+export const SAFETENSORS_DTYPE_BYTES: Record<string, number> = {
+  F64: 8, F32: 4, F16: 2, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1,
+};
+
+/**
+ * Parses and validates a safetensors header without touching the data: header size within bounds, every
+ * entry an object with a known dtype, a shape of non-negative whole numbers, offsets of whole numbers
+ * inside the data section whose length matches the shape, and no two tensors overlapping (the format
+ * forbids it; overlapping views are how a small file claims far more tensor bytes than it holds).
+ */
+export function parseSafetensorsHeader(buf: Uint8Array, source: string): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
+  const bad = (why: string): never => {
+    throw new CycleGANError(`${source}: not a valid safetensors file (${why})`);
+  };
+  if (buf.byteLength < 8) bad('too short');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const headerLen = Number(view.getBigUint64(0, true));
-  if (headerLen <= 0 || 8 + headerLen > buf.byteLength) throw new CycleGANError(`${source}: not a safetensors file (bad header length)`);
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] } | Record<string, string>>;
+  const headerLen64 = view.getBigUint64(0, true);
+  if (headerLen64 < 2n || headerLen64 > BigInt(Math.min(MAX_SAFETENSORS_HEADER, buf.byteLength - 8))) bad(`header length ${headerLen64} is out of range`);
+  const headerLen = Number(headerLen64);
+  let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + headerLen)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + headerLen)));
   } catch {
-    throw new CycleGANError(`${source}: not a safetensors file (header is not JSON)`);
+    bad('header is not JSON');
   }
+  if (typeof header !== 'object' || header === null || Array.isArray(header)) bad('header is not a JSON object');
   const base = 8 + headerLen;
-  const tensors = new Map<string, RawTensor>();
+  const dataLen = buf.byteLength - base;
+  const entries: SafetensorsEntry[] = [];
   let metadata: Record<string, string> = {};
-  for (const [name, entry] of Object.entries(header)) {
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
-      metadata = entry as Record<string, string>;
+      if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('__metadata__ is not an object');
+      for (const [k, v] of Object.entries(raw as Record<string, unknown>)) if (typeof v !== 'string') bad(`metadata '${k}' is not a string`);
+      metadata = raw as Record<string, string>;
       continue;
     }
-    const e = entry as { dtype: string; shape: number[]; data_offsets: [number, number] };
-    const [begin, end] = e.data_offsets ?? [];
-    const count = e.shape.reduce((a, b) => a * b, 1);
-    const width = DTYPE_BYTES[e.dtype];
-    if (width === undefined) throw new CycleGANError(`${source}: tensor '${name}' has unsupported dtype ${e.dtype}`);
-    if (!(begin >= 0 && end >= begin && base + end <= buf.byteLength && end - begin === count * width)) {
-      throw new CycleGANError(`${source}: tensor '${name}' is truncated or its offsets are wrong`);
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad(`tensor '${name}' is not an object`);
+    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (typeof e.dtype !== 'string' || !Object.hasOwn(SAFETENSORS_DTYPE_BYTES, e.dtype)) bad(`tensor '${name}' has unknown dtype ${JSON.stringify(e.dtype)}`);
+    const dtype = e.dtype as string;
+    const isCount = (v: unknown) => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+    if (!Array.isArray(e.shape) || e.shape.length > 8 || !e.shape.every(isCount)) bad(`tensor '${name}' has a bad shape ${JSON.stringify(e.shape)}`);
+    const shape = e.shape as number[];
+    if (!Array.isArray(e.data_offsets) || e.data_offsets.length !== 2 || !e.data_offsets.every(isCount)) {
+      bad(`tensor '${name}' has bad data_offsets ${JSON.stringify(e.data_offsets)}`);
     }
-    tensors.set(name, { shape: e.shape, data: toFloat32(buf.subarray(base + begin, base + end), e.dtype, count) });
+    const [begin, end] = e.data_offsets as [number, number];
+    let count = 1;
+    for (const d of shape) count *= d;
+    const width = SAFETENSORS_DTYPE_BYTES[dtype];
+    if (!(end >= begin && end <= dataLen && end - begin === count * width)) {
+      bad(`tensor '${name}' is truncated or its offsets do not match its shape`);
+    }
+    entries.push({ name, dtype, shape, count, begin: base + begin, end: base + end });
+  }
+  const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].begin < sorted[i - 1].end) bad(`tensors '${sorted[i - 1].name}' and '${sorted[i].name}' overlap`);
+  }
+  return { entries, metadata };
+}
+
+export function readSafetensors(buf: Uint8Array, source = 'safetensors data'): SafetensorsFile {
+  const { entries, metadata } = parseSafetensorsHeader(buf, source);
+  const tensors = new Map<string, RawTensor>();
+  for (const e of entries) {
+    if (DTYPE_BYTES[e.dtype] === undefined) throw new CycleGANError(`${source}: tensor '${e.name}' has unsupported dtype ${e.dtype}`);
+    tensors.set(e.name, { shape: e.shape, data: toFloat32(buf.subarray(e.begin, e.end), e.dtype, e.count) });
   }
   return { tensors, metadata };
 }

@@ -5,6 +5,8 @@ import { basename } from 'node:path';
 import { CycleGANError } from '../errors.js';
 import { PickleError, PyDict, PyGlobal, PyObject, unpickle } from './pickle.js';
 import { isZip, ZipError, ZipReader } from './zip.js';
+import { parseSafetensorsHeader } from './safetensors.js';
+import { maxWeightBytes, MAX_MATERIALIZE_RATIO, RATIO_FREE_BYTES } from '../limits.js';
 
 export interface StateTensor {
   shape: number[];
@@ -227,25 +229,52 @@ function storageFromPid(pid: unknown, storages: Map<string, Storage>, bigEndian:
   return s;
 }
 
-/** Copies a (possibly strided) tensor out of its storage into a dense row-major Float32Array. */
-function materialize(t: TensorRef): StateTensor {
+/** Where a tensor's elements live, checked against its storage before anything is allocated. */
+interface CheckedView {
+  base: Storage;
+  offset: number;
+  count: number;
+}
+
+/** Validates a tensor's shape, strides and offset against its storage (element counts only, no allocation). */
+function checkView(t: TensorRef): CheckedView {
   let base: Storage;
   let offset = t.offset;
+  let limit: number;
   if (t.storage instanceof StorageView) {
     base = t.storage.base;
+    if (!Number.isSafeInteger(t.storage.offset) || t.storage.offset < 0 || !Number.isSafeInteger(t.storage.numel) || t.storage.numel < 0 ||
+        t.storage.offset + t.storage.numel > base.numel) throw new PickleError(`storage view reaches past storage ${base.key}`);
     offset += t.storage.offset;
-  } else base = t.storage;
-  const src = base.values();
-  const rank = t.shape.length;
-  if (t.stride.length !== rank || t.shape.some((d) => !Number.isInteger(d) || d < 0) || t.stride.some((d) => !Number.isInteger(d) || d < 0)) {
-    throw new PickleError(`tensor with bad size ${JSON.stringify(t.shape)} / stride ${JSON.stringify(t.stride)}`);
+    limit = t.storage.offset + t.storage.numel;
+  } else {
+    base = t.storage;
+    limit = base.numel;
   }
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  if (n === 0) return { shape: t.shape, data: new Float32Array(0) };
-  // the highest storage index the view touches must exist (checked before allocating anything)
+  const rank = t.shape.length;
+  const okDim = (d: number) => Number.isSafeInteger(d) && d >= 0;
+  if (rank > 8 || t.stride.length !== rank || !t.shape.every(okDim) || !t.stride.every(okDim) || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new PickleError(`tensor with bad size ${JSON.stringify(t.shape)} / stride ${JSON.stringify(t.stride)} / offset ${t.offset}`);
+  }
+  let count = 1;
+  for (const d of t.shape) {
+    count *= d;
+    if (count > Number.MAX_SAFE_INTEGER) throw new PickleError(`tensor of shape ${JSON.stringify(t.shape)} is impossibly large`);
+  }
+  if (count === 0) return { base, offset, count };
+  // the highest storage index the view touches must exist
   let maxIdx = offset;
   for (let d = 0; d < rank; d++) maxIdx += (t.shape[d] - 1) * t.stride[d];
-  if (!Number.isInteger(offset) || offset < 0 || maxIdx >= src.length) throw new PickleError(`tensor reaches past its storage (${maxIdx} >= ${src.length})`);
+  if (!(maxIdx < limit)) throw new PickleError(`tensor reaches past its storage (element ${maxIdx} of ${limit})`);
+  return { base, offset, count };
+}
+
+/** Copies a (possibly strided) tensor out of its storage into a dense row-major Float32Array. */
+function materialize(t: TensorRef, v: CheckedView): StateTensor {
+  const { offset, count: n } = v;
+  if (n === 0) return { shape: t.shape, data: new Float32Array(0) };
+  const src = v.base.values();
+  const rank = t.shape.length;
   const out = new Float32Array(n);
   let contiguous = true;
   for (let d = rank - 1, expect = 1; d >= 0; d--) {
@@ -271,8 +300,27 @@ function materialize(t: TensorRef): StateTensor {
   return { shape: t.shape, data: out };
 }
 
-/** The tensors of a loaded top-level object: a state dict, or a checkpoint dict wrapping one. */
-function collectStateDict(obj: unknown): StateDict {
+export interface ReadOptions {
+  /** Non-fatal findings (extra objects in the state dict); default: a 'warning:' line on stderr. */
+  warn?: (message: string) => void;
+}
+
+function describeValue(v: unknown): string {
+  if (v instanceof PyObject) return v.cls;
+  if (v instanceof PyGlobal) return v.fullName;
+  if (v instanceof Map) return 'dict';
+  if (Array.isArray(v)) return 'list';
+  if (v === null || v === undefined) return 'None';
+  return typeof v === 'bigint' ? 'int' : typeof v;
+}
+
+/**
+ * The tensors of a loaded top-level object: a state dict, or a checkpoint dict wrapping one. Every tensor's
+ * size is checked against its storage, and the total against the file, before any tensor is copied out:
+ * views that repeat storage (stride 0, thousands of tensors over one storage) cannot expand a small file
+ * into gigabytes.
+ */
+function collectStateDict(obj: unknown, source: string, opts: ReadOptions): StateDict {
   let dict: Map<unknown, unknown> | undefined;
   if (obj instanceof Map) dict = obj;
   else if (obj instanceof PyObject && obj.state instanceof Map) dict = obj.state;
@@ -288,10 +336,44 @@ function collectStateDict(obj: unknown): StateDict {
       break;
     }
   }
+  const views: [string, TensorRef, CheckedView][] = [];
+  const extras: string[] = [];
+  for (const [k, v] of dict) {
+    if (v instanceof TensorRef) views.push([String(k), v, checkView(v)]);
+    else extras.push(`'${String(k)}' (${describeValue(v)})`);
+  }
+  if (views.length === 0) throw new PickleError('no tensors found (is this a state dict?)');
+  const storageBytes = new Set<Uint8Array>();
+  let stored = 0;
+  let wanted = 0;
+  for (const [, , v] of views) {
+    wanted += v.count * 4;
+    const b = v.base.bytes;
+    if (b && !storageBytes.has(b)) {
+      storageBytes.add(b);
+      stored += b.byteLength;
+    }
+  }
+  const cap = maxWeightBytes();
+  if (wanted > cap) {
+    throw new PickleError(`its tensors would take ${mb(wanted)} as float32, over the ${mb(cap)} limit (set CYCLEGAN_MAX_WEIGHTS_MB to raise it)`);
+  }
+  if (wanted > RATIO_FREE_BYTES && wanted > MAX_MATERIALIZE_RATIO * stored) {
+    throw new PickleError(`its tensors claim ${mb(wanted)} but the file stores only ${mb(stored)} for them ` +
+      '(views that repeat the same storage); refusing to expand it');
+  }
+  if (extras.length) {
+    const warn = opts.warn ?? ((m: string) => console.error(`warning: ${m}`));
+    warn(`${source}: ignoring ${extras.length} non-tensor entr${extras.length === 1 ? 'y' : 'ies'} in the state dict: ` +
+      `${extras.slice(0, 5).join(', ')}${extras.length > 5 ? ', …' : ''}`);
+  }
   const out: StateDict = new Map();
-  for (const [k, v] of dict) if (v instanceof TensorRef) out.set(String(k), materialize(v));
-  if (out.size === 0) throw new PickleError('no tensors found (is this a state dict?)');
+  for (const [k, t, v] of views) out.set(k, materialize(t, v));
   return stripDataParallel(out);
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 0)} MB`;
 }
 
 /** nn.DataParallel saves every key under 'module.'; the networks use the bare keys. */
@@ -301,7 +383,7 @@ export function stripDataParallel(sd: StateDict): StateDict {
   return new Map([...sd].map(([k, v]) => [k.slice('module.'.length), v]));
 }
 
-function readZipFormat(buf: Uint8Array): StateDict {
+function readZipFormat(buf: Uint8Array, source: string, opts: ReadOptions): StateDict {
   const zip = new ZipReader(buf);
   const pklName = [...zip.entries.keys()].find((n) => n === 'data.pkl' || /^[^/]+\/data\.pkl$/.test(n));
   if (!pklName) {
@@ -319,20 +401,28 @@ function readZipFormat(buf: Uint8Array): StateDict {
     resolveGlobal: torchGlobals,
     persistentLoad: (pid) => storageFromPid(pid, storages, bigEndian),
   });
+  // Sizes are checked from the central directory before any storage is read or inflated.
+  let declared = 0;
   for (const s of storages.values()) {
     const name = `${prefix}data/${s.key}`;
-    if (!zip.entries.has(name)) throw new PickleError(`storage ${name} missing from the archive`);
-    s.bytes = zip.read(name);
+    const ent = zip.entries.get(name);
+    if (!ent) throw new PickleError(`storage ${name} missing from the archive`);
+    const need = s.numel * ELEMENT_SIZE[s.dtype];
+    if (!Number.isSafeInteger(need) || need < 0 || ent.size < need) throw new PickleError(`storage ${name} holds ${ent.size} bytes, needs ${need}`);
+    declared += ent.size;
   }
+  const cap = maxWeightBytes();
+  if (declared > cap) throw new PickleError(`its storages declare ${mb(declared)}, over the ${mb(cap)} limit (set CYCLEGAN_MAX_WEIGHTS_MB to raise it)`);
+  for (const s of storages.values()) s.bytes = zip.read(`${prefix}data/${s.key}`);
   for (const [from, to] of retyped) to.bytes = from.bytes;
-  return collectStateDict(value);
+  return collectStateDict(value, source, opts);
 }
 
 // Legacy torch.save: pickled magic number, protocol version, sys_info, the object pickle, the sorted storage keys,
 // then each storage's raw data prefixed by its element count (int64 little-endian).
 const LEGACY_MAGIC = 0x1950a86a20f9469cfc6cn;
 
-function readLegacyFormat(buf: Uint8Array): StateDict {
+function readLegacyFormat(buf: Uint8Array, source: string, opts: ReadOptions): StateDict {
   const magic = unpickle(buf, 0);
   if (magic.value !== LEGACY_MAGIC) throw new PickleError('a pickle, but not a torch.save file (no torch magic number)');
   const proto = unpickle(buf, magic.end);
@@ -363,7 +453,7 @@ function readLegacyFormat(buf: Uint8Array): StateDict {
     pos += nbytes;
   }
   for (const [from, to] of retyped) to.bytes = from.bytes;
-  return collectStateDict(main.value);
+  return collectStateDict(main.value, source, opts);
 }
 
 function looksLikeSafetensors(buf: Uint8Array): boolean {
@@ -372,39 +462,25 @@ function looksLikeSafetensors(buf: Uint8Array): boolean {
   return n > 1 && n <= buf.length - 8 && buf[8] === 0x7b; // '{'
 }
 
-function readSafetensors(buf: Uint8Array): StateDict {
-  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const n = Number(dv.getBigUint64(0, true));
-  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
-  try {
-    header = JSON.parse(new TextDecoder().decode(buf.subarray(8, 8 + n)));
-  } catch {
-    throw new PickleError('safetensors header is not valid JSON');
-  }
-  const base = 8 + n;
+function readSafetensors(buf: Uint8Array, name: string): StateDict {
+  const { entries } = parseSafetensorsHeader(buf, name);
   const out: StateDict = new Map();
-  for (const [key, info] of Object.entries(header)) {
-    if (key === '__metadata__') continue;
-    const dtype = SAFETENSORS_DTYPES[info.dtype];
-    if (!dtype) throw new PickleError(`tensor ${key} has unsupported dtype ${info.dtype}`);
-    const [b, e] = info.data_offsets;
-    const numel = info.shape.reduce((a, c) => a * c, 1);
-    if (b < 0 || e < b || base + e > buf.length || e - b !== numel * ELEMENT_SIZE[dtype]) {
-      throw new PickleError(`tensor ${key} has bad data offsets (truncated file?)`);
-    }
-    const vals = decode(buf.subarray(base + b, base + e), dtype, numel, false);
-    out.set(key, { shape: [...info.shape], data: vals instanceof Float32Array ? vals : Float32Array.from(vals) });
+  for (const e of entries) {
+    const dtype = SAFETENSORS_DTYPES[e.dtype];
+    if (!dtype) throw new PickleError(`tensor ${e.name} has unsupported dtype ${e.dtype}`);
+    const vals = decode(buf.subarray(e.begin, e.end), dtype, e.count, false);
+    out.set(e.name, { shape: [...e.shape], data: vals instanceof Float32Array ? vals : Float32Array.from(vals) });
   }
   if (out.size === 0) throw new PickleError('no tensors found');
   return stripDataParallel(out);
 }
 
 /** Parses a state dict from bytes; `name` only labels errors. */
-export function parseTorchStateDict(buf: Uint8Array, name = 'file'): StateDict {
+export function parseTorchStateDict(buf: Uint8Array, name = 'file', opts: ReadOptions = {}): StateDict {
   try {
-    if (isZip(buf)) return readZipFormat(buf);
-    if (buf.length > 2 && buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5) return readLegacyFormat(buf);
-    if (looksLikeSafetensors(buf)) return readSafetensors(buf);
+    if (isZip(buf)) return readZipFormat(buf, name, opts);
+    if (buf.length > 2 && buf[0] === 0x80 && buf[1] >= 2 && buf[1] <= 5) return readLegacyFormat(buf, name, opts);
+    if (looksLikeSafetensors(buf)) return readSafetensors(buf, name);
     if (buf.length >= 262 && new TextDecoder('latin1').decode(buf.subarray(257, 262)) === 'ustar') {
       throw new PickleError('the tar-based format of torch < 0.1.10 is not supported; re-save it with a newer torch');
     }
@@ -419,7 +495,7 @@ export function parseTorchStateDict(buf: Uint8Array, name = 'file'): StateDict {
 }
 
 /** Reads a PyTorch state dict (.pth/.pt zip or legacy format, or .safetensors) into float32 tensors, PyTorch layout. */
-export async function readTorchStateDict(path: string): Promise<StateDict> {
+export async function readTorchStateDict(path: string, opts: ReadOptions = {}): Promise<StateDict> {
   let buf: Buffer;
   try {
     buf = await readFile(path);
@@ -427,5 +503,5 @@ export async function readTorchStateDict(path: string): Promise<StateDict> {
     const code = (e as NodeJS.ErrnoException).code;
     throw new CycleGANError(`${path}: cannot open (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
   }
-  return parseTorchStateDict(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path || basename(path));
+  return parseTorchStateDict(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path || basename(path), opts);
 }

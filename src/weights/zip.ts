@@ -1,5 +1,6 @@
 // Minimal ZIP reader for torch.save's zip format: central directory (with zip64), stored and deflated entries.
 import { inflateRawSync } from 'node:zlib';
+import { maxInflateRatio, RATIO_FREE_BYTES } from '../limits.js';
 
 export interface ZipEntry {
   name: string;
@@ -124,10 +125,19 @@ export class ZipReader {
     const raw = this.buf.subarray(start, start + ent.compressedSize);
     if (ent.method === 0) return raw;
     if (ent.method === 8) {
+      // Decided before inflating: the declared size against the compressed size (a zip bomb claims a
+      // ratio no weights file has), and inflation stops at the declared size instead of checking after.
+      if (ent.size > RATIO_FREE_BYTES && ent.size > maxInflateRatio() * Math.max(1, ent.compressedSize)) {
+        throw new ZipError(`zip entry ${name} would inflate ${ent.compressedSize} bytes to ${ent.size} ` +
+          `(over ${maxInflateRatio()}x: a zip bomb?); set CYCLEGAN_MAX_INFLATE_RATIO to allow it`);
+      }
       let out: Buffer;
       try {
-        out = inflateRawSync(raw);
+        out = inflateRawSync(raw, { maxOutputLength: Math.max(1, ent.size) });
       } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+          throw new ZipError(`zip entry ${name} inflates to more than its declared ${ent.size} bytes`);
+        }
         throw new ZipError(`zip entry ${name} cannot be inflated (${(e as Error).message})`);
       }
       if (out.length !== ent.size) throw new ZipError(`zip entry ${name} inflated to ${out.length} bytes, expected ${ent.size}`);

@@ -1,0 +1,116 @@
+// Resource limits, decided before anything is allocated: a hostile or careless input (a zip bomb, a tensor
+// claiming a billion elements, a PNG claiming 16000² pixels, --ngf 100000) gets one line naming the file or
+// flag, never a multi-gigabyte allocation. Defaults fit a laptop; each limit can be raised through its
+// environment variable, which the error message names.
+import { CycleGANError } from './errors.js';
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const n = Number(raw);
+  if (!/^\s*\d+(\.\d+)?([eE]\+?\d+)?\s*$/.test(raw) || !Number.isFinite(n) || n <= 0) {
+    throw new CycleGANError(`environment variable ${name} must be a positive number, got '${raw}'`);
+  }
+  return n;
+}
+
+/** Largest image (width × height) any decode path accepts. 4096² RGB is 50 MB of bytes, 200 MB as floats. */
+export function maxImagePixels(): number {
+  return Math.floor(envNumber('CYCLEGAN_MAX_PIXELS', 4096 * 4096));
+}
+
+export function pixelLimitMessage(w: number | undefined, h: number | undefined): string {
+  const size = w && h ? `${w}x${h} pixels` : 'the image';
+  return `${size} is over the ${maxImagePixels()}-pixel limit (set CYCLEGAN_MAX_PIXELS to raise it)`;
+}
+
+/**
+ * Largest total of float32 tensor bytes a weights file may expand to. The biggest official generator
+ * (unet_256, ngf 64) is 218 MB; 1 GiB leaves room for other state dicts.
+ */
+export function maxWeightBytes(): number {
+  return Math.floor(envNumber('CYCLEGAN_MAX_WEIGHTS_MB', 1024) * 1024 * 1024);
+}
+
+/**
+ * How much larger the tensors may be than the bytes stored for them (after inflating). Every float32
+ * element normally has its own 2-8 bytes in the file; only views that repeat storage (stride 0, many
+ * tensors over one storage) exceed 4×, and those are how a tiny file claims gigabytes.
+ */
+export const MAX_MATERIALIZE_RATIO = 4;
+/** Below this many bytes no ratio check applies (tiny state dicts, tests). */
+export const RATIO_FREE_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Deflate can expand ~1000×; real weights barely compress (torch.save even stores them uncompressed).
+ * A zip entry claiming more than this ratio (above RATIO_FREE_BYTES) is refused before it is inflated.
+ */
+export function maxInflateRatio(): number {
+  return envNumber('CYCLEGAN_MAX_INFLATE_RATIO', 50);
+}
+
+/** safetensors: the reference implementation caps the JSON header at 100 MB; ours are a few KB. */
+export const MAX_SAFETENSORS_HEADER = 100 * 1024 * 1024;
+
+/** Upper bounds of architecture numbers, from a flag or from a model file's metadata. */
+export const ARCH_BOUNDS = {
+  channels: 64, // input_nc / output_nc
+  width: 1024, // ngf / ndf (official default 64)
+  nLayersD: 10,
+} as const;
+
+interface NumberBound {
+  min: number;
+  max: number;
+  integer: boolean;
+  why?: string;
+}
+
+/**
+ * Bounds for numeric flags that size memory, by flag name: the same meaning in every command that has the
+ * flag, so args.ts checks them for every command at parse time.
+ */
+export const FLAG_BOUNDS: Record<string, NumberBound> = {
+  ngf: { min: 1, max: ARCH_BOUNDS.width, integer: true },
+  ndf: { min: 1, max: ARCH_BOUNDS.width, integer: true },
+  'n-layers-d': { min: 1, max: ARCH_BOUNDS.nLayersD, integer: true },
+  'input-nc': { min: 1, max: ARCH_BOUNDS.channels, integer: true },
+  'output-nc': { min: 1, max: ARCH_BOUNDS.channels, integer: true },
+  'load-size': { min: 1, max: 4096, integer: true },
+  'crop-size': { min: 1, max: 4096, integer: true },
+  size: { min: 1, max: 4096, integer: true },
+  'batch-size': { min: 1, max: 256, integer: true },
+  'num-test': { min: 1, max: 1e9, integer: true },
+  'num-threads': { min: 0, max: 1024, integer: true },
+};
+
+/** Choices for string flags with one meaning across commands. */
+export const FLAG_CHOICES: Record<string, readonly string[]> = {
+  direction: ['AtoB', 'BtoA'],
+};
+
+/** Throws a CycleGANError naming the flag when `value` is outside its bound (no-op for unbounded flags). */
+export function checkFlagValue(flag: string, value: number | string): void {
+  const key = flag.toLowerCase();
+  if (typeof value === 'number') {
+    const b = FLAG_BOUNDS[key];
+    if (!b) return;
+    if (b.integer && !Number.isInteger(value)) throw new CycleGANError(`--${flag} must be a whole number, got ${value}`);
+    if (value < b.min || value > b.max) {
+      throw new CycleGANError(`--${flag} must be between ${b.min} and ${b.max}, got ${value}`);
+    }
+    return;
+  }
+  const choices = FLAG_CHOICES[key];
+  if (choices && !choices.includes(value)) {
+    const list = choices.length === 2 ? choices.join(' or ') : `one of ${choices.join(', ')}`;
+    throw new CycleGANError(`--${flag} must be ${list}, got '${value}'`);
+  }
+}
+
+/** A decimal number as a user types it: no hex/octal/binary, no Infinity, no empty string. */
+export function parseDecimal(text: string): number | undefined {
+  if (!/^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text)) return undefined;
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
