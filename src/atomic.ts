@@ -15,14 +15,14 @@ export function tempPathFor(target: string): string {
 export async function writeFileAtomic(target: string, data: string | Uint8Array): Promise<void> {
   await fsp.mkdir(path.dirname(target), { recursive: true });
   const tmp = tempPathFor(target);
-  const fh = await fsp.open(tmp, 'w');
+  const fh = await fsp.open(tmp, 'w').catch((e) => { throw namingTarget(e, tmp, target); });
   try {
     await fh.writeFile(data);
     await fh.sync();
   } catch (e) {
     await fh.close().catch(() => {});
     await fsp.rm(tmp, { force: true });
-    throw e;
+    throw namingTarget(e, tmp, target);
   }
   await fh.close();
   try {
@@ -31,6 +31,13 @@ export async function writeFileAtomic(target: string, data: string | Uint8Array)
     await fsp.rm(tmp, { force: true });
     throw e;
   }
+}
+
+/** A failed write names the file the user asked for, not our hidden temp file beside it. */
+function namingTarget(e: unknown, tmp: string, target: string): unknown {
+  const err = e as NodeJS.ErrnoException;
+  if (err && typeof err === 'object' && (err.path === tmp || err.path === undefined) && err.code) err.path = target;
+  return e;
 }
 
 export async function writeJsonAtomic(target: string, value: unknown): Promise<void> {

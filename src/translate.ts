@@ -134,6 +134,9 @@ export async function translateFile(net: Network, input: string, opts: Translate
     throw new CycleGANError(`the model takes ${net.spec.inputNc} input channels; only 1 (greyscale) and 3 (RGB) images can be translated`);
   }
   const raw = await decodeImageU8(input, { channels });
+  // checked on the resized size first: --preprocess none rounds a 1-pixel image to 0x0
+  const resized = resizedSize(raw.width, raw.height, transformOptions(opts));
+  checkSize(net, resized.width, resized.height, input);
   const x = testTransform(raw, opts, input);
   checkSize(net, x.width, x.height, input);
   const image = await translateImage(net, u8ToFloat(x), opts.eval ?? false);

@@ -18,7 +18,7 @@ import { Rng, type RngState } from '../rng.js';
 import type { tf } from '../tf.js';
 import { ImageDecodeError, imagesToTensor, probeImage, type FloatImage } from './image.js';
 import { loadTransformed, type LoadJob } from './load.js';
-import { checkPreprocess, DEFAULT_TRANSFORM, drawParams, type TransformOptions, type TransformParams } from './transforms.js';
+import { checkPreprocess, DEFAULT_TRANSFORM, drawParams, resizedSize, type TransformOptions, type TransformParams } from './transforms.js';
 
 /** The official IMG_EXTENSIONS plus .webp; compared case-insensitively. */
 export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.tif', '.tiff', '.webp'];
@@ -32,13 +32,22 @@ export interface ImageEntry { path: string; width: number; height: number }
 export interface SkippedFile { path: string; reason: string }
 export interface FolderScan { dir: string; images: ImageEntry[]; skipped: SkippedFile[] }
 
-async function walk(dir: string): Promise<string[]> {
+async function walk(dir: string, skipped: SkippedFile[], top = true): Promise<string[]> {
   const out: string[] = [];
-  const entries = await readdir(dir, { withFileTypes: true });
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+    if (top) throw new CycleGANError(`cannot list image folder ${dir} (${code}); check its permissions`);
+    // an unreadable subfolder is skipped like an unreadable file, and named in the same warning
+    skipped.push({ path: dir, reason: `folder cannot be listed: ${code}` });
+    return out;
+  }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const e of entries) {
     const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p)));
+    if (e.isDirectory()) out.push(...(await walk(p, skipped, false)));
     // like os.walk: links to folders are not followed (links to files are read)
     else if (!(e.isSymbolicLink() && (await stat(p).catch(() => null))?.isDirectory())) out.push(p);
   }
@@ -56,9 +65,9 @@ export async function scanImageFolder(dir: string, opts: { maxDatasetSize?: numb
   if (!st.isDirectory()) throw new CycleGANError(`${dir} is not a folder`);
   const max = opts.maxDatasetSize ?? Infinity;
   const conc = opts.concurrency ?? 8;
-  const files = (await walk(dir)).filter((p) => !basename(p).startsWith('.'));
-  const images: ImageEntry[] = [];
   const skipped: SkippedFile[] = [];
+  const files = (await walk(dir, skipped)).filter((p) => !basename(p).startsWith('.'));
+  const images: ImageEntry[] = [];
   let i = 0;
   while (i < files.length && images.length < max) {
     const chunk = files.slice(i, i + conc);
@@ -77,6 +86,24 @@ export async function scanImageFolder(dir: string, opts: { maxDatasetSize?: numb
     throw new CycleGANError(`no usable image in ${dir} (${why}); supported: ${IMG_EXTENSIONS.join(' ')}`);
   }
   return { dir, images, skipped };
+}
+
+/** The smallest side a network takes after --preprocess none (ResNet generators reflect-pad by 3, then by 1 at 1/4). */
+const MIN_SIDE = 8;
+
+function tooSmall(im: ImageEntry, t: TransformOptions): boolean {
+  if (t.preprocess === 'crop') return im.width < t.cropSize || im.height < t.cropSize;
+  if (t.preprocess === 'none') {
+    const r = resizedSize(im.width, im.height, t);
+    return r.width < MIN_SIDE || r.height < MIN_SIDE;
+  }
+  return false;
+}
+
+function tooSmallReason(im: ImageEntry, t: TransformOptions): string {
+  return t.preprocess === 'crop'
+    ? `${im.width}x${im.height} is smaller than --crop-size ${t.cropSize}`
+    : `${im.width}x${im.height} is too small for --preprocess none (at least ${MIN_SIDE - 2}x${MIN_SIDE - 2})`;
 }
 
 export function describeSkipped(skipped: SkippedFile[], limit = Infinity): string {
@@ -261,9 +288,27 @@ export class UnalignedDataset {
     }
     const max = opts.maxDatasetSize ?? Infinity;
     const [a, b] = [await scanImageFolder(dirA, { maxDatasetSize: max }), await scanImageFolder(dirB, { maxDatasetSize: max })];
+    // Images the transform cannot use (smaller than --crop-size with --preprocess crop, or a few pixels with
+    // none) are skipped with the unreadable ones instead of failing the run at the step that draws them.
+    const transform = {
+      preprocess: checkPreprocess(opts.preprocess ?? DEFAULT_TRANSFORM.preprocess),
+      loadSize: opts.loadSize ?? DEFAULT_TRANSFORM.loadSize,
+      cropSize: opts.cropSize ?? DEFAULT_TRANSFORM.cropSize,
+      noFlip: opts.noFlip ?? false,
+    };
+    for (const scan of [a, b]) {
+      const small = scan.images.filter((im) => tooSmall(im, transform));
+      if (!small.length) continue;
+      for (const im of small) scan.skipped.push({ path: im.path, reason: tooSmallReason(im, transform) });
+      scan.images = scan.images.filter((im) => !small.includes(im));
+      if (scan.images.length === 0) {
+        throw new CycleGANError(`no usable image in ${scan.dir}: all ${small.length} are too small for --preprocess ${transform.preprocess}` +
+          (transform.preprocess === 'crop' ? ` --crop-size ${transform.cropSize}` : '') + ` (e.g. ${describeSkipped(small.map((im) => ({ path: im.path, reason: `${im.width}x${im.height}` })), 3)})`);
+      }
+    }
     const ds = new UnalignedDataset(opts, a, b, dirA, dirB);
     const skipped = [...a.skipped, ...b.skipped];
-    if (skipped.length) ds.warn(`skipped ${skipped.length} file(s) that are not readable images: ${describeSkipped(skipped)}`);
+    if (skipped.length) ds.warn(`skipped ${skipped.length} file(s) that cannot be used: ${describeSkipped(skipped)}`);
     if (ds.transform.preprocess.includes('crop') && ds.transform.preprocess !== 'crop' && ds.transform.loadSize < ds.transform.cropSize) {
       throw new CycleGANError(`--load-size ${ds.transform.loadSize} is smaller than --crop-size ${ds.transform.cropSize}`);
     }

@@ -105,11 +105,11 @@ async function decodeBuffer(buf: Uint8Array, label: string, channels: 1 | 3): Pr
     }
   } catch (e) {
     if (e instanceof ImageDecodeError) throw e;
+    if (e instanceof CodecError && /pixel limit/.test(e.message)) throw new ImageDecodeError(label, e.message);
     if (/pixel limit/i.test((e as Error).message)) {
       const m = await sharp(buf, { limitInputPixels: false }).metadata().catch(() => undefined);
       throw new ImageDecodeError(label, pixelLimitMessage(m?.width, m?.height));
     }
-    if (e instanceof CodecError && /pixel limit/.test(e.message)) throw new ImageDecodeError(label, e.message);
     const msg = (e as Error).message.split('\n')[0].replace(/^Input (file|buffer) /, '');
     throw new ImageDecodeError(label, `cannot decode ${fmt.toUpperCase()} (${msg})`);
   }

@@ -150,11 +150,18 @@ export async function hasCheckpoint(paths: RunPaths): Promise<boolean> {
 export async function saveCheckpoint(paths: RunPaths, nets: Nets, state: TrainState): Promise<void> {
   const gen = `gen-${String(state.json.totalIters).padStart(9, '0')}-${Date.now().toString(36)}-${(genCounter++).toString(36)}`;
   const genDir = path.join(paths.stateDir, gen);
-  await fsp.mkdir(genDir, { recursive: true });
-  for (const n of NET_NAMES) await saveNetwork(nets[n], path.join(genDir, `net_${n}.safetensors`));
-  await writeFileAtomic(path.join(genDir, 'train_state.safetensors'), writeSafetensors(state.tensors, { 'cyclegan.format': 'train-state-1' }));
-  await writeJsonAtomic(path.join(genDir, 'train_state.json'), state.json);
-  await writeJsonAtomic(paths.latestPointer, { gen, epoch: state.json.epoch, epochIter: state.json.epochIter, totalIters: state.json.totalIters } satisfies Pointer);
+  try {
+    await fsp.mkdir(genDir, { recursive: true });
+    for (const n of NET_NAMES) await saveNetwork(nets[n], path.join(genDir, `net_${n}.safetensors`));
+    await writeFileAtomic(path.join(genDir, 'train_state.safetensors'), writeSafetensors(state.tensors, { 'cyclegan.format': 'train-state-1' }));
+    await writeJsonAtomic(path.join(genDir, 'train_state.json'), state.json);
+    await writeJsonAtomic(paths.latestPointer, { gen, epoch: state.json.epoch, epochIter: state.json.epochIter, totalIters: state.json.totalIters } satisfies Pointer);
+  } catch (e) {
+    // A write failed (a full disk, most likely) before LATEST moved: the previous generation and latest_net_*
+    // are untouched; the partial generation goes, so --continue resumes from the previous one.
+    await fsp.rm(genDir, { recursive: true, force: true }).catch(() => {});
+    throw e;
+  }
   await publishLatest(paths, gen);
   await pruneGenerations(paths, gen);
 }

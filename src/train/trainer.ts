@@ -21,9 +21,10 @@ import { prepareSyncReads } from '../backends/index.js';
 import {
   runPaths, saveCheckpoint, loadCheckpoint, saveNetsAs, loadNets, appendLossLog, truncateLossLog, readLossLog,
   startOfficialLossLog, appendOfficialLossLine,
-  hasCheckpoint, type Nets, type TrainStateJson, type LossLogEntry,
+  hasCheckpoint, checkpointLabels, type Nets, type TrainStateJson, type LossLogEntry,
 } from './run_folder.js';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
+import { acquireRunLock } from './run_lock.js';
 import { TrainingReport } from '../report/training_page.js';
 
 /** A batch of the unaligned dataset: real_A and real_B as NHWC in [-1, 1] (the loop disposes them). */
@@ -202,10 +203,23 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const lastEpoch = opts.nEpochs + opts.nEpochsDecay;
   const backend = await startBackend(opts.backend, log);
 
+  // One writer per run folder, decided before anything in it is read or written.
+  const lock = await acquireRunLock(paths.root, log);
+  try {
+    return await trainLocked(opts, data, hooks, log, paths, lastEpoch, backend);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function trainLocked(opts: TrainOptions, data: TrainDataSource, hooks: TrainHooks, log: (l: string) => void,
+                           paths: ReturnType<typeof runPaths>, lastEpoch: number, backend: string): Promise<TrainResult> {
   if (!opts.continueTrain && (await hasCheckpoint(paths))) {
     throw new CycleGANError(`${paths.root} already holds a run; pass --continue to resume it, or choose another --name`);
   }
-  await fsp.mkdir(paths.root, { recursive: true });
+  if (opts.continueTrain && opts.epoch === 'latest' && !(await hasCheckpoint(paths)) && (await checkpointLabels(paths.root)).length === 0) {
+    throw new CycleGANError(`nothing to continue yet in ${paths.root}: the run stopped before its first checkpoint; run without --continue`);
+  }
 
   let model: CycleGANModel;
   let epoch = opts.epochCount;

@@ -2,6 +2,7 @@
 // Safety model: a fixed table of routes. No request path is ever joined onto a directory; the only
 // name taken from a URL (a sample image) must match a strict pattern AND be in the folder's listing.
 import * as http from 'node:http';
+import { lookup as dnsLookup } from 'node:dns/promises';
 import * as path from 'node:path';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -103,6 +104,12 @@ export function normalizeLossRecord(r: Record<string, unknown>, index: number): 
 
 export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const host = opts.host ?? '127.0.0.1';
+  // '' would bind every interface while printing an empty address; make a public bind explicit (0.0.0.0).
+  if (host.trim() === '') throw new CycleGANError("--host '' is not an address; use 127.0.0.1 (this machine only) or 0.0.0.0 (every interface)");
+  // A host name that does not resolve is reported now, before the page is bundled.
+  await dnsLookup(host).catch((e: NodeJS.ErrnoException) => {
+    throw new CycleGANError(`--host ${host}: no such host name or address (${e.code ?? e.message}); use e.g. 127.0.0.1 or 0.0.0.0`);
+  });
   const maxUploadBytes = opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES;
   const maxPixels = opts.maxPixels ?? DEFAULT_MAX_PIXELS;
   const log = opts.log ?? (() => {});
@@ -282,7 +289,9 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) =>
       reject(e.code === 'EADDRINUSE' ? new CycleGANError(`port ${opts.port} on ${host} is in use; pick another with --port`) :
-        e.code === 'EADDRNOTAVAIL' ? new CycleGANError(`cannot bind to ${host}: no such address on this machine`) : e));
+        e.code === 'EADDRNOTAVAIL' ? new CycleGANError(`cannot bind to ${host}: no such address on this machine (check --host)`) :
+        e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? new CycleGANError(`--host ${host}: no such host name (use an address such as 127.0.0.1 or 0.0.0.0)`) :
+        e.code === 'EACCES' ? new CycleGANError(`no permission to listen on port ${opts.port} of ${host}; use a --port above 1023`) : e));
     server.listen(opts.port ?? 8080, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;

@@ -39,7 +39,8 @@ export async function run(argv: string[]): Promise<number> {
     log: (l) => console.error(l),
   });
   if (host !== '127.0.0.1' && host !== 'localhost' && host !== '::1') {
-    console.error(`warning: listening on ${host}; anyone who can reach this address can load the model`);
+    console.error(`warning: listening on ${host}; anyone who can reach this address can load the model, and the Host-header ` +
+      'check (which guards against DNS rebinding on 127.0.0.1) is off');
   }
   console.log(`serving on ${server.url}  (Ctrl-C to stop)`);
   await new Promise<void>((resolve) => {
