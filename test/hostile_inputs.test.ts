@@ -379,7 +379,7 @@ test('absurd flag values: one line naming the flag, before any work', async () =
     [['train', '--dataroot', data, '--name', 'f', '--load-size', '100000'], /--load-size must be between 1 and 4096/],
     [['train', '--dataroot', data, '--name', 'f', '--batch-size', '1e9'], /--batch-size must be between 1 and 256, got 1000000000/],
     [['train', '--dataroot', data, '--name', 'f', '--n-layers-D', '1e6'], /--n-layers-D must be between 1 and 10/],
-    [['train', '--dataroot', data, '--name', 'f', '--max-dataset-size', '1e400'], /--max-dataset-size must be a whole number ≥ 1 or Infinity, got '1e400'/],
+    [['train', '--dataroot', data, '--name', 'f', '--max-dataset-size', '1e400'], /--max-dataset-size .*'1e400'/],
     [['train', '--dataroot', data, '--name', 'f', '--lr', '0x10'], /flag --lr expects a number, got '0x10'/],
     [['train', '--dataroot', data, '--name', 'f', '--direction', 'sideways'], /--direction must be AtoB or BtoA, got 'sideways'/],
     [['bench', '--size', '100000'], /--size must be between 1 and 4096/],
