@@ -5,7 +5,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { promises as fsp, existsSync } from 'node:fs';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { initBackend } from '../src/backends/index.js';
 import { createNetwork, type NetworkSpec } from '../src/networks/index.js';
@@ -105,6 +105,11 @@ test('an official run folder (.pth, no opt.json) is tested, translated and conti
   const bad = spawnSync(process.execPath, [CLI, 'translate', '--model', path.join(off, 'latest_net_G_A.pth'), '--out', 'x', 'data/testA'], { cwd, encoding: 'utf8' });
   assert.equal(bad.status, 2);
   assert.match(bad.stderr, /is a PyTorch checkpoint, not a cyclegan model file: convert it once with 'cyclegan import-torch/);
+  // serve: the official folder's generators (converted once, architecture from the flags)
+  assert.deepEqual(await servedModels(cwd, ['--checkpoints_dir', 'checkpoints', '--name', 'off', ...ARCH.slice(0, 4)]), ['G_A', 'G_B']);
+  await fsp.mkdir(path.join(cwd, 'checkpoints/pre'), { recursive: true });
+  await fsp.copyFile(path.join(off, 'latest_net_G_A.pth'), path.join(cwd, 'checkpoints/pre/latest_net_G.pth'));
+  assert.deepEqual(await servedModels(cwd, ['--name', 'pre', ...ARCH.slice(0, 4)]), ['model']); // a pretrained model's folder
   // continue training from the official folder: fresh optimizers, as the official code, and it says so
   const c = cli(cwd, ['train', '--dataroot', 'data', '--name', 'off', '--continue_train', ...TRAIN_TINY, '--n_epochs', '1', '--n_epochs_decay', '1']);
   assert.match(c.stderr, /continuing off from latest_net_\* \(official \.pth checkpoints, converted with the architecture from the flags\) at epoch 1; the optimizers start fresh/);
@@ -117,3 +122,31 @@ test('an official run folder (.pth, no opt.json) is tested, translated and conti
   assert.equal(net.spec.role === 'generator' && net.spec.ngf, 4);
   net.dispose();
 });
+
+/** Starts `cyclegan serve ARGS --port 0`, reads /api/config, stops it; returns the ids of the models it serves. */
+async function servedModels(cwd: string, args: string[]): Promise<string[]> {
+  const child = spawn(process.execPath, [CLI, 'serve', ...args, '--port', '0'], { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => (err += d));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL printed: ${out} ${err}`)), 60_000);
+      child.stdout.on('data', (d) => {
+        out += d;
+        const m = /serving on (http:\/\/\S+)/.exec(out);
+        if (m) { clearTimeout(timer); resolve(m[1]); }
+      });
+      child.on('exit', (code) => reject(new Error(`exited early with ${code}: ${err}`)));
+    });
+    const cfg = await (await fetch(`${url}api/config`)).json() as { models: Array<{ id: string }> };
+    assert.match(err, /converted the official latest_net_/);
+    return cfg.models.map((m) => m.id);
+  } finally {
+    await new Promise<void>((resolve) => {
+      if (child.exitCode !== null) return resolve();
+      child.on('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
+  }
+}
