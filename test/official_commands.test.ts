@@ -92,6 +92,11 @@ test('README.md and scripts/*.sh: train and test a CycleGAN (--model cycle_gan)'
   // docs/qa.md (prose): one direction of the run over a single folder at its own size
   run(cwd, 'python test.py --dataroot ./datasets/maps/trainA --name maps_cyclegan --model test --model_suffix _A --preprocess none', ['--gpu_ids', '-1']);
   await singleResults(cwd, 'maps_cyclegan', 3);
+  // --aspect_ratio stretches the written images as the official save_images
+  run(cwd, 'python test.py --dataroot ./datasets/maps/trainA --name maps_cyclegan --model test --model_suffix _A --preprocess none --aspect_ratio 2 --results_dir ./results_ar',
+    ['--gpu_ids', '-1', '--num_test', '1']);
+  const ar = await sharp(path.join(cwd, 'results_ar/maps_cyclegan/test_latest/images/a000_fake.png')).metadata();
+  assert.deepEqual([ar.width, ar.height], [40, 20]);
   // docs/tips.md and docs/qa.md (prose): continue with --continue_train --epoch_count, CPU with --gpu_ids -1
   const c = run(cwd, 'python train.py --dataroot ./datasets/maps --name maps_cyclegan --model cycle_gan --continue_train --epoch_count 2 --gpu_ids -1',
     [...TINY_TRAIN, '--n_epochs_decay', '1']);
