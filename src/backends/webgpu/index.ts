@@ -3,7 +3,7 @@
 // (kernels/register_all.ts). Registration is explicit, so merely importing this module never picks a GPU.
 import { tf } from '../../tf.js';
 import type { GPUBackendLike } from './program.js';
-import { webgpuKernels } from './kernels/register_all.js';
+import { registerWebGPUKernels, webgpuKernels } from './kernels/register_all.js';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -155,15 +155,7 @@ async function register(): Promise<WebGPURegistration> {
     }
   }, 0 /* below cpu: never an implicit pick */);
 
-  for (const def of webgpuKernels) {
-    const stock = tf.getKernel(def.kernelName, WEBGPU_BACKEND);
-    if (stock) tf.unregisterKernel(def.kernelName, WEBGPU_BACKEND);
-    tf.registerKernel({
-      kernelName: def.kernelName,
-      backendName: WEBGPU_BACKEND,
-      kernelFunc: def.make(stock?.kernelFunc as never) as unknown as tf.KernelFunc,
-    });
-  }
+  registerWebGPUKernels(WEBGPU_BACKEND);
   return { ok: true, adapter: summary };
 }
 

@@ -3,6 +3,7 @@
 // project's own modules, so the page computes what `cyclegan translate` computes in Node.
 import { tf } from '../../tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
+import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeNetwork } from '../../weights/network_file.js';
 import type { Network } from '../../networks/index.js';
@@ -50,6 +51,7 @@ function progress(value: number | null, hidden = false): void {
 /** webgpu, else webgl (only with float32 render targets: half floats would cost several levels), else wasm. */
 async function pickBackend(forced: string | null): Promise<string> {
   setWasmPaths('/wasm/');
+  registerWebGPUKernels(); // our WGSL kernels, as in Node (src/backends/webgpu)
   const order = forced ? [forced] : ['webgpu', 'webgl', 'wasm', 'cpu'];
   for (const name of order) {
     try {

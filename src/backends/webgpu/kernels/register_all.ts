@@ -1,6 +1,8 @@
 // Our WGSL kernels for the 'webgpu' backend, one per file, registered from this list (the style of
 // tfjs-backend-cpu's register_all_kernels.ts). Each replaces tfjs-webgpu's kernel of the same name where it
-// has one, handing unusual inputs (NCHW, PReLU, other dtypes) back to it.
+// has one, handing unusual inputs (NCHW, PReLU, other dtypes) back to it. Node (../index.ts) and the browser
+// page (src/web/page/main.ts) register the same kernels.
+import { tf } from '../../../tf.js';
 import type { KernelDef } from '../program.js';
 import { cgAdamKernel } from './CGAdam.js';
 import { cgInstanceNormKernel } from './CGInstanceNorm.js';
@@ -21,3 +23,20 @@ export const webgpuKernels: readonly KernelDef[] = [
   cgMirrorPadGradKernel,
   cgAdamKernel,
 ];
+
+let registered = false;
+
+/** Replaces tfjs-webgpu's kernels of the same names on the 'webgpu' backend by ours (once). */
+export function registerWebGPUKernels(backendName = 'webgpu'): void {
+  if (registered) return;
+  registered = true;
+  for (const def of webgpuKernels) {
+    const stock = tf.getKernel(def.kernelName, backendName);
+    if (stock) tf.unregisterKernel(def.kernelName, backendName);
+    tf.registerKernel({
+      kernelName: def.kernelName,
+      backendName,
+      kernelFunc: def.make(stock?.kernelFunc as never) as unknown as tf.KernelFunc,
+    });
+  }
+}
