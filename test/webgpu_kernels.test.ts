@@ -78,6 +78,7 @@ const CONVS: Array<[number, number, number, number, number, number, number, numb
   [1, 33, 35, 70, 66, 3, 1, 1],   // M, N, K all past one 64×64×16 tile, none a multiple
   [2, 21, 19, 1, 9, 3, 2, 0],     // 1-channel input, stride 2 valid
   [1, 6, 5, 96, 80, 4, 1, 1],     // few pixels, long reduction: every pass takes the split-K path
+  [1, 7, 6, 3, 4, 1, 2, 0],       // 1×1 stride 2: dgrad classes that no tap reaches must come out zero
 ];
 
 const conv = (c: typeof CONVS[number]) => (t: Record<string, tf.Tensor>) =>
@@ -129,6 +130,19 @@ test('split-K choice: deep layers with few pixels and long reductions split, sma
     assert.ok(gemmSplits(33 * 35, 66, 9 * 70).splits > 1, 'fwd of the 33x35x70→66 case splits');
     assert.equal(gemmSplits(13 * 11, 8, 7 * 7 * 3).splits, 1, 'the 7×7 stem case does not');
   });
+});
+
+test('strided input gradients run one residue class at a time', async () => {
+  const { dgradPhases } = await import('../src/backends/webgpu/conv_gemm.js');
+  const info = (x: number[], f: number[], s: number, p: number) => tf.backend_util.computeConv2DInfo(
+    x as [number, number, number, number], f as [number, number, number, number], s, 1, p);
+  const k3 = dgradPhases(info([2, 10, 7, 4], [3, 3, 4, 6], 2, 1));
+  assert.equal(k3?.length, 4);
+  // 3×3 stride 2: the classes get 2×2, 2×1, 1×2 and 1×1 taps, 9 in all (each tap reaches one class)
+  assert.deepEqual(k3!.map((p) => p.tapsH * p.tapsW).reduce((a, b) => a + b, 0), 9);
+  const k1 = dgradPhases(info([1, 7, 6, 3], [1, 1, 3, 4], 2, 0));
+  assert.equal(k1!.filter((p) => p.tapsH * p.tapsW === 0).length, 3, '1×1 stride 2: three classes get no tap');
+  assert.equal(dgradPhases(info([1, 9, 9, 3], [3, 3, 3, 5], 1, 1)), null, 'stride 1 keeps the plain GEMM');
 });
 
 test('filter gradient with the split pixel reduction (batch 2, 64×64 output pixels)', { skip }, async () => {

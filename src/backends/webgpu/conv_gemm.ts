@@ -13,7 +13,7 @@ import { tf } from '../../tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo } from './program.js';
 
-export type GemmMode = 'fwd' | 'dgrad' | 'wgrad';
+export type GemmMode = 'fwd' | 'dgrad' | 'dgradPhase' | 'wgrad';
 
 const TM = 64, TN = 64, TK = 16, THREADS = 16, PER = 4;
 /** Upper bound on wgrad's partial products (floats), to keep the split's scratch memory small. */
@@ -24,7 +24,10 @@ const TARGET_WORKGROUPS = 512;
 const MIN_CHUNK = 256;
 
 const CONV_FIELDS = ['M', 'N', 'K', 'kChunk', 'kTiles', 'inH', 'inW', 'inC', 'outH', 'outW', 'outC', 'kH', 'kW',
-  'strideH', 'strideW', 'padT', 'padL', 'dilH', 'dilW'];
+  'strideH', 'strideW', 'padT', 'padL', 'dilH', 'dilW',
+  // dgradPhase: the output pixels ih ≡ ih0, iw ≡ iw0 (mod stride), rowsH×rowsW of them per image, and the
+  // only taps that reach them, kh = kh0 + stride·i (tapsH of them), likewise for w
+  'ih0', 'iw0', 'rowsH', 'rowsW', 'kh0', 'kw0', 'tapsH', 'tapsW'];
 
 /** Index arithmetic shared by the modes: decode a pixel row into (b, h, w) and a tap into (kh, kw, c). */
 const READ_X = `
@@ -94,6 +97,40 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
       store: `fn store(m : i32, n : i32, v : f32) { result[m * uniforms.N + n] = v; }`,
     };
   }
+  if (mode === 'dgradPhase') {
+    // A strided convolution's input gradient, one residue class of output pixels at a time: only every
+    // stride-th tap reaches a pixel, so the plain dgrad GEMM would multiply zeros for 1 − 1/stride² of K.
+    const tap = `let t = k / uniforms.outC;
+        let th = t / uniforms.tapsW;
+        let kh = uniforms.kh0 + th * uniforms.strideH;
+        let kw = uniforms.kw0 + (t - th * uniforms.tapsW) * uniforms.strideW;
+        let co = k - t * uniforms.outC;`;
+    return {
+      aKFast: true, bKFast: true,
+      loadA: `fn loadA(m : i32, k : i32) -> f32 {
+        let p = decodePixel(m, uniforms.rowsH, uniforms.rowsW);
+        let ih = uniforms.ih0 + p.y * uniforms.strideH;
+        let iw = uniforms.iw0 + p.z * uniforms.strideW;
+        ${tap}
+        let oh = (ih + uniforms.padT - kh) / uniforms.strideH;
+        let ow = (iw + uniforms.padL - kw) / uniforms.strideW;
+        if (ih + uniforms.padT - kh < 0 || iw + uniforms.padL - kw < 0 || oh >= uniforms.outH || ow >= uniforms.outW) {
+          return 0.0;
+        }
+        return dy[((p.x * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + co];
+      }`,
+      loadB: `fn loadB(k : i32, n : i32) -> f32 {
+        ${tap}
+        return W[((kh * uniforms.kW + kw) * uniforms.inC + n) * uniforms.outC + co];
+      }`,
+      store: `fn store(m : i32, n : i32, v : f32) {
+        let p = decodePixel(m, uniforms.rowsH, uniforms.rowsW);
+        let ih = uniforms.ih0 + p.y * uniforms.strideH;
+        let iw = uniforms.iw0 + p.z * uniforms.strideW;
+        result[((p.x * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.N + n] = v;
+      }`,
+    };
+  }
   return {
     aKFast: false, bKFast: false,
     loadA: `fn loadA(m : i32, k : i32) -> f32 {
@@ -111,7 +148,7 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
   const split = dispatch[2] > 1;
   const c = modeCode(mode, hasBias, act);
   if (split) c.store = PARTIAL_STORE;
-  const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' ? ['dy', 'W'] : ['x', 'dy'];
+  const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' || mode === 'dgradPhase' ? ['dy', 'W'] : ['x', 'dy'];
   const tileIndex = (kFast: boolean, other: number) => kFast
     ? `let kk = idx % ${TK}; let oo = idx / ${TK};`
     : `let oo = idx % ${other}; let kk = idx / ${other};`;
@@ -128,7 +165,7 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
       var<workgroup> As : array<f32, ${TM * TK}>;
       var<workgroup> Bs : array<f32, ${TN * TK}>;
       ${DECODE}
-      ${mode === 'dgrad' ? '' : READ_X}
+      ${mode === 'dgrad' || mode === 'dgradPhase' ? '' : READ_X}
       ${c.loadA}
       ${c.loadB}
       ${c.store}
@@ -216,14 +253,20 @@ function splitReduceProgram(outputShape: number[], hasBias: boolean, act: FusedA
 
 type ConvInfo = tf.backend_util.Conv2DInfo;
 
-function convUniforms(info: ConvInfo, M: number, N: number, K: number, kChunk: number, alpha: number) {
+type Phase = { ih0: number; iw0: number; rowsH: number; rowsW: number; kh0: number; kw0: number; tapsH: number;
+  tapsW: number };
+const NO_PHASE: Phase = { ih0: 0, iw0: 0, rowsH: 0, rowsW: 0, kh0: 0, kw0: 0, tapsH: 0, tapsW: 0 };
+
+function convUniforms(info: ConvInfo, M: number, N: number, K: number, kChunk: number, alpha: number, ph = NO_PHASE) {
   return [...ints(M, N, K, kChunk, ceilDiv(kChunk, TK), info.inHeight, info.inWidth, info.inChannels, info.outHeight,
     info.outWidth, info.outChannels, info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth,
-    info.padInfo.top, info.padInfo.left, info.dilationHeight, info.dilationWidth), ...floats(alpha)];
+    info.padInfo.top, info.padInfo.left, info.dilationHeight, info.dilationWidth, ph.ih0, ph.iw0, ph.rowsH, ph.rowsW,
+    ph.kh0, ph.kw0, ph.tapsH, ph.tapsW), ...floats(alpha)];
 }
 
 /** How many slices a reduction of length K is cut into for an M×N output (1: no split). */
 export function gemmSplits(M: number, N: number, K: number): { splits: number; kChunk: number } {
+  if (K === 0) return { splits: 1, kChunk: 0 };
   const tiles = ceilDiv(M, TM) * ceilDiv(N, TN);
   let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(K / MIN_CHUNK),
     Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
@@ -264,8 +307,47 @@ export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: Tens
 export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
   const M = info.batchSize * info.inHeight * info.inWidth, N = info.inChannels;
   const K = info.filterHeight * info.filterWidth * info.outChannels;
-  return runGemm(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info, M, N, K,
-    [info.batchSize, info.inHeight, info.inWidth, N]);
+  const outShape = [info.batchSize, info.inHeight, info.inWidth, N];
+  const phases = dgradPhases(info);
+  if (phases) {
+    // One dispatch per residue class, all writing into the same output (each pixel exactly once).
+    let out: TensorInfo | undefined;
+    for (const ph of phases) {
+      const Mp = info.batchSize * ph.rowsH * ph.rowsW, Kp = ph.tapsH * ph.tapsW * info.outChannels;
+      const program = gemmProgram('dgradPhase', outShape, [ceilDiv(Mp, TM), ceilDiv(N, TN), 1], false, 'linear');
+      out = backend.runWebGPUProgram(program, [dy, filter], 'float32', convUniforms(info, Mp, N, Kp, Kp, 0, ph), out);
+    }
+    return out!;
+  }
+  return runGemm(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info, M, N, K, outShape);
+}
+
+/**
+ * The residue classes of a strided dgrad (stride² of them), or null where the plain GEMM is used: stride 1,
+ * dilation, or a reduction long enough per pixel class that the split-K path is wanted (it does not
+ * scatter by class).
+ */
+export function dgradPhases(info: ConvInfo): Phase[] | null {
+  const sh = info.strideHeight, sw = info.strideWidth;
+  if ((sh === 1 && sw === 1) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  const axis = (n: number, s: number, pad: number, k: number) => {
+    const out: Array<{ i0: number; rows: number; k0: number; taps: number }> = [];
+    for (let i0 = 0; i0 < Math.min(s, n); i0++) {
+      const k0 = (i0 + pad) % s;
+      out.push({ i0, rows: ceilDiv(n - i0, s), k0, taps: k0 < k ? ceilDiv(k - k0, s) : 0 });
+    }
+    return out;
+  };
+  const hs = axis(info.inHeight, sh, info.padInfo.top, info.filterHeight);
+  const ws = axis(info.inWidth, sw, info.padInfo.left, info.filterWidth);
+  const phases: Phase[] = [];
+  for (const h of hs) for (const w of ws) {
+    phases.push({ ih0: h.i0, iw0: w.i0, rowsH: h.rows, rowsW: w.rows, kh0: h.k0, kw0: w.k0, tapsH: h.taps, tapsW: w.taps });
+  }
+  const biggest = phases[0];
+  const split = gemmSplits(info.batchSize * biggest.rowsH * biggest.rowsW, info.inChannels,
+    Math.max(...phases.map((p) => p.tapsH * p.tapsW)) * info.outChannels).splits;
+  return split === 1 ? phases : null;
 }
 
 /** dW of a convolution, filter layout [kh, kw, in, out]. */
