@@ -13,6 +13,7 @@ import { loadNetwork } from '../src/weights/network_file.js';
 import { collectInputs, outputPaths, translateFile } from '../src/translate.js';
 import { run as importTorch } from '../src/cli/commands/import_torch.js';
 import { run as translate } from '../src/cli/commands/translate.js';
+import { webgpuSkipReason } from './helpers/webgpu.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const FX = path.resolve(here, '../../test/fixtures/torch');
@@ -51,8 +52,10 @@ async function maxLevelDiff(a: string, b: string): Promise<{ max: number; size: 
 
 const tmp = () => fsp.mkdtemp(path.join(os.tmpdir(), 'cg-translate-'));
 
-for (const backend of ['auto', 'cpu']) {
-  test(`official generators (every family, every format) reproduce the official PNGs within 2 levels [backend ${backend}]`, async (t) => {
+const webgpuSkip = await webgpuSkipReason();
+for (const backend of ['auto', 'cpu', 'webgpu']) {
+  test(`official generators (every family, every format) reproduce the official PNGs within 2 levels [backend ${backend}]`,
+    { skip: backend === 'webgpu' ? webgpuSkip : false }, async (t) => {
     const dir = await tmp();
     const report: string[] = [];
     for (const c of CASES) {
