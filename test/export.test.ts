@@ -187,7 +187,7 @@ test('export --format tfjs: plain tf.loadGraphModel over HTTP reproduces Network
 });
 
 test('export: bad format and missing model are one-line user errors', async () => {
-  await assert.rejects(exportCommand(['--model', 'x.safetensors', '--format', 'pb', '--out', 'y']), /--format must be onnx or tfjs/);
+  await assert.rejects(exportCommand(['--model', 'x.safetensors', '--format', 'pb', '--out', 'y']), /--format must be onnx, tfjs or pth/);
   await assert.rejects(exportCommand(['--model', '/nonexistent/x.safetensors', '--format', 'onnx', '--out', '/tmp/y.onnx']),
     (e: Error & { userFacing?: boolean }) => e.userFacing === true && /cannot read model file/.test(e.message));
 });

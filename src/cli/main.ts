@@ -24,14 +24,14 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   'import-torch': 'convert an official PyTorch generator (.pth or .safetensors state dict) to a model file',
   translate: 'translate images or folders with a model file or a run',
   train: 'train a CycleGAN on DATAROOT/trainA and trainB (official options)',
-  test: 'write a results page for DATAROOT/testA and testB',
+  test: 'write a results page for DATAROOT/testA and testB (--model cycle_gan) or one folder (--model test)',
   eval: 'PSNR and SSIM of translations against a ground-truth dataset',
   datasets: 'list or fetch the built-in datasets and the official CycleGAN datasets',
   pretrained: 'fetch an official pretrained CycleGAN generator as a ready model file',
   demo: 'fetch a dataset, train a small CycleGAN for ~7 minutes, write the report',
   bench: 'time inference, forward+backward and a training step (JSON)',
   serve: 'translate in the browser, or watch a run live',
-  export: 'export a network to ONNX or a TF.js graph model',
+  export: 'export a network to ONNX, a TF.js graph model or a PyTorch .pth state dict',
   fid: 'FID (and KID) between two image folders or .npz statistics, as pytorch-fid computes it',
 };
 
