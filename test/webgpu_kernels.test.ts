@@ -132,6 +132,14 @@ test('split-K choice: deep layers with few pixels and long reductions split, sma
   });
 });
 
+test('instance norm is cut into pixel chunks where (image, 16-channel) groups are too few', async () => {
+  const { pixelChunks } = await import('../src/backends/webgpu/instance_norm.js');
+  assert.ok(pixelChunks(1, 61 * 67, 5).chunks > 1);
+  assert.ok(pixelChunks(2, 40 * 37, 33).chunks > 1);
+  assert.equal(pixelChunks(2, 7 * 9, 20).chunks, 1);
+  assert.ok(pixelChunks(1, 256 * 256, 64).chunks >= 64, 'the 256-px first layer gets at least 64 chunks per group');
+});
+
 test('strided input gradients run one residue class at a time', async () => {
   const { dgradPhases } = await import('../src/backends/webgpu/conv_gemm.js');
   const info = (x: number[], f: number[], s: number, p: number) => tf.backend_util.computeConv2DInfo(
@@ -154,7 +162,9 @@ test('filter gradient with the split pixel reduction (batch 2, 64×64 output pix
     tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, wt as tf.Tensor4D, 1, 1), t.dy)))([t.x, t.w]), ins);
 });
 
-for (const [shape, activation] of [[[2, 7, 9, 20], 'none'], [[1, 33, 31, 3], 'relu'], [[2, 16, 16, 17], 'leakyrelu']] as
+// The last two are cut into pixel chunks (reduced by several workgroups, then merged).
+for (const [shape, activation] of [[[2, 7, 9, 20], 'none'], [[1, 33, 31, 3], 'relu'], [[2, 16, 16, 17], 'leakyrelu'],
+  [[1, 61, 67, 5], 'leakyrelu'], [[2, 40, 37, 33], 'relu']] as
     Array<[number[], Activation]>) {
   const name = `instanceNorm ${shape.join('x')} ${activation}`;
   test(`${name}: CGInstanceNorm and CGInstanceNormGrad vs composed ops`, { skip }, async () => {
