@@ -97,6 +97,9 @@ test('README.md and scripts/*.sh: train and test a CycleGAN (--model cycle_gan)'
     ['--gpu_ids', '-1', '--num_test', '1']);
   const ar = await sharp(path.join(cwd, 'results_ar/maps_cyclegan/test_latest/images/a000_fake.png')).metadata();
   assert.deepEqual([ar.width, ar.height], [40, 20]);
+  run(cwd, 'python test.py --dataroot ./datasets/maps/trainA --name maps_cyclegan --model test --model_suffix _A --display_winsize 64 --results_dir ./results_w',
+    ['--gpu_ids', '-1', '--num_test', '1']);
+  assert.match(await fsp.readFile(path.join(cwd, 'results_w/maps_cyclegan/test_latest/index.html'), 'utf8'), /<img [^>]*width="64"/);
   // docs/tips.md and docs/qa.md (prose): continue with --continue_train --epoch_count, CPU with --gpu_ids -1
   const c = run(cwd, 'python train.py --dataroot ./datasets/maps --name maps_cyclegan --model cycle_gan --continue_train --epoch_count 2 --gpu_ids -1',
     [...TINY_TRAIN, '--n_epochs_decay', '1']);

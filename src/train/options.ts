@@ -175,7 +175,12 @@ export const TRAIN_OPTIONS: OptionDef[] = [...BASE_OPTIONS, ...TRAIN_ONLY_OPTION
  * Everything `test` accepts (base + test). As test_options.py: the load size defaults to the crop size
  * (resolved at use), and the default --model is decided by the run folder (see resolveModel).
  */
-export const TEST_OPTIONS: OptionDef[] = [...withDefaults(BASE_OPTIONS, { model: undefined, 'load-size': undefined, 'no-dropout': undefined }), ...TEST_ONLY_OPTIONS];
+export const TEST_OPTIONS: OptionDef[] = [
+  ...withDefaults(BASE_OPTIONS, { model: undefined, 'load-size': undefined, 'no-dropout': undefined })
+    // test.py sizes the results page's images with it (train's report page sizes its own)
+    .map((d) => (d.name === 'display-winsize' ? { ...d, ignored: undefined, help: 'width of the images on the results page' } : d)),
+  ...TEST_ONLY_OPTIONS,
+];
 
 /**
  * A command's own selection of the shared options (bench, demo, import-torch, translate), with its own

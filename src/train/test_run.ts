@@ -27,6 +27,8 @@ export interface TestOptions {
   loadIter?: number;
   /** official --aspect_ratio of the written images (default 1) */
   aspectRatio?: number;
+  /** official --display_winsize: width of the images on the results page (default 256) */
+  imageWidth?: number;
   numTest: number;
   phase: string;
   direction: 'AtoB' | 'BtoA';
@@ -139,6 +141,7 @@ export async function testWithNets(o: TestOptions, G_A: Network, G_B: Network): 
       `Preprocess ${o.preprocess}, load size ${o.loadSize}, crop size ${o.cropSize}${o.eval ? ', eval mode' : ''}.`,
     ],
     sections,
+    imageWidth: o.imageWidth,
   });
   const page = path.join(dir, 'index.html');
   await writeFileAtomic(page, html);
@@ -227,6 +230,7 @@ export async function testSingleWithNet(o: SingleTestOptions, G: Network): Promi
       `Preprocess ${o.preprocess}, load size ${o.loadSize}, crop size ${o.cropSize}${o.eval ? ', eval mode' : ''}.`,
     ],
     sections,
+    imageWidth: o.imageWidth,
   });
   const page = path.join(dir, 'index.html');
   await writeFileAtomic(page, html);

@@ -27,6 +27,11 @@ const NO_EFFECT: Record<string, string> = {
   'init-gain': 'the weights come from the checkpoint',
 };
 
+function positiveInt(flag: string, v: unknown): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(`--${flag} must be a whole number ≥ 1, got ${String(v)}`);
+  return v;
+}
+
 export interface TestSetup {
   model: 'cycle_gan' | 'test';
   backend: string;
@@ -151,6 +156,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
 
   const test: TestOptions = {
     dataroot, name, checkpointsDir, resultsDir: String(f['results-dir'] ?? './results'), epoch, loadIter, aspectRatio, numTest, phase,
+    imageWidth: positiveInt('display-winsize', f['display-winsize'] ?? 256),
     direction: direction as 'AtoB' | 'BtoA', preprocess: preprocess as TestOptions['preprocess'], loadSize, cropSize, eval: Boolean(f['eval']), log,
   };
   const single: SingleTestOptions = { ...test, datasetMode, maxDatasetSize: mds, netName: `G${suffix}` };
