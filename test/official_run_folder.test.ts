@@ -111,7 +111,8 @@ test('an official run folder (.pth, no opt.json) is tested, translated and conti
   await fsp.copyFile(path.join(off, 'latest_net_G_A.pth'), path.join(cwd, 'checkpoints/pre/latest_net_G.pth'));
   assert.deepEqual(await servedModels(cwd, ['--name', 'pre', ...ARCH.slice(0, 4)]), ['model']); // a pretrained model's folder
   // continue training from the official folder: fresh optimizers, as the official code, and it says so
-  const c = cli(cwd, ['train', '--dataroot', 'data', '--name', 'off', '--continue_train', ...TRAIN_TINY, '--n_epochs', '1', '--n_epochs_decay', '1']);
+  const c = cli(cwd, ['train', '--dataroot', 'data', '--name', 'off', '--continue_train', ...TRAIN_TINY, '--n_epochs', '1', '--n_epochs_decay', '1', '--verbose']);
+  assert.match(c.stderr, /^\[Network D_B\] Total number of parameters : 0\.\d{3} M$/m); // --verbose, as print_networks
   assert.match(c.stderr, /continuing off from latest_net_\* \(official \.pth checkpoints, converted with the architecture from the flags\) at epoch 1; the optimizers start fresh/);
   for (const n of NETS) assert.ok(existsSync(path.join(off, `latest_net_${n}.safetensors`)), n);
   // the continued folder now holds our files too (opt.json, safetensors): test needs no architecture flags

@@ -56,6 +56,8 @@ export interface TrainOptions extends CycleGANOptions {
   gpuIds: string | undefined;
   /** official --suffix (already applied to name) */
   suffix: string;
+  /** official --verbose: the networks' parameter counts and the options at the start */
+  verbose: boolean;
   backend: string;
   /**
    * How --continue-train continues (set by the train command): 'state' resumes exactly from the newest
@@ -114,7 +116,7 @@ export const BASE_OPTIONS: OptionDef[] = [
   o('display-winsize', 'display_winsize', 'number', 256, 'display size', { ignored: 'visdom/HTML display size of the official code; our pages size images themselves' }),
   o('epoch', 'epoch', 'string', 'latest', 'which checkpoint to load: latest, an epoch number or iter_<n>'),
   o('load-iter', 'load_iter', 'number', 0, 'if > 0, load iter_<load_iter>_net_* instead of --epoch'),
-  o('verbose', 'verbose', 'boolean', false, 'more output', { ignored: 'the official code prints the networks; ours are described by their flags' }),
+  o('verbose', 'verbose', 'boolean', false, 'print each network\'s parameter count (as the official print_networks), and train\'s options'),
   o('suffix', 'suffix', 'string', '', 'appended to --name as _SUFFIX; {option} fields are filled in, e.g. {netG}_size{load_size}'),
   o('use-wandb', 'use_wandb', 'boolean', false, 'W&B logging', { ignored: WANDB }),
   o('wandb-project-name', 'wandb_project_name', 'string', 'CycleGAN-and-pix2pix', 'W&B project', { ignored: WANDB }),
@@ -400,6 +402,7 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     numThreads: numThreadsRaw === undefined ? undefined : int('num-threads', numThreadsRaw, 0),
     gpuIds,
     suffix: String(get('suffix') ?? ''),
+    verbose: Boolean(get('verbose')),
     seed,
     backend,
   };

@@ -272,6 +272,15 @@ async function trainLocked(opts: TrainOptions, data: TrainDataSource, hooks: Tra
     schedule = new LrSchedule(opts, epochCount);
     await fsp.rm(paths.lossLog, { force: true });
   }
+  if (opts.verbose) {
+    // official BaseModel.print_networks (without the module listing: the flags describe the networks)
+    for (const [n, net] of Object.entries(model.nets)) {
+      let count = 0;
+      for (const v of net.params.values()) count += v.size;
+      log(`[Network ${n}] Total number of parameters : ${(count / 1e6).toFixed(3)} M`);
+    }
+    log(officialOptionsText(opts).trimEnd());
+  }
   if (opts.lrPolicy !== 'plateau' && epoch <= lastEpoch) {
     const probe = new LrSchedule(opts, epochCount);
     let allZero = true;
