@@ -124,7 +124,9 @@ for (const [n, h, w, ci, co, k, s, p, op] of TRANSPOSED) {
 
 test('split-K choice: deep layers with few pixels and long reductions split, small ones do not', () => {
   // No GPU needed: this only pins down which of the cases above take the split path.
-  return import('../src/backends/webgpu/conv_gemm.js').then(({ gemmSplits }) => {
+  return import('../src/backends/webgpu/conv_gemm.js').then(({ gemmSplits, tileN }) => {
+    // The cases above cover both tile widths: 16 columns up to 16 output channels, 64 above.
+    assert.deepEqual([1, 3, 9, 16, 17, 66].map(tileN), [16, 16, 16, 16, 64, 64]);
     assert.ok(gemmSplits(5 * 4, 80, 4 * 4 * 96).splits > 1, 'fwd of the 6x5x96→80 case splits');
     assert.ok(gemmSplits(6 * 5, 96, 4 * 4 * 80).splits > 1, 'dgrad of the 6x5x96→80 case splits');
     assert.ok(gemmSplits(33 * 35, 66, 9 * 70).splits > 1, 'fwd of the 33x35x70→66 case splits');

@@ -1,6 +1,6 @@
 // Convolutions as tiled implicit GEMM (no im2col buffer): each workgroup computes a 64×64 block of the
-// product with 16×16 threads holding 4×4 accumulators, staging 16-deep slices of both operands in
-// workgroup memory. The three convolution kernels differ only in how a GEMM element maps to tensors:
+// product (64×16 for narrow layers, see tileN) with 16×16 threads holding 4×4 (4×1) accumulators, staging
+// 16-deep slices of both operands in workgroup memory. The three convolution kernels differ only in how a GEMM element maps to tensors:
 //   fwd   y[pixel, co]        = Σ_(kh,kw,ci) x[pixel·s + k − pad, ci] · W[kh,kw,ci,co]  (+ bias, activation)
 //   dgrad dx[pixel, ci]       = Σ_(kh,kw,co) dy[(pixel + pad − k)/s, co] · W[kh,kw,ci,co] (also transposed conv)
 //   wgrad dW[(kh,kw,ci), co]  = Σ_pixels x[pixel·s + k − pad, ci] · dy[pixel, co]
@@ -15,7 +15,12 @@ import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, ty
 
 export type GemmMode = 'fwd' | 'dgrad' | 'dgradPhase' | 'wgrad';
 
-const TM = 64, TN = 64, TK = 16, THREADS = 16, PER = 4;
+const TM = 64, TK = 16, THREADS = 16, PER = 4;
+/**
+ * Output channels per tile: 64, or 16 for layers with at most 16 (the 3-channel image layers, PatchGAN's
+ * 1-channel output), which would otherwise compute 64 columns for 3 or 1.
+ */
+export const tileN = (n: number) => (n <= 16 ? 16 : 64);
 /** Upper bound on wgrad's partial products (floats), to keep the split's scratch memory small. */
 const MAX_PARTIAL_FLOATS = 1 << 23;
 /** Enough workgroups to fill a large GPU (an H200 has 132 SMs). */
@@ -144,7 +149,8 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
 }
 
 function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, number, number], hasBias: boolean,
-                     act: FusedActivation): Program {
+                     act: FusedActivation, TN: number): Program {
+  const PN = TN / THREADS; // accumulator columns per thread
   const split = dispatch[2] > 1;
   const c = modeCode(mode, hasBias, act);
   if (split) c.store = PARTIAL_STORE;
@@ -152,10 +158,10 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
   const tileIndex = (kFast: boolean, other: number) => kFast
     ? `let kk = idx % ${TK}; let oo = idx / ${TK};`
     : `let oo = idx % ${other}; let kk = idx / ${other};`;
-  const loads = (TM * TK) / (THREADS * THREADS);
+  const loadsA = (TM * TK) / (THREADS * THREADS), loadsB = (TN * TK) / (THREADS * THREADS);
   return {
     outputShape,
-    shaderKey: `cgConvGemm_${mode}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
+    shaderKey: `cgConvGemm_${mode}_n${TN}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames,
@@ -177,40 +183,37 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
         let n0 = i32(workgroupId.y) * ${TN};
         let kBegin = i32(workgroupId.z) * uniforms.kChunk;
         let kEnd = min(uniforms.K, kBegin + uniforms.kChunk);
-        var acc : array<f32, ${PER * PER}>;
+        var acc : array<f32, ${PER * PN}>;
         // Trip count from uniforms only, so the barriers stay in uniform control flow.
         for (var t = 0; t < uniforms.kTiles; t++) {
           let k0 = kBegin + t * ${TK};
-          for (var i = 0; i < ${loads}; i++) {
+          for (var i = 0; i < ${loadsA}; i++) {
             let idx = tid + i * ${THREADS * THREADS};
-            {
-              ${tileIndex(c.aKFast, TM)}
-              let m = m0 + oo;
-              let k = k0 + kk;
-              var a = 0.0;
-              if (m < uniforms.M && k < kEnd) { a = loadA(m, k); }
-              As[kk * ${TM} + oo] = a;
-            }
-            {
-              ${tileIndex(c.bKFast, TN)}
-              let n = n0 + oo;
-              let k = k0 + kk;
-              var b = 0.0;
-              if (n < uniforms.N && k < kEnd) { b = loadB(k, n); }
-              Bs[kk * ${TN} + oo] = b;
-            }
+            ${tileIndex(c.aKFast, TM)}
+            let m = m0 + oo;
+            let k = k0 + kk;
+            var a = 0.0;
+            if (m < uniforms.M && k < kEnd) { a = loadA(m, k); }
+            As[kk * ${TM} + oo] = a;
+          }
+          for (var i = 0; i < ${loadsB}; i++) {
+            let idx = tid + i * ${THREADS * THREADS};
+            ${tileIndex(c.bKFast, TN)}
+            let n = n0 + oo;
+            let k = k0 + kk;
+            var b = 0.0;
+            if (n < uniforms.N && k < kEnd) { b = loadB(k, n); }
+            Bs[kk * ${TN} + oo] = b;
           }
           workgroupBarrier();
           for (var kk = 0; kk < ${TK}; kk++) {
             var av : array<f32, ${PER}>;
-            var bv : array<f32, ${PER}>;
+            var bv : array<f32, ${PN}>;
+            for (var i = 0; i < ${PER}; i++) { av[i] = As[kk * ${TM} + ty + i * ${THREADS}]; }
+            for (var j = 0; j < ${PN}; j++) { bv[j] = Bs[kk * ${TN} + tx + j * ${THREADS}]; }
             for (var i = 0; i < ${PER}; i++) {
-              av[i] = As[kk * ${TM} + ty + i * ${THREADS}];
-              bv[i] = Bs[kk * ${TN} + tx + i * ${THREADS}];
-            }
-            for (var i = 0; i < ${PER}; i++) {
-              for (var j = 0; j < ${PER}; j++) {
-                acc[i * ${PER} + j] = fma(av[i], bv[j], acc[i * ${PER} + j]);
+              for (var j = 0; j < ${PN}; j++) {
+                acc[i * ${PN} + j] = fma(av[i], bv[j], acc[i * ${PN} + j]);
               }
             }
           }
@@ -218,9 +221,9 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
         }
         for (var i = 0; i < ${PER}; i++) {
           let m = m0 + ty + i * ${THREADS};
-          for (var j = 0; j < ${PER}; j++) {
+          for (var j = 0; j < ${PN}; j++) {
             let n = n0 + tx + j * ${THREADS};
-            if (m < uniforms.M && n < uniforms.N) { store(m, n, acc[i * ${PER} + j]); }
+            if (m < uniforms.M && n < uniforms.N) { store(m, n, acc[i * ${PN} + j]); }
           }
         }
       }
@@ -267,7 +270,7 @@ function convUniforms(info: ConvInfo, M: number, N: number, K: number, kChunk: n
 /** How many slices a reduction of length K is cut into for an M×N output (1: no split). */
 export function gemmSplits(M: number, N: number, K: number): { splits: number; kChunk: number } {
   if (K === 0) return { splits: 1, kChunk: 0 };
-  const tiles = ceilDiv(M, TM) * ceilDiv(N, TN);
+  const tiles = ceilDiv(M, TM) * ceilDiv(N, tileN(N));
   let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(K / MIN_CHUNK),
     Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
   const kChunk = ceilDiv(ceilDiv(K, splits), TK) * TK;
@@ -281,12 +284,13 @@ function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], 
                  outShape: number[]): TensorInfo {
   const { splits, kChunk } = gemmSplits(M, N, K);
   const uniforms = convUniforms(info, M, N, K, kChunk, alpha);
-  const dispatch: [number, number, number] = [ceilDiv(M, TM), ceilDiv(N, TN), splits];
+  const tn = tileN(N);
+  const dispatch: [number, number, number] = [ceilDiv(M, TM), ceilDiv(N, tn), splits];
   if (splits === 1) {
-    return backend.runWebGPUProgram(gemmProgram(mode, outShape, dispatch, bias !== undefined, act),
+    return backend.runWebGPUProgram(gemmProgram(mode, outShape, dispatch, bias !== undefined, act, tn),
       bias ? [...inputs, bias] : inputs, 'float32', uniforms);
   }
-  const partial = backend.runWebGPUProgram(gemmProgram(mode, [splits, M, N], dispatch, false, 'linear'), inputs,
+  const partial = backend.runWebGPUProgram(gemmProgram(mode, [splits, M, N], dispatch, false, 'linear', tn), inputs,
     'float32', uniforms);
   const out = backend.runWebGPUProgram(splitReduceProgram(outShape, bias !== undefined, act),
     bias ? [partial, bias] : [partial], 'float32', [...ints(splits, N), ...floats(alpha)]);
@@ -314,7 +318,8 @@ export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filte
     let out: TensorInfo | undefined;
     for (const ph of phases) {
       const Mp = info.batchSize * ph.rowsH * ph.rowsW, Kp = ph.tapsH * ph.tapsW * info.outChannels;
-      const program = gemmProgram('dgradPhase', outShape, [ceilDiv(Mp, TM), ceilDiv(N, TN), 1], false, 'linear');
+      const tn = tileN(N);
+      const program = gemmProgram('dgradPhase', outShape, [ceilDiv(Mp, TM), ceilDiv(N, tn), 1], false, 'linear', tn);
       out = backend.runWebGPUProgram(program, [dy, filter], 'float32', convUniforms(info, Mp, N, Kp, Kp, 0, ph), out);
     }
     return out!;
