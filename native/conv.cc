@@ -5,6 +5,8 @@
 #include <malloc.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <chrono>
 #include <cstdlib>
 #include <memory>
@@ -185,6 +187,20 @@ static std::unique_ptr<Entry> build(char kind, const ConvParams &p, int act, flo
   return e;
 }
 
+// CYCLEGAN_DETERMINISTIC=1: the variant is chosen by a fixed rule instead of by timing both on the first
+// call. Timing picks whichever ran faster on a loaded machine, and the two variants sum in different orders,
+// so two runs with one seed could train different weights. The rule: the blocked layout where oneDNN's NHWC
+// kernel is not a JIT direct kernel (its GEMM/reference fallbacks are the several-times-slower cases).
+static bool deterministic() {
+  const char *v = getenv("CYCLEGAN_DETERMINISTIC");
+  return v && *v && strcmp(v, "0") != 0;
+}
+
+static bool prefer_blocked(char kind, const Entry &plain) {
+  (void)kind;
+  return plain.impl.rfind("jit:", 0) != 0 && plain.impl.rfind("brg", 0) != 0;
+}
+
 static double time_run(Entry &e, const std::vector<void *> &h) {
   double best = 1e30;
   for (int i = 0; i < 2; i++) {
@@ -211,7 +227,15 @@ static const std::string &dispatch(char kind, const ConvParams &p, int act, floa
     }
     std::unique_ptr<Entry> chosen;
     if (blocked && !getenv("CYCLEGAN_NATIVE_NHWC_ONLY")) {
-      chosen = time_run(*blocked, h) < time_run(*plain, h) ? std::move(blocked) : std::move(plain);
+      if (deterministic()) {
+        chosen = prefer_blocked(kind, *plain) ? std::move(blocked) : std::move(plain);
+      } else {
+        double tb = time_run(*blocked, h), tp = time_run(*plain, h);
+        if (getenv("CYCLEGAN_NATIVE_TRACE"))
+          fprintf(stderr, "conv %c %s plain=%s %.3fms blocked=%s %.3fms\n", kind, key.c_str(), plain->impl.c_str(), tp * 1e3,
+                  blocked->impl.c_str(), tb * 1e3);
+        chosen = tb < tp ? std::move(blocked) : std::move(plain);
+      }
     } else {
       chosen = std::move(plain);
     }

@@ -52,6 +52,8 @@ export interface TrainOptions extends CycleGANOptions {
   phase: string;
   /** official --num_threads: data loading worker threads (undefined: 1) */
   numThreads: number | undefined;
+  /** native backend: conv variants chosen by a fixed rule (reproducible) instead of by timing */
+  deterministic: boolean;
   /** official --gpu_ids as given (undefined: not given); it selects the backend, see backendFor */
   gpuIds: string | undefined;
   /** official --suffix (already applied to name) */
@@ -153,6 +155,7 @@ export const TRAIN_ONLY_OPTIONS: OptionDef[] = [
   o('lambda-B', 'lambda_B', 'number', 10, 'weight of the cycle loss B→A→B'),
   o('lambda-identity', 'lambda_identity', 'number', 0.5, 'weight of the identity loss, relative to lambda-A/B (0 = off)'),
   o('seed', undefined, 'number', undefined, 'random seed (default: drawn at random and recorded in opt.json)', { key: 'seed' }),
+  o('deterministic', undefined, 'boolean', false, 'same seed, same weights on the native backend too (its conv kernels are chosen by a fixed rule, not by timing; docs/ARCHITECTURE.md says what each backend guarantees)'),
 ];
 
 /** options/test_options.py and the test model's option. */
@@ -404,6 +407,7 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     suffix: String(get('suffix') ?? ''),
     verbose: Boolean(get('verbose')),
     seed,
+    deterministic: Boolean(get('deterministic')),
     backend,
   };
   if (/[/\\]/.test(r.phase) || r.phase === '.' || r.phase === '..') fail(`--phase must be a plain folder prefix, got '${r.phase}'`);

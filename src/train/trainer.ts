@@ -201,6 +201,8 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const log = hooks.log ?? ((l: string) => console.error(l));
   const paths = runPaths(opts.checkpointsDir, opts.name);
   const lastEpoch = opts.nEpochs + opts.nEpochsDecay;
+  // Read by the native addon when it first builds each conv (so before any step): see native/conv.cc.
+  if (opts.deterministic) process.env.CYCLEGAN_DETERMINISTIC = '1';
   const backend = await startBackend(opts.backend, log);
 
   // One writer per run folder, decided before anything in it is read or written.
