@@ -360,4 +360,21 @@ test('cyclegan eval --metrics fid,kid,psnr,ssim on a run: both directions, score
   assert.match(r.stderr.trim(), /^cyclegan: --metrics: unknown metric 'lpips'/);
 });
 
+test('the wasm backend (tfjs pools instead of the native-composed ones) gives the same features', { skip }, async () => {
+  const prev = await initBackend('auto');
+  await initBackend('wasm');
+  const w = FidInception.fromStateDict(await readTorchStateDict(WEIGHTS), WEIGHTS);
+  try {
+    for (const dims of [768, 2048] as FidDims[]) {
+      const f = await featuresOfFiles(w, filesOf('A').slice(0, 2), { dims });
+      const rel = relativeError(f.data, (exp.dims[dims].features_a as number[][]).slice(0, 2).flat());
+      console.log(`# wasm features dims ${dims}: relative error ${rel.toExponential(2)}`);
+      assert.ok(rel <= 1e-4, `wasm dims ${dims}: ${rel}`);
+    }
+  } finally {
+    w.dispose();
+    await initBackend(prev);
+  }
+});
+
 test.after(() => net?.dispose());
