@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { initBackend } from '../src/backends/index.js';
 import { downloadFile, hashPrefixOf } from '../src/data/http_download.js';
 import {
-  computeFid, encodeFidStats, featuresOfFiles, FidInception, frechetDistance, inceptionWeightsPath,
+  computeFid, encodeFidStats, featuresOfFiles, FidInception, frechetDistance, frechetDistanceOfFeatures, inceptionWeightsPath,
   kernelInceptionDistance, listFidImages, parseFidStats, readFidStats, statsOf, writeFidStats, type FidDims,
 } from '../src/metrics/index.js';
 import { symmetricEigenvalues, traceSqrtProduct } from '../src/metrics/linalg.js';
@@ -118,6 +118,11 @@ test('pytorch-fid parity: features (64/192/768/2048), FID and KID on the fixture
   const want = exp.dims['2048'].fid as number;
   console.log(`# FID ${fid} vs pytorch-fid ${want}: ${(Math.abs(fid / want - 1) * 100).toExponential(2)} %`);
   assert.ok(Math.abs(fid / want - 1) <= 0.005, `FID ${fid} vs ${want}`);
+  // the same from the features (cross-Gram path, n < d): no d×d work
+  const fidF = frechetDistanceOfFeatures(fa, fb);
+  console.log(`# FID from features ${fidF}: ${(Math.abs(fidF / want - 1) * 100).toExponential(2)} %`);
+  assert.ok(Math.abs(fidF / want - 1) <= 0.005, `FID (features) ${fidF} vs ${want}`);
+  assert.ok(Math.abs(fidF / fid - 1) <= 1e-6, `both exact identities agree (${fidF} vs ${fid})`);
   const kid = await kernelInceptionDistance(fa, fb, { subsets: 1, subsetSize: 1000 });
   const wantK = exp.dims['2048'].kid as number;
   console.log(`# KID ${kid.mean} vs reference ${wantK}: ${(Math.abs(kid.mean / wantK - 1) * 100).toExponential(2)} %`);

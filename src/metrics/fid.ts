@@ -3,7 +3,7 @@
 import { CycleGANError } from '../errors.js';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
-import { meanAndCovariance, traceSqrtProduct } from './linalg.js';
+import { meanAndCovariance, traceSqrtProduct, traceSqrtProductOfSamples } from './linalg.js';
 import type { FidStats } from './npz.js';
 
 /** Inception features of n images: row-major n×dims, float64 (computed in float32 by the network). */
@@ -33,6 +33,35 @@ export function frechetDistance(a: FidStats, b: FidStats): number {
     for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw new CycleGANError(`the ${name} covariance has a non-finite value`);
   }
   return diff2 + tr1 + tr2 - 2 * traceSqrtProduct(a.sigma, b.sigma, d);
+}
+
+/**
+ * FID from the features themselves: the same number as frechetDistance(statsOf(a), statsOf(b)), but when both
+ * sets are smaller than the feature dimension the trace term comes from the n2×n1 cross-Gram matrix of the
+ * samples (traceSqrtProductOfSamples) instead of d×d covariances: seconds instead of minutes at d = 2048.
+ */
+export function frechetDistanceOfFeatures(a: Features, b: Features): number {
+  if (a.dims !== b.dims) throw new CycleGANError(`features have different dimensions (${a.dims} and ${b.dims})`);
+  for (const f of [a, b]) if (f.n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${f.n}`);
+  const d = a.dims;
+  if (Math.max(a.n, b.n) >= d) return frechetDistance(statsOf(a), statsOf(b));
+  for (const f of [a, b]) for (let i = 0; i < f.data.length; i++) if (!Number.isFinite(f.data[i])) throw new CycleGANError('a feature is not finite');
+  const mean = (f: Features) => {
+    const mu = new Float64Array(d);
+    for (let i = 0; i < f.n; i++) for (let j = 0; j < d; j++) mu[j] += f.data[i * d + j];
+    for (let j = 0; j < d; j++) mu[j] /= f.n;
+    return mu;
+  };
+  // Tr(S) = Σ‖xᵢ − μ‖² / (n − 1)
+  const trace = (f: Features, mu: Float64Array) => {
+    let s = 0;
+    for (let i = 0; i < f.n; i++) for (let j = 0; j < d; j++) { const t = f.data[i * d + j] - mu[j]; s += t * t; }
+    return s / (f.n - 1);
+  };
+  const m1 = mean(a), m2 = mean(b);
+  let diff2 = 0;
+  for (let j = 0; j < d; j++) diff2 += (m1[j] - m2[j]) ** 2;
+  return diff2 + trace(a, m1) + trace(b, m2) - 2 * traceSqrtProductOfSamples(a.data, a.n, b.data, b.n, d);
 }
 
 export interface KidOptions {

@@ -10,11 +10,11 @@ import { isImageFile } from '../data/dataset.js';
 import { downloadFile } from '../data/http_download.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
 import { FID_DIMS, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
-import { frechetDistance, kernelInceptionDistance, statsOf, type Features, type KidResult } from './fid.js';
+import { frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, statsOf, type Features, type KidResult } from './fid.js';
 import { readFidStats, writeFidStats, type FidStats } from './npz.js';
 
 export { FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
-export { frechetDistance, kernelInceptionDistance, statsOf, type Features, type KidResult, type KidOptions } from './fid.js';
+export { frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, statsOf, type Features, type KidResult, type KidOptions } from './fid.js';
 export { readFidStats, writeFidStats, parseFidStats, encodeFidStats, type FidStats } from './npz.js';
 
 /** The file pytorch-fid's inception.py loads (FID_WEIGHTS_URL), ported from TensorFlow's 2015-12-05 Inception. */
@@ -123,7 +123,8 @@ export async function featuresOfFiles(net: FidInception, files: string[], o: Fea
 }
 
 export interface PathStats {
-  stats: FidStats;
+  /** present for an .npz; for a folder, statsOf(features) when needed */
+  stats?: FidStats;
   /** number of images (undefined for an .npz) */
   n?: number;
   features?: Features;
@@ -144,7 +145,7 @@ export async function statsOfPath(p: string, net: () => Promise<FidInception>, o
   const { files, ignored } = await listFidImages(p);
   if (files.length < 2) throw new CycleGANError(`${p} has ${files.length} image: FID needs at least 2 per set`);
   const features = await featuresOfFiles(await net(), files, o);
-  return { stats: statsOf(features), n: files.length, features, ignored };
+  return { n: files.length, features, ignored };
 }
 
 export interface FidOptions extends FeatureOptions, WeightsOptions {
@@ -180,9 +181,12 @@ export async function computeFid(p1: string, p2: string, o: FidOptions = {}): Pr
   const getNet = async () => (net ??= await loadFidInception(o));
   try {
     const a = await statsOfPath(p1, getNet, { ...o, dims, onProgress: (d, t) => o.onImages?.(0, d, t) });
-    if (o.saveStats) await writeFidStats(o.saveStats, a.stats);
+    if (o.saveStats) await writeFidStats(o.saveStats, a.stats ??= statsOf(a.features!));
     const b = await statsOfPath(p2, getNet, { ...o, dims, onProgress: (d, t) => o.onImages?.(1, d, t) });
-    const r: FidResult = { fid: frechetDistance(a.stats, b.stats), n1: a.n, n2: b.n, dims };
+    const fid = a.features && b.features
+      ? frechetDistanceOfFeatures(a.features, b.features)
+      : frechetDistance(a.stats ?? statsOf(a.features!), b.stats ?? statsOf(b.features!));
+    const r: FidResult = { fid, n1: a.n, n2: b.n, dims };
     if (o.kid) {
       const k: KidResult = await kernelInceptionDistance(a.features!, b.features!, {
         subsets: o.kidSubsets, subsetSize: o.kidSubsetSize, seed: o.seed, onProgress: o.onKid,

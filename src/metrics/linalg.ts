@@ -22,14 +22,20 @@ export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: 
   const c = new Float64Array(n * d);
   for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mu[j];
   const sigma = new Float64Array(d * d);
-  // sigma = cᵀc / (n-1), upper triangle by row axpys (contiguous), then mirrored
-  for (let i = 0; i < n; i++) {
-    const ri = i * d;
+  // sigma = cᵀc / (n-1), upper triangle by row axpys (contiguous), then mirrored. Samples go in blocks so a
+  // row of sigma stays in cache while a block of samples is added to it (one pass over sigma per block, not
+  // per sample: the unblocked loop is memory-bound).
+  const SB = 32;
+  for (let i0 = 0; i0 < n; i0 += SB) {
+    const i1 = Math.min(n, i0 + SB);
     for (let a = 0; a < d; a++) {
-      const v = c[ri + a];
-      if (v === 0) continue;
       const sa = a * d;
-      for (let b = a; b < d; b++) sigma[sa + b] += v * c[ri + b];
+      for (let i = i0; i < i1; i++) {
+        const ri = i * d;
+        const v = c[ri + a];
+        if (v === 0) continue;
+        for (let b = a; b < d; b++) sigma[sa + b] += v * c[ri + b];
+      }
     }
   }
   const s = 1 / (n - 1);
@@ -206,5 +212,60 @@ export function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number):
   const ev = symmetricEigenvalues(m, r);
   let tr = 0;
   for (let i = 0; i < r; i++) if (ev[i] > 0) tr += Math.sqrt(ev[i]);
+  return tr;
+}
+
+/**
+ * Tr(sqrtm(S1·S2)) straight from the samples, for S = XcᵀXc/(n−1) with Xc the centred n×d samples: with
+ * A = Xc1/√(n1−1), B = Xc2/√(n2−1), eig(S1·S2) \ {0} = eig(AᵀA·BᵀB) \ {0} = eig((BAᵀ)ᵀ(BAᵀ)), so the trace is
+ * the sum of the singular values of the n2×n1 matrix K = B·Aᵀ (its nuclear norm): computed as Σ√λ of the
+ * smaller of KᵀK / KKᵀ. Exact, and with n < d far cheaper than anything d×d.
+ */
+export function traceSqrtProductOfSamples(x1: Float64Array, n1: number, x2: Float64Array, n2: number, d: number): number {
+  const centred = (x: Float64Array, n: number): Float64Array => {
+    const mu = new Float64Array(d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mu[j] += x[i * d + j];
+    for (let j = 0; j < d; j++) mu[j] /= n;
+    const s = 1 / Math.sqrt(n - 1);
+    const c = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = (x[i * d + j] - mu[j]) * s;
+    return c;
+  };
+  const a = centred(x1, n1), b = centred(x2, n2);
+  // K[i][j] = b_i · a_j (row dot products, contiguous)
+  const k = new Float64Array(n2 * n1);
+  for (let i = 0; i < n2; i++) {
+    const bi = i * d;
+    for (let j = 0; j < n1; j++) {
+      const aj = j * d;
+      let s = 0;
+      for (let t = 0; t < d; t++) s += b[bi + t] * a[aj + t];
+      k[i * n1 + j] = s;
+    }
+  }
+  // G = K·Kᵀ (n2×n2) or Kᵀ·K (n1×n1), whichever is smaller
+  const rowsSmall = n2 <= n1;
+  const m = rowsSmall ? n2 : n1;
+  const g = new Float64Array(m * m);
+  if (rowsSmall) {
+    for (let i = 0; i < m; i++) for (let j = i; j < m; j++) {
+      let s = 0;
+      for (let t = 0; t < n1; t++) s += k[i * n1 + t] * k[j * n1 + t];
+      g[i * m + j] = s;
+      g[j * m + i] = s;
+    }
+  } else {
+    const kt = new Float64Array(n1 * n2);
+    for (let i = 0; i < n2; i++) for (let j = 0; j < n1; j++) kt[j * n2 + i] = k[i * n1 + j];
+    for (let i = 0; i < m; i++) for (let j = i; j < m; j++) {
+      let s = 0;
+      for (let t = 0; t < n2; t++) s += kt[i * n2 + t] * kt[j * n2 + t];
+      g[i * m + j] = s;
+      g[j * m + i] = s;
+    }
+  }
+  const ev = symmetricEigenvalues(g, m);
+  let tr = 0;
+  for (let i = 0; i < m; i++) if (ev[i] > 0) tr += Math.sqrt(ev[i]);
   return tr;
 }

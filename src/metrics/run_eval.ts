@@ -12,7 +12,7 @@ import { escapeHtml } from '../report/html.js';
 import { checkSize, testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import type { Network } from '../networks/index.js';
 import { INCEPTION_SIZE, prepareImage, type FidInception } from './inception.js';
-import { frechetDistance, kernelInceptionDistance, statsOf, type Features } from './fid.js';
+import { frechetDistanceOfFeatures, kernelInceptionDistance, type Features } from './fid.js';
 import { featuresOfFiles, listFidImages } from './index.js';
 
 export interface TranslationSide {
@@ -99,7 +99,7 @@ export async function scoreTranslations(inception: FidInception, sides: Translat
     });
     const s: SideScores = {
       label: side.label, inputs: side.inputs, real: side.real, n_fake: fake.n, n_real: realF.n,
-      fid: frechetDistance(statsOf(fake), statsOf(realF)),
+      fid: frechetDistanceOfFeatures(fake, realF),
     };
     if (o.kid) {
       const k = await kernelInceptionDistance(fake, realF, {
