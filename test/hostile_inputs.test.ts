@@ -52,6 +52,21 @@ if (at > 0) {
     return fh;
   };
 }
+// INJECT_EACCES=substring: listing, creating or writing any path containing it fails with EACCES, as a folder
+// without permission does for a normal user (the tests run as root, where chmod does not deny anything).
+const denied = process.env.INJECT_EACCES;
+if (denied) {
+  for (const name of ['readdir', 'mkdir', 'open']) {
+    const orig = fsp[name];
+    fsp[name] = async function (p, ...rest) {
+      if (typeof p === 'string' && p.includes(denied) && (name !== 'open' || /[wa]/.test(String(rest[0])))) {
+        throw Object.assign(new Error(name + ": EACCES: permission denied '" + p + "'"), { code: 'EACCES', errno: -13, syscall: name, path: p });
+      }
+      return orig.call(this, p, ...rest);
+    };
+  }
+  (await import('node:module')).syncBuiltinESMExports(); // named imports of node:fs/promises see the patch
+}
 `);
   await tf.setBackend('cpu');
   const net = createNetwork(SPEC, { seed: 3 });
@@ -405,6 +420,31 @@ test('unwritable outputs: --out and --checkpoints-dir under a regular file are o
   await makeRandomDataset(data, { n: 2, size: 18 });
   assertOneLine(cli(['train', '--dataroot', data, '--name', 'r', '--checkpoints-dir', path.join(file, 'ck'), ...TINY, '--n-epochs', '1', '--n-epochs-decay', '0']),
     /a-file\/ck.*ENOTDIR/, 'train --checkpoints-dir', true);
+});
+
+test('permission denied (injected EACCES): unwritable --checkpoints-dir and --out are one line; an unreadable subfolder is skipped', async () => {
+  const data = path.join(dir, 'data-eacces');
+  await makeRandomDataset(data, { n: 2, size: 18 });
+  await makeRandomDataset(path.join(data, 'trainA', 'locked'), { n: 1, size: 18, phase: 'x' });
+  const base = ['train', '--dataroot', data, ...TINY, '--n-epochs', '1', '--n-epochs-decay', '0'];
+  assertOneLine(cli([...base, '--name', 'e', '--checkpoints-dir', path.join(dir, 'ck-denied')], { INJECT_EACCES: 'ck-denied' }),
+    /ck-denied.*: permission denied: choose a folder you can write to, or fix its permissions \(EACCES in mkdir\)/, 'train --checkpoints-dir', true);
+  const img = path.join(dir, 'in-eacces.png');
+  await writePng(img, new Uint8Array(16 * 16 * 3), 16, 16, 3);
+  assertOneLine(cli(['translate', '--model', modelFile, img, '--out', path.join(dir, 'out-denied'), '--backend', 'cpu'], { INJECT_EACCES: 'out-denied' }),
+    /out-denied.*: permission denied: choose a folder you can write to/, 'translate --out');
+  const r = cli([...base, '--name', 'e2', '--checkpoints-dir', path.join(dir, 'ck-eacces')], { INJECT_EACCES: `${path.sep}locked` });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /warning: skipped 1 file\(s\) that cannot be used: .*trainA\/locked \(folder cannot be listed: EACCES\)/);
+});
+
+test('--debug and CYCLEGAN_DEBUG=1 add the stack trace to the one line', () => {
+  for (const [args, env] of [[['--debug'], {}], [[], { CYCLEGAN_DEBUG: '1' }]] as const) {
+    const r = cli(['translate', '--model', modelFile, 'x.png', '--out', 'o', ...args], env);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /^\s+at /m);
+    assert.match(r.stderr, /^cyclegan: input x\.png does not exist$/m);
+  }
 });
 
 test('images smaller than --crop-size are skipped with one warning; a domain left empty is one line', async () => {
