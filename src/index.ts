@@ -5,14 +5,15 @@ export { Rng, type RngState } from './rng.js';
 export { initBackend, NODE_BACKENDS } from './backends/index.js';
 export * from './networks/index.js';
 export { reflectPad, conv2d, convTranspose2d, instanceNorm, batchNorm } from './ops/nn.js';
-export { ganLoss, l1Loss, gradientPenalty, GAN_MODES, type GanMode } from './losses.js';
+export { ganLoss, l1Loss, ganLossGrad, l1LossGrad, gradientPenalty, GAN_MODES, type GanMode } from './losses.js';
 export { ImagePool } from './pool.js';
 export { linearDecay, stepDecay, cosineDecay, lrFactor, PlateauScheduler, LR_POLICIES, type LrPolicy, type ScheduleOptions } from './schedule.js';
 export { Adam, type AdamState } from './optim.js';
 export {
-  CycleGANModel, defaultCycleGANOptions, generatorSpecs, discriminatorSpecs, LOSS_NAMES,
-  type CycleGANOptions, type Losses, type LossName, type VisualName, type TrainingState,
+  CycleGANModel, defaultCycleGANOptions, generatorSpecs, discriminatorSpecs, LOSS_NAMES, readLosses, disposeLosses,
+  type CycleGANOptions, type Losses, type LossTensors, type LossName, type VisualName, type TrainingState,
 } from './model.js';
+export { forwardTrace, backward, disposeTrace, type Trace, type ParamGrads } from './networks/backward.js';
 export { readSafetensors, writeSafetensors, type RawTensor } from './weights/safetensors.js';
 export { saveNetwork, loadNetwork, encodeNetwork, decodeNetwork, networkFromStateDict, networkToStateDict } from './weights/network_file.js';
 export { readTorchStateDict, parseTorchStateDict } from './weights/torch_pth.js';
