@@ -83,6 +83,15 @@ async function register(): Promise<WebGPURegistration> {
   class NodeWebGPUBackend extends (WebGPUBackend as unknown as new (device: unknown, info?: unknown) => Base) {
     private readonly live = new Set<tf.DataId>();
     private writes = 0;
+    /** The first validation/out-of-memory error the device reported (WebGPU reports them asynchronously). */
+    deviceError: string | undefined;
+
+    /** Reads fail once the device has reported an error, instead of returning what a failed dispatch left. */
+    override async read(dataId: tf.DataId): Promise<tf.backend_util.BackendValues> {
+      const values = await super.read(dataId);
+      if (this.deviceError) throw new Error(`webgpu device error: ${this.deviceError}`);
+      return values;
+    }
 
     override readSync(dataId: tf.DataId): tf.backend_util.BackendValues {
       const values = this.tensorMap.get(dataId)?.values;
@@ -148,7 +157,16 @@ async function register(): Promise<WebGPURegistration> {
       },
     });
     try {
-      return new NodeWebGPUBackend(device, adapter.info);
+      const backend = new NodeWebGPUBackend(device, adapter.info);
+      const onError = (ev: { error?: { message?: string } }) => {
+        const first = backend.deviceError === undefined;
+        backend.deviceError ??= (ev.error?.message ?? 'unknown error').split('\n')[0];
+        if (first) console.error(`cyclegan: webgpu device error: ${ev.error?.message ?? 'unknown error'}`);
+      };
+      const target = device as { addEventListener?: (type: string, fn: (ev: never) => void) => void; onuncapturederror?: unknown };
+      if (typeof target.addEventListener === 'function') target.addEventListener('uncapturederror', onError);
+      else target.onuncapturederror = onError;
+      return backend;
     } catch (e) {
       console.error(`webgpu backend failed to start: ${(e as Error).message}`);
       throw e;
