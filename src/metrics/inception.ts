@@ -194,6 +194,17 @@ export class FidInception {
     return tf.fused.conv2d({ x, filter: c.filter, strides: s.stride, pad, bias: c.bias, activation: 'relu' });
   }
 
+  /** conv(…conv(x, names[0])…, names[n−1]), freeing each intermediate as soon as the next conv has used it. */
+  private chain(x: tf.Tensor4D, ...names: string[]): tf.Tensor4D {
+    let y = x;
+    for (const n of names) {
+      const z = this.conv(y, n);
+      if (y !== x) y.dispose();
+      y = z;
+    }
+    return y;
+  }
+
   /** 3×3, stride 1, padding 1 average pool that excludes the padding from the average (count_include_pad=False). */
   private avgPoolExcludePad(x: tf.Tensor4D): tf.Tensor4D {
     const [n, h, w, c] = x.shape;
@@ -202,8 +213,20 @@ export class FidInception {
     let sum: tf.Tensor4D;
     if (nativeElementwise()) {
       // separable sums of shifted slices: native slices and adds, 3-4× faster than tfjs-cpu's AvgPool loop
-      const rows = tf.addN([0, 1, 2].map((o) => tf.slice(p, [0, o, 0, 0], [n, h, w + 2, c])));
-      sum = tf.addN([0, 1, 2].map((o) => tf.slice(rows, [0, 0, o, 0], [n, h, w, c])));
+      const add3 = (t: tf.Tensor4D, at: (o: number) => tf.Tensor4D) => {
+        let acc = at(0);
+        for (const o of [1, 2]) {
+          const sl = at(o);
+          const next = tf.add(acc, sl) as tf.Tensor4D;
+          acc.dispose();
+          sl.dispose();
+          acc = next;
+        }
+        t.dispose();
+        return acc;
+      };
+      const rows = add3(p, (o) => tf.slice(p, [0, o, 0, 0], [n, h, w + 2, c]));
+      sum = add3(rows, (o) => tf.slice(rows, [0, 0, o, 0], [n, h, w, c]));
     } else {
       sum = tf.mul(tf.avgPool(p, 3, 1, 'valid'), 9);
     }
@@ -226,28 +249,39 @@ export class FidInception {
       const size = t.shape.slice() as [number, number, number, number];
       size[axis] = len;
       const at = (o: number) => tf.slice(t, axis === 1 ? [0, o, 0, 0] : [0, 0, o, 0], size);
-      return tf.maximum(tf.maximum(at(0), at(1)), at(2));
+      let m = at(0);
+      for (const o of [1, 2]) {
+        const sl = at(o);
+        const next = tf.maximum(m, sl) as tf.Tensor4D;
+        m.dispose();
+        sl.dispose();
+        m = next;
+      }
+      return m;
     };
-    const rows = max3(x, 1, 2 * ho - 1); // [n, 2ho−1, w, c]: row i = max of rows i..i+2
-    const evenRows = tf.reshape(tf.slice(tf.reshape(tf.pad(rows, [[0, 0], [0, 1], [0, 0], [0, 0]]), [n, ho, 2, w, c]), [0, 0, 0, 0, 0], [n, ho, 1, w, c]), [n, ho, w, c]);
-    const cols = max3(evenRows as tf.Tensor4D, 2, 2 * wo - 1);
-    return tf.reshape(tf.slice(tf.reshape(tf.pad(cols, [[0, 0], [0, 0], [0, 1], [0, 0]]), [n, ho, wo, 2, c]), [0, 0, 0, 0, 0], [n, ho, wo, 1, c]), [n, ho, wo, c]);
+    // each step in its own tidy so that its slices are freed before the next
+    const rows = tf.tidy(() => max3(x, 1, 2 * ho - 1)); // [n, 2ho−1, w, c]: row i = max of rows i..i+2
+    const evenRows = tf.tidy(() => tf.reshape(tf.slice(tf.reshape(tf.pad(rows, [[0, 0], [0, 1], [0, 0], [0, 0]]), [n, ho, 2, w, c]), [0, 0, 0, 0, 0], [n, ho, 1, w, c]), [n, ho, w, c]) as tf.Tensor4D);
+    rows.dispose();
+    const cols = tf.tidy(() => max3(evenRows, 2, 2 * wo - 1));
+    evenRows.dispose();
+    const y = tf.tidy(() => tf.reshape(tf.slice(tf.reshape(tf.pad(cols, [[0, 0], [0, 0], [0, 1], [0, 0]]), [n, ho, wo, 2, c]), [0, 0, 0, 0, 0], [n, ho, wo, 1, c]), [n, ho, wo, c]) as tf.Tensor4D);
+    cols.dispose();
+    return y;
   }
 
   private blockA(x: tf.Tensor4D, n: string): tf.Tensor4D {
     const b1 = this.conv(x, `${n}.branch1x1`);
-    const b5 = this.conv(this.conv(x, `${n}.branch5x5_1`), `${n}.branch5x5_2`);
-    const b3 = this.conv(this.conv(this.conv(x, `${n}.branch3x3dbl_1`), `${n}.branch3x3dbl_2`), `${n}.branch3x3dbl_3`);
+    const b5 = this.chain(x, `${n}.branch5x5_1`, `${n}.branch5x5_2`);
+    const b3 = this.chain(x, `${n}.branch3x3dbl_1`, `${n}.branch3x3dbl_2`, `${n}.branch3x3dbl_3`);
     const bp = this.conv(this.avgPoolExcludePad(x), `${n}.branch_pool`);
     return tf.concat([b1, b5, b3, bp], 3);
   }
 
   private blockC(x: tf.Tensor4D, n: string): tf.Tensor4D {
     const b1 = this.conv(x, `${n}.branch1x1`);
-    let b7 = x;
-    for (const k of ['branch7x7_1', 'branch7x7_2', 'branch7x7_3']) b7 = this.conv(b7, `${n}.${k}`);
-    let bd = x;
-    for (let i = 1; i <= 5; i++) bd = this.conv(bd, `${n}.branch7x7dbl_${i}`);
+    const b7 = this.chain(x, `${n}.branch7x7_1`, `${n}.branch7x7_2`, `${n}.branch7x7_3`);
+    const bd = this.chain(x, ...[1, 2, 3, 4, 5].map((i) => `${n}.branch7x7dbl_${i}`));
     const bp = this.conv(this.avgPoolExcludePad(x), `${n}.branch_pool`);
     return tf.concat([b1, b7, bd, bp], 3);
   }
@@ -256,7 +290,7 @@ export class FidInception {
     const b1 = this.conv(x, `${n}.branch1x1`);
     const t = this.conv(x, `${n}.branch3x3_1`);
     const b3 = tf.concat([this.conv(t, `${n}.branch3x3_2a`), this.conv(t, `${n}.branch3x3_2b`)], 3);
-    const u = this.conv(this.conv(x, `${n}.branch3x3dbl_1`), `${n}.branch3x3dbl_2`);
+    const u = this.chain(x, `${n}.branch3x3dbl_1`, `${n}.branch3x3dbl_2`);
     const bd = tf.concat([this.conv(u, `${n}.branch3x3dbl_3a`), this.conv(u, `${n}.branch3x3dbl_3b`)], 3);
     const pooled = maxPool ? tf.maxPool(x, 3, 1, 'same') : this.avgPoolExcludePad(x);
     return tf.concat([b1, b3, bd, this.conv(pooled, `${n}.branch_pool`)], 3);
@@ -268,30 +302,46 @@ export class FidInception {
    */
   features(x: tf.Tensor4D, dims: FidDims = 2048): tf.Tensor2D {
     if (!FID_DIMS.includes(dims)) throw new CycleGANError(`--dims must be one of ${FID_DIMS.join(', ')}; got ${dims}`);
-    return tf.tidy(() => {
-      const pool = (t: tf.Tensor4D) => tf.mean(t, [1, 2]) as tf.Tensor2D;
-      let h = this.conv(this.conv(this.conv(x, 'Conv2d_1a_3x3'), 'Conv2d_2a_3x3'), 'Conv2d_2b_3x3');
-      h = this.maxPool3s2(h);
-      if (dims === 64) return pool(h);
-      h = this.maxPool3s2(this.conv(this.conv(h, 'Conv2d_3b_1x1'), 'Conv2d_4a_3x3'));
-      if (dims === 192) return pool(h);
-      for (const n of ['Mixed_5b', 'Mixed_5c', 'Mixed_5d']) h = this.blockA(h, n);
-      // Mixed_6a (InceptionB)
-      const b3 = this.conv(h, 'Mixed_6a.branch3x3');
-      const bd = this.conv(this.conv(this.conv(h, 'Mixed_6a.branch3x3dbl_1'), 'Mixed_6a.branch3x3dbl_2'), 'Mixed_6a.branch3x3dbl_3');
-      h = tf.concat([b3, bd, this.maxPool3s2(h)], 3);
-      for (const n of ['Mixed_6b', 'Mixed_6c', 'Mixed_6d', 'Mixed_6e']) h = this.blockC(h, n);
-      if (dims === 768) return pool(h);
-      // Mixed_7a (InceptionD)
-      const d3 = this.conv(this.conv(h, 'Mixed_7a.branch3x3_1'), 'Mixed_7a.branch3x3_2');
-      let d7 = h;
-      for (let i = 1; i <= 4; i++) d7 = this.conv(d7, `Mixed_7a.branch7x7x3_${i}`);
-      h = tf.concat([d3, d7, this.maxPool3s2(h)], 3);
-      h = this.blockE(h, 'Mixed_7b', false);
-      h = this.blockE(h, 'Mixed_7c', true);
-      return pool(h);
-    });
+    // Block by block, each in its own tidy that keeps only the block's output, so memory holds one block's
+    // activations at a time (one tidy over the whole network would keep every intermediate of a 50-image batch).
+    let h = x;
+    const stage = (f: (t: tf.Tensor4D) => tf.Tensor4D) => {
+      const y = tf.tidy(() => f(h));
+      if (h !== x) h.dispose();
+      h = y;
+    };
+    const pool = () => {
+      const y = tf.tidy(() => tf.mean(h, [1, 2]) as tf.Tensor2D);
+      if (h !== x) h.dispose();
+      return y;
+    };
+    try {
+      stage((t) => this.maxPool3s2(this.chain(t, 'Conv2d_1a_3x3', 'Conv2d_2a_3x3', 'Conv2d_2b_3x3')));
+      if (dims === 64) return pool();
+      stage((t) => this.maxPool3s2(this.chain(t, 'Conv2d_3b_1x1', 'Conv2d_4a_3x3')));
+      if (dims === 192) return pool();
+      for (const n of ['Mixed_5b', 'Mixed_5c', 'Mixed_5d']) stage((t) => this.blockA(t, n));
+      stage((t) => { // Mixed_6a (InceptionB)
+        const b3 = this.conv(t, 'Mixed_6a.branch3x3');
+        const bd = this.chain(t, 'Mixed_6a.branch3x3dbl_1', 'Mixed_6a.branch3x3dbl_2', 'Mixed_6a.branch3x3dbl_3');
+        return tf.concat([b3, bd, this.maxPool3s2(t)], 3);
+      });
+      for (const n of ['Mixed_6b', 'Mixed_6c', 'Mixed_6d', 'Mixed_6e']) stage((t) => this.blockC(t, n));
+      if (dims === 768) return pool();
+      stage((t) => { // Mixed_7a (InceptionD)
+        const d3 = this.chain(t, 'Mixed_7a.branch3x3_1', 'Mixed_7a.branch3x3_2');
+        const d7 = this.chain(t, ...[1, 2, 3, 4].map((i) => `Mixed_7a.branch7x7x3_${i}`));
+        return tf.concat([d3, d7, this.maxPool3s2(t)], 3);
+      });
+      stage((t) => this.blockE(t, 'Mixed_7b', false));
+      stage((t) => this.blockE(t, 'Mixed_7c', true));
+      return pool();
+    } catch (e) {
+      if (h !== x && !h.isDisposed) h.dispose();
+      throw e;
+    }
   }
+
 }
 
 /**

@@ -30,10 +30,16 @@ export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: 
     const i1 = Math.min(n, i0 + SB);
     for (let a = 0; a < d; a++) {
       const sa = a * d;
-      for (let i = i0; i < i1; i++) {
+      let i = i0;
+      // four samples per pass: one load/store of sigma per four multiply-adds
+      for (; i + 4 <= i1; i += 4) {
+        const r0 = i * d, r1 = r0 + d, r2 = r1 + d, r3 = r2 + d;
+        const v0 = c[r0 + a], v1 = c[r1 + a], v2 = c[r2 + a], v3 = c[r3 + a];
+        for (let b = a; b < d; b++) sigma[sa + b] += v0 * c[r0 + b] + v1 * c[r1 + b] + v2 * c[r2 + b] + v3 * c[r3 + b];
+      }
+      for (; i < i1; i++) {
         const ri = i * d;
         const v = c[ri + a];
-        if (v === 0) continue;
         for (let b = a; b < d; b++) sigma[sa + b] += v * c[ri + b];
       }
     }
