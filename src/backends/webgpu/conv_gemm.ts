@@ -35,15 +35,6 @@ const CONV_FIELDS = ['M', 'N', 'K', 'kChunk', 'kTiles', 'inH', 'inW', 'inC', 'ou
   'ih0', 'iw0', 'rowsH', 'rowsW', 'kh0', 'kw0', 'tapsH', 'tapsW'];
 
 /** Index arithmetic shared by the modes: decode a pixel row into (b, h, w) and a tap into (kh, kw, c). */
-const READ_X = `
-  fn readX(b : i32, oh : i32, ow : i32, kh : i32, kw : i32, ci : i32) -> f32 {
-    let ih = oh * uniforms.strideH - uniforms.padT + kh * uniforms.dilH;
-    let iw = ow * uniforms.strideW - uniforms.padL + kw * uniforms.dilW;
-    if (ih < 0 || ih >= uniforms.inH || iw < 0 || iw >= uniforms.inW) { return 0.0; }
-    return x[((b * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + ci];
-  }
-`;
-
 const DECODE = `
   fn decodePixel(m : i32, h : i32, w : i32) -> vec3<i32> {
     let hw = h * w;
@@ -64,16 +55,23 @@ const PARTIAL_STORE = `fn store(m : i32, n : i32, v : f32) {
 }`;
 
 function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
-  loadA: string; loadB: string; aKFast: boolean; bKFast: boolean; store: string;
+  rowA: string; loadA: string; loadB: string; aKFast: boolean; bKFast: boolean; store: string;
 } {
   if (mode === 'fwd') {
     const v = hasBias ? 'v + bias[n]' : 'v';
     return {
       aKFast: true, bKFast: false,
-      loadA: `fn loadA(m : i32, k : i32) -> f32 {
+      // row: (image, top and left input corner of the output pixel's window)
+      rowA: `fn rowA(m : i32) -> vec3<i32> {
         let p = decodePixel(m, uniforms.outH, uniforms.outW);
+        return vec3<i32>(p.x, p.y * uniforms.strideH - uniforms.padT, p.z * uniforms.strideW - uniforms.padL);
+      }`,
+      loadA: `fn loadA(r : vec3<i32>, k : i32) -> f32 {
         let t = decodeTap(k, uniforms.inC);
-        return readX(p.x, p.y, p.z, t.x, t.y, t.z);
+        let ih = r.y + t.x * uniforms.dilH;
+        let iw = r.z + t.y * uniforms.dilW;
+        if (ih < 0 || ih >= uniforms.inH || iw < 0 || iw >= uniforms.inW) { return 0.0; }
+        return x[((r.x * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + t.z];
       }`,
       loadB: `fn loadB(k : i32, n : i32) -> f32 { return W[k * uniforms.N + n]; }`,
       store: `fn store(m : i32, n : i32, v : f32) { let r = ${v}; result[m * uniforms.N + n] = ${activationWGSL(act, 'r')}; }`,
@@ -82,11 +80,15 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
   if (mode === 'dgrad') {
     return {
       aKFast: true, bKFast: true,
-      loadA: `fn loadA(m : i32, k : i32) -> f32 {
+      // row: (image, padded input position)
+      rowA: `fn rowA(m : i32) -> vec3<i32> {
         let p = decodePixel(m, uniforms.inH, uniforms.inW);
+        return vec3<i32>(p.x, p.y + uniforms.padT, p.z + uniforms.padL);
+      }`,
+      loadA: `fn loadA(p : vec3<i32>, k : i32) -> f32 {
         let t = decodeTap(k, uniforms.outC);
-        let nh = p.y + uniforms.padT - t.x * uniforms.dilH;
-        let nw = p.z + uniforms.padL - t.y * uniforms.dilW;
+        let nh = p.y - t.x * uniforms.dilH;
+        let nw = p.z - t.y * uniforms.dilW;
         if (nh < 0 || nw < 0) { return 0.0; }
         let oh = nh / uniforms.strideH;
         let ow = nw / uniforms.strideW;
@@ -112,14 +114,17 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
         let co = k - t * uniforms.outC;`;
     return {
       aKFast: true, bKFast: true,
-      loadA: `fn loadA(m : i32, k : i32) -> f32 {
+      // row: (image, padded input position)
+      rowA: `fn rowA(m : i32) -> vec3<i32> {
         let p = decodePixel(m, uniforms.rowsH, uniforms.rowsW);
-        let ih = uniforms.ih0 + p.y * uniforms.strideH;
-        let iw = uniforms.iw0 + p.z * uniforms.strideW;
+        return vec3<i32>(p.x, uniforms.ih0 + p.y * uniforms.strideH + uniforms.padT,
+                         uniforms.iw0 + p.z * uniforms.strideW + uniforms.padL);
+      }`,
+      loadA: `fn loadA(p : vec3<i32>, k : i32) -> f32 {
         ${tap}
-        let oh = (ih + uniforms.padT - kh) / uniforms.strideH;
-        let ow = (iw + uniforms.padL - kw) / uniforms.strideW;
-        if (ih + uniforms.padT - kh < 0 || iw + uniforms.padL - kw < 0 || oh >= uniforms.outH || ow >= uniforms.outW) {
+        let oh = (p.y - kh) / uniforms.strideH;
+        let ow = (p.z - kw) / uniforms.strideW;
+        if (p.y - kh < 0 || p.z - kw < 0 || oh >= uniforms.outH || ow >= uniforms.outW) {
           return 0.0;
         }
         return dy[((p.x * uniforms.outH + oh) * uniforms.outW + ow) * uniforms.outC + co];
@@ -138,10 +143,17 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
   }
   return {
     aKFast: false, bKFast: false,
-    loadA: `fn loadA(m : i32, k : i32) -> f32 {
+    // row: (tap's input offset h, w, input channel)
+    rowA: `fn rowA(m : i32) -> vec3<i32> {
       let t = decodeTap(m, uniforms.inC);
+      return vec3<i32>(t.x * uniforms.dilH - uniforms.padT, t.y * uniforms.dilW - uniforms.padL, t.z);
+    }`,
+    loadA: `fn loadA(r : vec3<i32>, k : i32) -> f32 {
       let p = decodePixel(k, uniforms.outH, uniforms.outW);
-      return readX(p.x, p.y, p.z, t.x, t.y, t.z);
+      let ih = p.y * uniforms.strideH + r.x;
+      let iw = p.z * uniforms.strideW + r.y;
+      if (ih < 0 || ih >= uniforms.inH || iw < 0 || iw >= uniforms.inW) { return 0.0; }
+      return x[((p.x * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + r.z];
     }`,
     loadB: `fn loadB(k : i32, n : i32) -> f32 { return dy[k * uniforms.outC + n]; }`,
     store: PARTIAL_STORE,
@@ -171,7 +183,7 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
       var<workgroup> As : array<f32, ${TM * TK}>;
       var<workgroup> Bs : array<f32, ${TN * TK}>;
       ${DECODE}
-      ${mode === 'dgrad' || mode === 'dgradPhase' ? '' : READ_X}
+      ${c.rowA}
       ${c.loadA}
       ${c.loadB}
       ${c.store}
@@ -184,6 +196,13 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
         let kBegin = i32(workgroupId.z) * uniforms.kChunk;
         let kEnd = min(uniforms.K, kBegin + uniforms.kChunk);
         var acc : array<f32, ${PER * PN}>;
+        // Each thread loads the same rows of A in every K step: decode them once.
+        var rows : array<vec3<i32>, ${loadsA}>;
+        for (var i = 0; i < ${loadsA}; i++) {
+          let idx = tid + i * ${THREADS * THREADS};
+          ${tileIndex(c.aKFast, TM)}
+          rows[i] = rowA(m0 + oo);
+        }
         // Trip count from uniforms only, so the barriers stay in uniform control flow.
         for (var t = 0; t < uniforms.kTiles; t++) {
           let k0 = kBegin + t * ${TK};
@@ -193,7 +212,7 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
             let m = m0 + oo;
             let k = k0 + kk;
             var a = 0.0;
-            if (m < uniforms.M && k < kEnd) { a = loadA(m, k); }
+            if (m < uniforms.M && k < kEnd) { a = loadA(rows[i], k); }
             As[kk * ${TM} + oo] = a;
           }
           for (var i = 0; i < ${loadsB}; i++) {
