@@ -101,34 +101,41 @@ export function symmetricEigenvalues(a: Float64Array, n: number): Float64Array {
   if (n === 0) return diag;
   const v = new Float64Array(n);
   const p = new Float64Array(n);
+  // Only the lower triangle is read and written (half the memory traffic of full-matrix updates).
   for (let k = 0; k < n - 2; k++) {
-    // Householder vector from column k below the diagonal (= row k right of it, by symmetry)
+    // Householder vector from column k below the diagonal
     let norm2 = 0;
-    for (let i = k + 1; i < n; i++) norm2 += a[k * n + i] * a[k * n + i];
-    const x0 = a[k * n + k + 1];
+    for (let i = k + 1; i < n; i++) norm2 += a[i * n + k] * a[i * n + k];
+    const x0 = a[(k + 1) * n + k];
     diag[k] = a[k * n + k];
     if (norm2 === 0) { off[k] = 0; continue; }
     const alpha = x0 > 0 ? -Math.sqrt(norm2) : Math.sqrt(norm2);
     off[k] = alpha;
-    for (let i = k + 1; i < n; i++) v[i] = a[k * n + i];
+    for (let i = k + 1; i < n; i++) v[i] = a[i * n + k];
     v[k + 1] -= alpha;
     const vv = norm2 - 2 * alpha * x0 + alpha * alpha;
     if (vv === 0) continue;
     const beta = 2 / vv;
-    // p = beta·B·v over the trailing block B, then w = p − (beta/2)(vᵀp)·v, B −= v·wᵀ + w·vᵀ
-    let vp = 0;
+    // p = beta·B·v over the trailing block B (symmetric, lower triangle), then w = p − (beta/2)(vᵀp)·v,
+    // B −= v·wᵀ + w·vᵀ
+    for (let i = k + 1; i < n; i++) p[i] = 0;
     for (let i = k + 1; i < n; i++) {
-      const ri = i * n;
+      const ri = i * n, vi = v[i];
       let s = 0;
-      for (let j = k + 1; j < n; j++) s += a[ri + j] * v[j];
-      p[i] = beta * s;
-      vp += v[i] * p[i];
+      for (let j = k + 1; j < i; j++) {
+        const aij = a[ri + j];
+        s += aij * v[j];
+        p[j] += aij * vi;
+      }
+      p[i] += s + a[ri + i] * vi;
     }
+    let vp = 0;
+    for (let i = k + 1; i < n; i++) { p[i] *= beta; vp += v[i] * p[i]; }
     const kk = 0.5 * beta * vp;
     for (let i = k + 1; i < n; i++) p[i] -= kk * v[i];
     for (let i = k + 1; i < n; i++) {
       const ri = i * n, vi = v[i], wi = p[i];
-      for (let j = k + 1; j < n; j++) a[ri + j] -= vi * p[j] + wi * v[j];
+      for (let j = k + 1; j <= i; j++) a[ri + j] -= vi * p[j] + wi * v[j];
     }
   }
   if (n >= 2) {
@@ -191,28 +198,40 @@ function tridiagonalQL(d: Float64Array, e: Float64Array): void {
 export function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number): number {
   const { lt, rank: r, perm } = pivotedCholesky(s1, d);
   if (r === 0) return 0;
-  // T = Lᵀ·S2p (r×d) with S2p = Pᵀ·S2·P; row c of Lᵀ is zero before column c
-  const t = new Float64Array(r * d);
-  const s2row = new Float64Array(d);
+  // S2p = Pᵀ·S2·P, then T = Lᵀ·S2p (r×d); row c of Lᵀ is zero before column c. Rows of T go in blocks of CB
+  // so a block stays in cache while S2p streams past once per block (the unblocked loop is memory-bound).
+  const s2p = new Float64Array(d * d);
   for (let j = 0; j < d; j++) {
     const src = perm[j] * d;
-    for (let i = 0; i < d; i++) s2row[i] = s2[src + perm[i]];
-    for (let c = 0; c < r && c <= j; c++) {
-      const l = lt[c * d + j];
-      if (l === 0) continue;
-      const tc = c * d;
-      for (let i = 0; i < d; i++) t[tc + i] += l * s2row[i];
+    for (let i = 0; i < d; i++) s2p[j * d + i] = s2[src + perm[i]];
+  }
+  const CB = 16;
+  const t = new Float64Array(r * d);
+  for (let c0 = 0; c0 < r; c0 += CB) {
+    const c1 = Math.min(r, c0 + CB);
+    for (let j = c0; j < d; j++) {
+      const row = j * d;
+      for (let c = c0; c < c1 && c <= j; c++) {
+        const l = lt[c * d + j];
+        if (l === 0) continue;
+        const tc = c * d;
+        for (let i = 0; i < d; i++) t[tc + i] += l * s2p[row + i];
+      }
     }
   }
-  // M = T·L (r×r, symmetric)
+  // M = T·L (r×r, symmetric): M[a][b] = Σ_{i≥b} T[a][i]·Lᵀ[b][i], rows a in blocks as above
   const m = new Float64Array(r * r);
-  for (let a = 0; a < r; a++) {
-    for (let b = a; b < r; b++) {
-      let s = 0;
-      const ta = a * d, lb = b * d;
-      for (let i = b; i < d; i++) s += t[ta + i] * lt[lb + i];
-      m[a * r + b] = s;
-      m[b * r + a] = s;
+  for (let a0 = 0; a0 < r; a0 += CB) {
+    const a1 = Math.min(r, a0 + CB);
+    for (let b = a0; b < r; b++) {
+      const lb = b * d;
+      for (let a = a0; a < a1 && a <= b; a++) {
+        const ta = a * d;
+        let sum = 0;
+        for (let i = b; i < d; i++) sum += t[ta + i] * lt[lb + i];
+        m[a * r + b] = sum;
+        m[b * r + a] = sum;
+      }
     }
   }
   const ev = symmetricEigenvalues(m, r);
