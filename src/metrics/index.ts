@@ -183,6 +183,9 @@ export async function computeFid(p1: string, p2: string, o: FidOptions = {}): Pr
     const a = await statsOfPath(p1, getNet, { ...o, dims, onProgress: (d, t) => o.onImages?.(0, d, t) });
     if (o.saveStats) await writeFidStats(o.saveStats, a.stats ??= statsOf(a.features!));
     const b = await statsOfPath(p2, getNet, { ...o, dims, onProgress: (d, t) => o.onImages?.(1, d, t) });
+    if (!(a.features && b.features && Math.max(a.features.n, b.features.n) < dims) && dims >= 768) {
+      o.log?.(`FID: square root of ${dims}×${dims} covariance products in float64 (can take a minute)`);
+    }
     const fid = a.features && b.features
       ? frechetDistanceOfFeatures(a.features, b.features)
       : frechetDistance(a.stats ?? statsOf(a.features!), b.stats ?? statsOf(b.features!));

@@ -73,16 +73,17 @@ export async function evalMetrics(args: ParsedArgs, setup: TestSetup, ctx: EvalC
     try {
       let sides: TranslationSide[];
       if (ctx.modelFile || setup.model === 'test') {
-        // one generator: it maps the eval direction's inputs
+        // one generator: it maps the eval direction's inputs (label in dataset terms, as below)
         sides = [{ label: swap ? 'fake_A' : 'fake_B', net: ctx.net, inputs: folderA, real: folderB }];
       } else {
         const label = testLabelOf(t);
         const other = (await loadRunNetwork(setup.runDir, label, dir === 'AtoB' ? 'G_B' : 'G_A', dir === 'AtoB' ? setup.specs?.G_B : setup.specs?.G_A)).net;
         owned.push(other);
         const [gA, gB] = dir === 'AtoB' ? [ctx.net, other] : [other, ctx.net];
+        // labels in dataset terms: fake_B is scored against <phase>B whatever the direction
         sides = [
-          { label: 'fake_B', net: gA, inputs: folderA, real: folderB },
-          { label: 'fake_A', net: gB, inputs: folderB, real: folderA },
+          { label: swap ? 'fake_A' : 'fake_B', net: gA, inputs: folderA, real: folderB },
+          { label: swap ? 'fake_B' : 'fake_A', net: gB, inputs: folderB, real: folderA },
         ];
       }
       const inception = await loadFidInception({
