@@ -147,7 +147,7 @@ interface LossAccumulator {
  * no read-back, so a step never waits for the backend; the sums are read (asynchronously) only when a
  * line is written or a checkpoint saved.
  */
-class LossMeter {
+export class LossMeter {
   private n = 0;
   private sums: tf.Tensor1D | null = null;
 
