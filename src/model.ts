@@ -8,6 +8,8 @@ import { ganLoss, ganLossGrad, l1Loss, l1LossGrad, type GanMode } from './losses
 import { backward, forwardTrace, type ParamGrads } from './networks/backward.js';
 import { ImagePool } from './pool.js';
 import { Adam, type AdamState } from './optim.js';
+// loss_names / visual_names / model_names are declared once, in a module free of TF.js (the page imports it).
+import { LOSS_NAMES, type LossName, type VisualName } from './model_names.js';
 
 export interface CycleGANOptions {
   inputNc: number;
@@ -40,8 +42,7 @@ export function defaultCycleGANOptions(): CycleGANOptions {
   };
 }
 
-export const LOSS_NAMES = ['D_A', 'G_A', 'cycle_A', 'idt_A', 'D_B', 'G_B', 'cycle_B', 'idt_B'] as const;
-export type LossName = (typeof LOSS_NAMES)[number];
+export { LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, visualNames, type LossName, type VisualName, type ModelName } from './model_names.js';
 export type Losses = Record<LossName, number>;
 /** The losses of one step as scalar tensors (kept; the caller disposes them). Read them with readLosses. */
 export type LossTensors = Record<LossName, tf.Scalar>;
@@ -57,8 +58,6 @@ export async function readLosses(t: LossTensors): Promise<Losses> {
 export function disposeLosses(t: LossTensors): void {
   tf.dispose(LOSS_NAMES.map((n) => t[n]));
 }
-
-export type VisualName = 'real_A' | 'fake_B' | 'rec_A' | 'idt_B' | 'real_B' | 'fake_A' | 'rec_B' | 'idt_A';
 
 export interface CycleGANNetworks {
   G_A: Network;

@@ -1,6 +1,7 @@
 // The loss curves as a picture: an SVG line chart (one panel per direction) rendered to PNG by sharp,
 // so the report page needs no script and the picture can be opened on its own.
 import sharp from 'sharp';
+import { LOSS_COLORS } from '../model_names.js';
 
 export interface LossPoint {
   /** x position: fractional epoch (epoch - 1 + epochIter / epochSize) */
@@ -8,10 +9,7 @@ export interface LossPoint {
   losses: Record<string, number>;
 }
 
-const COLORS: Record<string, string> = {
-  D_A: '#1f77b4', G_A: '#ff7f0e', cycle_A: '#2ca02c', idt_A: '#d62728',
-  D_B: '#9467bd', G_B: '#8c564b', cycle_B: '#e377c2', idt_B: '#7f7f7f',
-};
+const COLORS: Record<string, string> = LOSS_COLORS;
 const FALLBACK = ['#17becf', '#bcbd22', '#393b79', '#637939'];
 
 function esc(s: string): string {

@@ -3,14 +3,12 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { tf } from '../tf.js';
-import type { RunPaths, LossLogEntry } from '../train/run_folder.js';
+import { sampleImageFile, type RunPaths, type LossLogEntry } from '../train/run_folder.js';
+import { VISUAL_NAMES, visualNames, type VisualName } from '../model_names.js';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { renderPage, type ReportSection } from './html.js';
 import { lossPlotPng } from './loss_plot.js';
 import { saveTensorPng } from './images.js';
-
-/** Visual names in the official order of cycle_gan_model.py (A side, then B side). */
-export const VISUAL_NAMES = ['real_A', 'fake_B', 'rec_A', 'idt_B', 'real_B', 'fake_A', 'rec_B', 'idt_A'] as const;
 
 interface SampleRow {
   epoch: number;
@@ -35,10 +33,10 @@ type Status = { epoch: number; lastEpoch?: number; totalIters: number; done?: bo
 
 export class TrainingReport {
   private rows: SampleRow[] = [];
-  private readonly visuals: readonly string[];
+  private readonly visuals: readonly VisualName[];
 
   constructor(private readonly paths: RunPaths, private readonly name: string, private readonly o: ReportOptions = {}) {
-    this.visuals = VISUAL_NAMES.filter((n) => o.identity !== false || !n.startsWith('idt_'));
+    this.visuals = visualNames(o.identity !== false);
   }
 
   /** Reads the rows a previous session wrote (for --continue). */
@@ -58,7 +56,7 @@ export class TrainingReport {
       for (const name of this.visuals) {
         const t = vis[name];
         if (!t) continue;
-        const file = `epoch${String(epoch).padStart(3, '0')}_${name}.png`;
+        const file = sampleImageFile(epoch, name);
         await saveTensorPng(t, path.join(this.paths.webImages, file));
         images[name] = `images/${file}`;
       }

@@ -23,10 +23,12 @@ import { saveNetwork, loadNetwork, networkFromStateDict } from '../weights/netwo
 import { readSafetensors, writeSafetensors, type RawTensor } from '../weights/safetensors.js';
 import type { Network, NetworkSpec } from '../networks/index.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
+import { MODEL_NAMES, type ModelName } from '../model_names.js';
 import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from '../atomic.js';
 
-export const NET_NAMES = ['G_A', 'G_B', 'D_A', 'D_B'] as const;
-export type NetName = (typeof NET_NAMES)[number];
+/** The model's model_names (src/model_names.ts): the networks a run saves. */
+export const NET_NAMES = MODEL_NAMES;
+export type NetName = ModelName;
 export type Nets = Record<NetName, Network>;
 
 export interface RunPaths {
@@ -67,6 +69,18 @@ export function runPaths(checkpointsDir: string, name: string): RunPaths {
 /** Official file name: <label>_net_<NAME>.safetensors (label = latest, an epoch number, or iter_<n>). */
 export function netFile(root: string, label: string | number, net: NetName): string {
   return path.join(root, `${label}_net_${net}.safetensors`);
+}
+
+/** A sample image of the report: web/images/epoch<NNN>_<visual>.png. */
+export function sampleImageFile(epoch: number, visual: string): string {
+  return `epoch${String(epoch).padStart(3, '0')}_${visual}.png`;
+}
+
+/** The epoch and visual name of a sample image file name (the inverse of sampleImageFile), or null. */
+export function parseSampleImageFile(name: string): { epoch: number; visual: string } | null {
+  // .jpg/.jpeg too: a sample folder filled by hand (or an older run) is still shown
+  const m = /^epoch(\d+)_(.+)\.(png|jpg|jpeg)$/.exec(name);
+  return m ? { epoch: Number(m[1]), visual: m[2] } : null;
 }
 
 /** Everything besides the weights that --continue needs to resume exactly. */

@@ -8,6 +8,10 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CycleGANError } from '../errors.js';
 import { checkModelPath } from '../weights/model_check.js';
+import { parseSafetensorsHeader } from '../weights/safetensors.js';
+import { MAX_SAFETENSORS_HEADER } from '../limits.js';
+import { LOSS_NAMES, VISUAL_NAMES } from '../model_names.js';
+import { netFile, parseSampleImageFile, runPaths, type RunPaths } from '../train/run_folder.js';
 import { INDEX_HTML, STYLE_CSS } from './assets.js';
 import { bundlePage, wasmDistDir, WASM_FILES, type PageBundle } from './bundle.js';
 
@@ -42,8 +46,7 @@ interface ModelEntry {
   file: string;
 }
 
-const LOSS_NAMES = ['D_A', 'G_A', 'cycle_A', 'idt_A', 'D_B', 'G_B', 'cycle_B', 'idt_B'];
-const SAMPLE_ORDER = ['real_A', 'fake_B', 'rec_A', 'idt_B', 'real_B', 'fake_A', 'rec_B', 'idt_A'];
+const SAMPLE_ORDER: readonly string[] = VISUAL_NAMES;
 const SAMPLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}\.(png|jpg|jpeg)$/;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 export const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
@@ -59,7 +62,7 @@ const SECURITY_HEADERS: Record<string, string> = {
     "img-src 'self' blob: data:; connect-src 'self'; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
 };
 
-/** Reads the architecture from a safetensors header without loading the weights. */
+/** Reads the architecture from a safetensors header (validated by the one safetensors parser) without reading the weights. */
 export async function readModelSpec(file: string): Promise<Record<string, unknown>> {
   let fh;
   try {
@@ -68,20 +71,15 @@ export async function readModelSpec(file: string): Promise<Record<string, unknow
     throw new CycleGANError(`cannot read model file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   try {
-    const head = Buffer.alloc(8);
-    await fh.read(head, 0, 8, 0);
-    const len = Number(head.readBigUInt64LE(0));
     const { size } = await fh.stat();
-    if (len <= 0 || len + 8 > size || len > 100 * 1024 * 1024) throw new CycleGANError(`${file} is not a safetensors file`);
-    const buf = Buffer.alloc(len);
-    await fh.read(buf, 0, len, 8);
-    let header: { __metadata__?: Record<string, string> };
-    try {
-      header = JSON.parse(buf.toString('utf8'));
-    } catch {
-      throw new CycleGANError(`${file} is not a safetensors file (header is not JSON)`);
-    }
-    const specJson = header.__metadata__?.['cyclegan.spec'];
+    const head = Buffer.alloc(Math.min(size, 8));
+    await fh.read(head, 0, head.length, 0);
+    // read the length prefix and the header only (a length out of range is reported by the parser)
+    const len = head.length === 8 ? Number(head.readBigUInt64LE(0)) : 0;
+    const buf = Buffer.alloc(Math.min(size, 8 + Math.min(len, MAX_SAFETENSORS_HEADER)));
+    await fh.read(buf, 0, buf.length, 0);
+    const { metadata } = parseSafetensorsHeader(buf, file, size);
+    const specJson = metadata['cyclegan.spec'];
     if (!specJson) throw new CycleGANError(`${file} has no architecture in its metadata; convert it with 'cyclegan import-torch'`);
     return JSON.parse(specJson) as Record<string, unknown>;
   } finally {
@@ -116,6 +114,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
 
   let models: () => Promise<ModelEntry[]>;
   let runRoot: string | undefined;
+  let run: RunPaths | undefined;
   if (opts.modelPath) {
     if (opts.checkpointsDir || opts.name) throw new CycleGANError('use either --model or --checkpoints-dir/--name, not both');
     const file = path.resolve(opts.modelPath);
@@ -125,7 +124,8 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     const entry = { id: 'model', label: path.basename(file), file };
     models = async () => [entry];
   } else if (opts.name) {
-    runRoot = path.resolve(opts.checkpointsDir ?? './checkpoints', opts.name);
+    run = runPaths(path.resolve(opts.checkpointsDir ?? './checkpoints'), opts.name);
+    runRoot = run.root;
     const st = await fsp.stat(runRoot).catch(() => null);
     if (!st?.isDirectory()) throw new CycleGANError(`no run folder ${runRoot} (check --checkpoints-dir and --name)`);
     const root = runRoot;
@@ -133,7 +133,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     models = async () => {
       const out: ModelEntry[] = [];
       for (const [id, label] of [['G_A', 'A → B (latest G_A)'], ['G_B', 'B → A (latest G_B)']]) {
-        const file = path.join(root, `latest_net_${id}.safetensors`);
+        const file = netFile(root, 'latest', id as 'G_A' | 'G_B');
         if ((await fsp.stat(file).catch(() => null))?.isFile()) out.push({ id, label, file });
       }
       return out;
@@ -172,14 +172,13 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     }));
 
   const sampleFiles = async (): Promise<{ epoch: number | null; images: Array<{ label: string; url: string }> }> => {
-    const dir = path.join(runRoot!, 'web', 'images');
+    const dir = run!.webImages;
     const names = await fsp.readdir(dir).catch(() => [] as string[]);
     const byEpoch = new Map<number, Array<{ label: string; name: string }>>();
     for (const name of names) {
-      const m = /^epoch(\d+)_(.+)\.(png|jpg|jpeg)$/.exec(name);
+      const m = parseSampleImageFile(name);
       if (!m || !SAMPLE_NAME.test(name)) continue;
-      const e = Number(m[1]);
-      byEpoch.set(e, [...(byEpoch.get(e) ?? []), { label: m[2], name }]);
+      byEpoch.set(m.epoch, [...(byEpoch.get(m.epoch) ?? []), { label: m.visual, name }]);
     }
     if (byEpoch.size === 0) return { epoch: null, images: [] };
     const epoch = Math.max(...byEpoch.keys());
@@ -195,7 +194,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const losses = async (from: number) => {
     let text = '';
     try {
-      text = await fsp.readFile(path.join(runRoot!, 'loss_log.jsonl'), 'utf8');
+      text = await fsp.readFile(run!.lossLog, 'utf8');
     } catch {
       // no log yet
     }
@@ -266,7 +265,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     if (runRoot && pathname === '/api/samples') return json(res, await sampleFiles());
     if (runRoot && pathname.startsWith('/samples/')) {
       const name = pathname.slice('/samples/'.length);
-      const dir = path.join(runRoot, 'web', 'images');
+      const dir = run!.webImages;
       if (!SAMPLE_NAME.test(name)) return notFound(res);
       const listing = await fsp.readdir(dir).catch(() => [] as string[]);
       if (!listing.includes(name)) return notFound(res);

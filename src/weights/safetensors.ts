@@ -12,7 +12,8 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, F64: 8, BF16: 2, I64: 8, I32: 4, U8: 1 };
+// Every dtype a PyTorch state dict may hold (the .pth reader reads .safetensors state dicts through here too).
+const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, F64: 8, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
 
 export interface SafetensorsEntry {
   name: string;
@@ -35,16 +36,19 @@ export const SAFETENSORS_DTYPE_BYTES: Record<string, number> = {
  * entry an object with a known dtype, a shape of non-negative whole numbers, offsets of whole numbers
  * inside the data section whose length matches the shape, and no two tensors overlapping (the format
  * forbids it; overlapping views are how a small file claims far more tensor bytes than it holds).
+ * `buf` may hold only the start of a file of `fileLength` bytes (the 8-byte length and the header): a
+ * caller that needs the metadata alone (the server) reads no tensor data.
  */
-export function parseSafetensorsHeader(buf: Uint8Array, source: string): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
+export function parseSafetensorsHeader(buf: Uint8Array, source: string, fileLength = buf.byteLength): { entries: SafetensorsEntry[]; metadata: Record<string, string> } {
   const bad = (why: string): never => {
     throw new CycleGANError(`${source}: not a valid safetensors file (${why})`);
   };
   if (buf.byteLength < 8) bad('too short');
   const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
   const headerLen64 = view.getBigUint64(0, true);
-  if (headerLen64 < 2n || headerLen64 > BigInt(Math.min(MAX_SAFETENSORS_HEADER, buf.byteLength - 8))) bad(`header length ${headerLen64} is out of range`);
+  if (headerLen64 < 2n || headerLen64 > BigInt(Math.min(MAX_SAFETENSORS_HEADER, fileLength - 8))) bad(`header length ${headerLen64} is out of range`);
   const headerLen = Number(headerLen64);
+  if (buf.byteLength < 8 + headerLen) bad('header is truncated');
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(buf.subarray(8, 8 + headerLen)));
@@ -53,7 +57,7 @@ export function parseSafetensorsHeader(buf: Uint8Array, source: string): { entri
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) bad('header is not a JSON object');
   const base = 8 + headerLen;
-  const dataLen = buf.byteLength - base;
+  const dataLen = fileLength - base;
   const entries: SafetensorsEntry[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
@@ -111,7 +115,9 @@ function toFloat32(bytes: Uint8Array, dtype: string, count: number): Float32Arra
       case 'BF16': out[i] = new Float32Array(new Uint32Array([dv.getUint16(i * 2, true) << 16]).buffer)[0]; break;
       case 'I64': out[i] = Number(dv.getBigInt64(i * 8, true)); break;
       case 'I32': out[i] = dv.getInt32(i * 4, true); break;
-      case 'U8': out[i] = dv.getUint8(i); break;
+      case 'I16': out[i] = dv.getInt16(i * 2, true); break;
+      case 'I8': out[i] = dv.getInt8(i); break;
+      case 'U8': case 'BOOL': out[i] = dv.getUint8(i); break;
     }
   }
   return out;

@@ -5,7 +5,7 @@ import { basename } from 'node:path';
 import { CycleGANError } from '../errors.js';
 import { PickleError, PyDict, PyGlobal, PyObject, unpickle } from './pickle.js';
 import { isZip, ZipError, ZipReader } from './zip.js';
-import { parseSafetensorsHeader } from './safetensors.js';
+import { halfToFloat, readSafetensors as readSafetensorsFile } from './safetensors.js';
 import { maxWeightBytes, MAX_MATERIALIZE_RATIO, RATIO_FREE_BYTES } from '../limits.js';
 
 export interface StateTensor {
@@ -30,10 +30,6 @@ const TORCH_DTYPES: Record<string, DType> = {
   float32: 'float32', float: 'float32', float16: 'float16', half: 'float16', bfloat16: 'bfloat16', float64: 'float64',
   double: 'float64', int64: 'int64', long: 'int64', int32: 'int32', int: 'int32', int16: 'int16', short: 'int16',
   int8: 'int8', uint8: 'uint8', bool: 'bool',
-};
-const SAFETENSORS_DTYPES: Record<string, DType> = {
-  F32: 'float32', F16: 'float16', BF16: 'bfloat16', F64: 'float64', I64: 'int64', I32: 'int32', I16: 'int16',
-  I8: 'int8', U8: 'uint8', BOOL: 'bool',
 };
 
 class StorageType {
@@ -69,15 +65,6 @@ class TensorRef {
     readonly shape: number[],
     readonly stride: number[],
   ) {}
-}
-
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 /** Raw little- (or big-) endian bytes of `numel` elements → float values (float64 kept wide until indexed). */
@@ -462,15 +449,10 @@ function looksLikeSafetensors(buf: Uint8Array): boolean {
   return n > 1 && n <= buf.length - 8 && buf[8] === 0x7b; // '{'
 }
 
+/** A .safetensors state dict, read by the one safetensors codec (src/weights/safetensors.ts). */
 function readSafetensors(buf: Uint8Array, name: string): StateDict {
-  const { entries } = parseSafetensorsHeader(buf, name);
   const out: StateDict = new Map();
-  for (const e of entries) {
-    const dtype = SAFETENSORS_DTYPES[e.dtype];
-    if (!dtype) throw new PickleError(`tensor ${e.name} has unsupported dtype ${e.dtype}`);
-    const vals = decode(buf.subarray(e.begin, e.end), dtype, e.count, false);
-    out.set(e.name, { shape: [...e.shape], data: vals instanceof Float32Array ? vals : Float32Array.from(vals) });
-  }
+  for (const [k, t] of readSafetensorsFile(buf, name).tensors) out.set(k, { shape: [...t.shape], data: t.data });
   if (out.size === 0) throw new PickleError('no tensors found');
   return stripDataParallel(out);
 }

@@ -1,8 +1,8 @@
 // Live view of a training run: loss curves from loss_log.jsonl and the newest row of sample images,
 // polled from the server every few seconds.
 
-export const LOSS_NAMES = ['D_A', 'G_A', 'cycle_A', 'idt_A', 'D_B', 'G_B', 'cycle_B', 'idt_B'] as const;
-const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
+import { LOSS_COLORS, LOSS_NAMES } from '../../model_names.js';
+
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const POLL_MS = 2000;
 
@@ -52,18 +52,18 @@ function drawChart(svg: SVGSVGElement, points: LossPoint[]): void {
     u.textContent = `epoch ${(x0 + f * (x1 - x0)).toFixed(2)}`;
     svg.append(u);
   }
-  LOSS_NAMES.forEach((name, i) => {
+  LOSS_NAMES.forEach((name) => {
     const pts = points.filter((p) => Number.isFinite(p.losses[name])).map((p) => `${sx(p.x).toFixed(1)},${sy(p.losses[name]).toFixed(1)}`);
     if (pts.length === 0) return;
-    svg.append(el('polyline', { points: pts.join(' '), fill: 'none', stroke: COLORS[i], 'stroke-width': 1.5, 'data-series': name }));
+    svg.append(el('polyline', { points: pts.join(' '), fill: 'none', stroke: LOSS_COLORS[name], 'stroke-width': 1.5, 'data-series': name }));
   });
 }
 
 function drawLegend(box: HTMLElement, last: LossPoint | undefined): void {
-  box.replaceChildren(...LOSS_NAMES.map((name, i) => {
+  box.replaceChildren(...LOSS_NAMES.map((name) => {
     const d = document.createElement('div');
     const swatch = document.createElement('span');
-    swatch.style.background = COLORS[i];
+    swatch.style.background = LOSS_COLORS[name];
     d.append(swatch, `${name}${last && Number.isFinite(last.losses[name]) ? ` ${last.losses[name].toFixed(3)}` : ''}`);
     return d;
   }));
