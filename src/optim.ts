@@ -1,6 +1,7 @@
 // Adam exactly as PyTorch's (torch.optim.Adam, no weight decay), with its state exposed for checkpoints.
 import { tf } from './tf.js';
-import { backendHasKernel, runKernel } from './ops/kernels.js';
+import { backendHasKernel, runCGKernel } from './ops/kernels.js';
+import { CGAdam } from './ops/kernel_names.js';
 
 export interface AdamState {
   step: number;
@@ -33,14 +34,14 @@ export class Adam {
   apply(grads: Map<string, tf.Tensor>): void {
     this.step++;
     const t = this.step;
-    const fused = backendHasKernel('CGAdam');
+    const fused = backendHasKernel(CGAdam);
     for (const [name, p] of this.params) {
       const g = grads.get(name);
       if (!g) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
       if (fused) {
-        const [np, nm, nv] = runKernel<tf.Tensor[]>('CGAdam', { param: p, grad: g, m, v },
+        const [np, nm, nv] = runCGKernel(CGAdam, { param: p, grad: g, m, v },
           { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: t });
         p.assign(np); m.assign(nm); v.assign(nv);
         tf.dispose([np, nm, nv]);

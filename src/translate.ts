@@ -1,7 +1,7 @@
 // Translating image files with a generator, as the official test pipeline does for one direction:
 // decode (PIL convert('RGB') / 'L'), the test-time transform (no flip), x/127.5 − 1, forward, util.tensor2im
 // ((y + 1) / 2 · 255, truncated to uint8), PNG.
-import { readdir, stat } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CycleGANError } from './errors.js';
 import { tf } from './tf.js';
@@ -9,6 +9,7 @@ import type { Network, NetworkSpec } from './networks/index.js';
 import { decodeImageU8, encodePngBuffer, imagesToTensor, u8ToFloat, type FloatImage, type RawImage } from './data/image.js';
 import { applyTransform, resizedSize, type Preprocess, type TransformOptions } from './data/transforms.js';
 import { writeFileAtomic } from './atomic.js';
+import { listImageFiles } from './data/image_files.js';
 
 export interface TranslateOptions {
   /** official --preprocess; translate's default is 'none' (keep the size, rounded to a multiple of 4) */
@@ -39,19 +40,16 @@ export interface TranslatedFile {
   size: [number, number];
 }
 
-// The extensions the official image_folder.py accepts, plus WebP/TIFF which the data module decodes too.
-const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.ppm', '.pgm', '.pbm', '.bmp', '.tif', '.tiff', '.webp', '.gif']);
-
-/** Files as given, folders walked (sorted, recursively, like the official make_dataset) for image files. */
+/**
+ * Files as given, folders walked for image files by the data layer's one walker and extension list
+ * (listImageFiles: sorted, recursive, like the official make_dataset; the same files training would read).
+ */
 export async function collectInputs(paths: string[]): Promise<string[]> {
   const out: string[] = [];
   const walk = async (dir: string): Promise<void> => {
-    const entries = (await readdir(dir, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of entries) {
-      const p = join(dir, e.name);
-      if (e.isDirectory()) await walk(p);
-      else if (IMAGE_EXTENSIONS.has(extname(e.name).toLowerCase())) out.push(p);
-    }
+    const { files, skipped } = await listImageFiles(dir);
+    if (skipped.length > 0) throw new CycleGANError(`cannot list ${skipped[0].path} (${skipped[0].reason}); check its permissions`);
+    out.push(...files);
   };
   for (const p of paths) {
     let st;

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 // The `cyclegan` command: a thin dispatcher over src/cli/commands/<name>.ts, each exporting
-// `run(argv): Promise<number>` and `summary`.
+// `run(argv): Promise<number>`; the one-line summaries are SUMMARIES below (help loads no command).
 import { UsageError } from './args.js';
 import { describeSystemError } from '../errors.js';
 
-const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number>; summary: string }>> = {
+const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
   'import-torch': () => import('./commands/import_torch.js'),
   translate: () => import('./commands/translate.js'),
   train: () => import('./commands/train.js'),

@@ -9,13 +9,14 @@
 // in datasets/<name>/. Nothing is ever half-written: downloads and builds happen in temporary folders that
 // are renamed into place at the end; a dataset is complete iff its dataset.json exists.
 import { spawn } from 'node:child_process';
-import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, mkdtemp, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { CycleGANError } from '../errors.js';
 import { writeFileAtomic } from '../atomic.js';
+import { pngFromU8 } from './decode.js';
 
 export interface ProgressEvent {
   /** short description of the current step */
@@ -262,11 +263,11 @@ function paddedImage(images: IdxArray, index: number, size: number): Uint8Array 
 }
 
 async function writeGreyPng(path: string, px: Uint8Array, size: number): Promise<void> {
-  await sharp(px, { raw: { width: size, height: size, channels: 1 } }).png().toFile(path);
+  await writeFile(path, await pngFromU8({ data: px, width: size, height: size, channels: 1 }));
 }
 
 async function writeRgbPng(path: string, px: Uint8Array, size: number): Promise<void> {
-  await sharp(px, { raw: { width: size, height: size, channels: 3 } }).png().toFile(path);
+  await writeFile(path, await pngFromU8({ data: px, width: size, height: size, channels: 3 }));
 }
 
 // ---------- mnist2ink ----------

@@ -10,8 +10,9 @@
 // image extensions are matched case-insensitively and include .webp.
 // Random choices come from one seeded Rng whose state (plus the position in the epoch) is all that a
 // resumed run needs: getState()/setState().
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { IMG_EXTENSIONS, isImageFile, walkFiles, type SkippedFile } from './image_files.js';
 import { Worker } from 'node:worker_threads';
 import { CycleGANError } from '../errors.js';
 import { Rng, type RngState } from '../rng.js';
@@ -20,39 +21,20 @@ import { ImageDecodeError, imagesToTensor, probeImage, type FloatImage } from '.
 import { loadTransformed, type LoadJob } from './load.js';
 import { checkPreprocess, DEFAULT_TRANSFORM, drawParams, resizedSize, type TransformOptions, type TransformParams } from './transforms.js';
 
-/** The official IMG_EXTENSIONS plus .webp; compared case-insensitively. */
-export const IMG_EXTENSIONS = ['.jpg', '.jpeg', '.png', '.ppm', '.bmp', '.tif', '.tiff', '.webp'];
-
-export function isImageFile(name: string): boolean {
-  const lower = name.toLowerCase();
-  return IMG_EXTENSIONS.some((e) => lower.endsWith(e));
-}
+// The one image extension list and folder walker live in image_files.ts (translate uses them too).
+export { IMG_EXTENSIONS, isImageFile, listImageFiles, type SkippedFile } from './image_files.js';
 
 export interface ImageEntry { path: string; width: number; height: number }
-export interface SkippedFile { path: string; reason: string }
-export interface FolderScan { dir: string; images: ImageEntry[]; skipped: SkippedFile[] }
 
-async function walk(dir: string, skipped: SkippedFile[], top = true): Promise<string[]> {
-  const out: string[] = [];
-  let entries;
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
-    if (top) throw new CycleGANError(`cannot list image folder ${dir} (${code}); check its permissions`);
-    // an unreadable subfolder is skipped like an unreadable file, and named in the same warning
-    skipped.push({ path: dir, reason: `folder cannot be listed: ${code}` });
-    return out;
-  }
-  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...(await walk(p, skipped, false)));
-    // like os.walk: links to folders are not followed (links to files are read)
-    else if (!(e.isSymbolicLink() && (await stat(p).catch(() => null))?.isDirectory())) out.push(p);
-  }
-  return out;
+/**
+ * --direction, resolved in one place: the folders that feed the model's real_A and real_B. AtoB: A from
+ * DATAROOT/<phase>A; BtoA: from <phase>B (the official set_input swaps the batch the same way).
+ */
+export function directionFolders(dataroot: string, phase: string, direction: 'AtoB' | 'BtoA'): { A: string; B: string } {
+  const [a, b] = direction === 'BtoA' ? ['B', 'A'] : ['A', 'B'];
+  return { A: join(dataroot, `${phase}${a}`), B: join(dataroot, `${phase}${b}`) };
 }
+export interface FolderScan { dir: string; images: ImageEntry[]; skipped: SkippedFile[] }
 
 /**
  * Lists the usable images of a folder (recursively, sorted), checking each cheaply (signature, end marker,
@@ -66,7 +48,7 @@ export async function scanImageFolder(dir: string, opts: { maxDatasetSize?: numb
   const max = opts.maxDatasetSize ?? Infinity;
   const conc = opts.concurrency ?? 8;
   const skipped: SkippedFile[] = [];
-  const files = (await walk(dir, skipped)).filter((p) => !basename(p).startsWith('.'));
+  const files = await walkFiles(dir, skipped);
   const images: ImageEntry[] = [];
   let i = 0;
   while (i < files.length && images.length < max) {

@@ -158,23 +158,22 @@ export async function decodeImage(input: string | Uint8Array, opts: DecodeOption
   return u8ToFloat(await decodeImageU8(input, opts));
 }
 
-/** Raw 8-bit RGB/luma pixels (e.g. from another decoder) → the float layout. */
-export function imageFromRgbU8(data: Uint8Array, width: number, height: number, channels: 1 | 3 = 3): FloatImage {
-  if (data.length !== width * height * channels) throw new Error(`imageFromRgbU8: ${data.length} bytes for ${width}x${height}x${channels}`);
-  return u8ToFloat({ data, width, height, channels });
-}
-
 function checkLayout(len: number, width: number, height: number, channels: number): void {
   if (![1, 3].includes(channels) || len !== width * height * channels) {
     throw new Error(`image data of length ${len} does not match ${width}x${height}x${channels}`);
   }
 }
 
+/** The project's one PNG writer for 8-bit pixels: stored as given (1 channel: a greyscale PNG; 3: RGB). */
+export async function pngFromU8(img: RawImage): Promise<Buffer> {
+  checkLayout(img.data.length, img.width, img.height, img.channels);
+  return sharp(img.data, { raw: { width: img.width, height: img.height, channels: img.channels as 1 | 3 } }).png().toBuffer();
+}
+
 /** PNG bytes of 8-bit pixels. One channel is tiled to RGB, as tensor2im does. */
 export async function encodePngU8Buffer(img: RawImage): Promise<Buffer> {
   checkLayout(img.data.length, img.width, img.height, img.channels);
-  const rgb = toRgb(img.data, img.width, img.height, img.channels);
-  return sharp(rgb.data, { raw: { width: rgb.width, height: rgb.height, channels: 3 } }).png().toBuffer();
+  return pngFromU8(toRgb(img.data, img.width, img.height, img.channels));
 }
 
 /** PNG bytes of a float image in [-1, 1] (tensor2im mapping). */
@@ -186,11 +185,6 @@ export async function encodePngBuffer(data: Float32Array, width: number, height:
 /** Writes a float image in [-1, 1] as PNG, atomically. */
 export async function encodePng(data: Float32Array, width: number, height: number, channels: number, path: string): Promise<void> {
   await writeFileAtomic(path, await encodePngBuffer(data, width, height, channels));
-}
-
-/** Writes 8-bit pixels as PNG, atomically. */
-export async function writePngU8(img: RawImage, path: string): Promise<void> {
-  await writeFileAtomic(path, await encodePngU8Buffer(img));
 }
 
 export interface ProbeResult {

@@ -16,6 +16,7 @@ import { parseTorchStateDict } from '../weights/torch_pth.js';
 import { networkFromStateDict, saveNetwork } from '../weights/network_file.js';
 import type { GeneratorSpec } from '../networks/index.js';
 import { downloadFile } from './http_download.js';
+import { netFile } from '../train/run_folder.js';
 import { defaultCacheDir, readDatasetInfo, type DatasetInfo, type ProgressEvent } from './builtin.js';
 
 /** The server of the official download scripts. */
@@ -234,7 +235,7 @@ export async function getPretrained(name: string, o: OfficialGetOptions & { chec
   }
   let runFile: string | undefined;
   if (o.checkpointsDir) {
-    runFile = path.join(o.checkpointsDir, `${name}_pretrained`, 'latest_net_G.safetensors');
+    runFile = netFile(path.join(o.checkpointsDir, `${name}_pretrained`), 'latest', 'G');
     await fsp.mkdir(path.dirname(runFile), { recursive: true });
     await writeFileAtomic(runFile, await fsp.readFile(model));
   }

@@ -12,7 +12,8 @@
 // TF.js's tape; CycleGAN's training step does not use the penalty (the official cycle_gan_model does not).
 import { tf } from '../tf.js';
 import type { Rng } from '../rng.js';
-import { backendHasKernel, runKernel } from '../ops/kernels.js';
+import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
+import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad } from '../ops/kernel_names.js';
 import { batchNorm, conv2d, convTranspose2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/gradient_fixes.js';
 import type { Network } from './network.js';
@@ -70,7 +71,7 @@ function accumulate(grads: ParamGrads, name: string, g: tf.Tensor): void {
 
 /** The fused instance-norm kernels run when the backend has both; otherwise standard ops (exact, slower). */
 function fusedInstanceNorm(): boolean {
-  return backendHasKernel('CGInstanceNorm') && backendHasKernel('CGInstanceNormGrad');
+  return backendHasKernel(CGInstanceNorm) && backendHasKernel(CGInstanceNormGrad);
 }
 
 function param(net: Network, name: string): tf.Variable {
@@ -148,7 +149,7 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
         if (act !== 'none') i++;
         let y: T4;
         if (fusedInstanceNorm()) {
-          y = runKernel<T4>('CGInstanceNorm', { x: cur }, { eps: l.eps, activation: act, alpha });
+          y = runCGKernel(CGInstanceNorm, { x: cur }, { eps: l.eps, activation: act, alpha }) as T4;
           records.push({ op: 'instanceNorm', x: cur.clone(), y: y.clone(), eps: l.eps, act, alpha });
         } else {
           const { xhat, rstd } = instanceNormParts(cur, l.eps);
@@ -269,8 +270,8 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
       case 'reflectPad': {
         if (wantDx) {
           const paddings: Array<[number, number]> = [[0, 0], [r.pad, r.pad], [r.pad, r.pad], [0, 0]];
-          dx = backendHasKernel('CGMirrorPadGrad')
-            ? runKernel<T4>('CGMirrorPadGrad', { dy: g }, { paddings, mode: 'reflect', xShape: r.xShape })
+          dx = backendHasKernel(CGMirrorPadGrad)
+            ? runCGKernel(CGMirrorPadGrad, { dy: g }, { paddings, mode: 'reflect', xShape: r.xShape }) as T4
             : mirrorPadBackward(g, r.xShape, paddings, 'reflect') as T4;
         }
         break;
@@ -323,7 +324,7 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
       case 'instanceNorm': {
         const attrs = { eps: r.eps, activation: r.act, alpha: r.alpha };
         if (r.y) {
-          dx = runKernel<T4>('CGInstanceNormGrad', { x: r.x, y: r.y, dy: g }, attrs);
+          dx = runCGKernel(CGInstanceNormGrad, { x: r.x, y: r.y, dy: g }, attrs) as T4;
           r.y.dispose();
         } else {
           // dx = rstd · (g' − mean(g') − x̂ · mean(g' · x̂)), g' = dy through the activation

@@ -1,6 +1,7 @@
 // Corrections to tfjs-core gradients that CycleGAN depends on.
 import * as tf from '@tensorflow/tfjs-core';
-import { backendHasKernel, runKernel } from './kernels.js';
+import { backendHasKernel, runCGKernel } from './kernels.js';
+import { CGMirrorPadGrad, kernelAttrs } from './kernel_names.js';
 
 let installed = false;
 
@@ -20,11 +21,11 @@ export function installGradientFixes(): void {
       inputsToSave: ['x'],
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
         const x = saved[0];
-        const { paddings, mode } = attrs as unknown as { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric' };
+        const { paddings, mode } = kernelAttrs(CGMirrorPadGrad, attrs); // MirrorPad's attrs are these two of its gradient's
         const g = dy as tf.Tensor;
         // One fused kernel where the backend has it (native); otherwise composed from standard ops.
-        if (backendHasKernel('CGMirrorPadGrad') && g.dtype === 'float32') {
-          return { x: () => runKernel<tf.Tensor>('CGMirrorPadGrad', { dy: g }, { paddings, mode, xShape: x.shape }) };
+        if (backendHasKernel(CGMirrorPadGrad) && g.dtype === 'float32') {
+          return { x: () => runCGKernel(CGMirrorPadGrad, { dy: g }, { paddings, mode, xShape: x.shape }) };
         }
         return { x: () => mirrorPadBackward(g, x.shape, paddings, mode) };
       },

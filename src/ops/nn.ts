@@ -1,8 +1,9 @@
 // The network building blocks as plain functions over NHWC tensors, with PyTorch semantics.
 import { tf } from '../tf.js';
-import { backendHasKernel, runKernel } from './kernels.js';
+import { backendHasKernel, runCGKernel } from './kernels.js';
+import { CGInstanceNorm, CGInstanceNormGrad, type CGActivation, type CGInstanceNormAttrs } from './kernel_names.js';
 
-export type Activation = 'none' | 'relu' | 'leakyrelu';
+export type Activation = CGActivation;
 
 /** Reflection padding of H and W (PyTorch ReflectionPad2d). Its gradient is fixed in gradient_fixes.ts. */
 export function reflectPad(x: tf.Tensor4D, pad: number): tf.Tensor4D {
@@ -55,17 +56,17 @@ function activate(x: tf.Tensor4D, activation: Activation, alpha: number): tf.Ten
  * optionally followed by an activation. Uses the backend's fused kernel when it has one.
  */
 export function instanceNorm(x: tf.Tensor4D, eps = 1e-5, activation: Activation = 'none', alpha = 0.2): tf.Tensor4D {
-  if (backendHasKernel('CGInstanceNorm') && backendHasKernel('CGInstanceNormGrad')) {
-    const attrs = { eps, activation, alpha };
+  if (backendHasKernel(CGInstanceNorm) && backendHasKernel(CGInstanceNormGrad)) {
+    const attrs: CGInstanceNormAttrs = { eps, activation, alpha };
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const input = args[0] as tf.Tensor;
       const save = args[1] as tf.GradSaveFunc;
-      const y = runKernel<tf.Tensor4D>('CGInstanceNorm', { x: input }, attrs);
+      const y = runCGKernel(CGInstanceNorm, { x: input }, attrs) as tf.Tensor4D;
       save([input, y]);
       return {
         value: y,
         gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) =>
-          runKernel<tf.Tensor>('CGInstanceNormGrad', { x: saved[0], y: saved[1], dy }, attrs),
+          runCGKernel(CGInstanceNormGrad, { x: saved[0], y: saved[1], dy }, attrs),
       };
     });
     return f(x) as tf.Tensor4D;

@@ -4,7 +4,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CycleGANError } from '../errors.js';
-import { scanImageFolder } from '../data/dataset.js';
+import { directionFolders, scanImageFolder } from '../data/dataset.js';
 import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { psnrImages, ssim } from '../data/metrics.js';
 import { testTransform, translateImage, type TranslateOptions } from '../translate.js';
@@ -54,7 +54,7 @@ export async function truthFolder(dataroot: string, direction: 'AtoB' | 'BtoA', 
 /** PSNR and SSIM (means over the images) of net(input) against the truth image of the same name. */
 export async function evaluate(net: Network, o: EvalOptions): Promise<EvalResult> {
   const phase = o.phase ?? 'test';
-  const inputs = path.join(o.dataroot, `${phase}${o.direction === 'AtoB' ? 'A' : 'B'}`);
+  const inputs = directionFolders(o.dataroot, phase, o.direction).A;
   const truth = await truthFolder(o.dataroot, o.direction, phase);
   const scan = await scanImageFolder(inputs);
   const todo = scan.images.slice(0, o.numTest ?? Infinity);

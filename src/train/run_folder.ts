@@ -66,9 +66,21 @@ export function runPaths(checkpointsDir: string, name: string): RunPaths {
   };
 }
 
-/** Official file name: <label>_net_<NAME>.safetensors (label = latest, an epoch number, or iter_<n>). */
-export function netFile(root: string, label: string | number, net: NetName): string {
+/**
+ * Official file name: <label>_net_<NAME>.safetensors (label = latest, an epoch number, or iter_<n>); NAME 'G'
+ * is the single generator of an official pretrained model (latest_net_G), which --model test loads.
+ */
+export function netFile(root: string, label: string | number, net: NetName | 'G'): string {
   return path.join(root, `${label}_net_${net}.safetensors`);
+}
+
+/** Reads a run's opt.json (official snake_case names), or undefined when there is none (or it is unreadable). */
+export async function readRunOptions(paths: RunPaths): Promise<Record<string, unknown> | undefined> {
+  try {
+    return JSON.parse(await fsp.readFile(paths.opt, 'utf8')) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
 }
 
 /** A sample image of the report: web/images/epoch<NNN>_<visual>.png. */

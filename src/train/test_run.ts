@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CycleGANError } from '../errors.js';
-import { scanImageFolder, describeSkipped } from '../data/dataset.js';
+import { directionFolders, scanImageFolder, describeSkipped } from '../data/dataset.js';
 import { decodeImageU8, u8ToFloat, encodePngBuffer, type FloatImage } from '../data/decode.js';
 import { checkSize, testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import sharp from 'sharp';
@@ -89,9 +89,8 @@ export async function testWithNets(o: TestOptions, G_A: Network, G_B: Network): 
   const log = o.log ?? ((l: string) => console.error(l));
   const dir = path.join(o.resultsDir, o.name, testLabels(o).dir);
   const imgDir = path.join(dir, 'images');
-  const swap = o.direction === 'BtoA';
   // In model terms: the A side is DATAROOT/<phase>A, or <phase>B with --direction BtoA (official set_input).
-  const folders = { A: path.join(o.dataroot, `${o.phase}${swap ? 'B' : 'A'}`), B: path.join(o.dataroot, `${o.phase}${swap ? 'A' : 'B'}`) };
+  const folders = directionFolders(o.dataroot, o.phase, o.direction);
   const tOpts: TranslateOptions = { preprocess: o.preprocess, loadSize: o.loadSize, cropSize: o.cropSize, eval: o.eval };
   const sections: ReportSection[] = [];
   const images: TestResult['images'] = [];
@@ -196,7 +195,7 @@ export async function testSingleWithNet(o: SingleTestOptions, G: Network): Promi
   const log = o.log ?? ((l: string) => console.error(l));
   const dir = path.join(o.resultsDir, o.name, testLabels(o).dir);
   const imgDir = path.join(dir, 'images');
-  const folder = o.datasetMode === 'single' ? o.dataroot : path.join(o.dataroot, `${o.phase}${o.direction === 'BtoA' ? 'B' : 'A'}`);
+  const folder = o.datasetMode === 'single' ? o.dataroot : directionFolders(o.dataroot, o.phase, o.direction).A;
   const scan = await scanImageFolder(folder, { maxDatasetSize: o.maxDatasetSize });
   if (scan.skipped.length) log(`warning: skipped ${scan.skipped.length} unreadable file(s): ${describeSkipped(scan.skipped)}`);
   const todo = scan.images.slice(0, o.numTest);
@@ -246,14 +245,5 @@ export async function runSingleTest(o: SingleTestOptions, spec?: NetworkSpec): P
     return { ...(await testSingleWithNet(o, net)), converted };
   } finally {
     net.dispose();
-  }
-}
-
-/** Reads a run's opt.json (official snake_case names), or undefined when there is none. */
-export async function readRunOptions(checkpointsDir: string, name: string): Promise<Record<string, unknown> | undefined> {
-  try {
-    return JSON.parse(await fsp.readFile(runPaths(checkpointsDir, name).opt, 'utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
   }
 }

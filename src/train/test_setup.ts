@@ -4,15 +4,14 @@
 // Model flags given on the command line are checked against the run's saved options: a mismatch is a
 // one-line error instead of a failure deep inside loading.
 import { existsSync } from 'node:fs';
-import * as path from 'node:path';
 import { CycleGANError } from '../errors.js';
 import type { ParsedArgs } from '../flags.js';
 import { GENERATOR_NAMES, NORM_TYPES, type GeneratorSpec } from '../networks/index.js';
 import {
   DATASET_MODES, DIRECTIONS, MODELS, PREPROCESS, aliasValue, applySuffix, backendFor, TEST_OPTIONS,
 } from './options.js';
-import { pthFile, runPaths, netFile } from './run_folder.js';
-import { readRunOptions, type SingleTestOptions, type TestOptions } from './test_run.js';
+import { pthFile, runPaths, netFile, readRunOptions } from './run_folder.js';
+import { type SingleTestOptions, type TestOptions } from './test_run.js';
 
 /** Flags that fix the saved networks: given at test time, they must agree with the run's opt.json. */
 const ARCH = ['netG', 'ngf', 'norm', 'input-nc', 'output-nc', 'no-dropout', 'netD', 'ndf', 'n-layers-D'] as const;
@@ -77,8 +76,9 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const name = applySuffix(str('name'), String(f['suffix'] ?? ''), values);
   if (/[/\\]/.test(name) || name === '.' || name === '..') fail(`--name must be a plain folder name, got '${name}'`);
   const checkpointsDir = str('checkpoints-dir');
-  const runDir = runPaths(checkpointsDir, name).root;
-  const saved = await readRunOptions(checkpointsDir, name);
+  const run = runPaths(checkpointsDir, name);
+  const runDir = run.root;
+  const saved = await readRunOptions(run);
   const loadIter = Number(f['load-iter'] ?? 0);
   if (!Number.isInteger(loadIter) || loadIter < 0) fail(`--load-iter must be a whole number ≥ 0, got ${String(f['load-iter'])}`);
   const epoch = str('epoch');
@@ -114,7 +114,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
     const k = officialName(flag);
     const v = aliasValue(flag, f[flag]);
     if (k in saved && saved[k] !== v) {
-      fail(`--${k} ${String(v)} does not match the run's ${String(saved[k])} (${path.join(runDir, 'opt.json')}); the saved networks fix it: drop the flag`);
+      fail(`--${k} ${String(v)} does not match the run's ${String(saved[k])} (${run.opt}); the saved networks fix it: drop the flag`);
     }
   }
   const netG = String(pick('netG'));

@@ -277,9 +277,7 @@ async function trainLocked(opts: TrainOptions, data: TrainDataSource, hooks: Tra
   if (opts.verbose) {
     // official BaseModel.print_networks (without the module listing: the flags describe the networks)
     for (const [n, net] of Object.entries(model.nets)) {
-      let count = 0;
-      for (const v of net.params.values()) count += v.size;
-      log(`[Network ${n}] Total number of parameters : ${(count / 1e6).toFixed(3)} M`);
+      log(`[Network ${n}] Total number of parameters : ${(net.numParameters() / 1e6).toFixed(3)} M`);
     }
     log(officialOptionsText(opts).trimEnd());
   }

@@ -10,6 +10,12 @@ export interface PageBundle {
   js: string;
   /** milliseconds esbuild took */
   buildMs: number;
+  /**
+   * Every Node-only module the page's import graph reaches, with the file importing it (relative to the
+   * package root): these are stubbed to empty modules. test/single_owner.test.ts holds the known list, so a
+   * new Node import reached from the page fails a test instead of breaking the page at run time.
+   */
+  nodeImports: Array<{ module: string; importer: string }>;
 }
 
 /** The compiled page entry next to this module (dist/src/web/page/main.js). */
@@ -31,6 +37,8 @@ export async function bundlePage(opts: { minify?: boolean } = {}): Promise<PageB
     throw new CycleGANError(`esbuild is needed to bundle the web page but cannot be loaded (${(e as Error).message})`);
   }
   const t0 = Date.now();
+  const nodeImports: PageBundle['nodeImports'] = [];
+  const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
   const result = await esbuild.build({
     entryPoints: [entry],
     bundle: true,
@@ -46,14 +54,17 @@ export async function bundlePage(opts: { minify?: boolean } = {}): Promise<PageB
     plugins: [{
       name: 'node-only-stubs',
       setup(build) {
-        build.onResolve({ filter: NODE_ONLY }, (args) => ({ path: args.path, namespace: 'cg-node-stub' }));
+        build.onResolve({ filter: NODE_ONLY }, (args) => {
+          nodeImports.push({ module: args.path, importer: path.relative(root, args.importer).split(path.sep).join('/') });
+          return { path: args.path, namespace: 'cg-node-stub' };
+        });
         build.onLoad({ filter: /.*/, namespace: 'cg-node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
       },
     }],
   });
   const out = result.outputFiles?.[0];
   if (!out) throw new Error('esbuild produced no output');
-  return { js: out.text, buildMs: Date.now() - t0 };
+  return { js: out.text, buildMs: Date.now() - t0, nodeImports };
 }
 
 /** Where the TF.js wasm binaries live (served to the page under /wasm/). */

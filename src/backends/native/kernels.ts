@@ -4,6 +4,7 @@
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../tf.js';
 import { ACT, BIN, UN, type NativeAddon } from './addon.js';
+import { CGAdam, CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, kernelAttrs, kernelInputs, type CGInstanceNormAttrs } from '../../ops/kernel_names.js';
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: tf.NamedAttrMap };
@@ -272,11 +273,10 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
   });
 
   // Custom kernels (contracts in docs/ARCHITECTURE.md).
-  k.set('CGMirrorPadGrad', (args) => {
+  k.set(CGMirrorPadGrad, (args) => {
     const backend = args.backend as MathBackendCPU;
-    const { dy } = args.inputs as Record<string, TensorInfo>;
-    const { paddings, mode, xShape } = args.attrs as unknown as
-      { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric'; xShape: number[] };
+    const { dy } = kernelInputs(CGMirrorPadGrad, args.inputs);
+    const { paddings, mode, xShape } = kernelAttrs(CGMirrorPadGrad, args.attrs);
     const dyv = need(f32(backend, dy), 'CGMirrorPadGrad dy');
     if (xShape.length > 4) throw new Error('CGMirrorPadGrad: rank above 4 is not supported natively');
     const { shape4, pads8 } = to4d(xShape, paddings);
@@ -285,9 +285,9 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     return out(backend, xShape, dx);
   });
 
-  k.set('CGInstanceNorm', (args) => {
+  k.set(CGInstanceNorm, (args) => {
     const backend = args.backend as MathBackendCPU;
-    const { x } = args.inputs as Record<string, TensorInfo>;
+    const { x } = kernelInputs(CGInstanceNorm, args.inputs);
     const { eps, act, alpha } = normAttrs(args.attrs);
     const xv = need(f32(backend, x), 'CGInstanceNorm x');
     const [n, h, w, c] = x.shape;
@@ -296,9 +296,9 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     return out(backend, x.shape, y);
   });
 
-  k.set('CGInstanceNormGrad', (args) => {
+  k.set(CGInstanceNormGrad, (args) => {
     const backend = args.backend as MathBackendCPU;
-    const { x, y, dy } = args.inputs as Record<string, TensorInfo>;
+    const { x, y, dy } = kernelInputs(CGInstanceNormGrad, args.inputs);
     const { eps, act, alpha } = normAttrs(args.attrs);
     const xv = need(f32(backend, x), 'CGInstanceNormGrad x');
     const yv = need(f32(backend, y), 'CGInstanceNormGrad y');
@@ -309,11 +309,10 @@ export function nativeKernels(addon: NativeAddon, fallback: (name: string) => Ke
     return out(backend, x.shape, dx);
   });
 
-  k.set('CGAdam', (args) => {
+  k.set(CGAdam, (args) => {
     const backend = args.backend as MathBackendCPU;
-    const { param, grad, m, v } = args.inputs as Record<string, TensorInfo>;
-    const { lr, beta1, beta2, eps, step } = args.attrs as unknown as
-      { lr: number; beta1: number; beta2: number; eps: number; step: number };
+    const { param, grad, m, v } = kernelInputs(CGAdam, args.inputs);
+    const { lr, beta1, beta2, eps, step } = kernelAttrs(CGAdam, args.attrs);
     const pv = need(f32(backend, param), 'CGAdam param'), gv = need(f32(backend, grad), 'CGAdam grad');
     const mv = need(f32(backend, m), 'CGAdam m'), vv = need(f32(backend, v), 'CGAdam v');
     const po = alloc(pv.length), mo = alloc(pv.length), vo = alloc(pv.length);
@@ -330,7 +329,7 @@ function need(v: Float32Array | null, what: string): Float32Array {
 }
 
 function normAttrs(attrs: tf.NamedAttrMap | undefined): { eps: number; act: number; alpha: number } {
-  const a = (attrs ?? {}) as { eps?: number; activation?: string; alpha?: number };
+  const a = (attrs ?? {}) as Partial<CGInstanceNormAttrs>;
   const act = a.activation === 'relu' ? ACT.relu : a.activation === 'leakyrelu' ? ACT.leakyrelu : ACT.none;
   return { eps: a.eps ?? 1e-5, act, alpha: a.alpha ?? 0.2 };
 }

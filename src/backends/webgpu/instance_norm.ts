@@ -8,6 +8,7 @@
 //             → dx = rstd·(g − mean(g) − x̂·mean(g·x̂))
 // The activation is a uniform (0 none, 1 ReLU, 2 LeakyReLU), so one pipeline per stage serves all three.
 import { ceilDiv, floats, ints, type GPUBackendLike, type Program, type TensorInfo } from './program.js';
+import type { CGInstanceNormAttrs } from '../../ops/kernel_names.js';
 
 export const IN_LANES = 16;
 /** Enough workgroups for a large GPU; chunks never shorter than MIN_CHUNK pixels. */
@@ -17,7 +18,7 @@ const MIN_CHUNK = 256;
 export const ACT_CODE: Record<string, number> = { none: 0, relu: 1, leakyrelu: 2 };
 
 export function instanceNormAttrs(attrs: unknown): { eps: number; act: number; alpha: number } {
-  const a = (attrs ?? {}) as { eps?: number; activation?: string; alpha?: number };
+  const a = (attrs ?? {}) as Partial<CGInstanceNormAttrs>;
   return { eps: a.eps ?? 1e-5, act: ACT_CODE[a.activation ?? 'none'] ?? 0, alpha: a.alpha ?? 0.2 };
 }
 

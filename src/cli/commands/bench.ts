@@ -4,8 +4,6 @@ import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options
 import { CycleGANError } from '../../errors.js';
 import { runBench } from '../../bench.js';
 
-export const summary = 'time generator inference, generator forward+backward and a full training step';
-
 const FLAGS: FlagSpec[] = [
   { name: 'size', type: 'number', default: 128, help: 'square image size in pixels' },
   ...pickOptions(BASE_OPTIONS, ['ngf'], { ngf: 32 }),

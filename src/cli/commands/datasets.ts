@@ -3,8 +3,6 @@ import { parseArgs, UsageError, type FlagSpec } from '../args.js';
 import { datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent } from '../../data/builtin.js';
 import { getOfficialDataset, isOfficialDataset, OFFICIAL_BASE, OFFICIAL_DATASETS } from '../../data/official.js';
 
-export const summary = 'list the built-in and official datasets, or fetch one (cached): datasets list | datasets get NAME [--out DIR]';
-
 const FLAGS: FlagSpec[] = [
   { name: 'out', type: 'string', help: 'also place the dataset in this folder' },
   { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },

@@ -13,11 +13,9 @@ import { resolveTrainOptions, parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST
 import { openTrainData } from '../../train/data_source.js';
 import { train, modelOptions } from '../../train/trainer.js';
 import { installStopSignals } from '../../train/signals.js';
-import { loadNets, runPaths } from '../../train/run_folder.js';
+import { loadNets, netFile, runPaths } from '../../train/run_folder.js';
 import { runTest } from '../../train/test_run.js';
 import { evaluate } from '../../train/evaluate.js';
-
-export const summary = 'fetch a built-in dataset, train a small CycleGAN for a few minutes, write the report and translations';
 
 export const DEMO_DEFAULTS = { dataset: 'mnist2ink', minutes: 7, ngf: 16, seed: 1 };
 
@@ -195,7 +193,8 @@ export async function run(argv: string[]): Promise<number> {
   log('');
   log(`done in ${(elapsed() / 60).toFixed(1)} min. Look at:`);
   log(`  ${test.page}   translated test images (real → fake → reconstructed, both directions)`);
-  log(`  ${path.join(result.runDir, 'web', 'index.html')}   training report: loss curves and samples per epoch`);
-  log(`  ${result.runDir}   checkpoints (latest_net_G_A.safetensors translates A → B: cyclegan translate --model ${path.join(result.runDir, 'latest_net_G_A.safetensors')} IMAGES --out DIR)`);
+  const run = runPaths(path.dirname(result.runDir), path.basename(result.runDir));
+  log(`  ${run.webIndex}   training report: loss curves and samples per epoch`);
+  log(`  ${result.runDir}   checkpoints (latest_net_G_A.safetensors translates A → B: cyclegan translate --model ${netFile(run.root, 'latest', 'G_A')} IMAGES --out DIR)`);
   return 0;
 }

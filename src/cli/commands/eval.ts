@@ -11,8 +11,6 @@ import { MODELS, TEST_OPTIONS, parseCommandArgs, optionsHelp, startBackend } fro
 import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
 import { EVAL_METRIC_FLAGS, evalMetrics } from './eval_metrics.js';
 
-export const summary = 'PSNR and SSIM of a run\'s translations against a dataset\'s ground truth (e.g. mnist2ink)';
-
 const OWN: FlagSpec[] = [
   { name: 'json', type: 'boolean', default: false, help: 'print the result as JSON' },
   ...EVAL_METRIC_FLAGS,

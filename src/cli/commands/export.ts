@@ -6,8 +6,6 @@ import { encodeTorchStateDict } from '../../export/torch_pth.js';
 import { writeFileAtomic } from '../../atomic.js';
 import { writeOnnx, writeTfjsGraphModel, ONNX_OPSET } from '../../export/index.js';
 
-export const summary = 'export a network to ONNX (--format onnx), a TF.js graph model (--format tfjs) or a PyTorch state dict (--format pth)';
-
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'network file (.safetensors) written by train/import-torch' },
   { name: 'format', type: 'string', default: 'onnx', help: 'onnx | tfjs | pth' },

@@ -5,8 +5,6 @@ import { initBackend } from '../../backends/index.js';
 import { computeFid, FID_DIMS, FID_WEIGHTS_ENV, type FidDims } from '../../metrics/index.js';
 import { progressPrinter } from './datasets.js';
 
-export const summary = 'FID (and KID) between two image folders or .npz statistics files, as pytorch-fid computes it';
-
 const FLAGS: FlagSpec[] = [
   { name: 'inception-weights', type: 'string', help: `local pt_inception-2015-12-05-6726825d.pth (or $${FID_WEIGHTS_ENV}; default: downloaded once into the cache)` },
   { name: 'dims', type: 'number', default: 2048, help: `Inception features: ${FID_DIMS.join(', ')}` },

@@ -8,8 +8,6 @@ import { GENERATOR_NAMES, NORM_TYPES, validateSpec, type GeneratorSpec, type Gen
 import { networkFromStateDict, saveNetwork } from '../../weights/network_file.js';
 import { readTorchStateDict } from '../../weights/torch_pth.js';
 
-export const summary = 'convert an official PyTorch generator (.pth or .safetensors state dict) to a cyclegan model file';
-
 // The architecture flags are the option table's (official names and spellings); the official pretrained
 // CycleGAN models were trained with --no_dropout, and dropout has no weights either way.
 const FLAGS: FlagSpec[] = [

@@ -6,8 +6,6 @@ import { defaultCacheDir, type ProgressEvent } from '../../data/builtin.js';
 import { getPretrained, OFFICIAL_BASE, OFFICIAL_PRETRAINED, PRETRAINED_SPEC } from '../../data/official.js';
 import type { GeneratorSpec } from '../../networks/index.js';
 
-export const summary = 'fetch an official pretrained CycleGAN generator as a ready model file: pretrained list | pretrained get NAME';
-
 const FLAGS: FlagSpec[] = [
   { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
   { name: 'mirror', type: 'string', help: `base URL or local folder instead of ${OFFICIAL_BASE} (or $CYCLEGAN_MIRROR)` },

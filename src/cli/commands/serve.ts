@@ -28,16 +28,14 @@ async function officialFolder(root: string, f: Record<string, unknown>, log: (l:
   for (const n of pths) {
     const { net } = await loadRunNetwork(root, 'latest', n, n === 'G_B' ? spec(outNc, inNc) : spec(inNc, outNc));
     try {
-      await saveNetwork(net, n === 'G' ? path.join(tmp, 'latest_net_G.safetensors') : netFile(path.join(tmp, name), 'latest', n as 'G_A'));
+      await saveNetwork(net, n === 'G' ? netFile(tmp, 'latest', 'G') : netFile(path.join(tmp, name), 'latest', n as 'G_A'));
     } finally {
       net.dispose();
     }
   }
   log(`cyclegan: converted the official ${pths.map((n) => `latest_net_${n}.pth`).join(', ')} of ${root} with --netG ${String(f.netG)} --ngf ${String(f.ngf)} --norm ${String(f.norm)}`);
-  return pths.includes('G_A') || pths.includes('G_B') ? { checkpointsDir: tmp, name, tmp } : { model: path.join(tmp, 'latest_net_G.safetensors'), tmp };
+  return pths.includes('G_A') || pths.includes('G_B') ? { checkpointsDir: tmp, name, tmp } : { model: netFile(tmp, 'latest', 'G'), tmp };
 }
-
-export const summary = 'serve a web page that translates images in the browser (--model) or shows a run live (--name)';
 
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'generator file (.safetensors) to translate with' },

@@ -5,8 +5,6 @@ import { TEST_OPTIONS, parseCommandArgs, optionsHelp, startBackend } from '../..
 import { resolveTestSetup } from '../../train/test_setup.js';
 import { runSingleTest, runTest } from '../../train/test_run.js';
 
-export const summary = 'run a trained model over DATAROOT/testA and testB (or one folder with --model test) and write an HTML page of the results';
-
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(optionsHelp('usage: cyclegan test --dataroot DIR --name NAME [--model cycle_gan|test] [--epoch latest] [--results_dir ./results] [--num_test 50]', TEST_OPTIONS));

@@ -1,14 +1,12 @@
 // cyclegan train --dataroot DIR --name NAME [official options]: a shell over the option table
 // (src/train/options.ts) and the trainer.
-import { promises as fsp, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { CycleGANError } from '../../errors.js';
 import { TRAIN_OPTIONS, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix, type TrainOptions } from '../../train/options.js';
-import { runPaths, pthFile } from '../../train/run_folder.js';
+import { runPaths, pthFile, readRunOptions } from '../../train/run_folder.js';
 import { openTrainData } from '../../train/data_source.js';
 import { train } from '../../train/trainer.js';
 import { installStopSignals } from '../../train/signals.js';
-
-export const summary = 'train a CycleGAN on DATAROOT/trainA and trainB (official options)';
 
 /** Flags that fix the networks' shapes: on --continue they come from the run and may not change. */
 const ARCH_FLAGS = ['netG', 'netD', 'n-layers-D', 'ngf', 'ndf', 'norm', 'input-nc', 'output-nc', 'no-dropout'];
@@ -43,10 +41,8 @@ export async function resolveRunOptions(argv: string[], log: (line: string) => v
   const paths = runPaths(typeof given['checkpoints-dir'] === 'string' ? given['checkpoints-dir'] : './checkpoints', name);
   // Official semantics when asked for: --epoch-count, --epoch N or --load-iter give the networks to load.
   const official = 'epoch-count' in given || ('epoch' in given && given['epoch'] !== 'latest') || Number(given['load-iter'] ?? 0) > 0;
-  let saved: Record<string, unknown> | undefined;
-  try {
-    saved = JSON.parse(await fsp.readFile(paths.opt, 'utf8')) as Record<string, unknown>;
-  } catch {
+  const saved = await readRunOptions(paths);
+  if (!saved) {
     const label = Number(given['load-iter'] ?? 0) > 0 ? `iter_${String(given['load-iter'])}` : String(given['epoch'] ?? 'latest');
     if (existsSync(pthFile(paths.root, label, 'G_A'))) {
       // An official run folder: the .pth files hold weights only; the flags give the architecture.

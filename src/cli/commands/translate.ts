@@ -9,8 +9,6 @@ import { MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, start
 import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
 import { existsSync } from 'node:fs';
 
-export const summary = 'translate images with a generator (a model file, or --checkpoints-dir/--name/--direction of a run)';
-
 /** The test options that shape a translation; the others of test.py are accepted with a note (see NOT_HERE). */
 const USED = ['checkpoints-dir', 'name', 'suffix', 'epoch', 'load-iter', 'direction', 'model-suffix', 'preprocess', 'load-size', 'crop-size',
   'eval', 'netG', 'ngf', 'norm', 'no-dropout', 'input-nc', 'output-nc', 'backend', 'gpu-ids'];

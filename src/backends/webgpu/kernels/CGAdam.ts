@@ -3,7 +3,7 @@
 // runs three times, once per output (`which`), each recomputing the cheap elementwise update.
 import { ceilDiv, floats, ints, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 
-type AdamAttrs = { lr: number; beta1: number; beta2: number; eps: number; step: number };
+import { CGAdam, kernelAttrs, kernelInputs } from '../../../ops/kernel_names.js';
 
 function program(shape: number[]): Program {
   const size = shape.reduce((a, b) => a * b, 1);
@@ -32,10 +32,10 @@ function program(shape: number[]): Program {
 }
 
 export const cgAdamKernel: KernelDef = {
-  kernelName: 'CGAdam',
+  kernelName: CGAdam,
   make: () => (args) => {
-    const { param, grad, m, v } = args.inputs as { param: TensorInfo; grad: TensorInfo; m: TensorInfo; v: TensorInfo };
-    const { lr, beta1, beta2, eps, step } = args.attrs as unknown as AdamAttrs;
+    const { param, grad, m, v } = kernelInputs(CGAdam, args.inputs);
+    const { lr, beta1, beta2, eps, step } = kernelAttrs(CGAdam, args.attrs);
     for (const t of [param, grad, m, v]) if (t.dtype !== 'float32') throw new Error('CGAdam: inputs must be float32');
     const backend = args.backend as GPUBackendLike;
     const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);

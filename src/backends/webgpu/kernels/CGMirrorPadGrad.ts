@@ -3,7 +3,7 @@
 // kernel is one pass with no atomics.
 import { ceilDiv, ints, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 
-type MirrorPadGradAttrs = { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric'; xShape: number[] };
+import { CGMirrorPadGrad, kernelAttrs, kernelInputs } from '../../../ops/kernel_names.js';
 
 function program(xShape: number[]): Program {
   const size = xShape.reduce((a, b) => a * b, 1);
@@ -67,10 +67,10 @@ function program(xShape: number[]): Program {
 }
 
 export const cgMirrorPadGradKernel: KernelDef = {
-  kernelName: 'CGMirrorPadGrad',
+  kernelName: CGMirrorPadGrad,
   make: () => (args) => {
-    const { dy } = args.inputs as { dy: TensorInfo };
-    const { paddings, mode, xShape } = args.attrs as unknown as MirrorPadGradAttrs;
+    const { dy } = kernelInputs(CGMirrorPadGrad, args.inputs);
+    const { paddings, mode, xShape } = kernelAttrs(CGMirrorPadGrad, args.attrs);
     if (dy.dtype !== 'float32') throw new Error('CGMirrorPadGrad: dy must be float32');
     if (xShape.length > 4) throw new Error('CGMirrorPadGrad: rank above 4 is not supported');
     const lead = 4 - xShape.length;

@@ -1,0 +1,51 @@
+// The project's custom kernels, named and typed once (as tfjs-core's kernel_names.ts does for its own):
+// each kernel's name, its inputs and its attributes. src/ops dispatches to them (runKernel below); the
+// native and webgpu backends register them under these names and read their attrs through these types.
+// The contracts (what each computes) are in docs/ARCHITECTURE.md. No backend code here: the page imports it.
+import type { NamedAttrMap, NamedTensorInfoMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
+
+/** The activation fused after an instance norm. */
+export type CGActivation = 'none' | 'relu' | 'leakyrelu';
+
+/** InstanceNorm2d(affine=False) + activation: y from x (NHWC float32). */
+export const CGInstanceNorm = 'CGInstanceNorm';
+export type CGInstanceNormInputs = Pick<NamedTensorInfoMap, 'x'>;
+export interface CGInstanceNormAttrs { eps: number; activation: CGActivation; alpha: number }
+
+/** The gradient of CGInstanceNorm: dx from x, y and dy (same attrs). */
+export const CGInstanceNormGrad = 'CGInstanceNormGrad';
+export type CGInstanceNormGradInputs = Pick<NamedTensorInfoMap, 'x' | 'y' | 'dy'>;
+export type CGInstanceNormGradAttrs = CGInstanceNormAttrs;
+
+/** The gradient of MirrorPad: each padded border folded back onto the pixels it copies. */
+export const CGMirrorPadGrad = 'CGMirrorPadGrad';
+export type CGMirrorPadGradInputs = Pick<NamedTensorInfoMap, 'dy'>;
+export interface CGMirrorPadGradAttrs { paddings: Array<[number, number]>; mode: 'reflect' | 'symmetric'; xShape: number[] }
+
+/** One PyTorch Adam step (bias-corrected, `step` from 1): outputs [param, m, v]. */
+export const CGAdam = 'CGAdam';
+export type CGAdamInputs = Pick<NamedTensorInfoMap, 'param' | 'grad' | 'm' | 'v'>;
+export interface CGAdamAttrs { lr: number; beta1: number; beta2: number; eps: number; step: number }
+
+/** Every custom kernel: name → inputs, attrs and what it returns. */
+export interface CGKernels {
+  [CGInstanceNorm]: { inputs: CGInstanceNormInputs; attrs: CGInstanceNormAttrs; out: 'one' };
+  [CGInstanceNormGrad]: { inputs: CGInstanceNormGradInputs; attrs: CGInstanceNormGradAttrs; out: 'one' };
+  [CGMirrorPadGrad]: { inputs: CGMirrorPadGradInputs; attrs: CGMirrorPadGradAttrs; out: 'one' };
+  [CGAdam]: { inputs: CGAdamInputs; attrs: CGAdamAttrs; out: 'many' };
+}
+export type CGKernelName = keyof CGKernels;
+export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam];
+
+/** A kernel's inputs as tensors (what ops pass) rather than TensorInfos (what backends receive). */
+export type TensorInputs<I> = { [K in keyof I]: Tensor };
+
+/** A kernel's attrs as a backend receives them (TF.js hands every kernel a NamedAttrMap; the one cast is here). */
+export function kernelAttrs<K extends CGKernelName>(_name: K, attrs: NamedAttrMap | undefined): CGKernels[K]['attrs'] {
+  return (attrs ?? {}) as unknown as CGKernels[K]['attrs'];
+}
+
+/** A kernel's inputs as a backend receives them. */
+export function kernelInputs<K extends CGKernelName>(_name: K, inputs: Record<string, TensorInfo | undefined>): { [I in keyof CGKernels[K]['inputs']]: TensorInfo } {
+  return inputs as { [I in keyof CGKernels[K]['inputs']]: TensorInfo };
+}

@@ -1,0 +1,170 @@
+// Every shared fact has one owner (issue 9): names, lists, codecs and file names are declared in one module
+// and imported everywhere else. Each test reads the sources for a second copy (which fails it) and checks the
+// owner's behaviour where a copy used to disagree.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { REPO_ROOT } from './helpers/fixtures.js';
+import { tf } from '../src/tf.js';
+import { LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, LOSS_COLORS, visualNames } from '../src/model_names.js';
+import * as model from '../src/model.js';
+import { NET_NAMES, parseSampleImageFile, sampleImageFile } from '../src/train/run_folder.js';
+import { normalizeLossRecord, readModelSpec } from '../src/web/server.js';
+import { floatToU8, decodeImageU8 } from '../src/data/image.js';
+import { saveTensorPng } from '../src/report/images.js';
+import { CG_KERNEL_NAMES } from '../src/ops/kernel_names.js';
+import { bundlePage } from '../src/web/bundle.js';
+import { writeSafetensors } from '../src/weights/safetensors.js';
+
+const SRC = path.join(REPO_ROOT, 'src');
+
+/** Every .ts file under src/ (path relative to src/, '/'-separated) → its code with comments removed. */
+async function sources(): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const walk = async (dir: string): Promise<void> => {
+    for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) await walk(p);
+      else if (e.name.endsWith('.ts')) {
+        const text = await fsp.readFile(p, 'utf8');
+        // comments may mention a name; only code counts as a copy ('//' inside 'http://' is kept)
+        const code = text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/(^|[^:\\])\/\/.*$/gm, '$1');
+        out.set(path.relative(SRC, p).split(path.sep).join('/'), code);
+      }
+    }
+  };
+  await walk(SRC);
+  return out;
+}
+
+let cache: Promise<Map<string, string>> | undefined;
+/** The files whose code contains `needle`, sorted. */
+async function holders(needle: string): Promise<string[]> {
+  const src = await (cache ??= sources());
+  return [...src].filter(([, code]) => code.includes(needle)).map(([f]) => f).sort();
+}
+
+test('loss, visual and model names and the loss colours are declared once, in the model\'s declaration', async () => {
+  for (const needle of ["'D_A', 'G_A', 'cycle_A'", "'real_A', 'fake_B', 'rec_A'", "'G_A', 'G_B', 'D_A', 'D_B'", "'#1f77b4'", "'#7f7f7f'"]) {
+    assert.deepEqual(await holders(needle), ['model_names.ts'], `${needle} is restated outside src/model_names.ts`);
+  }
+  // the model, the run folder, the report, the server and the page all import them
+  const src = await (cache ??= sources());
+  for (const f of ['model.ts', 'train/run_folder.ts', 'report/training_page.ts', 'report/loss_plot.ts', 'web/server.ts', 'web/page/dashboard.ts']) {
+    assert.match(src.get(f)!, /from '(\.\.\/)*(\.\/)?model_names\.js'/, `${f} does not import src/model_names.ts`);
+  }
+  // the model re-exports the same objects (one declaration, as BaseModel's loss_names/visual_names/model_names)
+  assert.equal(model.LOSS_NAMES, LOSS_NAMES);
+  assert.equal(model.VISUAL_NAMES, VISUAL_NAMES);
+  assert.equal(NET_NAMES, MODEL_NAMES);
+  assert.deepEqual(Object.keys(LOSS_COLORS), [...LOSS_NAMES]);
+  assert.deepEqual(visualNames(false), ['real_A', 'fake_B', 'rec_A', 'real_B', 'fake_A', 'rec_B']);
+  // the server keeps exactly the model's losses from a loss_log line
+  const rec = normalizeLossRecord({ epoch: 1, iter: 2, ...Object.fromEntries(LOSS_NAMES.map((n, i) => [n, i])), extra: 9 }, 0);
+  assert.deepEqual(Object.keys(rec!.losses), [...LOSS_NAMES]);
+});
+
+test('one safetensors parser and one halfToFloat: the server reads model headers through it', async () => {
+  assert.deepEqual(await holders('__metadata__'), ['weights/safetensors.ts']);
+  assert.deepEqual(await holders('function halfToFloat'), ['weights/safetensors.ts']);
+  // the server's header reader validates as the parser does (overlapping tensors used to pass it)
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-owner-'));
+  try {
+    const good = writeSafetensors(new Map([['w', { shape: [2], data: new Float32Array([1, 2]) }]]), { 'cyclegan.spec': '{"role":"generator"}' });
+    await fsp.writeFile(path.join(dir, 'good.safetensors'), good);
+    assert.deepEqual(await readModelSpec(path.join(dir, 'good.safetensors')), { role: 'generator' });
+    const header = JSON.stringify({ __metadata__: { 'cyclegan.spec': '{}' }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } });
+    const bad = Buffer.concat([Buffer.alloc(8), Buffer.from(header), Buffer.alloc(12)]);
+    bad.writeBigUInt64LE(BigInt(header.length), 0);
+    await fsp.writeFile(path.join(dir, 'bad.safetensors'), bad);
+    await assert.rejects(readModelSpec(path.join(dir, 'bad.safetensors')), /not a valid safetensors file \(tensors 'a' and 'b' overlap\)/);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('one image extension list, one tensor2im and one PNG writer', async () => {
+  assert.deepEqual(await holders("'.tiff'"), ['data/image_files.ts']);
+  assert.deepEqual(await holders('/ 2) * 255'), ['data/decode.ts']);
+  // sharp's .png(): the raw-pixel writer, the loss plot's SVG rasteriser, and test's --aspect_ratio resize
+  assert.deepEqual(await holders('.png()'), ['data/decode.ts', 'report/loss_plot.ts', 'train/test_run.ts']);
+  // report samples are quantised by the same float32 tensor2im as translations: find values where float64
+  // arithmetic (the report's old copy) truncates to another level, and check the PNG holds floatToU8's
+  const vals: number[] = [];
+  for (let i = 0; vals.length < 3 && i < 1_000_000; i++) {
+    const v = Math.fround(-1 + (2 * i) / 1_000_000);
+    const f = Math.fround;
+    if (Math.floor(((v + 1) / 2) * 255) !== Math.trunc(f(f(f(v + 1) / 2) * 255))) vals.push(v);
+  }
+  assert.ok(vals.length > 0, 'no value separates float32 from float64 quantisation');
+  const data = new Float32Array([...vals, 0, 0, 0].slice(0, 3));
+  const file = path.join(os.tmpdir(), `cg-owner-${process.pid}.png`);
+  const t = tf.tensor4d(data, [1, 1, 1, 3]);
+  try {
+    await saveTensorPng(t, file);
+    const png = await decodeImageU8(file);
+    assert.deepEqual([...png.data], [...floatToU8({ data, width: 1, height: 1, channels: 3 }).data]);
+  } finally {
+    t.dispose();
+    await fsp.rm(file, { force: true });
+  }
+});
+
+test('run-folder file names are known only to RunFolder (src/train/run_folder.ts)', async () => {
+  for (const needle of ["'opt.json'", "'loss_log.jsonl'", "'latest_net_", "_net_${net}", 'epoch${String(', '^epoch(', "'samples.json'", "'train_opt.txt'"]) {
+    assert.deepEqual(await holders(needle), ['train/run_folder.ts'], `${needle} is used outside the run folder module`);
+  }
+  assert.equal(sampleImageFile(3, 'fake_B'), 'epoch003_fake_B.png');
+  assert.deepEqual(parseSampleImageFile(sampleImageFile(12, 'idt_A')), { epoch: 12, visual: 'idt_A' });
+  assert.equal(parseSampleImageFile('notes.txt'), null);
+});
+
+test('custom kernel names are declared once (src/ops/kernel_names.ts) and used by ops and both backends', async () => {
+  for (const k of CG_KERNEL_NAMES) assert.deepEqual(await holders(`'${k}'`), ['ops/kernel_names.ts'], `'${k}' is a bare string elsewhere`);
+  const src = await (cache ??= sources());
+  for (const f of ['backends/native/kernels.ts', 'ops/nn.ts', 'ops/gradient_fixes.ts', 'optim.ts', 'networks/backward.ts']) {
+    assert.match(src.get(f)!, /kernel_names\.js'/, `${f} does not take the kernel names from src/ops/kernel_names.ts`);
+  }
+  for (const k of CG_KERNEL_NAMES) {
+    const webgpu = path.join('backends', 'webgpu', 'kernels', `${k}.ts`).split(path.sep).join('/');
+    if (src.has(webgpu)) assert.match(src.get(webgpu)!, /kernel_names\.js'/, `${webgpu} does not use the declared name`);
+  }
+});
+
+// The page is bundled from shared modules; Node-only modules they import are stubbed to empty modules
+// (src/web/bundle.ts). This list is what the page reaches today: a new Node import from page code fails
+// here, at test time, instead of breaking the page at run time. Shrinking it is the core/node split's job.
+const KNOWN_NODE_IMPORTS = new Set<string>([
+  'crypto <- node_modules/seedrandom/seedrandom.js',
+  'fs <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'fs <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js',
+  'fs <- node_modules/@tensorflow/tfjs-data/dist/sources/file_data_source.js',
+  'node:fs <- dist/src/atomic.js',
+  'node:fs <- dist/src/weights/model_check.js',
+  'node:fs/promises <- dist/src/data/decode.js',
+  'node:fs/promises <- dist/src/data/image_files.js',
+  'node:fs/promises <- dist/src/translate.js',
+  'node:path <- dist/src/atomic.js',
+  'node:path <- dist/src/data/image_files.js',
+  'node:path <- dist/src/translate.js',
+  'os <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'path <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'path <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js',
+  'perf_hooks <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'sharp <- dist/src/data/decode.js',
+  'util <- node_modules/@tensorflow/tfjs-core/dist/platforms/platform_node.js',
+  'worker_threads <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+]);
+
+test('the web page bundle reaches only the known Node-only modules, and never from page-only modules', async (t) => {
+  const bundle = await bundlePage();
+  const pairs = [...new Set(bundle.nodeImports.map((n) => `${n.module} <- ${n.importer}`))].sort();
+  t.diagnostic(`Node-only modules stubbed in the page bundle (${pairs.length}): ${pairs.join('; ')}`);
+  for (const n of bundle.nodeImports) {
+    assert.doesNotMatch(n.importer, /(model_names|kernel_names|web\/page\/)/, `${n.importer} (page code) imports ${n.module}`);
+  }
+  const unknown = pairs.filter((p) => !KNOWN_NODE_IMPORTS.has(p));
+  assert.deepEqual(unknown, [], 'the page now reaches Node-only modules it did not before');
+});
