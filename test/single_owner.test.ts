@@ -113,7 +113,7 @@ test('one image extension list, one tensor2im and one PNG writer', async () => {
 });
 
 test('run-folder file names are known only to RunFolder (src/train/run_folder.ts)', async () => {
-  for (const needle of ["'opt.json'", "'loss_log.jsonl'", "'latest_net_", "_net_${net}", 'epoch${String(', '^epoch(', "'samples.json'", "'train_opt.txt'"]) {
+  for (const needle of ["'opt.json'", "'loss_log.jsonl'", "_net_${net}", 'epoch${String(', '^epoch(', "'samples.json'", "'train_opt.txt'"]) {
     assert.deepEqual(await holders(needle), ['train/run_folder.ts'], `${needle} is used outside the run folder module`);
   }
   assert.equal(sampleImageFile(3, 'fake_B'), 'epoch003_fake_B.png');
