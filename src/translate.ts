@@ -5,7 +5,8 @@ import { stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
 import { CycleGANError } from './errors.js';
 import { tf } from './tf.js';
-import type { Network, NetworkSpec } from './networks/index.js';
+import type { Network } from './networks/index.js';
+import { minimumSide, requiredMultiple } from './networks/size.js';
 import { decodeImageU8, encodePngBuffer, imagesToTensor, u8ToFloat, type FloatImage, type RawImage } from './data/image.js';
 import { applyTransform, resizedSize, type Preprocess, type TransformOptions } from './data/transforms.js';
 import { writeFileAtomic } from './atomic.js';
@@ -141,23 +142,8 @@ export async function translateFile(net: Network, input: string, opts: Translate
   return { input, inputSize: [raw.width, raw.height], size: [image.width, image.height], image };
 }
 
-/**
- * The multiple that a network's input width and height must be: U-Nets concatenate each skip with the
- * upsampled inner result, so the size must halve cleanly at every level; other networks take any size.
- */
-export function requiredMultiple(spec: NetworkSpec): number {
-  if (spec.role !== 'generator') return 1;
-  return spec.netG === 'unet_128' ? 2 ** 7 : spec.netG === 'unet_256' ? 2 ** 8 : 1;
-}
-
-/**
- * The smallest width and height a generator takes: ResNet generators reflect-pad by 3 at full size and by 1
- * after two stride-2 convolutions, and reflection needs a side longer than the padding.
- */
-export function minimumSide(spec: NetworkSpec): number {
-  if (spec.role !== 'generator') return 1;
-  return spec.netG.startsWith('resnet') ? 5 : 1; // U-Nets: requiredMultiple decides
-}
+// The size rule is the networks' (src/networks/size.ts); re-exported for the page and library users.
+export { requiredMultiple, minimumSide } from './networks/size.js';
 
 /** A one-line error when an image cannot go through the network at its size (too small; U-Nets need multiples). */
 export function checkSize(net: Network, w: number, h: number, label: string): void {

@@ -168,3 +168,21 @@ test('the web page bundle reaches only the known Node-only modules, and never fr
   const unknown = pairs.filter((p) => !KNOWN_NODE_IMPORTS.has(p));
   assert.deepEqual(unknown, [], 'the page now reaches Node-only modules it did not before');
 });
+
+test('official defaults and the size rule have one owner each', async () => {
+  // the option table refers to the model's and the transform's defaults instead of restating them
+  assert.deepEqual(await holders('0.0002'), ['model.ts']);
+  assert.deepEqual(await holders("'resize_and_crop', loadSize: 286"), ['data/transforms.ts']);
+  const { TRAIN_OPTIONS } = await import('../src/train/options.js');
+  const { defaultCycleGANOptions } = await import('../src/model.js');
+  const { DEFAULT_TRANSFORM } = await import('../src/data/transforms.js');
+  const def = (name: string) => TRAIN_OPTIONS.find((d) => d.name === name)!.default;
+  const m = defaultCycleGANOptions();
+  assert.deepEqual([def('ngf'), def('netG'), def('lr'), def('lambda-identity'), def('pool-size')], [m.ngf, m.netG, m.lr, m.lambdaIdentity, m.poolSize]);
+  assert.deepEqual([def('load-size'), def('crop-size'), def('preprocess')], [DEFAULT_TRANSFORM.loadSize, DEFAULT_TRANSFORM.cropSize, DEFAULT_TRANSFORM.preprocess]);
+  // one size rule: the networks' module, used by translate (and the page) and the train options
+  assert.deepEqual(await holders("'unet_256' ?"), ['networks/size.ts']);
+  const { requiredMultiple } = await import('../src/translate.js');
+  const size = await import('../src/networks/size.js');
+  assert.equal(requiredMultiple, size.requiredMultiple);
+});

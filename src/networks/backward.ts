@@ -16,7 +16,7 @@ import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
 import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad } from '../ops/kernel_names.js';
 import { batchNorm, conv2d, convTranspose2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/gradient_fixes.js';
-import type { Network } from './network.js';
+import { fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
 
 type T4 = tf.Tensor4D;
@@ -141,12 +141,8 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
       }
       case 'instanceNorm': {
         // A following ReLU/LeakyReLU is fused into the norm, as Network.apply does.
-        const next = layers[i + 1];
-        let act: Activation = 'none';
-        let alpha = 0.2;
-        if (next?.op === 'relu') act = 'relu';
-        else if (next?.op === 'leakyRelu') { act = 'leakyrelu'; alpha = next.alpha; }
-        if (act !== 'none') i++;
+        const { act, alpha, fused } = fusedNormActivation(layers[i + 1]);
+        if (fused) i++;
         let y: T4;
         if (fusedInstanceNorm()) {
           y = runCGKernel(CGInstanceNorm, { x: cur }, { eps: l.eps, activation: act, alpha }) as T4;

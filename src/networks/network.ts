@@ -15,6 +15,17 @@ export interface ApplyOptions {
 }
 
 /** PyTorch layout → TF.js layout for a conv or transposed-conv weight (the same permutation for both). */
+/**
+ * The activation fused into an instance norm: a ReLU/LeakyReLU right after it (one pass on backends with
+ * the fused kernel). Network.apply and the reverse pass (backward.ts) both fuse by this rule; `fused` says
+ * whether the next layer was taken.
+ */
+export function fusedNormActivation(next: Layer | undefined): { act: Activation; alpha: number; fused: boolean } {
+  if (next?.op === 'relu') return { act: 'relu', alpha: 0.2, fused: true };
+  if (next?.op === 'leakyRelu') return { act: 'leakyrelu', alpha: next.alpha, fused: true };
+  return { act: 'none', alpha: 0.2, fused: false };
+}
+
 export function torchToTfLayout(t: tf.Tensor): tf.Tensor {
   return t.rank === 4 ? tf.transpose(t, [2, 3, 1, 0]) : t.clone();
 }
@@ -76,13 +87,8 @@ export class Network {
                               l.stride, l.pad, l.outputPad);
           break;
         case 'instanceNorm': {
-          // Fuse a following ReLU/LeakyReLU into the norm (one pass on backends with the fused kernel).
-          const next = layers[i + 1];
-          let act: Activation = 'none';
-          let alpha = 0.2;
-          if (next?.op === 'relu') act = 'relu';
-          else if (next?.op === 'leakyRelu') { act = 'leakyrelu'; alpha = next.alpha; }
-          if (act !== 'none') i++;
+          const { act, alpha, fused } = fusedNormActivation(layers[i + 1]);
+          if (fused) i++;
           x = instanceNorm(x, l.eps, act, alpha);
           break;
         }

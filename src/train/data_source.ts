@@ -3,7 +3,7 @@
 import { UnalignedDataset } from '../data/dataset.js';
 import type { TrainOptions } from './options.js';
 import { resizedSize } from '../data/transforms.js';
-import { requiredMultiple } from '../translate.js';
+import { requiredMultiple } from '../networks/size.js';
 import { CycleGANError } from '../errors.js';
 import type { TrainBatch, TrainDataSource } from './trainer.js';
 

@@ -10,12 +10,17 @@ import { parseArgs, type FlagSpec, type ParsedArgs, type Rename } from '../flags
 import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../networks/index.js';
 import { GAN_MODES } from '../losses.js';
 import { LR_POLICIES } from '../schedule.js';
-import type { CycleGANOptions } from '../model.js';
+import { defaultCycleGANOptions, type CycleGANOptions } from '../model.js';
+import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../data/transforms.js';
+import { sameSizeMultiple } from '../networks/size.js';
 import { checkFlagValue, parseDecimal } from '../limits.js';
 
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
 export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
-export const PREPROCESS = ['resize_and_crop', 'crop', 'scale_width', 'scale_width_and_crop', 'none'] as const;
+export const PREPROCESS = PREPROCESS_MODES;
+// The official defaults have one owner each: the model's (defaultCycleGANOptions) and the transform's
+// (DEFAULT_TRANSFORM); the table below refers to them instead of restating them.
+const M = defaultCycleGANOptions();
 export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'webgpu'] as const;
 /** The official models this project implements (pix2pix and colorization are not CycleGAN). */
 export const MODELS = ['cycle_gan', 'test'] as const;
@@ -94,26 +99,26 @@ export const BASE_OPTIONS: OptionDef[] = [
   o('gpu-ids', 'gpu_ids', 'string', undefined, '-1: CPU only (native, wasm, cpu backends); 0 or more: a hardware GPU (webgpu) when there is one, else CPU with a note; --backend overrides'),
   o('checkpoints-dir', 'checkpoints_dir', 'string', './checkpoints', 'where runs are stored'),
   o('model', 'model', 'string', 'cycle_gan', 'cycle_gan (two generators, both directions) or test (one generator, one direction)', { choices: MODELS }),
-  o('input-nc', 'input_nc', 'number', 3, 'channels of domain A images: 3 RGB, 1 greyscale'),
-  o('output-nc', 'output_nc', 'number', 3, 'channels of domain B images: 3 RGB, 1 greyscale'),
-  o('ngf', 'ngf', 'number', 64, 'generator filters in the last conv layer (and the first)'),
-  o('ndf', 'ndf', 'number', 64, 'discriminator filters in the first conv layer'),
-  o('netD', 'netD', 'string', 'basic', 'discriminator architecture; basic = 70×70 PatchGAN', { choices: DISCRIMINATOR_NAMES }),
-  o('netG', 'netG', 'string', 'resnet_9blocks', 'generator architecture', { choices: GENERATOR_NAMES }),
-  o('n-layers-D', 'n_layers_D', 'number', 3, 'discriminator layers, used when --netD n_layers'),
-  o('norm', 'norm', 'string', 'instance', 'normalization (sync_batch/sync_instance of the official DDP code = batch/instance here)', { choices: NORM_TYPES }),
-  o('init-type', 'init_type', 'string', 'normal', 'weight initialization', { choices: INIT_TYPES }),
-  o('init-gain', 'init_gain', 'number', 0.02, 'scale for normal, xavier and orthogonal init'),
-  o('no-dropout', 'no_dropout', 'boolean', true, 'no dropout in the generator: on for --model cycle_gan, as the official CycleGAN model sets it (--no-dropout=false adds dropout)'),
+  o('input-nc', 'input_nc', 'number', M.inputNc, 'channels of domain A images: 3 RGB, 1 greyscale'),
+  o('output-nc', 'output_nc', 'number', M.outputNc, 'channels of domain B images: 3 RGB, 1 greyscale'),
+  o('ngf', 'ngf', 'number', M.ngf, 'generator filters in the last conv layer (and the first)'),
+  o('ndf', 'ndf', 'number', M.ndf, 'discriminator filters in the first conv layer'),
+  o('netD', 'netD', 'string', M.netD, 'discriminator architecture; basic = 70×70 PatchGAN', { choices: DISCRIMINATOR_NAMES }),
+  o('netG', 'netG', 'string', M.netG, 'generator architecture', { choices: GENERATOR_NAMES }),
+  o('n-layers-D', 'n_layers_D', 'number', M.nLayersD, 'discriminator layers, used when --netD n_layers'),
+  o('norm', 'norm', 'string', M.norm, 'normalization (sync_batch/sync_instance of the official DDP code = batch/instance here)', { choices: NORM_TYPES }),
+  o('init-type', 'init_type', 'string', M.initType, 'weight initialization', { choices: INIT_TYPES }),
+  o('init-gain', 'init_gain', 'number', M.initGain, 'scale for normal, xavier and orthogonal init'),
+  o('no-dropout', 'no_dropout', 'boolean', M.noDropout, 'no dropout in the generator: on for --model cycle_gan, as the official CycleGAN model sets it (--no-dropout=false adds dropout)'),
   o('dataset-mode', 'dataset_mode', 'string', 'unaligned', 'unaligned (DATAROOT/<phase>A and <phase>B) or single (every image under DATAROOT; the default of --model test)', { choices: DATASET_MODES }),
   o('direction', 'direction', 'string', 'AtoB', 'AtoB, or BtoA to swap the domains', { choices: DIRECTIONS }),
   o('serial-batches', 'serial_batches', 'boolean', false, 'take B images in order instead of at random'),
   o('num-threads', 'num_threads', 'number', undefined, 'data loading worker threads (official default 4; here 1 unless given, 0 = main thread)'),
   o('batch-size', 'batch_size', 'number', 1, 'images per step'),
-  o('load-size', 'load_size', 'number', 286, 'scale images to this size'),
-  o('crop-size', 'crop_size', 'number', 256, 'then crop to this size'),
+  o('load-size', 'load_size', 'number', DEFAULT_TRANSFORM.loadSize, 'scale images to this size'),
+  o('crop-size', 'crop_size', 'number', DEFAULT_TRANSFORM.cropSize, 'then crop to this size'),
   o('max-dataset-size', 'max_dataset_size', 'number', Infinity, 'use at most this many images per domain'),
-  o('preprocess', 'preprocess', 'string', 'resize_and_crop', 'image preprocessing', { choices: PREPROCESS }),
+  o('preprocess', 'preprocess', 'string', DEFAULT_TRANSFORM.preprocess, 'image preprocessing', { choices: PREPROCESS }),
   o('no-flip', 'no_flip', 'boolean', false, 'no random horizontal flips'),
   o('display-winsize', 'display_winsize', 'number', 256, 'display size', { ignored: 'visdom/HTML display size of the official code; our pages size images themselves' }),
   o('epoch', 'epoch', 'string', 'latest', 'which checkpoint to load: latest, an epoch number or iter_<n>'),
@@ -144,16 +149,16 @@ export const TRAIN_ONLY_OPTIONS: OptionDef[] = [
   o('phase', 'phase', 'string', 'train', 'the data is DATAROOT/<phase>A and <phase>B'),
   o('n-epochs', 'n_epochs', 'number', 100, 'epochs at the initial learning rate'),
   o('n-epochs-decay', 'n_epochs_decay', 'number', 100, 'epochs to decay the learning rate linearly to zero'),
-  o('beta1', 'beta1', 'number', 0.5, 'Adam momentum term'),
-  o('lr', 'lr', 'number', 0.0002, 'initial Adam learning rate'),
-  o('gan-mode', 'gan_mode', 'string', 'lsgan', 'GAN objective', { choices: GAN_MODES }),
-  o('pool-size', 'pool_size', 'number', 50, 'size of the buffer of generated images fed to the discriminators (0 = none)'),
+  o('beta1', 'beta1', 'number', M.beta1, 'Adam momentum term'),
+  o('lr', 'lr', 'number', M.lr, 'initial Adam learning rate'),
+  o('gan-mode', 'gan_mode', 'string', M.ganMode, 'GAN objective', { choices: GAN_MODES }),
+  o('pool-size', 'pool_size', 'number', M.poolSize, 'size of the buffer of generated images fed to the discriminators (0 = none)'),
   o('lr-policy', 'lr_policy', 'string', 'linear', 'learning-rate policy (the official lambda is linear)', { choices: LR_POLICIES }),
   o('lr-decay-iters', 'lr_decay_iters', 'number', 50, 'multiply lr by 0.1 every this many epochs (--lr-policy step)'),
   // models/cycle_gan_model.py modify_commandline_options (is_train)
-  o('lambda-A', 'lambda_A', 'number', 10, 'weight of the cycle loss A→B→A'),
-  o('lambda-B', 'lambda_B', 'number', 10, 'weight of the cycle loss B→A→B'),
-  o('lambda-identity', 'lambda_identity', 'number', 0.5, 'weight of the identity loss, relative to lambda-A/B (0 = off)'),
+  o('lambda-A', 'lambda_A', 'number', M.lambdaA, 'weight of the cycle loss A→B→A'),
+  o('lambda-B', 'lambda_B', 'number', M.lambdaB, 'weight of the cycle loss B→A→B'),
+  o('lambda-identity', 'lambda_identity', 'number', M.lambdaIdentity, 'weight of the identity loss, relative to lambda-A/B (0 = off)'),
   o('seed', undefined, 'number', undefined, 'random seed (default: drawn at random and recorded in opt.json)', { key: 'seed' }),
   o('deterministic', undefined, 'boolean', false, 'same seed, same weights on the native backend too (its conv kernels are chosen by a fixed rule, not by timing; docs/ARCHITECTURE.md says what each backend guarantees)'),
 ];
@@ -316,10 +321,8 @@ function choice<T extends string>(flag: string, v: unknown, choices: readonly T[
   return v as T;
 }
 
-/** Number of stride-2 downsamplings; a crop must be a multiple of 2^n for the output to match the input. */
-export function sizeMultiple(netG: TrainOptions['netG']): number {
-  return netG === 'unet_256' ? 256 : netG === 'unet_128' ? 128 : 4;
-}
+/** A training crop must be a multiple of this for the output to match the input (the networks' size rule). */
+export const sizeMultiple = sameSizeMultiple;
 
 /**
  * Validates raw flag values (from parseCommandArgs, or an object from a library caller) into TrainOptions.

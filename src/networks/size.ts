@@ -1,0 +1,30 @@
+// The size rule, in one place: which image sizes a network takes, and at which sizes a generator's output
+// has exactly its input's size. translate/test/the page check inputs with the first; training (whose cycle
+// loss compares an image with its reconstruction) requires the second of its crop.
+import type { GeneratorSpec, NetworkSpec } from './spec.js';
+
+/**
+ * The multiple that a network's input width and height must be: U-Nets concatenate each skip with the
+ * upsampled inner result, so the size must halve cleanly at every level; other networks take any size.
+ */
+export function requiredMultiple(spec: NetworkSpec): number {
+  if (spec.role !== 'generator') return 1;
+  return spec.netG === 'unet_128' ? 2 ** 7 : spec.netG === 'unet_256' ? 2 ** 8 : 1;
+}
+
+/**
+ * The smallest width and height a generator takes: ResNet generators reflect-pad by 3 at full size and by 1
+ * after two stride-2 convolutions, and reflection needs a side longer than the padding.
+ */
+export function minimumSide(spec: NetworkSpec): number {
+  if (spec.role !== 'generator') return 1;
+  return spec.netG.startsWith('resnet') ? 5 : 1; // U-Nets: requiredMultiple decides
+}
+
+/**
+ * The multiple at which a generator's output is exactly its input's size: 2^(stride-2 downsamplings), i.e.
+ * 4 for the ResNets (two), 128/256 for the U-Nets. Other sizes go through a ResNet but come out resized.
+ */
+export function sameSizeMultiple(netG: GeneratorSpec['netG']): number {
+  return netG === 'unet_256' ? 256 : netG === 'unet_128' ? 128 : 4;
+}
