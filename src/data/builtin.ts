@@ -17,6 +17,7 @@ import sharp from 'sharp';
 import { CycleGANError } from '../errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { pngFromU8 } from './decode.js';
+import { DEFAULT_TRANSFORM } from './transforms.js';
 
 export interface ProgressEvent {
   /** short description of the current step */
@@ -422,7 +423,7 @@ export async function buildAerialTiles(summer: string[], winter: string[], outDi
       }
     }
   }, (k) => opts.progress?.({ stage: 'cutting tiles', done: k, total: jobs.length, unit: 'files' }));
-  return { counts, skippedSources: skipped, recommended: { preprocess: 'resize_and_crop', loadSize: 286, cropSize: 256, inputNc: 3 as const, outputNc: 3 as const } };
+  return { counts, skippedSources: skipped, recommended: { preprocess: DEFAULT_TRANSFORM.preprocess, loadSize: DEFAULT_TRANSFORM.loadSize, cropSize: DEFAULT_TRANSFORM.cropSize, inputNc: 3 as const, outputNc: 3 as const } };
 }
 
 // ---------- registry ----------

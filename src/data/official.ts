@@ -17,6 +17,7 @@ import { networkFromStateDict, saveNetwork } from '../weights/network_file.js';
 import type { GeneratorSpec } from '../networks/index.js';
 import { downloadFile } from './http_download.js';
 import { netFile } from '../train/run_folder.js';
+import { DEFAULT_TRANSFORM } from './transforms.js';
 import { defaultCacheDir, readDatasetInfo, type DatasetInfo, type ProgressEvent } from './builtin.js';
 
 /** The server of the official download scripts. */
@@ -165,7 +166,7 @@ export async function getOfficialDataset(name: string, o: OfficialGetOptions & {
       for (const d of subdirs.sort()) counts[d] = await countImages(path.join(root, d));
       const full: DatasetInfo = {
         name, version: 1, description: `official CycleGAN dataset ${name}`, source: source, license: 'see the official CycleGAN repository',
-        counts, recommended: { preprocess: 'resize_and_crop', loadSize: 286, cropSize: 256, inputNc: 3, outputNc: 3 }, builtAt: new Date().toISOString(),
+        counts, recommended: { preprocess: DEFAULT_TRANSFORM.preprocess, loadSize: DEFAULT_TRANSFORM.loadSize, cropSize: DEFAULT_TRANSFORM.cropSize, inputNc: 3, outputNc: 3 }, builtAt: new Date().toISOString(),
       };
       await writeFileAtomic(path.join(root, 'dataset.json'), JSON.stringify(full, null, 2) + '\n');
       await fsp.rm(finalDir, { recursive: true, force: true });
