@@ -5,13 +5,19 @@ export { Rng, type RngState } from './rng.js';
 export { initBackend, NODE_BACKENDS } from './backends/index.js';
 export * from './networks/index.js';
 export { reflectPad, conv2d, convTranspose2d, instanceNorm, batchNorm } from './ops/nn.js';
+export {
+  CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam, CG_KERNEL_NAMES, type CGKernels, type CGKernelName,
+  type CGInstanceNormAttrs, type CGMirrorPadGradAttrs, type CGAdamAttrs,
+} from './ops/kernel_names.js';
+export { requiredMultiple, minimumSide, sameSizeMultiple } from './networks/size.js';
 export { ganLoss, l1Loss, ganLossGrad, l1LossGrad, gradientPenalty, GAN_MODES, type GanMode } from './losses.js';
 export { ImagePool } from './pool.js';
 export { linearDecay, stepDecay, cosineDecay, lrFactor, PlateauScheduler, LR_POLICIES, type LrPolicy, type ScheduleOptions } from './schedule.js';
 export { Adam, type AdamState } from './optim.js';
 export {
-  CycleGANModel, defaultCycleGANOptions, generatorSpecs, discriminatorSpecs, LOSS_NAMES, readLosses, disposeLosses,
-  type CycleGANOptions, type Losses, type LossTensors, type LossName, type VisualName, type TrainingState,
+  CycleGANModel, defaultCycleGANOptions, generatorSpecs, discriminatorSpecs, LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, visualNames,
+  readLosses, disposeLosses,
+  type CycleGANOptions, type Losses, type LossTensors, type LossName, type VisualName, type ModelName, type TrainingState,
 } from './model.js';
 export { forwardTrace, backward, disposeTrace, type Trace, type ParamGrads } from './networks/backward.js';
 export { readSafetensors, writeSafetensors, type RawTensor } from './weights/safetensors.js';

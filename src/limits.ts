@@ -84,9 +84,12 @@ export const FLAG_BOUNDS: Record<string, NumberBound> = {
   'num-threads': { min: 0, max: 1024, integer: true },
 };
 
+/** --direction's values (declared here, where every command's flag check looks them up). */
+export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
+
 /** Choices for string flags with one meaning across commands. */
 export const FLAG_CHOICES: Record<string, readonly string[]> = {
-  direction: ['AtoB', 'BtoA'],
+  direction: DIRECTIONS,
 };
 
 /** Throws a CycleGANError naming the flag when `value` is outside its bound (no-op for unbounded flags). */

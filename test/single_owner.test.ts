@@ -180,6 +180,7 @@ test('official defaults and the size rule have one owner each', async () => {
   const m = defaultCycleGANOptions();
   assert.deepEqual([def('ngf'), def('netG'), def('lr'), def('lambda-identity'), def('pool-size')], [m.ngf, m.netG, m.lr, m.lambdaIdentity, m.poolSize]);
   assert.deepEqual([def('load-size'), def('crop-size'), def('preprocess')], [DEFAULT_TRANSFORM.loadSize, DEFAULT_TRANSFORM.cropSize, DEFAULT_TRANSFORM.preprocess]);
+  assert.deepEqual(await holders("'AtoB', 'BtoA'"), ['limits.ts']);
   // one size rule: the networks' module, used by translate (and the page) and the train options
   assert.deepEqual(await holders("'unet_256' ?"), ['networks/size.ts']);
   const { requiredMultiple } = await import('../src/translate.js');

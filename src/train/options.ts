@@ -13,10 +13,10 @@ import { LR_POLICIES } from '../schedule.js';
 import { defaultCycleGANOptions, type CycleGANOptions } from '../model.js';
 import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../data/transforms.js';
 import { sameSizeMultiple } from '../networks/size.js';
-import { checkFlagValue, parseDecimal } from '../limits.js';
+import { checkFlagValue, DIRECTIONS, parseDecimal } from '../limits.js';
 
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
-export const DIRECTIONS = ['AtoB', 'BtoA'] as const;
+export { DIRECTIONS };
 export const PREPROCESS = PREPROCESS_MODES;
 // The official defaults have one owner each: the model's (defaultCycleGANOptions) and the transform's
 // (DEFAULT_TRANSFORM); the table below refers to them instead of restating them.
