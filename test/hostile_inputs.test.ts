@@ -394,6 +394,8 @@ test('absurd flag values: one line naming the flag, before any work', async () =
     [['train', '--dataroot', data, '--name', 'f', '--load-size', '100000'], /--load-size must be between 1 and 4096/],
     [['train', '--dataroot', data, '--name', 'f', '--batch-size', '1e9'], /--batch-size must be between 1 and 256, got 1000000000/],
     [['train', '--dataroot', data, '--name', 'f', '--n-layers-D', '1e6'], /--n-layers-D must be between 1 and 10/],
+    [['train', '--dataroot', data, '--name', 'f', '--netD', 'n_layers', '--n-layers-D', '8', '--load-size', '36', '--crop-size', '32'],
+      /--crop-size 32 is too small for a 8-layer discriminator \(its output would be empty\); use --n-layers-D 3 or less/],
     [['train', '--dataroot', data, '--name', 'f', '--max-dataset-size', '1e400'], /--max-dataset-size .*'1e400'/],
     [['train', '--dataroot', data, '--name', 'f', '--lr', '0x10'], /flag --lr expects a number, got '0x10'/],
     [['train', '--dataroot', data, '--name', 'f', '--direction', 'sideways'], /--direction must be AtoB or BtoA, got 'sideways'/],

@@ -432,6 +432,18 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     const m = sizeMultiple(r.netG);
     if (r.cropSize % m !== 0) fail(`--crop-size must be a multiple of ${m} for --netG ${r.netG}, got ${r.cropSize}`);
   }
+  if (r.preprocess.includes('crop') && r.netD !== 'pixel') {
+    // Each of the n stride-2 convs (k4, p1) halves the side, then two stride-1 convs take 1 each: too many
+    // layers for the crop would fail deep inside a conv at the first step.
+    const n = r.netD === 'basic' ? 3 : r.nLayersD;
+    const out = (k: number) => { let side = r.cropSize; for (let i = 0; i < k; i++) side = Math.floor((side - 2) / 2) + 1; return side - 2; };
+    if (out(n) < 1) {
+      let most = 0;
+      while (most < n && out(most + 1) >= 1) most++;
+      fail(`--crop-size ${r.cropSize} is too small for a ${n}-layer discriminator (its output would be empty); ` +
+        (r.netD === 'basic' ? 'use a larger --crop-size' : `use --n-layers-D ${most} or less, or a larger --crop-size`));
+    }
+  }
   // Official cycle_gan_model.py asserts this: the identity loss feeds B images to G_A.
   if (r.lambdaIdentity > 0 && r.inputNc !== r.outputNc)
     fail(`--lambda-identity needs --input-nc equal to --output-nc (got ${r.inputNc} and ${r.outputNc}); pass --lambda-identity 0`);
