@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CycleGANError } from '../errors.js';
+import { validateSpec, type NetworkSpec } from '../networks/spec.js';
 import { checkModelPath } from '../weights/model_check.js';
 import { parseSafetensorsHeader } from '../weights/safetensors.js';
 import { MAX_SAFETENSORS_HEADER } from '../limits.js';
@@ -81,7 +82,15 @@ export async function readModelSpec(file: string): Promise<Record<string, unknow
     const { metadata } = parseSafetensorsHeader(buf, file, size);
     const specJson = metadata['cyclegan.spec'];
     if (!specJson) throw new CycleGANError(`${file} has no architecture in its metadata; convert it with 'cyclegan import-torch'`);
-    return JSON.parse(specJson) as Record<string, unknown>;
+    let spec: unknown;
+    try {
+      spec = JSON.parse(specJson);
+    } catch {
+      throw new CycleGANError(`${file}: its architecture metadata is not valid JSON`);
+    }
+    const problem = validateSpec(spec as NetworkSpec);
+    if (problem) throw new CycleGANError(`${file}: bad architecture metadata: ${problem}`);
+    return spec as Record<string, unknown>;
   } finally {
     await fh.close();
   }
