@@ -15,22 +15,10 @@ import { CycleGANError } from '../errors.js';
 import { CodecError, decodeBmp, decodePnm } from './codecs.js';
 import { writeFileAtomic } from '../atomic.js';
 import { maxImagePixels, pixelLimitMessage } from '../limits.js';
+import { floatToU8, rgbToLuma, toRgb, u8ToFloat, type FloatImage, type RawImage } from './pixels.js';
 
-/** 8-bit interleaved pixels (HWC). */
-export interface RawImage {
-  data: Uint8Array;
-  width: number;
-  height: number;
-  channels: number;
-}
-
-/** Float pixels (HWC) in [-1, 1]. */
-export interface FloatImage {
-  data: Float32Array;
-  width: number;
-  height: number;
-  channels: number;
-}
+// The in-memory pixel layouts and conversions live in pixels.ts (no Node, no sharp: the page imports it).
+export { floatToU8, rgbToLuma, toRgb, u8ToFloat, type FloatImage, type RawImage } from './pixels.js';
 
 export interface DecodeOptions {
   /** 3 (RGB, default) or 1 (luma). */
@@ -59,35 +47,6 @@ export function sniffFormat(head: Uint8Array): ImageFormat | null {
   if (b.length >= 2 && b[0] === 0x50 && [0x32, 0x33, 0x35, 0x36].includes(b[1])) return 'pnm';
   if (b.length >= 4 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46 && b[3] === 0x38) return 'gif';
   return null;
-}
-
-/** PIL's RGB → L conversion (fixed point, rounds half up). */
-export function rgbToLuma(img: RawImage): RawImage {
-  if (img.channels === 1) return img;
-  if (img.channels !== 3) throw new Error(`rgbToLuma: expected 3 channels, got ${img.channels}`);
-  const n = img.width * img.height;
-  const out = new Uint8Array(n);
-  const d = img.data;
-  for (let i = 0; i < n; i++) out[i] = (d[3 * i] * 19595 + d[3 * i + 1] * 38470 + d[3 * i + 2] * 7471 + 0x8000) >>> 16;
-  return { data: out, width: img.width, height: img.height, channels: 1 };
-}
-
-/** Any 1–4 channel 8-bit buffer → RGB (alpha dropped, grey replicated). */
-function toRgb(data: Uint8Array, width: number, height: number, channels: number): RawImage {
-  if (channels === 3) return { data, width, height, channels: 3 };
-  const n = width * height;
-  const out = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    if (channels <= 2) {
-      const v = data[i * channels];
-      out[3 * i] = out[3 * i + 1] = out[3 * i + 2] = v;
-    } else {
-      out[3 * i] = data[i * channels];
-      out[3 * i + 1] = data[i * channels + 1];
-      out[3 * i + 2] = data[i * channels + 2];
-    }
-  }
-  return { data: out, width, height, channels: 3 };
 }
 
 async function decodeBuffer(buf: Uint8Array, label: string, channels: 1 | 3): Promise<RawImage> {
@@ -127,30 +86,6 @@ export async function decodeImageU8(input: string | Uint8Array, opts: DecodeOpti
     throw new ImageDecodeError(input, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
   return decodeBuffer(buf, input, channels);
-}
-
-// ToTensor then Normalize((0.5,), (0.5,)) in float32, one entry per byte value.
-const U8_TO_FLOAT = (() => {
-  const t = new Float32Array(256);
-  for (let v = 0; v < 256; v++) t[v] = Math.fround(Math.fround(Math.fround(v / 255) - 0.5) / 0.5);
-  return t;
-})();
-
-export function u8ToFloat(img: RawImage): FloatImage {
-  const out = new Float32Array(img.data.length);
-  for (let i = 0; i < out.length; i++) out[i] = U8_TO_FLOAT[img.data[i]];
-  return { data: out, width: img.width, height: img.height, channels: img.channels };
-}
-
-/** util.tensor2im: ((y + 1) / 2 * 255) in float32, truncated to uint8 (clamped first; numpy would wrap). */
-export function floatToU8(img: FloatImage): RawImage {
-  const out = new Uint8Array(img.data.length);
-  const f = Math.fround;
-  for (let i = 0; i < out.length; i++) {
-    const v = f(f(f(img.data[i] + 1) / 2) * 255);
-    out[i] = v >= 255 ? 255 : v > 0 ? Math.trunc(v) : 0; // NaN → 0
-  }
-  return { data: out, width: img.width, height: img.height, channels: img.channels };
 }
 
 /** Decodes to floats in [-1, 1], HWC. */

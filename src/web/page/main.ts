@@ -7,8 +7,8 @@ import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_al
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeNetwork } from '../../weights/network_file.js';
 import type { Network } from '../../networks/index.js';
-import { requiredMultiple, testTransform, translateImage } from '../../translate.js';
-import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/image.js';
+import { requiredMultiple, testTransform, translateImage } from '../../translate_image.js';
+import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/pixels.js';
 import { startDashboard } from './dashboard.js';
 
 export interface ModelInfo {
