@@ -72,9 +72,10 @@ test('one safetensors parser and one halfToFloat: the server reads model headers
   // the server's header reader validates as the parser does (overlapping tensors used to pass it)
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-owner-'));
   try {
-    const good = writeSafetensors(new Map([['w', { shape: [2], data: new Float32Array([1, 2]) }]]), { 'cyclegan.spec': '{"role":"generator"}' });
+    const spec = { role: 'generator', netG: 'resnet_6blocks', inputNc: 3, outputNc: 3, ngf: 4, norm: 'instance', useDropout: false };
+    const good = writeSafetensors(new Map([['w', { shape: [2], data: new Float32Array([1, 2]) }]]), { 'cyclegan.spec': JSON.stringify(spec) });
     await fsp.writeFile(path.join(dir, 'good.safetensors'), good);
-    assert.deepEqual(await readModelSpec(path.join(dir, 'good.safetensors')), { role: 'generator' });
+    assert.deepEqual(await readModelSpec(path.join(dir, 'good.safetensors')), spec);
     const header = JSON.stringify({ __metadata__: { 'cyclegan.spec': '{}' }, a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [2], data_offsets: [4, 12] } });
     const bad = Buffer.concat([Buffer.alloc(8), Buffer.from(header), Buffer.alloc(12)]);
     bad.writeBigUInt64LE(BigInt(header.length), 0);
