@@ -8,7 +8,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { CycleGANError } from '../errors.js';
 import { validateSpec, type NetworkSpec } from '../networks/spec.js';
-import { checkModelPath } from '../weights/model_check.js';
+import { checkModelPath } from '../weights/network_file.js';
 import { parseSafetensorsHeader } from '../weights/safetensors.js';
 import { MAX_SAFETENSORS_HEADER } from '../limits.js';
 import { LOSS_NAMES, VISUAL_NAMES } from '../model_names.js';

@@ -1,8 +1,7 @@
-// Validation of a model file from its bytes alone, without TF.js (serve uses it before handing a file to the
-// page): the safetensors header, the architecture in its metadata, and every tensor's shape against it.
-import { promises as fsp } from 'node:fs';
+// Validation of a model file from its bytes alone, without TF.js or Node (serve uses it before handing a file to
+// the page): the safetensors header, the architecture in its metadata, and every tensor's shape against it.
+// Reading a file from disk (readModelBytes, checkModelPath) is in network_file.ts.
 import { CycleGANError } from '../errors.js';
-import { maxWeightBytes } from '../limits.js';
 import { buildLayers, walkLayers } from '../networks/architectures.js';
 import { validateSpec, type NetworkSpec } from '../networks/spec.js';
 import { parseSafetensorsHeader } from './safetensors.js';
@@ -83,23 +82,3 @@ export function checkModelFile(buf: Uint8Array, source: string): NetworkSpec {
   }
   return spec;
 }
-
-/** A model file's bytes, refused by size before reading (a model is at most a few hundred MB). */
-export async function readModelBytes(path: string): Promise<Uint8Array> {
-  try {
-    const st = await fsp.stat(path);
-    if (st.isDirectory()) throw new CycleGANError(`${path} is a folder, not a model file`);
-    const cap = maxWeightBytes();
-    if (st.size > cap) throw new CycleGANError(`${path}: ${Math.round(st.size / 1048576)} MB is larger than any model file (limit ${cap / 1048576} MB; set CYCLEGAN_MAX_WEIGHTS_MB to raise it)`);
-    return await fsp.readFile(path);
-  } catch (e) {
-    if (e instanceof CycleGANError) throw e;
-    throw new CycleGANError(`cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-}
-
-/** Reads and validates a model file's architecture and tensor shapes without building the network. */
-export async function checkModelPath(path: string): Promise<NetworkSpec> {
-  return checkModelFile(await readModelBytes(path), path);
-}
-

@@ -5,7 +5,7 @@ import { tf } from '../../tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
 import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { decodeNetwork } from '../../weights/network_file.js';
+import { decodeNetwork } from '../../weights/network_codec.js';
 import type { Network } from '../../networks/index.js';
 import { requiredMultiple, testTransform, translateImage } from '../../translate_image.js';
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/pixels.js';
