@@ -134,8 +134,9 @@ test('custom kernel names are declared once (src/ops/kernel_names.ts) and used b
   }
 });
 
-// The page is bundled from shared modules; Node-only modules they import are stubbed to empty modules
-// (src/web/bundle.ts). This list is what the page reaches today: a new Node import from page code fails
+// The page is bundled from shared modules; our own may not import Node (bundling fails, next test), and the
+// Node-only modules TF.js packages import are stubbed to empty modules (src/web/bundle.ts). This list is what
+// the page reaches today: a new Node import reached from the page fails
 // here, at test time, instead of breaking the page at run time. None of them is reached from our own code:
 // they are TF.js packages' (and seedrandom's) Node code paths, never taken in a browser.
 const KNOWN_NODE_IMPORTS = new Set<string>([
@@ -160,6 +161,18 @@ test('the web page bundle reaches only the known Node-only modules, and never fr
   }
   const unknown = pairs.filter((p) => !KNOWN_NODE_IMPORTS.has(p));
   assert.deepEqual(unknown, [], 'the page now reaches Node-only modules it did not before');
+});
+
+test('bundling refuses page code that imports a Node module (instead of stubbing it)', async () => {
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-page-'));
+  try {
+    const entry = path.join(dir, 'entry.js');
+    await fsp.writeFile(path.join(dir, 'reads_files.js'), "import { readFileSync } from 'node:fs';\nexport const f = () => readFileSync('x');\n");
+    await fsp.writeFile(entry, "import { f } from './reads_files.js';\nconsole.log(f);\n");
+    await assert.rejects(bundlePage({ entry }), /cannot bundle the web page: .*reads_files\.js imports the Node module 'node:fs'/);
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
 });
 
 test('official defaults and the size rule have one owner each', async () => {

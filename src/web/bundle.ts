@@ -11,9 +11,9 @@ export interface PageBundle {
   /** milliseconds esbuild took */
   buildMs: number;
   /**
-   * Every Node-only module the page's import graph reaches, with the file importing it (relative to the
-   * package root): these are stubbed to empty modules. test/single_owner.test.ts holds the known list, so a
-   * new Node import reached from the page fails a test instead of breaking the page at run time.
+   * Every Node-only module the page's import graph reaches inside packages (TF.js's Node code paths), with the
+   * file importing it (relative to the package root): these are stubbed to empty modules. Our own modules may
+   * not import Node at all (bundling fails). test/single_owner.test.ts holds the known list.
    */
   nodeImports: Array<{ module: string; importer: string }>;
 }
@@ -23,12 +23,13 @@ export function pageEntry(): string {
   return fileURLToPath(new URL('./page/main.js', import.meta.url));
 }
 
-// Node-only modules reached through shared code (file reading, sharp) are never called in the page; they
-// become empty modules so that the same network/translate code bundles unchanged.
+// The page's own modules (ours, under dist/) must not import Node: that is refused here, so a Node import
+// reached from the page fails `serve` and the tests at bundling time, not the page at run time. TF.js packages
+// (and seedrandom) import Node modules on code paths a browser never takes; those become empty modules.
 const NODE_ONLY = /^(node:.*|sharp|fs|fs\/promises|path|os|crypto|worker_threads|perf_hooks|util|stream|zlib|url|child_process|module|net|http|https|tty|readline|events|assert|buffer)$/;
 
-export async function bundlePage(opts: { minify?: boolean } = {}): Promise<PageBundle> {
-  const entry = pageEntry();
+export async function bundlePage(opts: { minify?: boolean; /** another entry module (tests) */ entry?: string } = {}): Promise<PageBundle> {
+  const entry = opts.entry ?? pageEntry();
   if (!existsSync(entry)) throw new CycleGANError(`web page entry ${entry} is missing; run 'npm run build' first`);
   let esbuild: typeof import('esbuild');
   try {
@@ -39,29 +40,40 @@ export async function bundlePage(opts: { minify?: boolean } = {}): Promise<PageB
   const t0 = Date.now();
   const nodeImports: PageBundle['nodeImports'] = [];
   const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
-  const result = await esbuild.build({
-    entryPoints: [entry],
-    bundle: true,
-    write: false,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2020',
-    minify: opts.minify ?? true,
-    sourcemap: false,
-    legalComments: 'none',
-    logLevel: 'silent',
-    define: { 'process.env.NODE_ENV': '"production"' },
-    plugins: [{
-      name: 'node-only-stubs',
-      setup(build) {
-        build.onResolve({ filter: NODE_ONLY }, (args) => {
-          nodeImports.push({ module: args.path, importer: path.relative(root, args.importer).split(path.sep).join('/') });
-          return { path: args.path, namespace: 'cg-node-stub' };
-        });
-        build.onLoad({ filter: /.*/, namespace: 'cg-node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
-      },
-    }],
-  });
+  let result;
+  try {
+    result = await esbuild.build({
+      entryPoints: [entry],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      target: 'es2020',
+      minify: opts.minify ?? true,
+      sourcemap: false,
+      legalComments: 'none',
+      logLevel: 'silent',
+      define: { 'process.env.NODE_ENV': '"production"' },
+      plugins: [{
+        name: 'node-only-stubs',
+        setup(build) {
+          build.onResolve({ filter: NODE_ONLY }, (args) => {
+            const importer = path.relative(root, args.importer).split(path.sep).join('/');
+            if (!importer.includes('node_modules/')) {
+              return { errors: [{ text: `${importer} imports the Node module '${args.path}', but the page imports it: keep the page's modules Node-free (docs/ARCHITECTURE.md)` }] };
+            }
+            nodeImports.push({ module: args.path, importer });
+            return { path: args.path, namespace: 'cg-node-stub' };
+          });
+          build.onLoad({ filter: /.*/, namespace: 'cg-node-stub' }, () => ({ contents: 'module.exports = {};', loader: 'js' }));
+        },
+      }],
+    });
+  } catch (e) {
+    const first = (e as { errors?: Array<{ text: string }> }).errors?.[0];
+    if (first) throw new CycleGANError(`cannot bundle the web page: ${first.text}`);
+    throw e;
+  }
   const out = result.outputFiles?.[0];
   if (!out) throw new Error('esbuild produced no output');
   return { js: out.text, buildMs: Date.now() - t0, nodeImports };
