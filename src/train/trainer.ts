@@ -296,6 +296,8 @@ async function trainLocked(opts: TrainOptions, data: TrainDataSource, hooks: Tra
   await writeFileAtomic(paths.officialOpt, officialOptionsText(opts));
   await startOfficialLossLog(paths);
   let printedAt = { t: 0, iters: totalIters };
+  // The loss log is read once here and kept in memory for the report (appended lines are added to both).
+  const lossLog = await readLossLog(paths);
 
   const progress = new Progress(hooks.progress ?? stdoutSink(), opts.printFreq);
   const sessionStart = performance.now();
@@ -374,6 +376,7 @@ async function trainLocked(opts: TrainOptions, data: TrainDataSource, hooks: Tra
           lastLosses = logged;
           const entry: LossLogEntry = { epoch, epochIter, totalIters, x: epoch - 1 + epochIter / data.size, lr, time: elapsedBefore + seconds(), losses: logged };
           await appendLossLog(paths, [entry]);
+          lossLog.push(entry);
           const now = seconds();
           await appendOfficialLossLine(paths, epoch, epochIter, (now - printedAt.t) / Math.max(1, totalIters - printedAt.iters), logged);
           printedAt = { t: now, iters: totalIters };
@@ -382,7 +385,7 @@ async function trainLocked(opts: TrainOptions, data: TrainDataSource, hooks: Tra
         progress.update({ epoch, lastEpoch, epochIter, epochSize: data.size, totalIters, itersLeft: itersLeftAt(), lr, losses: lastLosses }, n);
         if (crossed(opts.displayFreq)) {
           await report.addSamples(model, realA, realB, epoch, totalIters);
-          await report.write(await readLossLog(paths), { epoch, lastEpoch, totalIters });
+          await report.write(lossLog, { epoch, lastEpoch, totalIters });
         }
         tf.dispose([batch.A, batch.B]);
 
@@ -408,11 +411,11 @@ async function trainLocked(opts: TrainOptions, data: TrainDataSource, hooks: Tra
       }
       if (lastStep) lastLosses = await readLosses(lastStep);
       progress.log(`end of epoch ${finished} / ${lastEpoch}: ${formatLosses(lastLosses)}`);
-      await report.write(await readLossLog(paths), { epoch: finished, lastEpoch, totalIters });
+      await report.write(lossLog, { epoch: finished, lastEpoch, totalIters });
     }
     // Whatever ended the loop, leave a checkpoint of exactly where it stopped (unless one was just written).
     if (checkpointedAt !== `${epoch}:${epochIter}`) await checkpoint(status === 'completed' ? 'end of training' : status === 'interrupted' ? 'stop requested' : 'budget reached');
-    await report.write(await readLossLog(paths), {
+    await report.write(lossLog, {
       epoch: Math.min(epoch, lastEpoch), lastEpoch, totalIters, done: status === 'completed', stopped: status === 'completed' ? undefined : status,
     });
   } finally {
