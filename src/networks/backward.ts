@@ -256,9 +256,8 @@ function biasGrad(dy: T4): tf.Tensor1D {
 function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | undefined, needDx: boolean): T4 | null {
   let dy: T4 | null = dyIn;
   for (let i = records.length - 1; i >= 0; i--) {
-    const r = records[i];
-    records.pop();
-    // Below the first layer only the input's gradient is left to compute; skip it when nobody wants it.
+    const r = records.pop()!;
+    // The first layer's input gradient is computed only when the caller wants it.
     const wantDx = needDx || i > 0;
     const g: T4 = dy!;
     let dx: T4 | null = null;
@@ -387,12 +386,6 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
     }
     g.dispose();
     dy = dx;
-    if (!wantDx) {
-      // Nothing below needs a gradient: free the remaining records (there are none at i = 0).
-      for (let j = i - 1; j >= 0; j--) freeRecord(records[j]);
-      records.length = 0;
-      break;
-    }
   }
   if (!needDx) {
     dy?.dispose();
