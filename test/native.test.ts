@@ -5,20 +5,10 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/tf.js';
 import { tryRegisterNativeBackend, nativeKernelList } from '../src/backends/native/index.js';
 import { mirrorPadBackward } from '../src/ops/gradient_fixes.js';
+import { rand } from './helpers/random.js';
 
 const reg = tryRegisterNativeBackend();
 const skip = reg.ok ? false : `native addon not available: ${reg.reason}`;
-
-/** Deterministic uniform values in [lo, hi). */
-function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (s / 2 ** 32) * (hi - lo);
-  }
-  return out;
-}
 
 type Inputs = Record<string, { shape: number[]; data: Float32Array }>;
 type Fn = (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[];

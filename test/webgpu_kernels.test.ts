@@ -7,18 +7,9 @@ import { tf } from '../src/tf.js';
 import { convTranspose2d, instanceNorm, reflectPad, type Activation } from '../src/ops/nn.js';
 import { Adam } from '../src/optim.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
+import { rand } from './helpers/random.js';
 
 const skip = await webgpuSkipReason();
-
-function rand(n: number, seed: number, lo = -1, hi = 1): Float32Array {
-  const out = new Float32Array(n);
-  let s = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = lo + (s / 2 ** 32) * (hi - lo);
-  }
-  return out;
-}
 
 type Data = { shape: number[]; data: Float32Array };
 type Fn = (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[];
