@@ -73,6 +73,7 @@ function getOnce(url: string, part: string, from: number, o: DownloadOptions, re
       let got = 0;
       let fh: fsp.FileHandle | undefined;
       let failed = false;
+      let ended = false;
       const fail = (e: Error) => {
         if (failed) return;
         failed = true;
@@ -80,33 +81,39 @@ function getOnce(url: string, part: string, from: number, o: DownloadOptions, re
         void (fh?.close().catch(() => {}));
         reject(e);
       };
-      res.pause();
+      // Every listener goes on now, before anything asynchronous: a connection dropped while the part file
+      // is still opening must settle this promise too (otherwise nothing is left to wait for, and the
+      // process runs out of work and exits 0 in the middle of a download). Chunks queue behind the open.
       // status 200 means the whole file from byte 0: start the part file over
-      fsp.open(part, start === 0 ? 'w' : 'a').then((h) => {
-        fh = h;
-        let chain = Promise.resolve();
-        res.on('data', (chunk: Buffer) => {
-          res.pause();
-          chain = chain.then(async () => {
-            await h.write(chunk);
-            got += chunk.length;
-            o.onProgress?.(start + got, total);
-            if (!failed) res.resume();
-          }).catch((e: Error) => fail(e));
-        });
-        res.on('end', () => {
-          chain.then(async () => {
-            await h.sync();
-            await h.close();
-            if (failed) return;
-            if (length !== undefined && got < length) reject(new Interrupted(`connection closed after ${start + got} of ${total} bytes`));
-            else resolve({ status, done: true });
-          }).catch((e: Error) => fail(e));
-        });
-        res.on('error', (e) => chain.then(() => fail(new Interrupted(e.message))));
-        res.on('aborted', () => chain.then(() => fail(new Interrupted('connection aborted'))));
-        res.resume();
-      }, (e: NodeJS.ErrnoException) => fail(new CycleGANError(`cannot write ${part} (${e.code ?? e.message})`)));
+      let chain: Promise<void> = fsp.open(part, start === 0 ? 'w' : 'a').then(
+        (h) => { fh = h; },
+        (e: NodeJS.ErrnoException) => fail(new CycleGANError(`cannot write ${part} (${e.code ?? e.message})`)));
+      res.on('data', (chunk: Buffer) => {
+        res.pause();
+        chain = chain.then(async () => {
+          if (failed || !fh) return;
+          await fh.write(chunk);
+          got += chunk.length;
+          o.onProgress?.(start + got, total);
+          if (!failed) res.resume();
+        }).catch((e: Error) => fail(e));
+      });
+      res.on('end', () => {
+        ended = true;
+        chain = chain.then(async () => {
+          if (failed || !fh) return;
+          const h = fh;
+          await h.sync();
+          await h.close();
+          fh = undefined;
+          if (length !== undefined && got < length) fail(new Interrupted(`connection closed after ${start + got} of ${total} bytes`));
+          else resolve({ status, done: true });
+        }).catch((e: Error) => fail(e));
+      });
+      const interrupted = (why: string) => { chain = chain.then(() => fail(new Interrupted(why))); };
+      res.on('error', (e) => interrupted(e.message));
+      res.on('aborted', () => interrupted('connection aborted'));
+      res.on('close', () => { if (!ended) interrupted('connection closed before the end of the body'); });
     });
     req.setTimeout(o.timeoutMs ?? 60_000, () => req.destroy(new Interrupted('no data for too long')));
     req.on('error', (e: NodeJS.ErrnoException) => {
