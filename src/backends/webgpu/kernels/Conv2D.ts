@@ -1,13 +1,11 @@
 // Conv2D (NHWC) as our tiled implicit GEMM; other layouts and dtypes go to the stock tfjs-webgpu kernel.
 import { tf } from '../../../tf.js';
+import { Conv2D, type Conv2DAttrs } from '@tensorflow/tfjs-core';
 import { convForward } from '../conv_gemm.js';
 import { isNHWC, type GPUBackendLike, type KernelDef, type TensorInfo } from '../program.js';
 
-type Conv2DAttrs = { strides: [number, number] | number; pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
-  dataFormat: 'NHWC' | 'NCHW'; dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-
 export const conv2DKernel: KernelDef = {
-  kernelName: 'Conv2D',
+  kernelName: Conv2D,
   make: (stock) => (args) => {
     const { x, filter } = args.inputs as { x: TensorInfo; filter: TensorInfo };
     const a = args.attrs as unknown as Conv2DAttrs;

@@ -1,15 +1,12 @@
 // Conv2DBackpropFilter: the filter gradient as implicit GEMM with the pixel reduction split across
 // workgroups and then summed (tfjs-webgpu's own kernel loops over every output pixel in one thread).
 import { tf } from '../../../tf.js';
+import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { convBackpropFilter } from '../conv_gemm.js';
 import { isNHWC, type GPUBackendLike, type KernelDef, type TensorInfo } from '../program.js';
 
-type Conv2DBackpropFilterAttrs = { filterShape: [number, number, number, number]; strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-
 export const conv2DBackpropFilterKernel: KernelDef = {
-  kernelName: 'Conv2DBackpropFilter',
+  kernelName: Conv2DBackpropFilter,
   make: (stock) => (args) => {
     const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
     const a = args.attrs as unknown as Conv2DBackpropFilterAttrs;

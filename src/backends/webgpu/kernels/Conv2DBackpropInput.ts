@@ -1,15 +1,12 @@
 // Conv2DBackpropInput: the input gradient of a convolution, which is also tf.conv2dTranspose's forward
 // pass (our ConvTranspose2d layers), as tiled implicit GEMM.
 import { tf } from '../../../tf.js';
+import { Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
 import { convBackpropInput } from '../conv_gemm.js';
 import { isNHWC, type GPUBackendLike, type KernelDef, type TensorInfo } from '../program.js';
 
-type Conv2DBackpropInputAttrs = { inputShape: [number, number, number, number]; strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; dataFormat: 'NHWC' | 'NCHW';
-  dimRoundingMode?: 'floor' | 'round' | 'ceil' };
-
 export const conv2DBackpropInputKernel: KernelDef = {
-  kernelName: 'Conv2DBackpropInput',
+  kernelName: Conv2DBackpropInput,
   make: (stock) => (args) => {
     const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
     const a = args.attrs as unknown as Conv2DBackpropInputAttrs;

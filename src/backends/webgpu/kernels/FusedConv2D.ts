@@ -1,17 +1,13 @@
 // FusedConv2D: our implicit GEMM with the bias add and the activation in its epilogue (one pass over the
 // output). PReLU, NCHW and non-float inputs go to the stock tfjs-webgpu kernel.
 import { tf } from '../../../tf.js';
+import { FusedConv2D, type FusedConv2DAttrs } from '@tensorflow/tfjs-core';
 import { convForward } from '../conv_gemm.js';
 import { FUSED_ACTIVATIONS, isNHWC, type FusedActivation, type GPUBackendLike, type KernelDef,
   type TensorInfo } from '../program.js';
 
-type FusedConv2DAttrs = { strides: [number, number] | number;
-  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding; dataFormat: 'NHWC' | 'NCHW';
-  dilations: [number, number] | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'; activation?: string;
-  leakyreluAlpha?: number };
-
 export const fusedConv2DKernel: KernelDef = {
-  kernelName: 'FusedConv2D',
+  kernelName: FusedConv2D,
   make: (stock) => (args) => {
     const { x, filter, bias, preluActivationWeights } = args.inputs as
       { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; preluActivationWeights?: TensorInfo };
