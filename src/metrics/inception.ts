@@ -109,6 +109,26 @@ function nativeElementwise(): boolean {
   return tf.getBackend() === 'native';
 }
 
+/**
+ * One step of a separable 3-tap pool: `op` over the three windows t[o .. o+len) (o = 0, 1, 2) along `axis`
+ * (1 = rows, 2 = columns), freeing each partial result as it goes. `t` stays the caller's.
+ */
+function combine3(t: tf.Tensor4D, axis: 1 | 2, len: number,
+                  op: (a: tf.Tensor4D, b: tf.Tensor4D) => tf.Tensor): tf.Tensor4D {
+  const size = t.shape.slice() as [number, number, number, number];
+  size[axis] = len;
+  const at = (o: number) => tf.slice(t, axis === 1 ? [0, o, 0, 0] : [0, 0, o, 0], size);
+  let acc = at(0);
+  for (const o of [1, 2]) {
+    const sl = at(o);
+    const next = op(acc, sl) as tf.Tensor4D;
+    acc.dispose();
+    sl.dispose();
+    acc = next;
+  }
+  return acc;
+}
+
 export class FidInception {
   private constructor(private readonly convs: Map<string, FoldedConv>) {}
 
@@ -213,20 +233,10 @@ export class FidInception {
     let sum: tf.Tensor4D;
     if (nativeElementwise()) {
       // separable sums of shifted slices: native slices and adds, 3-4× faster than tfjs-cpu's AvgPool loop
-      const add3 = (t: tf.Tensor4D, at: (o: number) => tf.Tensor4D) => {
-        let acc = at(0);
-        for (const o of [1, 2]) {
-          const sl = at(o);
-          const next = tf.add(acc, sl) as tf.Tensor4D;
-          acc.dispose();
-          sl.dispose();
-          acc = next;
-        }
-        t.dispose();
-        return acc;
-      };
-      const rows = add3(p, (o) => tf.slice(p, [0, o, 0, 0], [n, h, w + 2, c]));
-      sum = add3(rows, (o) => tf.slice(rows, [0, 0, o, 0], [n, h, w, c]));
+      const rows = combine3(p, 1, h, tf.add);
+      p.dispose();
+      sum = combine3(rows, 2, w, tf.add);
+      rows.dispose();
     } else {
       sum = tf.mul(tf.avgPool(p, 3, 1, 'valid'), 9);
     }
@@ -245,25 +255,11 @@ export class FidInception {
     // StridedSlice is a slow per-element loop; tfjs-cpu's MaxPool is 2-5× slower than this on the native backend)
     const [n, h, w, c] = x.shape;
     const ho = Math.floor((h - 3) / 2) + 1, wo = Math.floor((w - 3) / 2) + 1;
-    const max3 = (t: tf.Tensor4D, axis: 1 | 2, len: number) => {
-      const size = t.shape.slice() as [number, number, number, number];
-      size[axis] = len;
-      const at = (o: number) => tf.slice(t, axis === 1 ? [0, o, 0, 0] : [0, 0, o, 0], size);
-      let m = at(0);
-      for (const o of [1, 2]) {
-        const sl = at(o);
-        const next = tf.maximum(m, sl) as tf.Tensor4D;
-        m.dispose();
-        sl.dispose();
-        m = next;
-      }
-      return m;
-    };
     // each step in its own tidy so that its slices are freed before the next
-    const rows = tf.tidy(() => max3(x, 1, 2 * ho - 1)); // [n, 2ho−1, w, c]: row i = max of rows i..i+2
+    const rows = tf.tidy(() => combine3(x, 1, 2 * ho - 1, tf.maximum)); // [n, 2ho−1, w, c]: row i = max of rows i..i+2
     const evenRows = tf.tidy(() => tf.reshape(tf.slice(tf.reshape(tf.pad(rows, [[0, 0], [0, 1], [0, 0], [0, 0]]), [n, ho, 2, w, c]), [0, 0, 0, 0, 0], [n, ho, 1, w, c]), [n, ho, w, c]) as tf.Tensor4D);
     rows.dispose();
-    const cols = tf.tidy(() => max3(evenRows, 2, 2 * wo - 1));
+    const cols = tf.tidy(() => combine3(evenRows, 2, 2 * wo - 1, tf.maximum));
     evenRows.dispose();
     const y = tf.tidy(() => tf.reshape(tf.slice(tf.reshape(tf.pad(cols, [[0, 0], [0, 0], [0, 1], [0, 0]]), [n, ho, wo, 2, c]), [0, 0, 0, 0, 0], [n, ho, wo, 1, c]), [n, ho, wo, c]) as tf.Tensor4D);
     cols.dispose();
