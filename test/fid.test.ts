@@ -17,7 +17,8 @@ import {
   kernelInceptionDistance, listFidImages, parseFidStats, readFidStats, statsOf, writeFidStats, type FidDims,
 } from '../src/metrics/index.js';
 import { symmetricEigenvalues, traceSqrtProduct } from '../src/metrics/linalg.js';
-import { encodeNpy, encodeZipStored } from '../src/metrics/npz.js';
+import { encodeNpy } from '../src/metrics/npz.js';
+import { writeStoredZip } from '../src/weights/zip.js';
 import { readTorchStateDict } from '../src/weights/torch_pth.js';
 import { REPO_ROOT, relativeError } from './helpers/fixtures.js';
 import { makeDigitsDataset } from './workflow_util.js';
@@ -185,9 +186,9 @@ test('.npz statistics: round trip, np.savez_compressed input, Fortran order, bad
   assert.deepEqual([...back.mu], [...st.mu]);
   assert.deepEqual([...back.sigma], [...st.sigma]);
   assert.throws(() => parseFidStats(Buffer.from('not a zip'), 'x.npz'), /x\.npz is not an \.npz file/);
-  const mismatched = encodeZipStored([{ name: 'mu.npy', data: encodeNpy([3], st.mu) }, { name: 'sigma.npy', data: encodeNpy([2, 2], st.sigma.subarray(0, 4)) }]);
+  const mismatched = writeStoredZip([{ name: 'mu.npy', data: encodeNpy([3], st.mu) }, { name: 'sigma.npy', data: encodeNpy([2, 2], st.sigma.subarray(0, 4)) }]);
   assert.throws(() => parseFidStats(mismatched, 'y.npz'), /y\.npz: 'sigma' has shape \[2,2\], expected \[3, 3\]/);
-  assert.throws(() => parseFidStats(encodeZipStored([{ name: 'mu.npy', data: encodeNpy([3], st.mu) }]), 'z.npz'), /z\.npz has no 'sigma' array/);
+  assert.throws(() => parseFidStats(writeStoredZip([{ name: 'mu.npy', data: encodeNpy([3], st.mu) }]), 'z.npz'), /z\.npz has no 'sigma' array/);
   if (spawnSync(PY, ['-c', 'import numpy'], { encoding: 'utf8' }).status === 0) {
     const g = path.join(dir, 'c.npz');
     const py = spawnSync(PY, ['-c', `import numpy as np, sys

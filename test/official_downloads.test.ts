@@ -10,7 +10,7 @@ import { promises as fsp, existsSync, readFileSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { storedZip } from '../src/export/torch_pth.js';
+import { writeStoredZip } from '../src/weights/zip.js';
 import { makeRandomDataset, tempDir } from './workflow_util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -38,7 +38,7 @@ async function zipOf(dir: string, prefix: string): Promise<Buffer> {
     }
   };
   await walk(dir);
-  return storedZip(files);
+  return writeStoredZip(files);
 }
 
 interface Served { data: Buffer; cutFirst?: boolean }

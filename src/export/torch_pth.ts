@@ -5,8 +5,8 @@
 //   <archive>/version    "3"
 // Entries are stored (not deflated) with their data 64-byte aligned, as torch writes them. Float tensors are
 // float32 (FloatStorage); batch norm's num_batches_tracked is int64 (LongStorage), as in PyTorch.
-import { crc32 } from 'node:zlib';
 import type { RawTensor } from '../weights/safetensors.js';
+import { writeStoredZip, type StoredZipEntry } from '../weights/zip.js';
 
 /** Pickle protocol 2 writer for the few opcodes a state dict needs. */
 class Pickler {
@@ -101,72 +101,6 @@ function pickleStateDict(entries: Array<[string, RawTensor]>): Buffer {
   return p.bytes();
 }
 
-export interface ZipFile {
-  name: string;
-  data: Buffer;
-}
-
-/** A zip archive of stored entries, each file's data starting on a 64-byte boundary (padding in the extra field). */
-export function storedZip(files: ZipFile[]): Buffer {
-  const out: Buffer[] = [];
-  const central: Buffer[] = [];
-  let offset = 0;
-  for (const f of files) {
-    const name = Buffer.from(f.name, 'utf8');
-    const headerLen = 30 + name.length;
-    let pad = (64 - ((offset + headerLen + 4) % 64)) % 64;
-    const extraLen = pad + 4; // one extra-field record: id 'FB' (as torch), size, zero padding
-    pad = extraLen - 4;
-    const crc = crc32(f.data) >>> 0;
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4); // version needed
-    local.writeUInt16LE(0, 6); // flags
-    local.writeUInt16LE(0, 8); // stored
-    local.writeUInt32LE(0, 10); // time, date
-    local.writeUInt32LE(crc, 14);
-    local.writeUInt32LE(f.data.length, 18);
-    local.writeUInt32LE(f.data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    local.writeUInt16LE(extraLen, 28);
-    const extra = Buffer.alloc(extraLen);
-    extra.writeUInt16LE(0x4246, 0);
-    extra.writeUInt16LE(pad, 2);
-    out.push(local, name, extra, f.data);
-    const cd = Buffer.alloc(46);
-    cd.writeUInt32LE(0x02014b50, 0);
-    cd.writeUInt16LE(20, 4);
-    cd.writeUInt16LE(20, 6);
-    cd.writeUInt16LE(0, 8);
-    cd.writeUInt16LE(0, 10);
-    cd.writeUInt32LE(0, 12);
-    cd.writeUInt32LE(crc, 16);
-    cd.writeUInt32LE(f.data.length, 20);
-    cd.writeUInt32LE(f.data.length, 24);
-    cd.writeUInt16LE(name.length, 28);
-    cd.writeUInt16LE(0, 30); // no extra in the central directory
-    cd.writeUInt16LE(0, 32);
-    cd.writeUInt16LE(0, 34);
-    cd.writeUInt16LE(0, 36);
-    cd.writeUInt32LE(0, 38);
-    cd.writeUInt32LE(offset, 42);
-    central.push(cd, name);
-    offset += 30 + name.length + extraLen + f.data.length;
-    if (offset >= 2 ** 32 - 1) throw new Error('state dict too large for the zip writer (no zip64)');
-  }
-  const cdBuf = Buffer.concat(central);
-  const eocd = Buffer.alloc(22);
-  eocd.writeUInt32LE(0x06054b50, 0);
-  eocd.writeUInt16LE(0, 4);
-  eocd.writeUInt16LE(0, 6);
-  eocd.writeUInt16LE(files.length, 8);
-  eocd.writeUInt16LE(files.length, 10);
-  eocd.writeUInt32LE(cdBuf.length, 12);
-  eocd.writeUInt32LE(offset, 16);
-  eocd.writeUInt16LE(0, 20);
-  return Buffer.concat([...out, cdBuf, eocd]);
-}
-
 /**
  * torch.save(state_dict) bytes in the zip format. `archive` is the folder name inside the zip (torch uses the
  * file name without extension; any name loads).
@@ -174,8 +108,8 @@ export function storedZip(files: ZipFile[]): Buffer {
 export function encodeTorchStateDict(stateDict: Map<string, RawTensor>, archive = 'archive'): Buffer {
   const entries = [...stateDict];
   const dir = archive.replace(/[^\w.-]/g, '_') || 'archive';
-  const files: ZipFile[] = [{ name: `${dir}/data.pkl`, data: pickleStateDict(entries) }];
+  const files: StoredZipEntry[] = [{ name: `${dir}/data.pkl`, data: pickleStateDict(entries) }];
   entries.forEach(([key, t], i) => files.push({ name: `${dir}/data/${i}`, data: storageBytes(key, t) }));
   files.push({ name: `${dir}/version`, data: Buffer.from('3\n') });
-  return storedZip(files);
+  return writeStoredZip(files, { align: 64 }); // torch.save aligns every storage to 64 bytes
 }

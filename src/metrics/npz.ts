@@ -2,10 +2,9 @@
 // `sigma` (d×d), float64. We write what np.savez writes (stored entries, .npy format 1.0, little-endian
 // '<f8', C order) and read stored or deflated archives (np.savez_compressed) with '<f4'/'<f8' arrays.
 import { readFile } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
 import { writeFileAtomic } from '../atomic.js';
 import { CycleGANError } from '../errors.js';
-import { isZip, ZipError, ZipReader } from '../weights/zip.js';
+import { isZip, writeStoredZip, ZipError, ZipReader } from '../weights/zip.js';
 
 export interface NpyArray {
   shape: number[];
@@ -79,66 +78,6 @@ export function encodeNpy(shape: number[], data: Float64Array): Uint8Array {
   return out;
 }
 
-/** A zip of stored entries (what np.savez writes). Entries must stay under 4 GiB (no zip64 needed here). */
-export function encodeZipStored(entries: { name: string; data: Uint8Array }[]): Uint8Array {
-  const enc = new TextEncoder();
-  const parts: Uint8Array[] = [];
-  const central: Uint8Array[] = [];
-  let offset = 0;
-  for (const e of entries) {
-    if (e.data.length >= 0xffffffff) throw new CycleGANError(`${e.name} is too large for a plain zip`);
-    const name = enc.encode(e.name);
-    const crc = crc32(e.data) >>> 0;
-    const local = new Uint8Array(30 + name.length);
-    const lv = new DataView(local.buffer);
-    lv.setUint32(0, 0x04034b50, true);
-    lv.setUint16(4, 20, true); // version needed
-    lv.setUint16(6, 0, true); // flags
-    lv.setUint16(8, 0, true); // stored
-    lv.setUint16(10, 0, true); // time
-    lv.setUint16(12, 0x21, true); // date 1980-01-01
-    lv.setUint32(14, crc, true);
-    lv.setUint32(18, e.data.length, true);
-    lv.setUint32(22, e.data.length, true);
-    lv.setUint16(26, name.length, true);
-    lv.setUint16(28, 0, true);
-    local.set(name, 30);
-    const cd = new Uint8Array(46 + name.length);
-    const cv = new DataView(cd.buffer);
-    cv.setUint32(0, 0x02014b50, true);
-    cv.setUint16(4, 20, true); // made by
-    cv.setUint16(6, 20, true); // needed
-    cv.setUint16(8, 0, true);
-    cv.setUint16(10, 0, true);
-    cv.setUint16(12, 0, true);
-    cv.setUint16(14, 0x21, true);
-    cv.setUint32(16, crc, true);
-    cv.setUint32(20, e.data.length, true);
-    cv.setUint32(24, e.data.length, true);
-    cv.setUint16(28, name.length, true);
-    cv.setUint32(42, offset, true);
-    cd.set(name, 46);
-    parts.push(local, e.data);
-    central.push(cd);
-    offset += local.length + e.data.length;
-  }
-  const cdSize = central.reduce((a, c) => a + c.length, 0);
-  if (offset >= 0xffffffff) throw new CycleGANError('archive too large for a plain zip');
-  const eocd = new Uint8Array(22);
-  const ev = new DataView(eocd.buffer);
-  ev.setUint32(0, 0x06054b50, true);
-  ev.setUint16(8, entries.length, true);
-  ev.setUint16(10, entries.length, true);
-  ev.setUint32(12, cdSize, true);
-  ev.setUint32(16, offset, true);
-  const out = new Uint8Array(offset + cdSize + 22);
-  let o = 0;
-  for (const p of [...parts, ...central, eocd]) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Reads `mu` and `sigma` from a pytorch-fid statistics file. */
 export function parseFidStats(buf: Uint8Array, label: string): FidStats {
@@ -179,7 +118,7 @@ export async function readFidStats(path: string): Promise<FidStats> {
 }
 
 export function encodeFidStats(s: FidStats): Uint8Array {
-  return encodeZipStored([
+  return writeStoredZip([
     { name: 'mu.npy', data: encodeNpy([s.dims], s.mu) },
     { name: 'sigma.npy', data: encodeNpy([s.dims, s.dims], s.sigma) },
   ]);

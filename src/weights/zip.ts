@@ -1,5 +1,7 @@
-// Minimal ZIP reader for torch.save's zip format: central directory (with zip64), stored and deflated entries.
-import { inflateRawSync } from 'node:zlib';
+// Minimal ZIP reader for torch.save's zip format: central directory (with zip64), stored and deflated entries;
+// and the one writer of stored (uncompressed) zips, for torch.save's format and numpy's .npz.
+import { crc32, inflateRawSync } from 'node:zlib';
+import { CycleGANError } from '../errors.js';
 import { maxInflateRatio, RATIO_FREE_BYTES } from '../limits.js';
 
 export interface ZipEntry {
@@ -145,4 +147,67 @@ export class ZipReader {
     }
     throw new ZipError(`zip entry ${name} uses unsupported compression method ${ent.method}`);
   }
+}
+
+export interface StoredZipEntry {
+  name: string;
+  data: Uint8Array;
+}
+
+/**
+ * A zip archive of stored entries (no zip64: each entry and the whole archive stay under 4 GiB). With `align`,
+ * each entry's data starts on a multiple of `align` bytes, the padding carried in an extra field of id 'FB'
+ * as torch.save writes it (torch memory-maps storages from those offsets); without it there is no extra field
+ * (numpy's np.savez layout).
+ */
+export function writeStoredZip(entries: StoredZipEntry[], o: { align?: number } = {}): Buffer {
+  const parts: Uint8Array[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    if (e.data.length >= 0xffffffff) throw new CycleGANError(`${e.name} is too large for a zip without zip64`);
+    const name = Buffer.from(e.name, 'utf8');
+    // one extra-field record (id, size, zero padding) that moves the data onto the next `align` boundary
+    const extraLen = o.align ? 4 + ((o.align - ((offset + 30 + name.length + 4) % o.align)) % o.align) : 0;
+    const extra = Buffer.alloc(extraLen);
+    if (extraLen) {
+      extra.writeUInt16LE(0x4246, 0);
+      extra.writeUInt16LE(extraLen - 4, 2);
+    }
+    const crc = crc32(e.data) >>> 0;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4); // version needed
+    local.writeUInt16LE(0, 6); // flags
+    local.writeUInt16LE(0, 8); // stored
+    local.writeUInt16LE(0, 10); // time
+    local.writeUInt16LE(0x21, 12); // date 1980-01-01
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(e.data.length, 18);
+    local.writeUInt32LE(e.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(extraLen, 28);
+    const cd = Buffer.alloc(46); // fields not written are 0 (no extra in the central directory, no comment)
+    cd.writeUInt32LE(0x02014b50, 0);
+    cd.writeUInt16LE(20, 4); // made by
+    cd.writeUInt16LE(20, 6); // version needed
+    cd.writeUInt16LE(0x21, 14); // date
+    cd.writeUInt32LE(crc, 16);
+    cd.writeUInt32LE(e.data.length, 20);
+    cd.writeUInt32LE(e.data.length, 24);
+    cd.writeUInt16LE(name.length, 28);
+    cd.writeUInt32LE(offset, 42);
+    parts.push(local, name, extra, e.data);
+    central.push(cd, name);
+    offset += 30 + name.length + extraLen + e.data.length;
+    if (offset >= 0xffffffff) throw new CycleGANError('archive too large for a zip without zip64');
+  }
+  const cdBuf = Buffer.concat(central);
+  const eocd = Buffer.alloc(22);
+  eocd.writeUInt32LE(0x06054b50, 0);
+  eocd.writeUInt16LE(entries.length, 8);
+  eocd.writeUInt16LE(entries.length, 10);
+  eocd.writeUInt32LE(cdBuf.length, 12);
+  eocd.writeUInt32LE(offset, 16);
+  return Buffer.concat([...parts, cdBuf, eocd]);
 }
