@@ -10,7 +10,7 @@
 #                                         configuration and prints a table of ours / torch.
 #
 # CONFIGS (default "256/64/9 128/64/6"), ITERS (10), WARMUP (3), TORCH_DEVICE (cuda), TORCH_PYTHON (python3
-# that imports torch), OUT (where the log is copied, if set). A smoke test without a GPU:
+# that imports torch), PROFILE_CONFIG (256/64/9; empty: no per-kernel profile), OUT (where the log is copied, if set). A smoke test without a GPU:
 #   TORCH_DEVICE=cpu CONFIGS=32/8/6 ITERS=1 WARMUP=1 bash scripts/gpu-bench.sh run     (ours on lavapipe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,8 +31,12 @@ prepare() {
   xz -T0 -4 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$DIR/dawn.node.xz"
   echo "gpu-bench: node $(node -v) binary"
   xz -T0 -4 -c "$(readlink -f "$(command -v node)")" > "$DIR/node.xz"
-  echo "gpu-bench: the Vulkan loader (libvulkan1) from Debian"
-  (cd "$DIR/debs" && apt-get download libvulkan1 >/dev/null)
+  # NVIDIA's Vulkan ICD is libGLX_nvidia.so.0, which needs glvnd's dispatch libraries: without them the loader
+  # reports "Could not get 'vkCreateInstance' ... Found no drivers" (seen on the H200 image, which has neither).
+  echo "gpu-bench: the Vulkan loader and glvnd libraries from Debian"
+  (cd "$DIR/debs" && apt-get download libvulkan1 libglvnd0 libglx0 libgl1 libegl1 libopengl0 libgles2 2>&1 |
+    grep -v 'unsandboxed' >/dev/null || true)
+  ls "$DIR"/debs/libvulkan1_*.deb "$DIR"/debs/libglvnd0_*.deb >/dev/null
   cp "${TORCH_BENCH:-../shared/reference/torch_cyclegan_bench.py}" "$DIR/"
   du -sh "$DIR"
 }
@@ -40,12 +44,15 @@ prepare() {
 run() {
   [ -f "$DIR/bench.mjs" ] || { echo "gpu-bench: $DIR/ is missing: run 'bash scripts/gpu-bench.sh prepare' here and carry it" >&2; exit 2; }
   local node=$DIR/bin/node
+  # The unpacked binaries (about 120 MB) are removed on exit so that a smoke run here leaves .gpu-bench small
+  # enough to carry (the device tool takes 64 MiB a call).
+  trap 'rm -rf "$DIR/bin" "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node"' EXIT
   mkdir -p "$DIR/bin"
   [ -x "$node" ] || { xz -dc "$DIR/node.xz" > "$node"; chmod +x "$node"; }
   [ -f "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node" ] ||
     xz -dc "$DIR/dawn.node.xz" > "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node"
-  if ! ldconfig -p | grep -q 'libvulkan\.so\.1'; then
-    echo "gpu-bench: no Vulkan loader here; unpacking the carried one"
+  if ! ldconfig -p | grep -q 'libvulkan\.so\.1' || ! ldconfig -p | grep -q 'libGLdispatch\.so\.0'; then
+    echo "gpu-bench: no Vulkan loader or glvnd here; unpacking the carried ones"
     for f in "$DIR"/debs/*.deb; do dpkg -x "$f" /; done
     ldconfig
   fi
@@ -80,6 +87,15 @@ run() {
         `${t.cyclegan_iter_ms} | ${r(o.iter_ms, t.cyclegan_iter_ms)} | ${o.peak_gpu_mb} | ${t.peak_mem_GB ?? "-"} | ${r(o.peak_gpu_mb, mem)} |`);
     ' "$ours" "$torch" "$cfg" | tee -a "$log"
   done
+  # One more step of the first configuration with a per-kernel GPU breakdown (timestamp queries), after the table
+  # so that the ratios are in the log even if profiling fails on that driver.
+  local prof=${PROFILE_CONFIG-256/64/9}
+  if [ -n "$prof" ]; then
+    IFS=/ read -r size ngf nb <<< "$prof"
+    echo "# per-kernel profile of one $prof training step (CYCLEGAN_BENCH_PROFILE=1)" | tee -a "$log"
+    CYCLEGAN_BENCH_PROFILE=1 "$node" "$DIR/bench.mjs" "$size" "$ngf" "$nb" 1 1 webgpu 2>&1 |
+      grep -v '^Warning: maxDynamic' | tee -a "$log" || echo "# profile failed" | tee -a "$log"
+  fi
   if [ -n "${OUT:-}" ]; then cp "$log" "$OUT/"; fi
 }
 
