@@ -249,26 +249,29 @@ export class CycleGANModel {
   }
 
   getTrainingState(): TrainingState {
+    return this.trainingState(this.optimizerG.getState(), this.optimizerD.getState(), this.poolA.getState(), this.poolB.getState());
+  }
+
+  /** getTrainingState read asynchronously (webgpu: no synchronous reads in a worker or in Node). */
+  async getTrainingStateAsync(): Promise<TrainingState> {
+    const [g, d, a, b] = await Promise.all([this.optimizerG.getStateAsync(), this.optimizerD.getStateAsync(), this.poolA.getStateAsync(), this.poolB.getStateAsync()]);
+    return this.trainingState(g, d, a, b);
+  }
+
+  private trainingState(g: AdamState, d: AdamState, a: ReturnType<ImagePool['getState']>, b: ReturnType<ImagePool['getState']>): TrainingState {
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     const opt = (prefix: string, s: AdamState) => {
       for (const [k, t] of s.m) tensors.set(`${prefix}.m.${k}`, t);
       for (const [k, t] of s.v) tensors.set(`${prefix}.v.${k}`, t);
       return { step: s.step, lr: s.lr };
     };
-    const pool = (prefix: string, p: ImagePool): PoolMeta => {
-      const s = p.getState();
+    const pool = (prefix: string, s: ReturnType<ImagePool['getState']>): PoolMeta => {
       s.images.forEach((img, i) => tensors.set(`${prefix}.${i}`, img));
       return { count: s.images.length, rng: s.rng };
     };
     return {
       tensors,
-      json: {
-        optimizerG: opt('optimizerG', this.optimizerG.getState()),
-        optimizerD: opt('optimizerD', this.optimizerD.getState()),
-        poolA: pool('poolA', this.poolA),
-        poolB: pool('poolB', this.poolB),
-        rng: this.rng.getState(),
-      },
+      json: { optimizerG: opt('optimizerG', g), optimizerD: opt('optimizerD', d), poolA: pool('poolA', a), poolB: pool('poolB', b), rng: this.rng.getState() },
     };
   }
 

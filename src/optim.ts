@@ -67,6 +67,13 @@ export class Adam {
     return { step: this.step, lr: this.lr, m: dump(this.m), v: dump(this.v) };
   }
 
+  /** getState read asynchronously (webgpu: no synchronous reads in a worker or in Node). */
+  async getStateAsync(): Promise<AdamState> {
+    const dump = async (src: Map<string, tf.Variable>) => new Map(await Promise.all([...src].map(async ([k, t]) =>
+      [k, { shape: t.shape.slice(), data: Float32Array.from(await t.data() as Float32Array) }] as const)));
+    return { step: this.step, lr: this.lr, m: await dump(this.m), v: await dump(this.v) };
+  }
+
   setState(state: AdamState): void {
     this.step = state.step;
     this.lr = state.lr;

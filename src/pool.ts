@@ -42,6 +42,12 @@ export class ImagePool {
     return { images: this.images.map((t) => ({ shape: t.shape.slice(), data: t.dataSync() as Float32Array })), rng: this.rng.getState() };
   }
 
+  /** getState read asynchronously (webgpu: no synchronous reads in a worker or in Node). */
+  async getStateAsync(): Promise<ReturnType<ImagePool['getState']>> {
+    const images = await Promise.all(this.images.map(async (t) => ({ shape: t.shape.slice(), data: Float32Array.from(await t.data() as Float32Array) })));
+    return { images, rng: this.rng.getState() };
+  }
+
   setState(state: { images: { shape: number[]; data: Float32Array }[]; rng: [number, number, number, number] }): void {
     this.clear();
     this.images = state.images.map((s) => tf.keep(tf.tensor4d(s.data, s.shape as [number, number, number, number])));

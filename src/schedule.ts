@@ -58,3 +58,54 @@ export function lrFactor(policy: Exclude<LrPolicy, 'plateau'>, epoch: number, o:
   if (policy === 'step') return stepDecay(epoch, o);
   return cosineDecay(epoch, o);
 }
+
+/** The options the epoch schedule reads (the train options' names). */
+export interface EpochScheduleOptions {
+  lr: number;
+  lrPolicy: LrPolicy;
+  nEpochs: number;
+  nEpochsDecay: number;
+  lrDecayIters: number;
+}
+
+/**
+ * The learning-rate schedule as the official schedulers step it (once at the start of each epoch): the Node
+ * trainer and the in-browser engine both follow it, and its state is part of their checkpoints.
+ */
+export class LrSchedule {
+  readonly plateau = new PlateauScheduler();
+  /** the epoch whose start-of-epoch step has been applied */
+  appliedEpoch = 0;
+  lr: number;
+
+  constructor(private readonly o: EpochScheduleOptions, private readonly epochCount: number) {
+    this.lr = o.lr * this.factorAt(0);
+  }
+
+  private factorAt(steps: number): number {
+    const so = { nEpochs: this.o.nEpochs, nEpochsDecay: this.o.nEpochsDecay, epochCount: this.epochCount, lrDecayIters: this.o.lrDecayIters };
+    // The official code never sets a plateau metric for CycleGAN (BaseModel.metric stays 0).
+    if (this.o.lrPolicy === 'plateau') return steps === 0 ? 1 : this.plateau.step(0);
+    return lrFactor(this.o.lrPolicy, steps, so);
+  }
+
+  /** The start-of-epoch update for `epoch` (idempotent, so a mid-epoch resume does not step twice). */
+  startEpoch(epoch: number): number {
+    if (this.appliedEpoch !== epoch) {
+      this.lr = this.o.lr * this.factorAt(epoch - this.epochCount + 1);
+      this.appliedEpoch = epoch;
+    }
+    return this.lr;
+  }
+
+  getState(): unknown {
+    return { appliedEpoch: this.appliedEpoch, lr: this.lr, plateau: this.plateau.getState() };
+  }
+
+  setState(s: unknown): void {
+    const st = s as { appliedEpoch: number; lr: number; plateau: ReturnType<PlateauScheduler['getState']> };
+    this.appliedEpoch = st.appliedEpoch;
+    this.lr = st.lr;
+    this.plateau.setState(st.plateau);
+  }
+}

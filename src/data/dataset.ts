@@ -15,11 +15,12 @@ import { join } from 'node:path';
 import { IMG_EXTENSIONS, isImageFile, walkFiles, type SkippedFile } from './image_files.js';
 import { Worker } from 'node:worker_threads';
 import { CycleGANError } from '../errors.js';
-import { Rng, type RngState } from '../rng.js';
+import type { RngState } from '../rng.js';
 import type { tf } from '../tf.js';
 import { ImageDecodeError, imagesToTensor, probeImage, type FloatImage } from './image.js';
 import { loadTransformed, type LoadJob } from './load.js';
-import { checkPreprocess, DEFAULT_TRANSFORM, drawParams, resizedSize, type TransformOptions, type TransformParams } from './transforms.js';
+import { checkPreprocess, DEFAULT_TRANSFORM, resizedSize, type TransformOptions, type TransformParams } from './transforms.js';
+import { planEpoch, samplingStart, type PlannedSample } from './sampling.js';
 
 // The one image extension list and folder walker live in image_files.ts (translate uses them too).
 export { IMG_EXTENSIONS, isImageFile, listImageFiles, type SkippedFile } from './image_files.js';
@@ -138,8 +139,6 @@ export interface Batch {
   batchIndex: number;
 }
 
-interface Planned { a: number; b: number; pa: TransformParams; pb: TransformParams }
-
 /** Runs load jobs on worker threads; falls back to the main thread if workers cannot start. */
 class DecodePool {
   private workers: Worker[] = [];
@@ -251,7 +250,7 @@ export class UnalignedDataset {
     // Official: the folder-A transform uses input_nc, or output_nc when the direction is BtoA.
     this.channelsA = this.direction === 'BtoA' ? outNc : inNc;
     this.channelsB = this.direction === 'BtoA' ? inNc : outNc;
-    this.epochRng = new Rng(opts.seed ?? Math.floor(Math.random() * 2 ** 32)).getState();
+    this.epochRng = samplingStart(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
     this.prefetch = Math.max(1, opts.prefetch ?? 2);
     this.pool = new DecodePool(Math.max(0, opts.workers ?? 1));
     this.warn = opts.warn ?? ((m) => console.warn(`warning: ${m}`));
@@ -321,26 +320,9 @@ export class UnalignedDataset {
     this.position = Math.min(Math.floor(s.position), this.length);
   }
 
-  /** The draws of one epoch, all made up front so that prefetching cannot change them. */
-  private plan(): { samples: Planned[]; end: RngState } {
-    const rng = new Rng(this.epochRng);
-    const n = this.length;
-    const order = Array.from({ length: n }, (_, i) => i);
-    if (!this.serialBatches) {
-      for (let i = n - 1; i > 0; i--) {
-        const j = rng.int(i + 1);
-        [order[i], order[j]] = [order[j], order[i]];
-      }
-    }
-    const samples = order.map((idx) => {
-      const a = idx % this.filesA.length;
-      const b = this.serialBatches ? idx % this.filesB.length : rng.int(this.filesB.length);
-      const fa = this.filesA[a], fb = this.filesB[b];
-      const pa = drawParams(fa.width, fa.height, this.transform, rng);
-      const pb = drawParams(fb.width, fb.height, this.transform, rng);
-      return { a, b, pa, pb };
-    });
-    return { samples, end: rng.getState() };
+  /** The draws of one epoch (./sampling.ts, shared with the in-browser engine). */
+  private plan(): { samples: PlannedSample[]; end: RngState } {
+    return planEpoch(this.epochRng, this.filesA, this.filesB, this.transform, this.serialBatches);
   }
 
   /** Loads one file of a domain; an unreadable one is reported once and replaced by the next readable. */
@@ -364,7 +346,7 @@ export class UnalignedDataset {
     throw new CycleGANError(`no readable image left in ${files === this.filesA ? this.dirA : this.dirB}`);
   }
 
-  private async loadBatch(samples: Planned[]) {
+  private async loadBatch(samples: PlannedSample[]) {
     const [as, bs] = await Promise.all([
       Promise.all(samples.map((s) => this.load(this.filesA, s.a, this.channelsA, s.pa))),
       Promise.all(samples.map((s) => this.load(this.filesB, s.b, this.channelsB, s.pb))),

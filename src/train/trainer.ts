@@ -13,7 +13,7 @@ import { promises as fsp } from 'node:fs';
 import { tf } from '../tf.js';
 import { CycleGANError } from '../errors.js';
 import { CycleGANModel, LOSS_NAMES, discriminatorSpecs, disposeLosses, generatorSpecs, readLosses, type CycleGANOptions, type LossTensors } from '../model.js';
-import { lrFactor, PlateauScheduler } from '../schedule.js';
+import { LrSchedule } from '../schedule.js';
 import type { RawTensor } from '../weights/safetensors.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
 import { type TrainOptions, optionsToJson, startBackend, officialOptionsText } from './options.js';
@@ -89,45 +89,6 @@ export function modelOptions(o: TrainOptions): CycleGANOptions {
     ganMode: o.ganMode, lambdaA: o.lambdaA, lambdaB: o.lambdaB, lambdaIdentity: o.lambdaIdentity,
     poolSize: o.poolSize, lr: o.lr, beta1: o.beta1, seed: o.seed,
   };
-}
-
-/** The learning-rate schedule as the official schedulers step it (once at the start of each epoch). */
-export class LrSchedule {
-  readonly plateau = new PlateauScheduler();
-  /** the epoch whose start-of-epoch step has been applied */
-  appliedEpoch = 0;
-  lr: number;
-
-  constructor(private readonly o: TrainOptions, private readonly epochCount: number) {
-    this.lr = o.lr * this.factorAt(0);
-  }
-
-  private factorAt(steps: number): number {
-    const so = { nEpochs: this.o.nEpochs, nEpochsDecay: this.o.nEpochsDecay, epochCount: this.epochCount, lrDecayIters: this.o.lrDecayIters };
-    // The official code never sets a plateau metric for CycleGAN (BaseModel.metric stays 0).
-    if (this.o.lrPolicy === 'plateau') return steps === 0 ? 1 : this.plateau.step(0);
-    return lrFactor(this.o.lrPolicy, steps, so);
-  }
-
-  /** The start-of-epoch update for `epoch` (idempotent, so a mid-epoch resume does not step twice). */
-  startEpoch(epoch: number): number {
-    if (this.appliedEpoch !== epoch) {
-      this.lr = this.o.lr * this.factorAt(epoch - this.epochCount + 1);
-      this.appliedEpoch = epoch;
-    }
-    return this.lr;
-  }
-
-  getState(): unknown {
-    return { appliedEpoch: this.appliedEpoch, lr: this.lr, plateau: this.plateau.getState() };
-  }
-
-  setState(s: unknown): void {
-    const st = s as { appliedEpoch: number; lr: number; plateau: ReturnType<PlateauScheduler['getState']> };
-    this.appliedEpoch = st.appliedEpoch;
-    this.lr = st.lr;
-    this.plateau.setState(st.plateau);
-  }
 }
 
 function toRaw(tensors: Map<string, { shape: number[]; data: Float32Array }>): Map<string, RawTensor> {

@@ -1,0 +1,326 @@
+// The training loop without Node: images in memory, the run's whole state to bytes and back. The in-browser
+// training page runs it in a Web Worker; it is the Node trainer's loop (src/train/trainer.ts) on the same
+// model (CycleGANModel.step: losses, pools, Adam), the same epoch plan (data/sampling.ts), the same official
+// transform (data/transforms.ts) and the same lr schedule (schedule.ts LrSchedule), so a seed and a set of
+// images give the same losses and weights in a tab as `cyclegan train` does (test/web_train.test.ts).
+//
+// What it leaves to its caller: decoding files (the worker decodes with the browser; Node with sharp), where
+// the bytes are stored, and when. Not here (the Node trainer's run-folder features): loss_log files, HTML
+// reports, --save-epoch-freq copies.
+import { tf } from '../../tf.js';
+import { CycleGANError } from '../../errors.js';
+import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, readLosses, type CycleGANOptions,
+  type Losses, type TrainingState } from '../../model.js';
+import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../model_names.js';
+import { LrSchedule, type LrPolicy } from '../../schedule.js';
+import { applyTransform, checkPreprocess, resizedSize, type Preprocess, type TransformOptions } from '../../data/transforms.js';
+import { planEpoch, samplingStart, type PlannedSample } from '../../data/sampling.js';
+import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/pixels.js';
+import { imagesToTensor } from '../../data/image_tensors.js';
+import type { RngState } from '../../rng.js';
+import { readSafetensors, writeSafetensors, type RawTensor } from '../../weights/safetensors.js';
+import { networkFromStateDict, networkToStateDictAsync } from '../../weights/network_codec.js';
+import type { Network } from '../../networks/index.js';
+import { requiredMultiple } from '../../networks/size.js';
+
+/** The options the loop reads: the model's, and the data / schedule options of `cyclegan train` (same names). */
+export interface EngineOptions extends CycleGANOptions {
+  batchSize: number;
+  loadSize: number;
+  cropSize: number;
+  preprocess: Preprocess;
+  noFlip: boolean;
+  serialBatches: boolean;
+  direction: 'AtoB' | 'BtoA';
+  nEpochs: number;
+  nEpochsDecay: number;
+  epochCount: number;
+  lrPolicy: LrPolicy;
+  lrDecayIters: number;
+}
+
+/** One decoded training image: 8-bit RGB (or grey), any size. */
+export interface EngineImage extends RawImage {
+  name: string;
+}
+
+/** The training images of the two folders (folder terms: A = domain A; --direction swaps them at the model). */
+export interface EngineData {
+  A: EngineImage[];
+  B: EngineImage[];
+}
+
+export interface StepResult {
+  epoch: number;
+  epochIter: number;
+  totalIters: number;
+  lr: number;
+  losses: Losses;
+  /** images in this step (the batch size, or fewer at the end of an epoch) */
+  images: number;
+}
+
+/** The samples shown while training: real → fake → reconstructed, both directions (the identity images left out). */
+export const SAMPLE_NAMES: readonly VisualName[] = visualNames(false);
+
+const STATE_KEY = 'cyclegan.engine';
+const STATE_VERSION = 1;
+
+interface EngineJson {
+  version: number;
+  options: EngineOptions;
+  epoch: number;
+  epochIter: number;
+  totalIters: number;
+  data: { rng: RngState; position: number };
+  scheduler: unknown;
+  model: TrainingState['json'];
+  /** the caller's own JSON (the page keeps its loss curves and settings here) */
+  extra?: unknown;
+}
+
+/** Checks the options a caller (a form, a URL, a stored state) hands in; each failure names the official option. */
+export function checkEngineOptions(o: EngineOptions): void {
+  const fail = (m: string): never => { throw new CycleGANError(m); };
+  const whole = (name: string, v: number, min: number) => { if (!Number.isInteger(v) || v < min) fail(`${name} must be a whole number ≥ ${min}, got ${v}`); };
+  whole('ngf', o.ngf, 1);
+  whole('ndf', o.ndf, 1);
+  whole('batch_size', o.batchSize, 1);
+  whole('load_size', o.loadSize, 1);
+  whole('crop_size', o.cropSize, 1);
+  whole('n_epochs', o.nEpochs, 0);
+  whole('n_epochs_decay', o.nEpochsDecay, 0);
+  whole('epoch_count', o.epochCount, 1);
+  whole('pool_size', o.poolSize, 0);
+  if (o.nEpochs + o.nEpochsDecay < 1) fail('n_epochs plus n_epochs_decay must be at least 1');
+  if (!(o.lr > 0)) fail(`lr must be greater than 0, got ${o.lr}`);
+  for (const [n, v] of [['lambda_A', o.lambdaA], ['lambda_B', o.lambdaB], ['lambda_identity', o.lambdaIdentity]] as const) {
+    if (!(v >= 0)) fail(`${n} must be at least 0, got ${v}`);
+  }
+  checkPreprocess(o.preprocess);
+  if (o.preprocess.includes('crop') && o.preprocess !== 'crop' && o.cropSize > o.loadSize) fail(`crop_size ${o.cropSize} is larger than load_size ${o.loadSize}`);
+  const m = requiredMultiple({ role: 'generator', netG: o.netG, inputNc: o.inputNc, outputNc: o.outputNc, ngf: o.ngf, norm: o.norm, useDropout: !o.noDropout });
+  if (o.preprocess.includes('crop') && o.cropSize % m !== 0) fail(`crop_size must be a multiple of ${m} for netG ${o.netG}, got ${o.cropSize}`);
+}
+
+/** The CycleGAN training loop over images in memory, resumable from its own bytes. */
+export class TrainEngine {
+  readonly lastEpoch: number;
+  readonly transform: TransformOptions;
+  private planCache: { start: string; samples: PlannedSample[]; end: RngState } | null = null;
+  private lastBatch: { A: tf.Tensor4D; B: tf.Tensor4D } | null = null;
+
+  private constructor(readonly options: EngineOptions, private readonly model: CycleGANModel, private readonly data: EngineData,
+                      private readonly schedule: LrSchedule, public epoch: number, public epochIter: number, public totalIters: number,
+                      private dataState: { rng: RngState; position: number }) {
+    this.lastEpoch = options.nEpochs + options.nEpochsDecay;
+    this.transform = { preprocess: options.preprocess, loadSize: options.loadSize, cropSize: options.cropSize, noFlip: options.noFlip };
+  }
+
+  /** A fresh run (networks initialized from options.seed, as `cyclegan train`). */
+  static create(all: EngineOptions, data: EngineData): TrainEngine {
+    const options = pickEngineOptions(all);
+    checkEngineOptions(options);
+    checkData(options, data);
+    const model = CycleGANModel.create(modelOptions(options));
+    const schedule = new LrSchedule(options, options.epochCount);
+    return new TrainEngine(options, model, data, schedule, options.epochCount, 0, 0, { rng: samplingStart(options.seed), position: 0 });
+  }
+
+  /** Continues a run exactly where `serialize` left it; `data` must be the same images. Returns the caller's extra JSON too. */
+  static restore(bytes: Uint8Array, data: EngineData, source = 'saved training state'): { engine: TrainEngine; extra: unknown } {
+    const file = readSafetensors(bytes, source);
+    const raw = file.metadata[STATE_KEY];
+    if (!raw) throw new CycleGANError(`${source} is not a training state of this page (no ${STATE_KEY} metadata)`);
+    let st: EngineJson;
+    try {
+      st = JSON.parse(raw) as EngineJson;
+    } catch {
+      throw new CycleGANError(`${source}: its state metadata is not valid JSON`);
+    }
+    if (st.version !== STATE_VERSION) throw new CycleGANError(`${source} has state version ${st.version}; this page reads version ${STATE_VERSION}`);
+    const options = st.options;
+    checkEngineOptions(options);
+    checkData(options, data);
+    const mo = modelOptions(options);
+    const specs = { ...generatorSpecs(mo), ...discriminatorSpecs(mo) };
+    const nets = {} as Record<ModelName, Network>;
+    const stateTensors = new Map<string, { shape: number[]; data: Float32Array }>();
+    const byNet = new Map<ModelName, Map<string, RawTensor>>(MODEL_NAMES.map((n) => [n, new Map()]));
+    for (const [key, t] of file.tensors) {
+      const slash = key.indexOf('/');
+      const head = key.slice(0, slash), rest = key.slice(slash + 1);
+      if (head === 'state') stateTensors.set(rest, t);
+      else if (byNet.has(head as ModelName)) byNet.get(head as ModelName)!.set(rest, t);
+      else throw new CycleGANError(`${source}: unexpected tensor '${key}'`);
+    }
+    try {
+      for (const n of MODEL_NAMES) nets[n] = networkFromStateDict(specs[n], byNet.get(n)!, undefined, `${source} (${n})`);
+    } catch (e) {
+      for (const n of Object.values(nets)) n.dispose();
+      throw e;
+    }
+    const model = CycleGANModel.fromNetworks(mo, nets);
+    model.setTrainingState({ tensors: stateTensors, json: st.model });
+    const schedule = new LrSchedule(options, options.epochCount);
+    schedule.setState(st.scheduler);
+    const engine = new TrainEngine(options, model, data, schedule, st.epoch, st.epochIter, st.totalIters, st.data);
+    return { engine, extra: st.extra };
+  }
+
+  /** images per epoch (official: max(|A|, |B|)) */
+  get size(): number {
+    return Math.max(this.data.A.length, this.data.B.length);
+  }
+
+  get done(): boolean {
+    return this.epoch > this.lastEpoch;
+  }
+
+  /** images left in the whole plan */
+  get imagesLeft(): number {
+    return Math.max(0, (this.lastEpoch - this.epoch + 1) * this.size - this.epochIter);
+  }
+
+  get learningRate(): number {
+    return this.schedule.lr;
+  }
+
+  get nets(): CycleGANModel['nets'] {
+    return this.model.nets;
+  }
+
+  private plan(): { samples: PlannedSample[]; end: RngState } {
+    const key = this.dataState.rng.join(',');
+    if (this.planCache?.start !== key) {
+      const p = planEpoch(this.dataState.rng, this.data.A, this.data.B, this.transform, this.options.serialBatches);
+      this.planCache = { start: key, ...p };
+    }
+    return this.planCache;
+  }
+
+  private image(img: EngineImage, channels: number, params: PlannedSample['pa']): ReturnType<typeof u8ToFloat> {
+    const src = channels === 1 ? rgbToLuma(img) : img;
+    return u8ToFloat(applyTransform(src, this.transform, params, img.name));
+  }
+
+  /**
+   * One training step (one batch), as the Node trainer's loop: the start-of-epoch lr update, model.step, the
+   * position; the end of an epoch moves to the next. Null when the plan is finished.
+   */
+  async step(): Promise<StepResult | null> {
+    if (this.done) return null;
+    const lr = this.schedule.startEpoch(this.epoch);
+    this.model.setLearningRate(lr);
+    const { samples, end } = this.plan();
+    const from = this.dataState.position;
+    const batch = samples.slice(from, from + this.options.batchSize);
+    // Official: the folder-A transform uses input_nc, or output_nc when the direction is BtoA.
+    const swap = this.options.direction === 'BtoA';
+    const chA = swap ? this.options.outputNc : this.options.inputNc, chB = swap ? this.options.inputNc : this.options.outputNc;
+    const tA = imagesToTensor(batch.map((s) => this.image(this.data.A[s.a], chA, s.pa)));
+    const tB = imagesToTensor(batch.map((s) => this.image(this.data.B[s.b], chB, s.pb)));
+    const realA = swap ? tB : tA, realB = swap ? tA : tB;
+    let losses: Losses;
+    try {
+      const t = this.model.step(realA, realB);
+      try {
+        losses = await readLosses(t);
+      } finally {
+        disposeLosses(t);
+      }
+    } catch (e) {
+      tf.dispose([tA, tB]);
+      throw e;
+    }
+    if (this.lastBatch) tf.dispose([this.lastBatch.A, this.lastBatch.B]);
+    this.lastBatch = { A: realA, B: realB };
+    const n = batch.length;
+    const result: StepResult = { epoch: this.epoch, epochIter: this.epochIter + n, totalIters: this.totalIters + n, lr, losses, images: n };
+    this.dataState = { rng: this.dataState.rng, position: from + n };
+    this.epochIter += n;
+    this.totalIters += n;
+    if (this.dataState.position >= samples.length) {
+      this.dataState = { rng: end, position: 0 };
+      this.epoch++;
+      this.epochIter = 0;
+    }
+    return result;
+  }
+
+  /** real → fake → reconstructed of the newest batch's first images, as 8-bit pixels (null before the first step). */
+  async samples(): Promise<Partial<Record<VisualName, RawImage>> | null> {
+    if (!this.lastBatch) return null;
+    const first = (t: tf.Tensor4D) => tf.slice(t, [0, 0, 0, 0], [1, -1, -1, -1]) as tf.Tensor4D;
+    const [a, b] = [first(this.lastBatch.A), first(this.lastBatch.B)];
+    const v = tf.tidy(() => this.model.visuals(a, b));
+    tf.dispose([a, b]);
+    const out: Partial<Record<VisualName, RawImage>> = {};
+    try {
+      for (const name of SAMPLE_NAMES) {
+        const t = v[name];
+        const [, h, w, c] = t.shape;
+        out[name] = floatToU8({ data: Float32Array.from(await t.data() as Float32Array), width: w, height: h, channels: c });
+      }
+    } finally {
+      tf.dispose(Object.values(v));
+    }
+    return out;
+  }
+
+  /** The whole state (networks, Adam moments, pools, RNGs, position, schedule) as one safetensors buffer. */
+  async serialize(extra?: unknown): Promise<Uint8Array> {
+    const tensors = new Map<string, RawTensor>();
+    for (const n of MODEL_NAMES) {
+      for (const [k, t] of await networkToStateDictAsync(this.model.nets[n])) tensors.set(`${n}/${k}`, t);
+    }
+    const ms = await this.model.getTrainingStateAsync();
+    for (const [k, t] of ms.tensors) tensors.set(`state/${k}`, { shape: [...t.shape], data: t.data });
+    const json: EngineJson = {
+      version: STATE_VERSION, options: this.options, epoch: this.epoch, epochIter: this.epochIter, totalIters: this.totalIters,
+      data: this.dataState, scheduler: this.schedule.getState(), model: ms.json, extra,
+    };
+    return writeSafetensors(tensors, { [STATE_KEY]: JSON.stringify(json) });
+  }
+
+  dispose(): void {
+    if (this.lastBatch) tf.dispose([this.lastBatch.A, this.lastBatch.B]);
+    this.lastBatch = null;
+    this.model.dispose();
+  }
+}
+
+/** Just the engine's options out of a larger object (e.g. `cyclegan train`'s resolved options). */
+export function pickEngineOptions(o: EngineOptions): EngineOptions {
+  return {
+    ...modelOptions(o), batchSize: o.batchSize, loadSize: o.loadSize, cropSize: o.cropSize, preprocess: o.preprocess, noFlip: o.noFlip,
+    serialBatches: o.serialBatches, direction: o.direction, nEpochs: o.nEpochs, nEpochsDecay: o.nEpochsDecay, epochCount: o.epochCount,
+    lrPolicy: o.lrPolicy, lrDecayIters: o.lrDecayIters,
+  };
+}
+
+function modelOptions(o: EngineOptions): CycleGANOptions {
+  return {
+    inputNc: o.inputNc, outputNc: o.outputNc, ngf: o.ngf, ndf: o.ndf, netG: o.netG, netD: o.netD, nLayersD: o.nLayersD, norm: o.norm,
+    initType: o.initType, initGain: o.initGain, noDropout: o.noDropout, ganMode: o.ganMode, lambdaA: o.lambdaA, lambdaB: o.lambdaB,
+    lambdaIdentity: o.lambdaIdentity, poolSize: o.poolSize, lr: o.lr, beta1: o.beta1, seed: o.seed,
+  };
+}
+
+/** Both domains non-empty, and every image large enough for the transform and the generator's size rule. */
+function checkData(o: EngineOptions, data: EngineData): void {
+  const t = { preprocess: o.preprocess, loadSize: o.loadSize, cropSize: o.cropSize, noFlip: o.noFlip };
+  const m = requiredMultiple({ role: 'generator', netG: o.netG, inputNc: o.inputNc, outputNc: o.outputNc, ngf: o.ngf, norm: o.norm, useDropout: !o.noDropout });
+  for (const [dom, list] of [['A', data.A], ['B', data.B]] as const) {
+    if (list.length === 0) throw new CycleGANError(`domain ${dom} has no images`);
+    for (const im of list) {
+      const s = resizedSize(im.width, im.height, t);
+      const crop = t.preprocess.includes('crop');
+      if (crop && (s.width < t.cropSize || s.height < t.cropSize)) {
+        throw new CycleGANError(`${im.name} (domain ${dom}): ${im.width}x${im.height} is smaller than crop_size ${t.cropSize} after preprocess ${t.preprocess}`);
+      }
+      const w = crop ? t.cropSize : s.width, h = crop ? t.cropSize : s.height;
+      if (w % m || h % m) throw new CycleGANError(`${im.name} (domain ${dom}): netG ${o.netG} needs sizes that are multiples of ${m}, but preprocess ${t.preprocess} makes it ${w}x${h}`);
+    }
+  }
+}

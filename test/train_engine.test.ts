@@ -1,0 +1,107 @@
+// The in-browser training engine (src/web/train/engine.ts) in Node: it is `cyclegan train`'s loop (same losses
+// and weights for the same seed and images), and serializing then restoring its state mid-epoch continues
+// exactly as an uninterrupted run.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { tf } from '../src/tf.js';
+import { initBackend } from '../src/backends/index.js';
+import { TrainEngine, pickEngineOptions, type EngineData, type StepResult } from '../src/web/train/engine.js';
+import { decodeImageU8 } from '../src/data/image.js';
+import { listImageFiles } from '../src/data/image_files.js';
+import { openTrainData } from '../src/train/data_source.js';
+import { train } from '../src/train/trainer.js';
+import { loadNets, readLossLog, runPaths, NET_NAMES } from '../src/train/run_folder.js';
+import { options as trainOptions } from './helpers/resume.js';
+import { makeRandomDataset, tempDir, maxParamDiff } from './workflow_util.js';
+import { LOSS_NAMES } from '../src/model.js';
+
+const dirs: string[] = [];
+after(async () => {
+  for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
+});
+
+/** The images of DATAROOT/trainA and trainB, decoded as the Node dataset decodes them, in its order. */
+export async function loadFolderData(root: string): Promise<EngineData> {
+  const out: EngineData = { A: [], B: [] };
+  for (const dom of ['A', 'B'] as const) {
+    const { files } = await listImageFiles(path.join(root, `train${dom}`));
+    for (const f of files) out[dom].push({ name: path.basename(f), ...(await decodeImageU8(f)) });
+  }
+  return out;
+}
+
+async function dataset(n: number, size: number): Promise<string> {
+  const root = await tempDir('engine-data');
+  dirs.push(root);
+  await makeRandomDataset(root, { n, size });
+  return root;
+}
+
+type Nets = Partial<Record<(typeof NET_NAMES)[number], { params: Map<string, tf.Variable> }>>;
+function netsDiff(a: Nets, b: Nets): number {
+  return Math.max(...NET_NAMES.map((n) => maxParamDiff(a[n]!.params, b[n]!.params)));
+}
+
+for (const backend of ['cpu', 'wasm']) {
+  test(`engine (${backend}): N steps in one go equal k steps, serialize, restore, N−k steps`, { timeout: 300_000 }, async () => {
+    await initBackend(backend, () => {});
+    const root = await dataset(3, 20);
+    const data = await loadFolderData(root);
+    const opts = pickEngineOptions(trainOptions(root, root, backend, { 'n-epochs': 1, 'n-epochs-decay': 1 }));
+    const full = TrainEngine.create(opts, data);
+    const fullSteps: StepResult[] = [];
+    for (let r = await full.step(); r; r = await full.step()) fullSteps.push(r);
+    assert.equal(fullSteps.length, 6);
+    assert.equal(full.totalIters, 6);
+    assert.ok(full.done);
+
+    const first = TrainEngine.create(opts, data);
+    const steps: StepResult[] = [];
+    for (let k = 0; k < 4; k++) steps.push((await first.step())!); // stops inside epoch 2
+    const bytes = await first.serialize({ note: 'kept' });
+    first.dispose();
+    const { engine: second, extra } = TrainEngine.restore(bytes, data);
+    assert.deepEqual(extra, { note: 'kept' });
+    assert.equal(second.epoch, 2);
+    assert.equal(second.epochIter, 1);
+    for (let r = await second.step(); r; r = await second.step()) steps.push(r);
+    assert.deepEqual(steps, fullSteps, 'losses, lr and positions of every step');
+    const d = netsDiff(full.nets, second.nets);
+    assert.equal(d, 0, `weights differ by ${d}`);
+    // the state round-trips byte for byte
+    const again = await second.serialize({ note: 'kept' });
+    const fullBytes = await full.serialize({ note: 'kept' });
+    assert.ok(Buffer.from(again).equals(Buffer.from(fullBytes)), 'serialized states equal');
+    full.dispose();
+    second.dispose();
+  });
+}
+
+test('engine vs `cyclegan train` (wasm): same seed and images give the same losses and weights', { timeout: 300_000 }, async () => {
+  await initBackend('wasm', () => {});
+  const root = await dataset(3, 20);
+  const ck = await tempDir('engine-ck');
+  dirs.push(ck);
+  const opts = trainOptions(root, ck, 'wasm', { 'n-epochs': 1, 'n-epochs-decay': 1, 'print-freq': 1, 'save-latest-freq': 100 });
+  const res = await train(opts, await openTrainData(opts, { log: () => {} }), { log: () => {}, progress: { isTTY: false, write: () => {} } });
+  assert.equal(res.status, 'completed');
+  const engine = TrainEngine.create(opts, await loadFolderData(root));
+  const steps: StepResult[] = [];
+  for (let r = await engine.step(); r; r = await engine.step()) steps.push(r);
+  const log = await readLossLog(runPaths(ck, 'r'));
+  assert.equal(log.length, steps.length);
+  let maxLoss = 0;
+  steps.forEach((s, i) => {
+    assert.equal(s.totalIters, log[i].totalIters);
+    assert.equal(s.lr, log[i].lr);
+    for (const n of LOSS_NAMES) maxLoss = Math.max(maxLoss, Math.abs(s.losses[n] - log[i].losses[n]) / Math.max(1e-3, Math.abs(log[i].losses[n])));
+  });
+  assert.ok(maxLoss <= 1e-6, `losses differ by ${maxLoss} (relative)`);
+  const nets = await loadNets(runPaths(ck, 'r'), 'latest');
+  const d = netsDiff(engine.nets, nets);
+  assert.ok(d <= 1e-6, `weights differ from the Node trainer's by ${d}`);
+  for (const n of NET_NAMES) nets[n]!.dispose();
+  engine.dispose();
+});
