@@ -3,10 +3,10 @@
 //   node scripts/step-memory.mjs SIZE [NGF=64] [NBLOCKS=9] [BACKEND=native]
 // Prints one JSON line: the process's peak RSS and, on the native backend, its live-tensor peak, block cache
 // and the free memory glibc holds (info()). Needs `npm run build`.
-import { tf } from '../dist/src/tf.js';
+import { tf } from '../dist/src/core/tf.js';
 import { initBackend } from '../dist/src/backends/index.js';
 import { nativeInfo } from '../dist/src/backends/native/index.js';
-import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from '../dist/src/model.js';
+import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from '../dist/src/core/model.js';
 
 const [size, ngf = 64, nBlocks = 9] = process.argv.slice(2, 5).map(Number);
 if (!Number.isInteger(size) || size < 4 || size % 4 !== 0) {

@@ -1,13 +1,13 @@
 // Timing probe matching ../shared/reference/torch_cyclegan_bench.py: one ResNet generator forward
 // (inference), one generator forward+backward under an L1 loss, and one full CycleGAN training step
 // (both generators, both 70×70 PatchGANs, identity loss, batch 1, image pool on), plus peak RSS.
-import { tf } from './tf.js';
-import { CycleGANError } from './errors.js';
+import { tf } from './core/tf.js';
+import { CycleGANError } from './core/errors.js';
 import { initBackend } from './backends/index.js';
-import { createNetwork } from './networks/index.js';
-import { CycleGANModel, defaultCycleGANOptions, disposeLosses, type LossTensors } from './model.js';
-import { l1Loss, l1LossGrad } from './losses.js';
-import { backward, forwardTrace } from './networks/backward.js';
+import { createNetwork } from './core/networks/index.js';
+import { CycleGANModel, defaultCycleGANOptions, disposeLosses, type LossTensors } from './core/model.js';
+import { l1Loss, l1LossGrad } from './core/losses.js';
+import { backward, forwardTrace } from './core/networks/backward.js';
 
 export interface BenchOptions {
   size: number;
@@ -145,7 +145,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   const G = createNetwork({ role: 'generator', netG, inputNc: 3, outputNc: 3, ngf: o.ngf, norm: 'instance',
     useDropout: false }, { type: 'normal', gain: 0.02, seed: 0 });
   const gFwd = await timeIt(() => tf.tidy(() => G.apply(A)), o.iters, o.warmup);
-  // Forward and backward as the training step runs them (our reverse pass, src/networks/backward.ts).
+  // Forward and backward as the training step runs them (our reverse pass, src/core/networks/backward.ts).
   const gFwdBwd = await timeIt(() => {
     const { y, trace } = forwardTrace(G, A, { training: true });
     const loss = l1Loss(y, B);

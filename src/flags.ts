@@ -2,8 +2,8 @@
 // the official --snake_case spellings are the same flag; older official spellings are renamed with a note;
 // flags the official code has but that mean nothing here are accepted with a note saying why; every
 // unknown flag is reported at once, each with a "did you mean".
-import { CycleGANError } from './errors.js';
-import { checkFlagValue, parseDecimal } from './limits.js';
+import { CycleGANError } from './core/errors.js';
+import { checkFlagValue, parseDecimal } from './core/limits.js';
 
 /** A mistake on the command line: one line, exit 2. */
 export class UsageError extends CycleGANError {}

@@ -4,15 +4,15 @@
 // re-exported here.
 import { stat } from 'node:fs/promises';
 import { basename, extname, join, resolve } from 'node:path';
-import { CycleGANError } from './errors.js';
-import type { Network } from './networks/index.js';
+import { CycleGANError } from './core/errors.js';
+import type { Network } from './core/networks/index.js';
 import { decodeImageU8, encodePngBuffer, u8ToFloat } from './data/image.js';
-import { resizedSize } from './data/transforms.js';
+import { resizedSize } from './core/data/transforms.js';
 import { writeFileAtomic } from './atomic.js';
 import { listImageFiles } from './data/image_files.js';
-import { checkSize, testTransform, transformOptions, translateImage, type TranslatedImage, type TranslateOptions } from './translate_image.js';
+import { checkSize, testTransform, transformOptions, translateImage, type TranslatedImage, type TranslateOptions } from './core/translate_image.js';
 
-export * from './translate_image.js';
+export * from './core/translate_image.js';
 
 /** What translateFiles reports per file (the pixels are on disk, not kept in memory). */
 export interface TranslatedFile {

@@ -1,15 +1,15 @@
-// Our reverse pass (src/networks/backward.ts) against TF.js's tape, on every architecture and layer kind
+// Our reverse pass (src/core/networks/backward.ts) against TF.js's tape, on every architecture and layer kind
 // (ResNet and U-Net generators, the three discriminators; instance, batch and no norm; dropout), and the
 // hand-written loss gradients against tf.grad of the losses. The training step's fixture parity is in
 // parity_training.test.ts; this pins the parts the fixtures do not reach.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
-import { Rng } from '../src/rng.js';
-import { createNetwork, type Layer, type NetworkSpec } from '../src/networks/index.js';
-import { backward, disposeTrace, forwardTrace } from '../src/networks/backward.js';
-import { ganLoss, ganLossGrad, l1Loss, l1LossGrad, GAN_MODES } from '../src/losses.js';
+import { Rng } from '../src/core/rng.js';
+import { createNetwork, type Layer, type NetworkSpec } from '../src/core/networks/index.js';
+import { backward, disposeTrace, forwardTrace } from '../src/core/networks/backward.js';
+import { ganLoss, ganLossGrad, l1Loss, l1LossGrad, GAN_MODES } from '../src/core/losses.js';
 
 const backend = await initBackend(process.env.CYCLEGAN_TEST_BACKEND ?? 'auto');
 

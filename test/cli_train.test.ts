@@ -8,7 +8,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { resolveTrainOptions } from '../src/train/options.js';
-import { CycleGANError } from '../src/errors.js';
+import { CycleGANError } from '../src/core/errors.js';
 import { makeRandomDataset, tempDir, writePng } from './workflow_util.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src', 'cli', 'main.js');

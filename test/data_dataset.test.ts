@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import sharp from 'sharp';
 import { scanImageFolder, UnalignedDataset, type Batch, type DatasetOptions } from '../src/data/dataset.js';
-import { CycleGANError } from '../src/errors.js';
+import { CycleGANError } from '../src/core/errors.js';
 
 async function png(path: string, w: number, h: number, value: number, channels: 1 | 3 | 4 = 3) {
   await mkdir(join(path, '..'), { recursive: true });

@@ -1,12 +1,12 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { Rng } from '../src/rng.js';
+import { Rng } from '../src/core/rng.js';
 import type { RawImage } from '../src/data/image.js';
 import {
   applyTransform, drawParams, flipHorizontal, randomTransform, resizeBicubic, resizedSize, cropImage,
   type TransformOptions,
-} from '../src/data/transforms.js';
+} from '../src/core/data/transforms.js';
 
 // The same synthetic pattern the Pillow reference hashes were made from (PIL 9.4, Image.BICUBIC).
 function pattern(w: number, h: number, c: number): RawImage {

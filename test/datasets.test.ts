@@ -11,7 +11,7 @@ import {
 } from '../src/data/builtin.js';
 import { decodeImageU8 } from '../src/data/image.js';
 import { run as datasetsCli } from '../src/cli/commands/datasets.js';
-import { CycleGANError } from '../src/errors.js';
+import { CycleGANError } from '../src/core/errors.js';
 
 /** IDX of unsigned bytes: images N×28×28 (pixel = f(n, y, x)) or labels N. */
 function idx(dims: number[], fill: (i: number) => number): Buffer {

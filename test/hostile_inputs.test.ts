@@ -11,8 +11,8 @@ import { promises as fsp, existsSync, readFileSync, writeFileSync } from 'node:f
 import { spawn, spawnSync } from 'node:child_process';
 import { deflateRawSync, createDeflateRaw } from 'node:zlib';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { tf } from '../src/tf.js';
-import { createNetwork, type GeneratorSpec } from '../src/networks/index.js';
+import { tf } from '../src/core/tf.js';
+import { createNetwork, type GeneratorSpec } from '../src/core/networks/index.js';
 import { encodeNetwork, expectedStateShapes } from '../src/weights/network_file.js';
 import { makeRandomDataset, tempDir, writePng } from './workflow_util.js';
 

@@ -2,9 +2,9 @@
 // the mean since the previous one, and a checkpoint carries the running sums across a resume.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
-import { LOSS_NAMES, type LossTensors } from '../src/model.js';
+import { LOSS_NAMES, type LossTensors } from '../src/core/model.js';
 import { LossMeter } from '../src/train/trainer.js';
 
 await initBackend(process.env.CYCLEGAN_TEST_BACKEND ?? 'auto');

@@ -2,9 +2,9 @@
 // included. Skipped, with the reason, only when the addon is not built.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { tryRegisterNativeBackend, nativeKernelList } from '../src/backends/native/index.js';
-import { mirrorPadBackward } from '../src/ops/gradient_fixes.js';
+import { mirrorPadBackward } from '../src/core/ops/gradient_fixes.js';
 import { rand } from './helpers/random.js';
 
 const reg = tryRegisterNativeBackend();

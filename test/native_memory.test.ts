@@ -3,7 +3,7 @@
 // and arrays handed out by dataSync().
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { nativeInfo, tryRegisterNativeBackend } from '../src/backends/native/index.js';
 
 const reg = tryRegisterNativeBackend();

@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../src/backends/index.js';
-import { linearDecay } from '../src/schedule.js';
+import { linearDecay } from '../src/core/schedule.js';
 import { fixturesAvailable, manifest } from './helpers/fixtures.js';
 import { runFixture, TRAINING_FIXTURES } from './helpers/parity.js';
 

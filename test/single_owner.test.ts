@@ -7,16 +7,16 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { REPO_ROOT } from './helpers/fixtures.js';
-import { tf } from '../src/tf.js';
-import { LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, LOSS_COLORS, visualNames } from '../src/model_names.js';
-import * as model from '../src/model.js';
+import { tf } from '../src/core/tf.js';
+import { LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, LOSS_COLORS, visualNames } from '../src/core/model_names.js';
+import * as model from '../src/core/model.js';
 import { NET_NAMES, parseSampleImageFile, sampleImageFile } from '../src/train/run_folder.js';
 import { normalizeLossRecord, readModelSpec } from '../src/web/server.js';
 import { floatToU8, decodeImageU8 } from '../src/data/image.js';
 import { saveTensorPng } from '../src/report/images.js';
-import { CG_KERNEL_NAMES } from '../src/ops/kernel_names.js';
+import { CG_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
 import { bundlePage } from '../src/web/bundle.js';
-import { writeSafetensors } from '../src/weights/safetensors.js';
+import { writeSafetensors } from '../src/core/weights/safetensors.js';
 
 const SRC = path.join(REPO_ROOT, 'src');
 
@@ -48,12 +48,12 @@ async function holders(needle: string): Promise<string[]> {
 
 test('loss, visual and model names and the loss colours are declared once, in the model\'s declaration', async () => {
   for (const needle of ["'D_A', 'G_A', 'cycle_A'", "'real_A', 'fake_B', 'rec_A'", "'G_A', 'G_B', 'D_A', 'D_B'", "'#1f77b4'", "'#7f7f7f'"]) {
-    assert.deepEqual(await holders(needle), ['model_names.ts'], `${needle} is restated outside src/model_names.ts`);
+    assert.deepEqual(await holders(needle), ['core/model_names.ts'], `${needle} is restated outside src/core/model_names.ts`);
   }
   // the model, the run folder, the report, the server and the page all import them
   const src = await (cache ??= sources());
-  for (const f of ['model.ts', 'train/run_folder.ts', 'report/training_page.ts', 'report/loss_plot.ts', 'web/server.ts', 'web/page/dashboard.ts']) {
-    assert.match(src.get(f)!, /from '(\.\.\/)*(\.\/)?model_names\.js'/, `${f} does not import src/model_names.ts`);
+  for (const f of ['core/model.ts', 'train/run_folder.ts', 'report/training_page.ts', 'report/loss_plot.ts', 'web/server.ts', 'web/page/dashboard.ts']) {
+    assert.match(src.get(f)!, /from '(\.\.\/)*(\.\/)?(core\/)?model_names\.js'/, `${f} does not import src/core/model_names.ts`);
   }
   // the model re-exports the same objects (one declaration, as BaseModel's loss_names/visual_names/model_names)
   assert.equal(model.LOSS_NAMES, LOSS_NAMES);
@@ -67,8 +67,8 @@ test('loss, visual and model names and the loss colours are declared once, in th
 });
 
 test('one safetensors parser and one halfToFloat: the server reads model headers through it', async () => {
-  assert.deepEqual(await holders('__metadata__'), ['weights/safetensors.ts']);
-  assert.deepEqual(await holders('function halfToFloat'), ['weights/safetensors.ts']);
+  assert.deepEqual(await holders('__metadata__'), ['core/weights/safetensors.ts']);
+  assert.deepEqual(await holders('function halfToFloat'), ['core/weights/safetensors.ts']);
   // the server's header reader validates as the parser does (overlapping tensors used to pass it)
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-owner-'));
   try {
@@ -88,7 +88,7 @@ test('one safetensors parser and one halfToFloat: the server reads model headers
 
 test('one image extension list, one tensor2im and one PNG writer', async () => {
   assert.deepEqual(await holders("'.tiff'"), ['data/image_files.ts']);
-  assert.deepEqual(await holders('/ 2) * 255'), ['data/pixels.ts']);
+  assert.deepEqual(await holders('/ 2) * 255'), ['core/data/pixels.ts']);
   // sharp's .png(): the raw-pixel writer, the loss plot's SVG rasteriser, and test's --aspect_ratio resize
   assert.deepEqual(await holders('.png()'), ['data/decode.ts', 'report/loss_plot.ts', 'train/test_run.ts']);
   // report samples are quantised by the same float32 tensor2im as translations: find values where float64
@@ -122,11 +122,11 @@ test('run-folder file names are known only to RunFolder (src/train/run_folder.ts
   assert.equal(parseSampleImageFile('notes.txt'), null);
 });
 
-test('custom kernel names are declared once (src/ops/kernel_names.ts) and used by ops and both backends', async () => {
-  for (const k of CG_KERNEL_NAMES) assert.deepEqual(await holders(`'${k}'`), ['ops/kernel_names.ts'], `'${k}' is a bare string elsewhere`);
+test('custom kernel names are declared once (src/core/ops/kernel_names.ts) and used by ops and both backends', async () => {
+  for (const k of CG_KERNEL_NAMES) assert.deepEqual(await holders(`'${k}'`), ['core/ops/kernel_names.ts'], `'${k}' is a bare string elsewhere`);
   const src = await (cache ??= sources());
-  for (const f of ['backends/native/kernels.ts', 'ops/nn.ts', 'ops/gradient_fixes.ts', 'optim.ts', 'networks/backward.ts']) {
-    assert.match(src.get(f)!, /kernel_names\.js'/, `${f} does not take the kernel names from src/ops/kernel_names.ts`);
+  for (const f of ['backends/native/kernels.ts', 'core/ops/nn.ts', 'core/ops/gradient_fixes.ts', 'core/optim.ts', 'core/networks/backward.ts']) {
+    assert.match(src.get(f)!, /kernel_names\.js'/, `${f} does not take the kernel names from src/core/ops/kernel_names.ts`);
   }
   for (const k of CG_KERNEL_NAMES) {
     const webgpu = path.join('backends', 'webgpu', 'kernels', `${k}.ts`).split(path.sep).join('/');
@@ -177,19 +177,19 @@ test('bundling refuses page code that imports a Node module (instead of stubbing
 
 test('official defaults and the size rule have one owner each', async () => {
   // the option table refers to the model's and the transform's defaults instead of restating them
-  assert.deepEqual(await holders('0.0002'), ['model.ts']);
-  assert.deepEqual(await holders("'resize_and_crop', loadSize: 286"), ['data/transforms.ts']);
+  assert.deepEqual(await holders('0.0002'), ['core/model.ts']);
+  assert.deepEqual(await holders("'resize_and_crop', loadSize: 286"), ['core/data/transforms.ts']);
   const { TRAIN_OPTIONS } = await import('../src/train/options.js');
-  const { defaultCycleGANOptions } = await import('../src/model.js');
-  const { DEFAULT_TRANSFORM } = await import('../src/data/transforms.js');
+  const { defaultCycleGANOptions } = await import('../src/core/model.js');
+  const { DEFAULT_TRANSFORM } = await import('../src/core/data/transforms.js');
   const def = (name: string) => TRAIN_OPTIONS.find((d) => d.name === name)!.default;
   const m = defaultCycleGANOptions();
   assert.deepEqual([def('ngf'), def('netG'), def('lr'), def('lambda-identity'), def('pool-size')], [m.ngf, m.netG, m.lr, m.lambdaIdentity, m.poolSize]);
   assert.deepEqual([def('load-size'), def('crop-size'), def('preprocess')], [DEFAULT_TRANSFORM.loadSize, DEFAULT_TRANSFORM.cropSize, DEFAULT_TRANSFORM.preprocess]);
-  assert.deepEqual(await holders("'AtoB', 'BtoA'"), ['limits.ts']);
+  assert.deepEqual(await holders("'AtoB', 'BtoA'"), ['core/limits.ts']);
   // one size rule: the networks' module, used by translate (and the page) and the train options
-  assert.deepEqual(await holders("'unet_256' ?"), ['networks/size.ts']);
+  assert.deepEqual(await holders("'unet_256' ?"), ['core/networks/size.ts']);
   const { requiredMultiple } = await import('../src/translate.js');
-  const size = await import('../src/networks/size.js');
+  const size = await import('../src/core/networks/size.js');
   assert.equal(requiredMultiple, size.requiredMultiple);
 });

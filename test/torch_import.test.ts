@@ -6,7 +6,7 @@ import { promises as fsp, readFileSync } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CycleGANError } from '../src/errors.js';
+import { CycleGANError } from '../src/core/errors.js';
 import { parseTorchStateDict, readTorchStateDict, type StateDict } from '../src/weights/torch_pth.js';
 import { unpickle, PyDict } from '../src/weights/pickle.js';
 import { loadNetwork } from '../src/weights/network_file.js';

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import sharp from 'sharp';
-import { createNetwork, type NetworkSpec } from '../src/networks/index.js';
+import { createNetwork, type NetworkSpec } from '../src/core/networks/index.js';
 import { loadNetwork } from '../src/weights/network_file.js';
 import { saveCheckpoint, loadCheckpoint, runPaths, netFile, NET_NAMES, type Nets, type TrainStateJson } from '../src/train/run_folder.js';
 import { writeFileAtomic } from '../src/atomic.js';
@@ -13,7 +13,7 @@ import { Progress } from '../src/train/progress.js';
 import { lossPlotPng } from '../src/report/loss_plot.js';
 import { renderPage } from '../src/report/html.js';
 import { TrainingReport } from '../src/report/training_page.js';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { tempDir, maxParamDiff } from './workflow_util.js';
 
 function nets(seed: number): Nets {

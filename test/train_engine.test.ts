@@ -5,7 +5,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
 import { TrainEngine, pickEngineOptions, type EngineData, type StepResult } from '../src/web/train/engine.js';
 import { decodeImageU8 } from '../src/data/image.js';
@@ -15,7 +15,7 @@ import { train } from '../src/train/trainer.js';
 import { loadNets, readLossLog, runPaths, NET_NAMES } from '../src/train/run_folder.js';
 import { options as trainOptions } from './helpers/resume.js';
 import { makeRandomDataset, tempDir, maxParamDiff } from './workflow_util.js';
-import { LOSS_NAMES } from '../src/model.js';
+import { LOSS_NAMES } from '../src/core/model.js';
 
 const dirs: string[] = [];
 after(async () => {

@@ -1,7 +1,7 @@
 // Our wasm Conv2DBackpropFilter kernel against the tfjs cpu backend, over strides, paddings and odd shapes.
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
 
 interface Case { x: [number, number, number, number]; k: number; cout: number; stride: number; pad: 'valid' | 'same' | number }

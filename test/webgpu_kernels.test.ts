@@ -3,9 +3,9 @@
 // 64×64 tile, wgrad with and without the split reduction. Runs on lavapipe in CI (see helpers/webgpu.ts).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.js';
-import { convTranspose2d, instanceNorm, reflectPad, type Activation } from '../src/ops/nn.js';
-import { Adam } from '../src/optim.js';
+import { tf } from '../src/core/tf.js';
+import { convTranspose2d, instanceNorm, reflectPad, type Activation } from '../src/core/ops/nn.js';
+import { Adam } from '../src/core/optim.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 
@@ -93,7 +93,7 @@ for (const c of CONVS) {
   });
 }
 
-// PyTorch ConvTranspose2d alignment (src/ops/nn.ts): the ResNet upsampling layers are k3 s2 p1 op1.
+// PyTorch ConvTranspose2d alignment (src/core/ops/nn.ts): the ResNet upsampling layers are k3 s2 p1 op1.
 const TRANSPOSED: Array<[number, number, number, number, number, number, number, number, number]> = [
   [1, 5, 7, 8, 4, 3, 2, 1, 1],
   [2, 9, 6, 3, 3, 3, 2, 1, 1],

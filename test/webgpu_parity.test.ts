@@ -3,9 +3,9 @@
 // (tensor count and GPU bytes flat from one training step to the next).
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { tf } from '../src/tf.js';
+import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
-import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from '../src/model.js';
+import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from '../src/core/model.js';
 import { fixturesAvailable } from './helpers/fixtures.js';
 import { checkFixture, DISCRIMINATORS, GENERATORS, runFixture, TRAINING_FIXTURES } from './helpers/parity.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';

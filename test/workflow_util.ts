@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
-import { Rng } from '../src/rng.js';
+import { Rng } from '../src/core/rng.js';
 import { inkify } from '../src/data/builtin.js';
 
 export async function tempDir(prefix: string): Promise<string> {

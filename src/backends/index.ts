@@ -1,8 +1,8 @@
 // Backend selection: our native oneDNN backend in Node when its addon is built, else tfjs wasm, else
 // tfjs cpu. `--backend` overrides; a requested backend that cannot start is an error, not a silent switch.
-import { tf } from '../tf.js';
+import { tf } from '../core/tf.js';
 import { existsSync, readdirSync } from 'node:fs';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 
 export const NODE_BACKENDS = ['native', 'wasm', 'cpu'] as const;
 

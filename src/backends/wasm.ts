@@ -1,7 +1,7 @@
 // tfjs-backend-wasm has no Conv2DBackpropFilter kernel, so training cannot run there. We register one
 // built from the wasm backend's own kernels: the filter gradient of a strided convolution is itself a
 // convolution of the (padded, transposed) input with dy as the filter, dilated by the stride.
-import { tf } from '../tf.js';
+import { tf } from '../core/tf.js';
 
 type KernelFn = (args: { inputs: Record<string, tf.TensorInfo>; backend: unknown; attrs?: Record<string, unknown> }) => tf.TensorInfo;
 

@@ -2,7 +2,7 @@
 // The `cyclegan` command: a thin dispatcher over src/cli/commands/<name>.ts, each exporting
 // `run(argv): Promise<number>`; the one-line summaries are SUMMARIES below (help loads no command).
 import { UsageError } from './args.js';
-import { describeSystemError } from '../errors.js';
+import { describeSystemError } from '../core/errors.js';
 
 const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
   'import-torch': () => import('./commands/import_torch.js'),

@@ -14,10 +14,10 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { pngFromU8 } from './decode.js';
-import { DEFAULT_TRANSFORM } from './transforms.js';
+import { DEFAULT_TRANSFORM } from '../core/data/transforms.js';
 
 export interface ProgressEvent {
   /** short description of the current step */

@@ -1,6 +1,6 @@
 // Decoders for the two formats in the official extension list that sharp's prebuilt libvips cannot read:
 // BMP and PPM/PGM. Both return 8-bit interleaved pixels; alpha, when present, is dropped by the caller.
-import { maxImagePixels, pixelLimitMessage } from '../limits.js';
+import { maxImagePixels, pixelLimitMessage } from '../core/limits.js';
 export interface U8Pixels {
   data: Uint8Array;
   width: number;

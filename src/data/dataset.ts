@@ -14,12 +14,12 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { IMG_EXTENSIONS, isImageFile, walkFiles, type SkippedFile } from './image_files.js';
 import { Worker } from 'node:worker_threads';
-import { CycleGANError } from '../errors.js';
-import type { RngState } from '../rng.js';
-import type { tf } from '../tf.js';
+import { CycleGANError } from '../core/errors.js';
+import type { RngState } from '../core/rng.js';
+import type { tf } from '../core/tf.js';
 import { ImageDecodeError, imagesToTensor, probeImage, type FloatImage } from './image.js';
 import { loadTransformed, type LoadJob } from './load.js';
-import { checkPreprocess, DEFAULT_TRANSFORM, resizedSize, type TransformOptions, type TransformParams } from './transforms.js';
+import { checkPreprocess, DEFAULT_TRANSFORM, resizedSize, type TransformOptions, type TransformParams } from '../core/data/transforms.js';
 import { planEpoch, samplingStart, type PlannedSample } from './sampling.js';
 
 // The one image extension list and folder walker live in image_files.ts (translate uses them too).

@@ -11,14 +11,14 @@
 // Encoding follows util.tensor2im: ((y + 1) / 2 * 255) in float32, then truncation to uint8.
 import { open, readFile } from 'node:fs/promises';
 import sharp from 'sharp';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { CodecError, decodeBmp, decodePnm } from './codecs.js';
 import { writeFileAtomic } from '../atomic.js';
-import { maxImagePixels, pixelLimitMessage } from '../limits.js';
-import { floatToU8, rgbToLuma, toRgb, u8ToFloat, type FloatImage, type RawImage } from './pixels.js';
+import { maxImagePixels, pixelLimitMessage } from '../core/limits.js';
+import { floatToU8, rgbToLuma, toRgb, u8ToFloat, type FloatImage, type RawImage } from '../core/data/pixels.js';
 
 // The in-memory pixel layouts and conversions live in pixels.ts (no Node, no sharp: the page imports it).
-export { floatToU8, rgbToLuma, toRgb, u8ToFloat, type FloatImage, type RawImage } from './pixels.js';
+export { floatToU8, rgbToLuma, toRgb, u8ToFloat, type FloatImage, type RawImage } from '../core/data/pixels.js';
 
 export interface DecodeOptions {
   /** 3 (RGB, default) or 1 (luma). */

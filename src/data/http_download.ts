@@ -7,7 +7,7 @@ import { createReadStream, promises as fsp } from 'node:fs';
 import * as http from 'node:http';
 import * as https from 'node:https';
 import * as path from 'node:path';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 
 export interface DownloadOptions {
   /** expected start of the file's sha256 (hex); default: the one in the URL's file name, if any */

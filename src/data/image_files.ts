@@ -3,7 +3,7 @@
 // as is). pytorch-fid's own list (src/metrics/) extends IMG_EXTENSIONS.
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 
 /**
  * The official IMG_EXTENSIONS plus .webp; compared case-insensitively. The one list of image file types:

@@ -1,7 +1,7 @@
 // Decode + augment of one file: the unit of work a prefetch worker (or the main thread) does.
 // No TF.js here, so worker threads start quickly.
 import { decodeImageU8, u8ToFloat, type FloatImage } from './decode.js';
-import { applyTransform, type TransformOptions, type TransformParams } from './transforms.js';
+import { applyTransform, type TransformOptions, type TransformParams } from '../core/data/transforms.js';
 
 export interface LoadJob {
   path: string;

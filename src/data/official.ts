@@ -9,15 +9,15 @@
 import { createReadStream, promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { ZipReader, ZipError } from '../weights/zip.js';
 import { parseTorchStateDict } from '../weights/torch_pth.js';
 import { networkFromStateDict, saveNetwork } from '../weights/network_file.js';
-import type { GeneratorSpec } from '../networks/index.js';
+import type { GeneratorSpec } from '../core/networks/index.js';
 import { downloadFile } from './http_download.js';
 import { netFile } from '../train/run_folder.js';
-import { DEFAULT_TRANSFORM } from './transforms.js';
+import { DEFAULT_TRANSFORM } from '../core/data/transforms.js';
 import { defaultCacheDir, readDatasetInfo, type DatasetInfo, type ProgressEvent } from './builtin.js';
 
 /** The server of the official download scripts. */

@@ -2,8 +2,8 @@
 // with no files and no Node: the Node dataset (./dataset.ts) and the in-browser training engine
 // (src/web/train/engine.ts) both plan their epochs here, so the same seed gives the same crops, flips and
 // B partners in the tab as in `cyclegan train`.
-import { Rng, type RngState } from '../rng.js';
-import { drawParams, type TransformOptions, type TransformParams } from './transforms.js';
+import { Rng, type RngState } from '../core/rng.js';
+import { drawParams, type TransformOptions, type TransformParams } from '../core/data/transforms.js';
 
 /** One sample of an epoch: indices into the A and B lists (folder terms) and each image's random choices. */
 export interface PlannedSample { a: number; b: number; pa: TransformParams; pb: TransformParams }

@@ -1,7 +1,7 @@
 // ONNX export: walks Network.layers and writes a ModelProto (opset 17) with our own protobuf writer.
 // Layout: ONNX is NCHW, so the input is [N, C, H, W] float32 in [-1, 1] with symbolic N/H/W; weights go back
 // to PyTorch layout (Conv [out,in,kh,kw], ConvTranspose [in,out,kh,kw]), exactly as the official state_dict.
-import type { Layer } from '../networks/spec.js';
+import type { Layer } from '../core/networks/spec.js';
 import { ProtoWriter } from './protobuf.js';
 import { channelsAfter, getParam, permute4, type ExportSource, type HostTensor } from './source.js';
 

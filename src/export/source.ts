@@ -1,7 +1,7 @@
-// What the exporters need from a network: its spec, its layer IR (src/networks) and its weights in TF.js layout.
+// What the exporters need from a network: its spec, its layer IR (src/core/networks) and its weights in TF.js layout.
 // `Network` satisfies this structurally; keeping it an interface lets the exporters stay free of model code.
-import type { Layer, NetworkSpec } from '../networks/spec.js';
-import { CycleGANError } from '../errors.js';
+import type { Layer, NetworkSpec } from '../core/networks/spec.js';
+import { CycleGANError } from '../core/errors.js';
 
 export interface TensorLike {
   readonly shape: number[];

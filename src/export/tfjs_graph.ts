@@ -1,7 +1,7 @@
 // TF.js graph-model export: a TensorFlow GraphDef (in its JSON form) that tfjs-converter's executor runs, plus a
 // weights manifest and one binary shard. Only stock TF ops are used, so plain `tf.loadGraphModel` loads it.
 // Layout is NHWC like the rest of this project: input [N,H,W,C] float32 in [-1,1].
-import type { Layer } from '../networks/spec.js';
+import type { Layer } from '../core/networks/spec.js';
 import { channelsAfter, getParam, type ExportSource } from './source.js';
 
 export const TFJS_WEIGHTS_FILE = 'group1-shard1of1.bin';

@@ -5,7 +5,7 @@
 //   <archive>/version    "3"
 // Entries are stored (not deflated) with their data 64-byte aligned, as torch writes them. Float tensors are
 // float32 (FloatStorage); batch norm's num_batches_tracked is int64 (LongStorage), as in PyTorch.
-import type { RawTensor } from '../weights/safetensors.js';
+import type { RawTensor } from '../core/weights/safetensors.js';
 import { writeStoredZip, type StoredZipEntry } from '../weights/zip.js';
 
 /** Pickle protocol 2 writer for the few opcodes a state dict needs. */

@@ -1,8 +1,8 @@
 // FID (Heusel et al. 2017) as pytorch-fid computes it, and KID (Bińkowski et al. 2018) as the unbiased MMD²
 // with the cubic polynomial kernel k(x, y) = (x·y/d + 1)³, averaged over random subsets.
-import { CycleGANError } from '../errors.js';
-import { Rng } from '../rng.js';
-import { tf } from '../tf.js';
+import { CycleGANError } from '../core/errors.js';
+import { Rng } from '../core/rng.js';
+import { tf } from '../core/tf.js';
 import { meanAndCovariance, traceSqrtProduct, traceSqrtProductOfSamples } from './linalg.js';
 import type { FidStats } from './npz.js';
 

@@ -9,8 +9,8 @@
 // Outputs (pytorch-fid's BLOCK_INDEX_BY_DIM): 64 = after the first max pool, 192 = after the second,
 // 768 = Mixed_6e (the aux classifier's input), 2048 = the final average pool; every block output is
 // average-pooled to one vector per image, as fid_score.get_activations does.
-import { CycleGANError } from '../errors.js';
-import { tf } from '../tf.js';
+import { CycleGANError } from '../core/errors.js';
+import { tf } from '../core/tf.js';
 import type { StateDict } from '../weights/torch_pth.js';
 
 export const FID_DIMS = [64, 192, 768, 2048] as const;

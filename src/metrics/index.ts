@@ -2,8 +2,8 @@
 // between two paths, the way `python -m pytorch_fid PATH1 PATH2` computes them.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { CycleGANError } from '../errors.js';
-import { tf } from '../tf.js';
+import { CycleGANError } from '../core/errors.js';
+import { tf } from '../core/tf.js';
 import { decodeImageU8 } from '../data/decode.js';
 import { defaultCacheDir } from '../data/builtin.js';
 import { isImageFile } from '../data/dataset.js';

@@ -8,7 +8,7 @@
 // where M = Lᵀ·Pᵀ·S2·P·L is r×r, symmetric and positive semi-definite. So Tr(sqrtm(S1·S2)) = Σ √λᵢ(M), with
 // the λᵢ from a Householder tridiagonalisation and implicit QL (values only); tiny negative round-off
 // eigenvalues are clipped to 0. Work: 2d³/3 (Cholesky, updating the whole trailing block so pivot swaps stay simple) + r·d² + r²·d/2 (M) + 4r³/3 (eigenvalues).
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 
 /** Row-major n×d samples → mean (d) and unbiased covariance (d×d, as np.cov(rowvar=False)). */
 export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: Float64Array; sigma: Float64Array } {

@@ -3,7 +3,7 @@
 // '<f8', C order) and read stored or deflated archives (np.savez_compressed) with '<f4'/'<f8' arrays.
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic.js';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { isZip, writeStoredZip, ZipError, ZipReader } from '../weights/zip.js';
 
 export interface NpyArray {

@@ -4,13 +4,13 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
-import { CycleGANError } from '../errors.js';
-import { tf } from '../tf.js';
+import { CycleGANError } from '../core/errors.js';
+import { tf } from '../core/tf.js';
 import { describeSkipped, scanImageFolder } from '../data/dataset.js';
 import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { escapeHtml } from '../report/html.js';
 import { checkSize, testTransform, translateImage, type TranslateOptions } from '../translate.js';
-import type { Network } from '../networks/index.js';
+import type { Network } from '../core/networks/index.js';
 import { INCEPTION_SIZE, prepareImage, type FidInception } from './inception.js';
 import { frechetDistanceOfFeatures, kernelInceptionDistance, type Features } from './fid.js';
 import { featuresOfFiles, listFidImages } from './index.js';

@@ -1,6 +1,6 @@
 // Network outputs ([-1, 1], NHWC) to PNG files for the report pages, through the data layer's one
 // tensor2im (floatToU8: float32 arithmetic, as util.tensor2im) and its one PNG writer.
-import { tf } from '../tf.js';
+import { tf } from '../core/tf.js';
 import { writeFileAtomic } from '../atomic.js';
 import { encodePngBuffer } from '../data/decode.js';
 

@@ -1,7 +1,7 @@
 // The loss curves as a picture: an SVG line chart (one panel per direction) rendered to PNG by sharp,
 // so the report page needs no script and the picture can be opened on its own.
 import sharp from 'sharp';
-import { LOSS_COLORS } from '../model_names.js';
+import { LOSS_COLORS } from '../core/model_names.js';
 
 export interface LossPoint {
   /** x position: fractional epoch (epoch - 1 + epochIter / epochSize) */

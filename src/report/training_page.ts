@@ -2,9 +2,9 @@
 // epoch (newest first; a later display in the same epoch replaces the row, as the official page does).
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { tf } from '../tf.js';
+import { tf } from '../core/tf.js';
 import { sampleImageFile, type RunPaths, type LossLogEntry } from '../train/run_folder.js';
-import { VISUAL_NAMES, visualNames, type VisualName } from '../model_names.js';
+import { VISUAL_NAMES, visualNames, type VisualName } from '../core/model_names.js';
 import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { renderPage, type ReportSection } from './html.js';
 import { lossPlotPng } from './loss_plot.js';

@@ -2,9 +2,9 @@
 // warning, worker prefetch, resumable state), seen through the TrainDataSource interface of the loop.
 import { UnalignedDataset } from '../data/dataset.js';
 import type { TrainOptions } from './options.js';
-import { resizedSize } from '../data/transforms.js';
-import { requiredMultiple } from '../networks/size.js';
-import { CycleGANError } from '../errors.js';
+import { resizedSize } from '../core/data/transforms.js';
+import { requiredMultiple } from '../core/networks/size.js';
+import { CycleGANError } from '../core/errors.js';
 import type { TrainBatch, TrainDataSource } from './trainer.js';
 
 class DatasetSource implements TrainDataSource {

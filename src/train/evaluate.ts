@@ -3,12 +3,12 @@
 // util.tensor2im writes them.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { directionFolders, scanImageFolder } from '../data/dataset.js';
 import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { psnrImages, ssim } from '../data/metrics.js';
 import { testTransform, translateImage, type TranslateOptions } from '../translate.js';
-import type { Network } from '../networks/index.js';
+import type { Network } from '../core/networks/index.js';
 
 export interface EvalOptions {
   dataroot: string;

@@ -5,15 +5,15 @@
 // name, one default and one help text everywhere. Flags are kebab-case; the official snake_case spellings
 // (and the older official spellings, with a note) are the same flag. Official options that mean nothing
 // here (visdom, wandb, ...) are accepted with a one-line note saying so.
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { parseArgs, type FlagSpec, type ParsedArgs, type Rename } from '../flags.js';
-import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../networks/index.js';
-import { GAN_MODES } from '../losses.js';
-import { LR_POLICIES } from '../schedule.js';
-import { defaultCycleGANOptions, type CycleGANOptions } from '../model.js';
-import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../data/transforms.js';
-import { sameSizeMultiple } from '../networks/size.js';
-import { checkFlagValue, DIRECTIONS, parseDecimal } from '../limits.js';
+import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../core/networks/index.js';
+import { GAN_MODES } from '../core/losses.js';
+import { LR_POLICIES } from '../core/schedule.js';
+import { defaultCycleGANOptions, type CycleGANOptions } from '../core/model.js';
+import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../core/data/transforms.js';
+import { sameSizeMultiple } from '../core/networks/size.js';
+import { checkFlagValue, DIRECTIONS, parseDecimal } from '../core/limits.js';
 
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
 export { DIRECTIONS };
@@ -26,7 +26,7 @@ export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'webgpu'] as const;
 export const MODELS = ['cycle_gan', 'test'] as const;
 export const DATASET_MODES = ['unaligned', 'single'] as const;
 
-/** The model's options (src/model.ts) plus those of data, schedule, checkpoints and the run itself. */
+/** The model's options (src/core/model.ts) plus those of data, schedule, checkpoints and the run itself. */
 export interface TrainOptions extends CycleGANOptions {
   dataroot: string;
   name: string;

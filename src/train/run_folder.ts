@@ -18,15 +18,15 @@
 // --continue re-publishes latest_net_* from it, so a broken `latest` never survives a restart.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { saveNetwork, loadNetwork, networkFromStateDict } from '../weights/network_file.js';
-import { readSafetensors, writeSafetensors, type RawTensor } from '../weights/safetensors.js';
-import type { Network, NetworkSpec } from '../networks/index.js';
+import { readSafetensors, writeSafetensors, type RawTensor } from '../core/weights/safetensors.js';
+import type { Network, NetworkSpec } from '../core/networks/index.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
-import { MODEL_NAMES, type ModelName } from '../model_names.js';
+import { MODEL_NAMES, type ModelName } from '../core/model_names.js';
 import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from '../atomic.js';
 
-/** The model's model_names (src/model_names.ts): the networks a run saves. */
+/** The model's model_names (src/core/model_names.ts): the networks a run saves. */
 export const NET_NAMES = MODEL_NAMES;
 export type NetName = ModelName;
 export type Nets = Record<NetName, Network>;

@@ -5,7 +5,7 @@
 import { promises as fsp, constants as fsc } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 
 export const LOCK_NAME = 'train.lock';
 

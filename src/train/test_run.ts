@@ -7,12 +7,12 @@
 //    every image under DATAROOT), writing <name>_real.png and <name>_fake.png, as models/test_model.py.
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { directionFolders, scanImageFolder, describeSkipped } from '../data/dataset.js';
 import { decodeImageU8, u8ToFloat, encodePngBuffer, type FloatImage } from '../data/decode.js';
 import { checkSize, testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import sharp from 'sharp';
-import type { Network, NetworkSpec } from '../networks/index.js';
+import type { Network, NetworkSpec } from '../core/networks/index.js';
 import { writeFileAtomic } from '../atomic.js';
 import { loadNets, loadRunNetwork, runPaths } from './run_folder.js';
 import { renderPage, type ReportSection } from '../report/html.js';

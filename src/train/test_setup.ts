@@ -4,9 +4,9 @@
 // Model flags given on the command line are checked against the run's saved options: a mismatch is a
 // one-line error instead of a failure deep inside loading.
 import { existsSync } from 'node:fs';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import type { ParsedArgs } from '../flags.js';
-import { GENERATOR_NAMES, NORM_TYPES, type GeneratorSpec } from '../networks/index.js';
+import { GENERATOR_NAMES, NORM_TYPES, type GeneratorSpec } from '../core/networks/index.js';
 import {
   DATASET_MODES, DIRECTIONS, MODELS, PREPROCESS, aliasValue, applySuffix, backendFor, TEST_OPTIONS,
 } from './options.js';

@@ -10,11 +10,11 @@
 //  - the image counter advances by the batch size; `latest` is saved whenever it crosses a multiple of
 //    --save-latest-freq, and at the end of every --save-epoch-freq'th epoch both `latest` and `<epoch>`.
 import { promises as fsp } from 'node:fs';
-import { tf } from '../tf.js';
-import { CycleGANError } from '../errors.js';
-import { CycleGANModel, LOSS_NAMES, discriminatorSpecs, disposeLosses, generatorSpecs, readLosses, type CycleGANOptions, type LossTensors } from '../model.js';
-import { LrSchedule } from '../schedule.js';
-import type { RawTensor } from '../weights/safetensors.js';
+import { tf } from '../core/tf.js';
+import { CycleGANError } from '../core/errors.js';
+import { CycleGANModel, LOSS_NAMES, discriminatorSpecs, disposeLosses, generatorSpecs, readLosses, type CycleGANOptions, type LossTensors } from '../core/model.js';
+import { LrSchedule } from '../core/schedule.js';
+import type { RawTensor } from '../core/weights/safetensors.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
 import { type TrainOptions, optionsToJson, startBackend, officialOptionsText } from './options.js';
 import { prepareSyncReads } from '../backends/index.js';

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 
 export interface PageBundle {
   js: string;

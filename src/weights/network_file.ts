@@ -3,14 +3,14 @@
 // alone is enough to rebuild and run the network.
 // This module reads and writes the files (atomically); the in-memory codec is ./network_codec.ts, re-exported.
 import { promises as fsp } from 'node:fs';
-import { CycleGANError } from '../errors.js';
-import { maxWeightBytes } from '../limits.js';
+import { CycleGANError } from '../core/errors.js';
+import { maxWeightBytes } from '../core/limits.js';
 import { writeFileAtomic } from '../atomic.js';
-import type { Network, NetworkSpec } from '../networks/index.js';
-import { checkModelFile } from './model_check.js';
-import { decodeNetwork, encodeStateDict, networkToStateDictAsync } from './network_codec.js';
+import type { Network, NetworkSpec } from '../core/networks/index.js';
+import { checkModelFile } from '../core/weights/model_check.js';
+import { decodeNetwork, encodeStateDict, networkToStateDictAsync } from '../core/weights/network_codec.js';
 
-export * from './network_codec.js';
+export * from '../core/weights/network_codec.js';
 
 export async function saveNetwork(net: Network, path: string): Promise<void> {
   await writeFileAtomic(path, encodeStateDict(net, await networkToStateDictAsync(net)));

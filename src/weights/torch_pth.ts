@@ -2,11 +2,11 @@
 // official CycleGAN pretrained models were published in, and .safetensors files.
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { CycleGANError } from '../errors.js';
+import { CycleGANError } from '../core/errors.js';
 import { PickleError, PyDict, PyGlobal, PyObject, unpickle } from './pickle.js';
 import { isZip, ZipError, ZipReader } from './zip.js';
-import { halfToFloat, readSafetensors as readSafetensorsFile } from './safetensors.js';
-import { maxWeightBytes, MAX_MATERIALIZE_RATIO, RATIO_FREE_BYTES } from '../limits.js';
+import { halfToFloat, readSafetensors as readSafetensorsFile } from '../core/weights/safetensors.js';
+import { maxWeightBytes, MAX_MATERIALIZE_RATIO, RATIO_FREE_BYTES } from '../core/limits.js';
 
 export interface StateTensor {
   shape: number[];
@@ -449,7 +449,7 @@ function looksLikeSafetensors(buf: Uint8Array): boolean {
   return n > 1 && n <= buf.length - 8 && buf[8] === 0x7b; // '{'
 }
 
-/** A .safetensors state dict, read by the one safetensors codec (src/weights/safetensors.ts). */
+/** A .safetensors state dict, read by the one safetensors codec (src/core/weights/safetensors.ts). */
 function readSafetensors(buf: Uint8Array, name: string): StateDict {
   const out: StateDict = new Map();
   for (const [k, t] of readSafetensorsFile(buf, name).tensors) out.set(k, { shape: [...t.shape], data: t.data });

@@ -1,8 +1,8 @@
 // Minimal ZIP reader for torch.save's zip format: central directory (with zip64), stored and deflated entries;
 // and the one writer of stored (uncompressed) zips, for torch.save's format and numpy's .npz.
 import { crc32, inflateRawSync } from 'node:zlib';
-import { CycleGANError } from '../errors.js';
-import { maxInflateRatio, RATIO_FREE_BYTES } from '../limits.js';
+import { CycleGANError } from '../core/errors.js';
+import { maxInflateRatio, RATIO_FREE_BYTES } from '../core/limits.js';
 
 export interface ZipEntry {
   name: string;

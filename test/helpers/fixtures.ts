@@ -2,8 +2,8 @@
 import { readFileSync, existsSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { tf } from '../../src/tf.js';
-import { readSafetensors, type RawTensor } from '../../src/weights/safetensors.js';
+import { tf } from '../../src/core/tf.js';
+import { readSafetensors, type RawTensor } from '../../src/core/weights/safetensors.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // dist/test/helpers → repository root is three levels up; shared/ sits beside the checkout.

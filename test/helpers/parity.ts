@@ -2,10 +2,10 @@
 // by the parity tests on the default backend and on webgpu. Results are read asynchronously, as webgpu
 // in Node requires.
 import assert from 'node:assert/strict';
-import { tf } from '../../src/tf.js';
+import { tf } from '../../src/core/tf.js';
 import { CycleGANModel, LOSS_NAMES, defaultCycleGANOptions, discriminatorSpecs, disposeLosses, generatorSpecs, readLosses,
-  type CycleGANOptions } from '../../src/model.js';
-import { tfToTorchLayout, torchToTfLayout, type Layer, type NetworkSpec } from '../../src/networks/index.js';
+  type CycleGANOptions } from '../../src/core/model.js';
+import { tfToTorchLayout, torchToTfLayout, type Layer, type NetworkSpec } from '../../src/core/networks/index.js';
 import { networkFromStateDict } from '../../src/weights/network_file.js';
 import { loadFixture, manifest, maxAbs, nchwToNhwc, nhwcToNchwDataAsync, relativeError, withPrefix } from './fixtures.js';
 

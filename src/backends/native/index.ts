@@ -1,7 +1,7 @@
 // The 'native' TF.js backend: tfjs-cpu's tensor storage and kernels, with the heavy ones (convolutions,
 // instance norm, mirror padding, elementwise ops and reductions, Adam) replaced by the oneDNN/OpenMP addon.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { tf } from '../../tf.js';
+import { tf } from '../../core/tf.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { nativeBuffers, nativeKernels } from './kernels.js';
 

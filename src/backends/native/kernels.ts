@@ -2,9 +2,9 @@
 // kernel hands the input arrays to the addon as they are and wraps a fresh output array; anything a native
 // kernel does not cover (other dtypes, NCHW, PReLU, odd reductions) goes to the tfjs-cpu kernel it replaced.
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import { tf } from '../../tf.js';
+import { tf } from '../../core/tf.js';
 import { ACT, BIN, UN, type NativeAddon } from './addon.js';
-import { CGAdam, CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, kernelAttrs, kernelInputs, type CGInstanceNormAttrs } from '../../ops/kernel_names.js';
+import { CGAdam, CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, kernelAttrs, kernelInputs, type CGInstanceNormAttrs } from '../../core/ops/kernel_names.js';
 
 type TensorInfo = tf.TensorInfo;
 type KernelArgs = { inputs: Record<string, TensorInfo | undefined>; backend: unknown; attrs?: tf.NamedAttrMap };

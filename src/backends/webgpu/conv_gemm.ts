@@ -9,7 +9,7 @@
 // reductions) the reduction is split across workgroups (grid z), each writing a partial product, summed by
 // a second small kernel that also applies fwd's bias and activation.
 // Each operand tile is loaded with consecutive threads on the tensor's contiguous axis (coalesced).
-import { tf } from '../../tf.js';
+import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo } from './program.js';
 

@@ -1,7 +1,7 @@
 // The 'webgpu' TF.js backend for Node: tfjs-backend-webgpu's storage and light kernels on Dawn (the npm
 // `webgpu` package provides navigator.gpu's objects), with the heavy kernels replaced by our own WGSL
 // (kernels/register_all.ts). Registration is explicit, so merely importing this module never picks a GPU.
-import { tf } from '../../tf.js';
+import { tf } from '../../core/tf.js';
 import type { GPUBackendLike } from './program.js';
 import { registerWebGPUKernels, webgpuKernels } from './kernels/register_all.js';
 

@@ -8,7 +8,7 @@
 //             → dx = rstd·(g − mean(g) − x̂·mean(g·x̂))
 // The activation is a uniform (0 none, 1 ReLU, 2 LeakyReLU), so one pipeline per stage serves all three.
 import { ceilDiv, floats, ints, type GPUBackendLike, type Program, type TensorInfo } from './program.js';
-import type { CGInstanceNormAttrs } from '../../ops/kernel_names.js';
+import type { CGInstanceNormAttrs } from '../../core/ops/kernel_names.js';
 
 export const IN_LANES = 16;
 /** Enough workgroups for a large GPU; chunks never shorter than MIN_CHUNK pixels. */

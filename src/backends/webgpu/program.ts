@@ -1,7 +1,7 @@
 // Our WGSL programs run through tfjs-backend-webgpu's program runner (WebGPUBackend.runWebGPUProgram), so
 // they share its buffer pool, command encoder batching and pipeline cache (keyed by `shaderKey`, which
 // names every compile-time variant: shape values are uniforms, so one pipeline serves every layer size).
-import type { tf } from '../../tf.js';
+import type { tf } from '../../core/tf.js';
 
 export type TensorInfo = tf.TensorInfo;
 

@@ -1,7 +1,7 @@
 // cyclegan bench --size S --ngf N --n-blocks B --iters I --warmup W [--backend X] [--no-iter] [--json]
 import { type FlagSpec, formatFlags } from '../args.js';
 import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
-import { CycleGANError } from '../../errors.js';
+import { CycleGANError } from '../../core/errors.js';
 import { runBench } from '../../bench.js';
 
 const FLAGS: FlagSpec[] = [

@@ -4,11 +4,11 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { formatFlags, type FlagSpec } from '../args.js';
-import { tf } from '../../tf.js';
-import { CycleGANError } from '../../errors.js';
+import { tf } from '../../core/tf.js';
+import { CycleGANError } from '../../core/errors.js';
 import { initBackend } from '../../backends/index.js';
 import { getDataset, type ProgressEvent } from '../../data/builtin.js';
-import { CycleGANModel, disposeLosses, readLosses, type LossTensors } from '../../model.js';
+import { CycleGANModel, disposeLosses, readLosses, type LossTensors } from '../../core/model.js';
 import { resolveTrainOptions, parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS, type TrainOptions } from '../../train/options.js';
 import { openTrainData } from '../../train/data_source.js';
 import { train, modelOptions } from '../../train/trainer.js';

@@ -2,7 +2,7 @@
 // (datasets that have it, such as the built-in mnist2ink). Takes the test options (the official test.py
 // command line of a CycleGAN run works), plus --model FILE for a generator file instead of a run.
 import * as path from 'node:path';
-import { CycleGANError } from '../../errors.js';
+import { CycleGANError } from '../../core/errors.js';
 import type { FlagSpec } from '../../flags.js';
 import { loadNetwork } from '../../weights/network_file.js';
 import { loadRunNetwork } from '../../train/run_folder.js';

@@ -3,11 +3,11 @@
 // test options; eval.ts hands over when --metrics asks for more than psnr,ssim.
 import * as path from 'node:path';
 import { writeJsonAtomic } from '../../atomic.js';
-import { CycleGANError } from '../../errors.js';
+import { CycleGANError } from '../../core/errors.js';
 import type { FlagSpec, ParsedArgs } from '../../flags.js';
 import { FID_WEIGHTS_ENV, loadFidInception } from '../../metrics/index.js';
 import { addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide } from '../../metrics/run_eval.js';
-import type { Network } from '../../networks/index.js';
+import type { Network } from '../../core/networks/index.js';
 import { evaluate, truthFolder } from '../../train/evaluate.js';
 import { loadRunNetwork } from '../../train/run_folder.js';
 import { testLabels } from '../../train/test_run.js';

@@ -2,9 +2,9 @@
 // state dict) → a self-describing network file that translate/test/export load directly.
 import { requireString, UsageError, type FlagSpec } from '../args.js';
 import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
-import { CycleGANError } from '../../errors.js';
+import { CycleGANError } from '../../core/errors.js';
 import { initBackend } from '../../backends/index.js';
-import { GENERATOR_NAMES, NORM_TYPES, validateSpec, type GeneratorSpec, type GeneratorName, type NormType } from '../../networks/index.js';
+import { GENERATOR_NAMES, NORM_TYPES, validateSpec, type GeneratorSpec, type GeneratorName, type NormType } from '../../core/networks/index.js';
 import { networkFromStateDict, saveNetwork } from '../../weights/network_file.js';
 import { readTorchStateDict } from '../../weights/torch_pth.js';
 

@@ -4,7 +4,7 @@ import { UsageError, formatFlags, type FlagSpec } from '../args.js';
 import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
 import { defaultCacheDir, type ProgressEvent } from '../../data/builtin.js';
 import { getPretrained, OFFICIAL_BASE, OFFICIAL_PRETRAINED, PRETRAINED_SPEC } from '../../data/official.js';
-import type { GeneratorSpec } from '../../networks/index.js';
+import type { GeneratorSpec } from '../../core/networks/index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },

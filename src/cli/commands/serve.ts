@@ -7,7 +7,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { loadRunNetwork, netFile, pthFile } from '../../train/run_folder.js';
 import { saveNetwork } from '../../weights/network_file.js';
-import type { GeneratorSpec } from '../../networks/index.js';
+import type { GeneratorSpec } from '../../core/networks/index.js';
 
 /**
  * A run folder of the official code (latest_net_G_A.pth / _G_B.pth, or a pretrained model's latest_net_G.pth):

@@ -1,7 +1,7 @@
 // cyclegan train --dataroot DIR --name NAME [official options]: a shell over the option table
 // (src/train/options.ts) and the trainer.
 import { existsSync } from 'node:fs';
-import { CycleGANError } from '../../errors.js';
+import { CycleGANError } from '../../core/errors.js';
 import { TRAIN_OPTIONS, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix, type TrainOptions } from '../../train/options.js';
 import { runPaths, pthFile, readRunOptions } from '../../train/run_folder.js';
 import { openTrainData } from '../../train/data_source.js';

@@ -1,9 +1,9 @@
 // `cyclegan translate`: images (files or folders) through one generator, from a model file or a training run.
 import { requireString, UsageError } from '../args.js';
-import { CycleGANError } from '../../errors.js';
+import { CycleGANError } from '../../core/errors.js';
 import { loadNetwork } from '../../weights/network_file.js';
 import { loadRunNetwork, netFile, pthFile } from '../../train/run_folder.js';
-import { checkPreprocess, PREPROCESS_MODES } from '../../data/transforms.js';
+import { checkPreprocess, PREPROCESS_MODES } from '../../core/data/transforms.js';
 import { collectInputs, translateFiles } from '../../translate.js';
 import { MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, startBackend, type OptionDef } from '../../train/options.js';
 import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';

@@ -1,7 +1,7 @@
 // Live view of a training run: loss curves from loss_log.jsonl and the newest row of sample images,
 // polled from the server every few seconds.
 
-import { LOSS_COLORS, LOSS_NAMES } from '../../model_names.js';
+import { LOSS_COLORS, LOSS_NAMES } from '../../core/model_names.js';
 
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const POLL_MS = 2000;

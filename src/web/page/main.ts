@@ -1,14 +1,14 @@
 // The browser page: translation in the tab with TF.js, and the live dashboard of a training run.
 // Bundled by src/web/bundle.ts; the network, the test-time transform and the pixel conversions are the
 // project's own modules, so the page computes what `cyclegan translate` computes in Node.
-import { tf } from '../../tf.js';
+import { tf } from '../../core/tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
 import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { decodeNetwork } from '../../weights/network_codec.js';
-import type { Network } from '../../networks/index.js';
-import { requiredMultiple, testTransform, translateImage } from '../../translate_image.js';
-import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/pixels.js';
+import { decodeNetwork } from '../../core/weights/network_codec.js';
+import type { Network } from '../../core/networks/index.js';
+import { requiredMultiple, testTransform, translateImage } from '../../core/translate_image.js';
+import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { startDashboard } from './dashboard.js';
 
 export interface ModelInfo {

@@ -7,21 +7,21 @@
 // What it leaves to its caller: decoding files (the worker decodes with the browser; Node with sharp), where
 // the bytes are stored, and when. Not here (the Node trainer's run-folder features): loss_log files, HTML
 // reports, --save-epoch-freq copies.
-import { tf } from '../../tf.js';
-import { CycleGANError } from '../../errors.js';
+import { tf } from '../../core/tf.js';
+import { CycleGANError } from '../../core/errors.js';
 import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, readLosses, type CycleGANOptions,
-  type Losses, type TrainingState } from '../../model.js';
-import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../model_names.js';
-import { LrSchedule, type LrPolicy } from '../../schedule.js';
-import { applyTransform, checkPreprocess, resizedSize, type Preprocess, type TransformOptions } from '../../data/transforms.js';
+  type Losses, type TrainingState } from '../../core/model.js';
+import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../core/model_names.js';
+import { LrSchedule, type LrPolicy } from '../../core/schedule.js';
+import { applyTransform, checkPreprocess, resizedSize, type Preprocess, type TransformOptions } from '../../core/data/transforms.js';
 import { planEpoch, samplingStart, type PlannedSample } from '../../data/sampling.js';
-import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../data/pixels.js';
-import { imagesToTensor } from '../../data/image_tensors.js';
-import type { RngState } from '../../rng.js';
-import { readSafetensors, writeSafetensors, type RawTensor } from '../../weights/safetensors.js';
-import { networkFromStateDict, networkToStateDictAsync } from '../../weights/network_codec.js';
-import type { Network } from '../../networks/index.js';
-import { requiredMultiple } from '../../networks/size.js';
+import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
+import { imagesToTensor } from '../../core/data/image_tensors.js';
+import type { RngState } from '../../core/rng.js';
+import { readSafetensors, writeSafetensors, type RawTensor } from '../../core/weights/safetensors.js';
+import { networkFromStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
+import type { Network } from '../../core/networks/index.js';
+import { requiredMultiple } from '../../core/networks/size.js';
 
 /** The options the loop reads: the model's, and the data / schedule options of `cyclegan train` (same names). */
 export interface EngineOptions extends CycleGANOptions {

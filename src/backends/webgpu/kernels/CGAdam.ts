@@ -3,7 +3,7 @@
 // runs three times, once per output (`which`), each recomputing the cheap elementwise update.
 import { ceilDiv, floats, ints, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 
-import { CGAdam, kernelAttrs, kernelInputs } from '../../../ops/kernel_names.js';
+import { CGAdam, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 function program(shape: number[]): Program {
   const size = shape.reduce((a, b) => a * b, 1);

@@ -1,7 +1,7 @@
 // CGInstanceNorm (contract in docs/ARCHITECTURE.md): instance norm + optional ReLU/LeakyReLU (../instance_norm.ts).
 import { instanceNormAttrs, instanceNormForward } from '../instance_norm.js';
 import type { GPUBackendLike, KernelDef } from '../program.js';
-import { CGInstanceNorm, kernelInputs } from '../../../ops/kernel_names.js';
+import { CGInstanceNorm, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 export const cgInstanceNormKernel: KernelDef = {
   kernelName: CGInstanceNorm,

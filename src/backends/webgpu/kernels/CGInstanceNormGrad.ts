@@ -1,7 +1,7 @@
 // CGInstanceNormGrad: dx = rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·act'(y); statistics recomputed from x.
 import { instanceNormAttrs, instanceNormBackward } from '../instance_norm.js';
 import type { GPUBackendLike, KernelDef } from '../program.js';
-import { CGInstanceNormGrad, kernelInputs } from '../../../ops/kernel_names.js';
+import { CGInstanceNormGrad, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 export const cgInstanceNormGradKernel: KernelDef = {
   kernelName: CGInstanceNormGrad,

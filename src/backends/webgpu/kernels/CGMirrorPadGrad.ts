@@ -3,7 +3,7 @@
 // kernel is one pass with no atomics.
 import { ceilDiv, ints, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 
-import { CGMirrorPadGrad, kernelAttrs, kernelInputs } from '../../../ops/kernel_names.js';
+import { CGMirrorPadGrad, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 function program(xShape: number[]): Program {
   const size = xShape.reduce((a, b) => a * b, 1);

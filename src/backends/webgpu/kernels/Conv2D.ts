@@ -1,5 +1,5 @@
 // Conv2D (NHWC) as our tiled implicit GEMM; other layouts and dtypes go to the stock tfjs-webgpu kernel.
-import { tf } from '../../../tf.js';
+import { tf } from '../../../core/tf.js';
 import { Conv2D, type Conv2DAttrs } from '@tensorflow/tfjs-core';
 import { convForward } from '../conv_gemm.js';
 import { isNHWC, type GPUBackendLike, type KernelDef, type TensorInfo } from '../program.js';

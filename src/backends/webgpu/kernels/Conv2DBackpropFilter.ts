@@ -1,6 +1,6 @@
 // Conv2DBackpropFilter: the filter gradient as implicit GEMM with the pixel reduction split across
 // workgroups and then summed (tfjs-webgpu's own kernel loops over every output pixel in one thread).
-import { tf } from '../../../tf.js';
+import { tf } from '../../../core/tf.js';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { convBackpropFilter } from '../conv_gemm.js';
 import { isNHWC, type GPUBackendLike, type KernelDef, type TensorInfo } from '../program.js';

@@ -1,6 +1,6 @@
 // Conv2DBackpropInput: the input gradient of a convolution, which is also tf.conv2dTranspose's forward
 // pass (our ConvTranspose2d layers), as tiled implicit GEMM.
-import { tf } from '../../../tf.js';
+import { tf } from '../../../core/tf.js';
 import { Conv2DBackpropInput, type Conv2DBackpropInputAttrs } from '@tensorflow/tfjs-core';
 import { convBackpropInput } from '../conv_gemm.js';
 import { isNHWC, type GPUBackendLike, type KernelDef, type TensorInfo } from '../program.js';

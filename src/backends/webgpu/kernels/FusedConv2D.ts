@@ -1,6 +1,6 @@
 // FusedConv2D: our implicit GEMM with the bias add and the activation in its epilogue (one pass over the
 // output). PReLU, NCHW and non-float inputs go to the stock tfjs-webgpu kernel.
-import { tf } from '../../../tf.js';
+import { tf } from '../../../core/tf.js';
 import { FusedConv2D, type FusedConv2DAttrs } from '@tensorflow/tfjs-core';
 import { convForward } from '../conv_gemm.js';
 import { FUSED_ACTIVATIONS, isNHWC, type FusedActivation, type GPUBackendLike, type KernelDef,

@@ -2,7 +2,7 @@
 // tfjs-backend-cpu's register_all_kernels.ts). Each replaces tfjs-webgpu's kernel of the same name where it
 // has one, handing unusual inputs (NCHW, PReLU, other dtypes) back to it. Node (../index.ts) and the browser
 // page (src/web/page/main.ts) register the same kernels.
-import { tf } from '../../../tf.js';
+import { tf } from '../../../core/tf.js';
 import type { KernelDef } from '../program.js';
 import { cgAdamKernel } from './CGAdam.js';
 import { cgInstanceNormKernel } from './CGInstanceNorm.js';

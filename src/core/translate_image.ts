@@ -74,7 +74,7 @@ export async function translateImage(net: Network, image: FloatImage, evalMode =
   }
 }
 
-// The size rule is the networks' (src/networks/size.ts); re-exported for the page and library users.
+// The size rule is the networks' (src/core/networks/size.ts); re-exported for the page and library users.
 export { requiredMultiple, minimumSide } from './networks/size.js';
 
 /** A one-line error when an image cannot go through the network at its size (too small; U-Nets need multiples). */

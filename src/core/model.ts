@@ -146,14 +146,14 @@ export class CycleGANModel {
 
   /**
    * One optimize_parameters step (G_A and G_B with the discriminators fixed, then D_A and D_B), differentiated
-   * by our own reverse pass (src/networks/backward.ts): each network's forward keeps only what its backward
+   * by our own reverse pass (src/core/networks/backward.ts): each network's forward keeps only what its backward
    * needs, and everything is freed as soon as its gradient is through, so peak memory is about two
    * generators' saved activations (a generator while the network after it is differentiated).
    *
    * Order per cycle (A→B→A, then B→A→B; the two share no tensor): fake = G(real); D(fake) with D frozen →
    * d fake; rec = F(fake) → d fake and F's gradients; then G's backward; then G's identity term on its own.
    * The gradients add up to the official single backward pass of loss_G; the forward passes draw dropout
-   * masks in the same order as before. The loss gradients are written out by hand (src/losses.ts).
+   * masks in the same order as before. The loss gradients are written out by hand (src/core/losses.ts).
    */
   private stepReverse(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
     const o = this.opts;

@@ -5,10 +5,10 @@
 // layer's backward needs, and `backward` walks the layers in reverse, freeing each saved tensor and each
 // gradient the moment its last user has run (PyTorch's autograd does the same). Residual and skip
 // connections add their two gradient paths. Every kernel goes through the TF.js engine (standard ops, and
-// the optional CG* kernels via src/ops/kernels.ts when the backend has them), so the same pass runs on
+// the optional CG* kernels via src/core/ops/kernels.ts when the backend has them), so the same pass runs on
 // native, wasm, cpu and webgpu. No tape is recorded: call these outside tf.grad/tf.variableGrads.
 //
-// First-order only. Second-order gradients (the WGAN-GP penalty, `gradientPenalty` in src/losses.ts) stay on
+// First-order only. Second-order gradients (the WGAN-GP penalty, `gradientPenalty` in src/core/losses.ts) stay on
 // TF.js's tape; CycleGAN's training step does not use the penalty (the official cycle_gan_model does not).
 import { tf } from '../tf.js';
 import type { Rng } from '../rng.js';

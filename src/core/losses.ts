@@ -22,7 +22,7 @@ export function ganLoss(prediction: tf.Tensor, targetIsReal: boolean, mode: GanM
 }
 
 /**
- * d(scale · ganLoss(prediction))/d(prediction), for our own reverse pass (src/networks/backward.ts):
+ * d(scale · ganLoss(prediction))/d(prediction), for our own reverse pass (src/core/networks/backward.ts):
  * lsgan 2(x − t)/N; vanilla (σ(x) − t)/N; wgangp ∓1/N; each times `scale`.
  */
 export function ganLossGrad(prediction: tf.Tensor, targetIsReal: boolean, mode: GanMode, scale = 1): tf.Tensor {

@@ -13,7 +13,7 @@ export function runKernel<T extends tf.Tensor | tf.Tensor[]>(kernelName: string,
                                attrs as unknown as tf.NamedAttrMap) as unknown as T;
 }
 
-/** Runs one of our custom kernels (src/ops/kernel_names.ts): inputs and attrs checked against its declaration. */
+/** Runs one of our custom kernels (src/core/ops/kernel_names.ts): inputs and attrs checked against its declaration. */
 export function runCGKernel<K extends CGKernelName>(kernelName: K, inputs: TensorInputs<CGKernels[K]['inputs']>,
                                                     attrs: CGKernels[K]['attrs']): CGKernels[K]['out'] extends 'many' ? tf.Tensor[] : tf.Tensor {
   return runKernel(kernelName, inputs as Record<string, tf.Tensor>, attrs as unknown as Record<string, unknown>);

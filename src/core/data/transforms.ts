@@ -7,7 +7,7 @@
 // (checked against Pillow 9.4 in test/data_transforms.test.ts), where sharp differs by a few levels.
 import { CycleGANError } from '../errors.js';
 import type { Rng } from '../rng.js';
-import type { RawImage } from './image.js';
+import type { RawImage } from './pixels.js';
 
 export type Preprocess = 'resize_and_crop' | 'crop' | 'scale_width' | 'scale_width_and_crop' | 'none';
 export const PREPROCESS_MODES: readonly Preprocess[] = ['resize_and_crop', 'crop', 'scale_width', 'scale_width_and_crop', 'none'];

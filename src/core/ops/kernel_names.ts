@@ -1,5 +1,5 @@
 // The project's custom kernels, named and typed once (as tfjs-core's kernel_names.ts does for its own):
-// each kernel's name, its inputs and its attributes. src/ops dispatches to them (runKernel below); the
+// each kernel's name, its inputs and its attributes. src/core/ops dispatches to them (runKernel below); the
 // native and webgpu backends register them under these names and read their attrs through these types.
 // The contracts (what each computes) are in docs/ARCHITECTURE.md. No backend code here: the page imports it.
 import type { NamedAttrMap, NamedTensorInfoMap, Tensor, TensorInfo } from '@tensorflow/tfjs-core';
