@@ -384,6 +384,14 @@ Napi::Value SetThreads(const Napi::CallbackInfo &info) {
   return Napi::Number::New(info.Env(), cg::thread_count());
 }
 
+// setDeterministic(on): conv variants by a fixed rule instead of by timing (conv.cc); returns the mode now.
+Napi::Value SetDeterministic(const Napi::CallbackInfo &info) {
+  std::lock_guard<std::recursive_mutex> lock(mu);
+  if (info.Length() < 1 || !info[0].IsBoolean()) throw Napi::TypeError::New(info.Env(), "cg_native: setDeterministic(on: boolean)");
+  cg::set_deterministic(info[0].As<Napi::Boolean>().Value());
+  return Napi::Boolean::New(info.Env(), cg::deterministic());
+}
+
 Napi::Value Info(const Napi::CallbackInfo &info) {
   Napi::Env env = info.Env();
   Napi::Object o = Napi::Object::New(env);
@@ -392,6 +400,7 @@ Napi::Value Info(const Napi::CallbackInfo &info) {
   o.Set("cpuRuntime", v->cpu_runtime == DNNL_RUNTIME_OMP ? "omp" : "other");
   o.Set("threads", cg::thread_count());
   o.Set("cachedPrimitives", (double)cg::conv_cache_size());
+  o.Set("deterministic", cg::deterministic());
   struct mallinfo2 mi = mallinfo2();
   o.Set("mallocInUseMB", (double)(mi.uordblks + mi.hblkhd) / 1048576.0);
   o.Set("mallocFreeHeldMB", (double)mi.fordblks / 1048576.0);
@@ -423,6 +432,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("release", Napi::Function::New(env, Release));
   exports.Set("alloc", Napi::Function::New(env, Alloc));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads));
+  exports.Set("setDeterministic", Napi::Function::New(env, SetDeterministic));
   exports.Set("info", Napi::Function::New(env, Info));
   return exports;
 }

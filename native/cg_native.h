@@ -18,6 +18,9 @@ const std::string &conv_forward(const ConvParams &p, const float *x, const float
 const std::string &conv_backward_data(const ConvParams &p, const float *dy, const float *w, float *dx);
 const std::string &conv_backward_weights(const ConvParams &p, const float *x, const float *dy, float *dw);
 size_t conv_cache_size();
+// Deterministic conv variant choice (a fixed rule, not timing); changing it drops the cached primitives.
+void set_deterministic(bool on);
+bool deterministic();
 
 enum BinOp { B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_SQDIFF = 4, B_MAX = 5, B_MIN = 6 };
 enum UnOp {

@@ -187,14 +187,12 @@ static std::unique_ptr<Entry> build(char kind, const ConvParams &p, int act, flo
   return e;
 }
 
-// CYCLEGAN_DETERMINISTIC=1: the variant is chosen by a fixed rule instead of by timing both on the first
-// call. Timing picks whichever ran faster on a loaded machine, and the two variants sum in different orders,
-// so two runs with one seed could train different weights. The rule: the blocked layout where oneDNN's NHWC
-// kernel is not a JIT direct kernel (its GEMM/reference fallbacks are the several-times-slower cases).
-static bool deterministic() {
-  const char *v = getenv("CYCLEGAN_DETERMINISTIC");
-  return v && *v && strcmp(v, "0") != 0;
-}
+// Deterministic mode (setDeterministic in addon.cc, from `train --deterministic`): the variant is chosen by a
+// fixed rule instead of by timing both on the first call. Timing picks whichever ran faster on a loaded machine,
+// and the two variants sum in different orders, so two runs with one seed could train different weights. The
+// rule: the blocked layout where oneDNN's NHWC kernel is not a JIT direct kernel (its GEMM/reference fallbacks
+// are the several-times-slower cases).
+static bool deterministic_mode = false;
 
 static bool prefer_blocked(char kind, const Entry &plain) {
   (void)kind;
@@ -227,7 +225,7 @@ static const std::string &dispatch(char kind, const ConvParams &p, int act, floa
     }
     std::unique_ptr<Entry> chosen;
     if (blocked && !getenv("CYCLEGAN_NATIVE_NHWC_ONLY")) {
-      if (deterministic()) {
+      if (deterministic_mode) {
         chosen = prefer_blocked(kind, *plain) ? std::move(blocked) : std::move(plain);
       } else {
         double tb = time_run(*blocked, h), tp = time_run(*plain, h);
@@ -263,5 +261,15 @@ const std::string &conv_backward_weights(const ConvParams &p, const float *x, co
 }
 
 size_t conv_cache_size() { return cache.size(); }
+
+void set_deterministic(bool on) {
+  if (on == deterministic_mode) return;
+  deterministic_mode = on;
+  // Convs built under the other mode were chosen by the other rule: build them again on their next call.
+  cache.clear();
+  malloc_trim(0);
+}
+
+bool deterministic() { return deterministic_mode; }
 
 }  // namespace cg

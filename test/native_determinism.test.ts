@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { tryRegisterNativeBackend } from '../src/backends/native/index.js';
+import { nativeInfo, setNativeDeterministic, tryRegisterNativeBackend } from '../src/backends/native/index.js';
+import { initBackend, setDeterministic } from '../src/backends/index.js';
+import { tf } from '../src/core/tf.js';
 import { NET_NAMES } from '../src/train/run_folder.js';
 import { makeRandomDataset, tempDir } from './workflow_util.js';
 import { compareRuns } from './helpers/resume.js';
@@ -19,9 +21,7 @@ const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'src',
 
 function train(args: string[]): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
-    const env = { ...process.env };
-    delete env.CYCLEGAN_DETERMINISTIC;
-    const p = spawn(process.execPath, [CLI, 'train', ...args], { stdio: ['ignore', 'ignore', 'pipe'], env });
+    const p = spawn(process.execPath, [CLI, 'train', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     p.stderr.on('data', (d) => { stderr += d; });
     p.on('exit', (code) => resolve({ code, stderr }));
@@ -57,5 +57,19 @@ test('native --deterministic: two concurrent runs with one seed write identical 
 });
 
 test('interrupted + continued = uninterrupted (native backend, --deterministic)', { skip }, async () => {
+  setNativeDeterministic(false);
   await compareRuns('native', 4, 6, { deterministic: true });
+  // the trainer told the addon itself (no environment variable in between)
+  assert.equal(nativeInfo()!.deterministic, true);
+});
+
+test('switching the conv rule drops the convs built under the other one', { skip }, async () => {
+  await initBackend('native', () => {});
+  await setDeterministic(false);
+  assert.equal(nativeInfo()!.deterministic, false);
+  tf.tidy(() => tf.conv2d(tf.ones([1, 9, 9, 3]) as tf.Tensor4D, tf.ones([3, 3, 3, 4]) as tf.Tensor4D, 1, 'same').dataSync());
+  assert.ok(nativeInfo()!.cachedPrimitives > 0);
+  setNativeDeterministic(true);
+  assert.equal(nativeInfo()!.deterministic, true);
+  assert.equal(nativeInfo()!.cachedPrimitives, 0);
 });

@@ -73,6 +73,16 @@ export async function prepareSyncReads(): Promise<void> {
 }
 
 /**
+ * `train --deterministic` (or not) for the active backend: only native chooses kernels by timing (its conv
+ * variants), the others are deterministic already. Call after the backend starts, before the first step.
+ */
+export async function setDeterministic(on: boolean): Promise<void> {
+  if (tf.getBackend() !== 'native') return;
+  const { setNativeDeterministic } = await import('./native/index.js');
+  setNativeDeterministic(on);
+}
+
+/**
  * Starts a backend and returns its name. 'auto' (default) tries webgpu on a hardware GPU adapter (saying
  * which), then native, then wasm, then cpu, and says once why native was skipped.
  */

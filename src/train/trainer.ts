@@ -17,7 +17,7 @@ import { LrSchedule } from '../core/schedule.js';
 import type { RawTensor } from '../core/weights/safetensors.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
 import { type TrainOptions, optionsToJson, startBackend, officialOptionsText } from './options.js';
-import { prepareSyncReads } from '../backends/index.js';
+import { prepareSyncReads, setDeterministic } from '../backends/index.js';
 import {
   runPaths, saveCheckpoint, loadCheckpoint, saveNetsAs, loadNets, appendLossLog, truncateLossLog, readLossLog,
   startOfficialLossLog, appendOfficialLossLine,
@@ -162,9 +162,9 @@ export async function train(opts: TrainOptions, data: TrainDataSource, hooks: Tr
   const log = hooks.log ?? ((l: string) => console.error(l));
   const paths = runPaths(opts.checkpointsDir, opts.name);
   const lastEpoch = opts.nEpochs + opts.nEpochsDecay;
-  // Read by the native addon when it first builds each conv (so before any step): see native/conv.cc.
-  if (opts.deterministic) process.env.CYCLEGAN_DETERMINISTIC = '1';
   const backend = await startBackend(opts.backend, log);
+  // Before any step: the native addon chooses each conv's variant when it first builds it (native/conv.cc).
+  await setDeterministic(opts.deterministic);
 
   // One writer per run folder, decided before anything in it is read or written.
   const lock = await acquireRunLock(paths.root, log);

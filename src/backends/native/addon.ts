@@ -36,7 +36,10 @@ export interface NativeAddon {
   /** Detaches an ArrayBuffer made by alloc() and recycles its block now. */
   release(buf: ArrayBuffer): boolean;
   setThreads(n: number): number;
-  info(): { onednn: string; cpuRuntime: string; threads: number; cachedPrimitives: number; mallocInUseMB: number;
+  /** Conv variants by a fixed rule instead of by timing (train --deterministic); returns the mode now. */
+  setDeterministic(on: boolean): boolean;
+  info(): { onednn: string; cpuRuntime: string; threads: number; cachedPrimitives: number; deterministic: boolean;
+    mallocInUseMB: number;
     mallocFreeHeldMB: number; blockCacheMB: number; liveBlocks: number;
     liveMB: number; peakLiveMB: number };
 }

@@ -3,7 +3,8 @@
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../core/tf.js';
 import { loadAddon, type NativeAddon } from './addon.js';
-import { nativeBuffers, nativeKernels } from './kernels.js';
+import { nativeKernels } from './kernels/register_all.js';
+import { nativeBuffers } from './kernels/shared.js';
 
 export const NATIVE_BACKEND = 'native';
 /** Above cpu (1) and wasm (2): the engine's default pick once registered. */
@@ -111,10 +112,18 @@ export function nativeKernelList(): string[] {
   return nativeKernelNames.slice();
 }
 
+/**
+ * `train --deterministic`: each conv's variant (NHWC or oneDNN's blocked layout) by a fixed rule instead of by
+ * timing both on first use, so that one seed trains the same weights (native/conv.cc). Convs already built
+ * under the other mode are built again. No-op when the addon is not available.
+ */
+export function setNativeDeterministic(on: boolean): void {
+  const loaded = loadAddon();
+  if ('addon' in loaded) loaded.addon.setDeterministic(on);
+}
+
 /** Addon version/thread info, or null when it is not available. */
 export function nativeInfo(): ReturnType<NativeAddon['info']> | null {
   const loaded = loadAddon();
   return 'addon' in loaded ? loaded.addon.info() : null;
 }
-
-export { convImpls } from './kernels.js';

@@ -1,0 +1,5 @@
+// Square, float32 (elementwise.ts).
+import { Square } from '@tensorflow/tfjs-core';
+import { unaryKernel } from './elementwise.js';
+
+export const squareKernel = unaryKernel(Square);
