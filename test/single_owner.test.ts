@@ -11,7 +11,8 @@ import { tf } from '../src/core/tf.js';
 import { LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, LOSS_COLORS, visualNames } from '../src/core/model_names.js';
 import * as model from '../src/core/model.js';
 import { NET_NAMES, parseSampleImageFile, sampleImageFile } from '../src/train/run_folder.js';
-import { normalizeLossRecord, readModelSpec } from '../src/web/server.js';
+import { readModelSpec } from '../src/web/models.js';
+import { normalizeLossRecord } from '../src/web/run_data.js';
 import { floatToU8, decodeImageU8 } from '../src/data/image.js';
 import { saveTensorPng } from '../src/report/images.js';
 import { CG_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
@@ -52,7 +53,7 @@ test('loss, visual and model names and the loss colours are declared once, in th
   }
   // the model, the run folder, the report, the server and the page all import them
   const src = await (cache ??= sources());
-  for (const f of ['core/model.ts', 'train/run_folder.ts', 'report/training_page.ts', 'report/loss_plot.ts', 'web/server.ts', 'web/page/dashboard.ts']) {
+  for (const f of ['core/model.ts', 'train/run_folder.ts', 'report/training_page.ts', 'report/loss_plot.ts', 'web/run_data.ts', 'web/page/dashboard.ts']) {
     assert.match(src.get(f)!, /from '(\.\.\/)*(\.\/)?(core\/)?model_names\.js'/, `${f} does not import src/core/model_names.ts`);
   }
   // the model re-exports the same objects (one declaration, as BaseModel's loss_names/visual_names/model_names)
