@@ -10,9 +10,8 @@
 // eigenvalues are clipped to 0. Work: 2d³/3 (Cholesky, updating the whole trailing block so pivot swaps stay simple) + r·d² + r²·d/2 (M) + 4r³/3 (eigenvalues).
 import { CycleGANError } from '../core/errors.js';
 
-/** Row-major n×d samples → mean (d) and unbiased covariance (d×d, as np.cov(rowvar=False)). */
-export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: Float64Array; sigma: Float64Array } {
-  if (n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${n}`);
+/** Column means of row-major n×d samples, and the samples centred on them, times `scale`. */
+function centre(x: Float64Array, n: number, d: number, scale = 1): { mu: Float64Array; c: Float64Array } {
   const mu = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const row = i * d;
@@ -20,7 +19,34 @@ export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: 
   }
   for (let j = 0; j < d; j++) mu[j] /= n;
   const c = new Float64Array(n * d);
-  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = x[i * d + j] - mu[j];
+  for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = (x[i * d + j] - mu[j]) * scale;
+  return { mu, c };
+}
+
+/**
+ * The row dot products P·Qᵀ (np×nq) of row-major P (np×len) and Q (nq×len), rows read contiguously. With Q = P
+ * the result is symmetric: the upper half is computed and mirrored.
+ */
+function rowProducts(p: Float64Array, np: number, q: Float64Array, nq: number, len: number): Float64Array {
+  const out = new Float64Array(np * nq);
+  const symmetric = p === q;
+  for (let i = 0; i < np; i++) {
+    const pi = i * len;
+    for (let j = symmetric ? i : 0; j < nq; j++) {
+      const qj = j * len;
+      let s = 0;
+      for (let t = 0; t < len; t++) s += p[pi + t] * q[qj + t];
+      out[i * nq + j] = s;
+      if (symmetric) out[j * nq + i] = s;
+    }
+  }
+  return out;
+}
+
+/** Row-major n×d samples → mean (d) and unbiased covariance (d×d, as np.cov(rowvar=False)). */
+export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: Float64Array; sigma: Float64Array } {
+  if (n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${n}`);
+  const { mu, c } = centre(x, n, d);
   const sigma = new Float64Array(d * d);
   // sigma = cᵀc / (n-1), upper triangle by row axpys (contiguous), then mirrored. Samples go in blocks so a
   // row of sigma stays in cache while a block of samples is added to it (one pass over sigma per block, not
@@ -247,48 +273,16 @@ export function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number):
  * smaller of KᵀK / KKᵀ. Exact, and with n < d far cheaper than anything d×d.
  */
 export function traceSqrtProductOfSamples(x1: Float64Array, n1: number, x2: Float64Array, n2: number, d: number): number {
-  const centred = (x: Float64Array, n: number): Float64Array => {
-    const mu = new Float64Array(d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) mu[j] += x[i * d + j];
-    for (let j = 0; j < d; j++) mu[j] /= n;
-    const s = 1 / Math.sqrt(n - 1);
-    const c = new Float64Array(n * d);
-    for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) c[i * d + j] = (x[i * d + j] - mu[j]) * s;
-    return c;
-  };
-  const a = centred(x1, n1), b = centred(x2, n2);
-  // K[i][j] = b_i · a_j (row dot products, contiguous)
-  const k = new Float64Array(n2 * n1);
-  for (let i = 0; i < n2; i++) {
-    const bi = i * d;
-    for (let j = 0; j < n1; j++) {
-      const aj = j * d;
-      let s = 0;
-      for (let t = 0; t < d; t++) s += b[bi + t] * a[aj + t];
-      k[i * n1 + j] = s;
-    }
+  const a = centre(x1, n1, d, 1 / Math.sqrt(n1 - 1)).c, b = centre(x2, n2, d, 1 / Math.sqrt(n2 - 1)).c;
+  const k = rowProducts(b, n2, a, n1, d); // K[i][j] = b_i · a_j
+  // G = K·Kᵀ (n2×n2) or Kᵀ·K (n1×n1), whichever is smaller: both are the Gram matrix of the rows of K or Kᵀ
+  const m = Math.min(n1, n2);
+  let rows = k;
+  if (n2 > n1) {
+    rows = new Float64Array(n1 * n2);
+    for (let i = 0; i < n2; i++) for (let j = 0; j < n1; j++) rows[j * n2 + i] = k[i * n1 + j];
   }
-  // G = K·Kᵀ (n2×n2) or Kᵀ·K (n1×n1), whichever is smaller
-  const rowsSmall = n2 <= n1;
-  const m = rowsSmall ? n2 : n1;
-  const g = new Float64Array(m * m);
-  if (rowsSmall) {
-    for (let i = 0; i < m; i++) for (let j = i; j < m; j++) {
-      let s = 0;
-      for (let t = 0; t < n1; t++) s += k[i * n1 + t] * k[j * n1 + t];
-      g[i * m + j] = s;
-      g[j * m + i] = s;
-    }
-  } else {
-    const kt = new Float64Array(n1 * n2);
-    for (let i = 0; i < n2; i++) for (let j = 0; j < n1; j++) kt[j * n2 + i] = k[i * n1 + j];
-    for (let i = 0; i < m; i++) for (let j = i; j < m; j++) {
-      let s = 0;
-      for (let t = 0; t < n2; t++) s += kt[i * n2 + t] * kt[j * n2 + t];
-      g[i * m + j] = s;
-      g[j * m + i] = s;
-    }
-  }
+  const g = rowProducts(rows, m, rows, m, Math.max(n1, n2));
   const ev = symmetricEigenvalues(g, m);
   let tr = 0;
   for (let i = 0; i < m; i++) if (ev[i] > 0) tr += Math.sqrt(ev[i]);
