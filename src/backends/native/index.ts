@@ -2,6 +2,7 @@
 // instance norm, mirror padding, elementwise ops and reductions, Adam) replaced by the oneDNN/OpenMP addon.
 import { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import { tf } from '../../core/tf.js';
+import { CycleGANError } from '../../core/errors.js';
 import { loadAddon, type NativeAddon } from './addon.js';
 import { nativeKernels } from './kernels/register_all.js';
 import { nativeBuffers } from './kernels/shared.js';
@@ -119,7 +120,13 @@ export function nativeKernelList(): string[] {
  */
 export function setNativeDeterministic(on: boolean): void {
   const loaded = loadAddon();
-  if ('addon' in loaded) loaded.addon.setDeterministic(on);
+  if (!('addon' in loaded)) return;
+  // An addon built before setDeterministic existed times its convs, which is what `off` asks for.
+  if (typeof loaded.addon.setDeterministic !== 'function') {
+    if (on) throw new CycleGANError('--deterministic: the native addon predates it; rebuild it with `npm run build:native`');
+    return;
+  }
+  loaded.addon.setDeterministic(on);
 }
 
 /** Addon version/thread info, or null when it is not available. */
