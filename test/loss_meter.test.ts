@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
 import { LOSS_NAMES, type LossTensors } from '../src/core/model.js';
-import { LossMeter } from '../src/train/trainer.js';
+import { LossMeter } from '../src/train/train_log.js';
 
 await initBackend(process.env.CYCLEGAN_TEST_BACKEND ?? 'auto');
 

@@ -9,9 +9,9 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { resolveTrainOptions } from '../src/train/options.js';
 import { openTrainData } from '../src/train/data_source.js';
-import { train, modelOptions } from '../src/train/trainer.js';
+import { train } from '../src/train/trainer.js';
 import { evaluate } from '../src/train/evaluate.js';
-import { CycleGANModel } from '../src/core/model.js';
+import { CycleGANModel, modelOptions } from '../src/core/model.js';
 import { loadNets, runPaths } from '../src/train/run_folder.js';
 import { makeDigitsDataset, tempDir } from './workflow_util.js';
 

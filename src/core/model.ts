@@ -42,6 +42,16 @@ export function defaultCycleGANOptions(): CycleGANOptions {
   };
 }
 
+/**
+ * The model's options picked out of a larger option set (the trainer's, the page engine's): exactly the keys
+ * defaultCycleGANOptions() declares, so that list has one owner.
+ */
+export function modelOptions(o: CycleGANOptions): CycleGANOptions {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(defaultCycleGANOptions()) as Array<keyof CycleGANOptions>) out[k] = o[k];
+  return out as unknown as CycleGANOptions;
+}
+
 export { LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, visualNames, type LossName, type VisualName, type ModelName } from './model_names.js';
 export type Losses = Record<LossName, number>;
 /** The losses of one step as scalar tensors (kept; the caller disposes them). Read them with readLosses. */

@@ -9,7 +9,7 @@
 // reports, --save-epoch-freq copies.
 import { tf } from '../../core/tf.js';
 import { CycleGANError } from '../../core/errors.js';
-import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, readLosses, type CycleGANOptions,
+import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, modelOptions, readLosses, type CycleGANOptions,
   type Losses, type TrainingState } from '../../core/model.js';
 import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../core/model_names.js';
 import { LrSchedule, type LrPolicy } from '../../core/schedule.js';
@@ -296,14 +296,6 @@ export function pickEngineOptions(o: EngineOptions): EngineOptions {
     ...modelOptions(o), batchSize: o.batchSize, loadSize: o.loadSize, cropSize: o.cropSize, preprocess: o.preprocess, noFlip: o.noFlip,
     serialBatches: o.serialBatches, direction: o.direction, nEpochs: o.nEpochs, nEpochsDecay: o.nEpochsDecay, epochCount: o.epochCount,
     lrPolicy: o.lrPolicy, lrDecayIters: o.lrDecayIters,
-  };
-}
-
-function modelOptions(o: EngineOptions): CycleGANOptions {
-  return {
-    inputNc: o.inputNc, outputNc: o.outputNc, ngf: o.ngf, ndf: o.ndf, netG: o.netG, netD: o.netD, nLayersD: o.nLayersD, norm: o.norm,
-    initType: o.initType, initGain: o.initGain, noDropout: o.noDropout, ganMode: o.ganMode, lambdaA: o.lambdaA, lambdaB: o.lambdaB,
-    lambdaIdentity: o.lambdaIdentity, poolSize: o.poolSize, lr: o.lr, beta1: o.beta1, seed: o.seed,
   };
 }
 
