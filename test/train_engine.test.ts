@@ -7,9 +7,8 @@ import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
-import { TrainEngine, pickEngineOptions, type EngineData, type StepResult } from '../src/web/train/engine.js';
-import { decodeImageU8 } from '../src/data/image.js';
-import { listImageFiles } from '../src/data/image_files.js';
+import { TrainEngine, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
+import { loadFolderData } from './helpers/engine.js';
 import { openTrainData } from '../src/train/data_source.js';
 import { train } from '../src/train/trainer.js';
 import { loadNets, readLossLog, runPaths, NET_NAMES } from '../src/train/run_folder.js';
@@ -21,16 +20,6 @@ const dirs: string[] = [];
 after(async () => {
   for (const d of dirs) await fsp.rm(d, { recursive: true, force: true });
 });
-
-/** The images of DATAROOT/trainA and trainB, decoded as the Node dataset decodes them, in its order. */
-export async function loadFolderData(root: string): Promise<EngineData> {
-  const out: EngineData = { A: [], B: [] };
-  for (const dom of ['A', 'B'] as const) {
-    const { files } = await listImageFiles(path.join(root, `train${dom}`));
-    for (const f of files) out[dom].push({ name: path.basename(f), ...(await decodeImageU8(f)) });
-  }
-  return out;
-}
 
 async function dataset(n: number, size: number): Promise<string> {
   const root = await tempDir('engine-data');

@@ -198,11 +198,11 @@ test('cyclegan serve (CLI): prints its URL, serves, stops on SIGTERM', async () 
     });
     assert.equal(code, 0);
   }
-  const bad = spawn(process.execPath, [cli, 'serve', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const bad = spawn(process.execPath, [cli, 'serve', '--port', '0', '--model', path.join(tmp, 'missing.safetensors')], { stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   bad.stderr.on('data', (d) => (err += d));
   assert.equal(await new Promise((r) => bad.on('exit', r)), 2);
-  assert.match(err, /serve needs --model/);
+  assert.match(err, /cannot read model file/);
 });
 
 // ---------------------------------------------------------------- browser tests

@@ -14,9 +14,12 @@ function envNumber(name: string, fallback: number): number {
   return n;
 }
 
+/** The default of maxImagePixels (also the training page's limit: a browser has no environment variables). */
+export const DEFAULT_MAX_IMAGE_PIXELS = 4096 * 4096;
+
 /** Largest image (width × height) any decode path accepts. 4096² RGB is 50 MB of bytes, 200 MB as floats. */
 export function maxImagePixels(): number {
-  return Math.floor(envNumber('CYCLEGAN_MAX_PIXELS', 4096 * 4096));
+  return Math.floor(envNumber('CYCLEGAN_MAX_PIXELS', DEFAULT_MAX_IMAGE_PIXELS));
 }
 
 export function pixelLimitMessage(w: number | undefined, h: number | undefined): string {

@@ -23,6 +23,26 @@ export function pageEntry(): string {
   return fileURLToPath(new URL('./page/main.js', import.meta.url));
 }
 
+/** The training page's two compiled entries (dist/src/web/train/): the page, and the Web Worker that trains. */
+export function trainEntries(): { page: string; worker: string } {
+  return {
+    page: fileURLToPath(new URL('./train/page.js', import.meta.url)),
+    worker: fileURLToPath(new URL('./train/worker.js', import.meta.url)),
+  };
+}
+
+export interface TrainBundle {
+  page: PageBundle;
+  worker: PageBundle;
+}
+
+/** Bundles the training page (/train) and its worker, with the same Node-import rules as the translate page. */
+export async function bundleTrainPage(opts: { minify?: boolean } = {}): Promise<TrainBundle> {
+  const e = trainEntries();
+  const [page, worker] = await Promise.all([bundlePage({ ...opts, entry: e.page }), bundlePage({ ...opts, entry: e.worker })]);
+  return { page, worker };
+}
+
 // The page's own modules (ours, under dist/) must not import Node: that is refused here, so a Node import
 // reached from the page fails `serve` and the tests at bundling time, not the page at run time. TF.js packages
 // (and seedrandom) import Node modules on code paths a browser never takes; those become empty modules.

@@ -19,6 +19,8 @@ export interface ModelEntry {
 export interface ModelSource {
   models: () => Promise<ModelEntry[]>;
   run?: RunPaths;
+  /** neither --model nor --name: only the training page (/train) is served */
+  trainOnly?: boolean;
 }
 
 /** Resolves --model or --checkpoints-dir/--name; a bad model file or a missing run folder is a one-line error. */
@@ -47,7 +49,7 @@ export async function openModelSource(opts: { modelPath?: string; checkpointsDir
     };
     return { models, run };
   }
-  throw new CycleGANError('serve needs --model MODEL.safetensors, or --checkpoints-dir DIR --name NAME');
+  return { models: async () => [], trainOnly: true };
 }
 
 /** The page's model list: where to fetch each, its size, a version that changes with the file, its architecture. */

@@ -8,7 +8,8 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import * as path from 'node:path';
 import { CycleGANError } from '../core/errors.js';
 import { INDEX_HTML, STYLE_CSS } from './assets.js';
-import { bundlePage, wasmDistDir, WASM_FILES, type PageBundle } from './bundle.js';
+import { bundlePage, wasmDistDir, WASM_FILES, type PageBundle, type TrainBundle } from './bundle.js';
+import { trainRoutes } from './train_route.js';
 import { acceptRequest, json, listen, notFound, send, sendFile, serverUrl } from './http.js';
 import { modelInfo, modelUrl, openModelSource, type ModelSource } from './models.js';
 import { latestSamples, lossesSince, sampleFile } from './run_data.js';
@@ -28,6 +29,8 @@ export interface ServeOptions {
   maxPixels?: number;
   /** a bundle built earlier (tests share one); otherwise the page is bundled at start */
   bundle?: PageBundle;
+  /** the training page's bundle built earlier (tests share one); otherwise it is bundled on its first request */
+  trainBundle?: TrainBundle;
   log?: (line: string) => void;
 }
 
@@ -47,11 +50,19 @@ interface Site {
   bundle: PageBundle;
   wasmDir: string;
   config: { maxUploadBytes: number; maxPixels: number };
+  /** the training page's routes (src/web/train_route.ts) */
+  train: ReturnType<typeof trainRoutes>;
 }
 
 /** The route table: the page, its assets, the models, and (serving a run) the dashboard's data. */
 async function route(site: Site, res: http.ServerResponse, pathname: string, query: URLSearchParams): Promise<void> {
   const run = site.source.run;
+  const t = await site.train(pathname, query);
+  if (t) return send(res, t.status, t.type, t.body, t.headers);
+  // Without a model or a run to show, the server is the training page's.
+  if (site.source.trainOnly && (pathname === '/' || pathname === '/index.html')) {
+    return send(res, 302, 'text/plain; charset=utf-8', 'see /train/\n', { Location: '/train/' });
+  }
   switch (pathname) {
     case '/':
     case '/index.html':
@@ -104,6 +115,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   const site: Site = {
     source, bundle, wasmDir: wasmDistDir(),
     config: { maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS },
+    train: trainRoutes(opts.trainBundle, log),
   };
 
   const server = await listen(async (req, res) => {

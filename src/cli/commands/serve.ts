@@ -53,7 +53,9 @@ export async function run(argv: string[]): Promise<number> {
   for (const n of args.notes) console.error(`cyclegan: ${n}`);
   if (args.flags.help) {
     console.log('usage: cyclegan serve --model MODEL.safetensors [--port 8080] [--host 127.0.0.1]\n' +
-      '       cyclegan serve --checkpoints-dir DIR --name NAME [--port 8080]\n\n' +
+      '       cyclegan serve --checkpoints-dir DIR --name NAME [--port 8080]\n' +
+      '       cyclegan serve [--port 8080]   (the training page only)\n\n' +
+      'Every form also serves the in-browser training page at /train.\n\n' +
       formatFlags(FLAGS));
     return 0;
   }
@@ -79,7 +81,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`warning: listening on ${host}; anyone who can reach this address can load the model, and the Host-header ` +
       'check (which guards against DNS rebinding on 127.0.0.1) is off');
   }
-  console.log(`serving on ${server.url}  (Ctrl-C to stop)`);
+  console.log(`serving on ${server.url}  (Ctrl-C to stop); train in the browser at ${server.url}train`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

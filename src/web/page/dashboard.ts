@@ -24,7 +24,7 @@ function el<K extends keyof SVGElementTagNameMap>(name: K, attrs: Record<string,
   return e;
 }
 
-function drawChart(svg: SVGSVGElement, points: LossPoint[]): void {
+export function drawChart(svg: SVGSVGElement, points: LossPoint[]): void {
   const W = 800, H = 320, L = 48, R = 10, T = 10, B = 28;
   svg.replaceChildren();
   if (points.length === 0) {
@@ -59,7 +59,7 @@ function drawChart(svg: SVGSVGElement, points: LossPoint[]): void {
   });
 }
 
-function drawLegend(box: HTMLElement, last: LossPoint | undefined): void {
+export function drawLegend(box: HTMLElement, last: LossPoint | undefined): void {
   box.replaceChildren(...LOSS_NAMES.map((name) => {
     const d = document.createElement('div');
     const swatch = document.createElement('span');

@@ -1,0 +1,52 @@
+// Messages between the training page (page.ts, which only draws) and its Web Worker (worker.ts, which trains).
+import type { Losses } from '../../model.js';
+import type { RawImage } from '../../data/pixels.js';
+import type { EngineOptions } from './engine.js';
+import type { SavedRun } from './storage.js';
+
+/** One point of the loss curves (x in epochs, as the run dashboard draws them). */
+export interface CurvePoint {
+  x: number;
+  epoch: number;
+  iter: number;
+  losses: Record<string, number>;
+}
+
+export interface PickedFile {
+  name: string;
+  file: Blob;
+}
+
+export type ToWorker =
+  | { type: 'init'; backend: string | null }
+  | { type: 'start'; options: EngineOptions; A: PickedFile[]; B: PickedFile[]; summary: string; checkpointSeconds: number }
+  | { type: 'pause' }
+  | { type: 'resume'; checkpointSeconds: number }
+  | { type: 'stop' }
+  | { type: 'discard' }
+  | { type: 'download'; net: 'G_A' | 'G_B' }
+  | { type: 'translate'; net: 'G_A' | 'G_B'; image: RawImage; name: string };
+
+export type RunState = 'idle' | 'preparing' | 'training' | 'paused' | 'done';
+
+export type FromWorker =
+  | { type: 'ready'; backend: string; why: string; saved: SavedRun | null; storage: string | null }
+  | { type: 'state'; state: RunState; text: string }
+  | { type: 'estimate'; secondsPerImage: number; images: number; text: string }
+  | { type: 'step'; totalIters: number; epoch: number; lastEpoch: number; epochIter: number; size: number; lr: number; losses: Losses;
+      imagesPerSecond: number; etaSeconds: number }
+  | { type: 'history'; points: CurvePoint[]; options: EngineOptions; totalIters: number }
+  | { type: 'samples'; images: Record<string, RawImage> }
+  | { type: 'checkpoint'; saved: SavedRun; why: string }
+  | { type: 'file'; net: string; bytes: Uint8Array }
+  | { type: 'translated'; image: RawImage; net: string; name: string }
+  | { type: 'warning'; message: string }
+  | { type: 'error'; message: string };
+
+/** A duration for people: seconds, minutes or hours. */
+export function formatSeconds(s: number): string {
+  if (!Number.isFinite(s)) return 'unknown';
+  if (s < 90) return `${Math.round(s)} s`;
+  if (s < 5400) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}

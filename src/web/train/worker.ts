@@ -1,0 +1,353 @@
+// The training page's Web Worker: decodes the picked images, runs the training engine on the best backend
+// the browser has (webgpu with our own WGSL kernels, as Node's webgpu backend; else webgl; else wasm),
+// checkpoints to the Origin Private File System, and answers downloads and test translations. The page
+// (page.ts) only draws what this posts.
+import { tf } from '../../tf.js';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
+import { registerWasmExtras } from '../../backends/wasm.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../../limits.js';
+import { floatToU8, u8ToFloat } from '../../data/pixels.js';
+import { encodeStateDict, networkToStateDictAsync } from '../../weights/network_codec.js';
+import { requiredMultiple, testTransform, translateImage } from '../../translate_image.js';
+import { TrainEngine, SAMPLE_NAMES, type EngineData, type EngineImage, type EngineOptions } from './engine.js';
+import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
+import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
+
+/** The largest image file taken (bytes); the pixel limit is the CLI's default. */
+export const MAX_FILE_BYTES = 50 * 1024 * 1024;
+/** Loss-curve points kept (older points are thinned to every other one when this is reached). */
+const MAX_POINTS = 2000;
+const SAMPLE_EVERY_MS = 3000;
+
+const scope = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
+const post = (m: FromWorker, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
+
+let backend = '';
+let store: RunStore | null = null;
+let engine: TrainEngine | null = null;
+let data: EngineData | null = null;
+let run: Omit<SavedRun, 'stateFile' | 'savedAt'> | null = null;
+let history: { points: CurvePoint[]; stride: number } = { points: [], stride: 1 };
+let loop: Promise<void> | null = null;
+let stopRequest: 'pause' | 'stop' | null = null;
+let checkpointMs = 180_000;
+
+/** webgpu, else webgl (float32 render targets only: half floats would cost several levels), else wasm; and why. */
+async function pickBackend(forced: string | null): Promise<{ name: string; why: string }> {
+  setWasmPaths(new URL('../wasm/', self.location.href).href);
+  registerWebGPUKernels(); // our WGSL kernels, as Node's webgpu backend (src/backends/webgpu)
+  const order = forced ? [forced] : ['webgpu', 'webgl', 'wasm', 'cpu'];
+  const skipped: string[] = [];
+  for (const name of order) {
+    try {
+      if (name === 'webgpu') {
+        const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+        if (!gpu) { skipped.push('webgpu: this browser has no WebGPU in workers'); continue; }
+        if (!(await gpu.requestAdapter())) { skipped.push('webgpu: no WebGPU adapter'); continue; }
+      }
+      if (!(await tf.setBackend(name))) { skipped.push(`${name}: could not start`); continue; }
+      await tf.ready();
+      if (name === 'wasm') registerWasmExtras(); // the filter gradient tfjs-backend-wasm lacks (as in Node)
+      if (name === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE')) { skipped.push('webgl: no float32 render targets'); continue; }
+      const why = forced ? `chosen with ?backend=${forced}` :
+        name === 'webgpu' ? 'WebGPU is available (our own WGSL kernels, as in Node)' : `the first that works here (${skipped.join('; ')})`;
+      return { name, why };
+    } catch (e) {
+      skipped.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no TF.js backend could start (${skipped.join('; ')})`);
+}
+
+/** width × height from the first bytes of a PNG, JPEG, GIF or BMP (null: decode and look). */
+export function headerSize(b: Uint8Array): { width: number; height: number } | null {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return { width: dv.getUint32(16), height: dv.getUint32(20) };
+  if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
+  if (b.length >= 26 && b[0] === 0x42 && b[1] === 0x4d) return { width: Math.abs(dv.getInt32(18, true)), height: Math.abs(dv.getInt32(22, true)) };
+  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
+    let o = 2;
+    while (o + 9 < b.length) {
+      if (b[o] !== 0xff) return null;
+      const marker = b[o + 1];
+      const len = dv.getUint16(o + 2);
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { width: dv.getUint16(o + 7), height: dv.getUint16(o + 5) };
+      o += 2 + len;
+    }
+  }
+  return null;
+}
+
+class SkipFile extends Error {}
+
+/** The file's pixels as the CLI reads them: raw decoded values (no colour management, no premultiplication), RGB. */
+async function decode(f: PickedFile): Promise<EngineImage> {
+  if (f.file.size === 0) throw new SkipFile(`${f.name} (empty file)`);
+  if (f.file.size > MAX_FILE_BYTES) throw new SkipFile(`${f.name} (${(f.file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB)`);
+  const limit = DEFAULT_MAX_IMAGE_PIXELS;
+  const head = headerSize(new Uint8Array(await f.file.slice(0, 65536).arrayBuffer()));
+  if (head && head.width * head.height > limit) throw new SkipFile(`${f.name} (${head.width}x${head.height} is over the ${limit}-pixel limit)`);
+  let bitmap: ImageBitmap;
+  try {
+    bitmap = await createImageBitmap(f.file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
+  } catch {
+    throw new SkipFile(`${f.name} (could not be read as an image: PNG, JPEG, WebP, GIF or BMP)`);
+  }
+  const { width, height } = bitmap;
+  if (width * height > limit) {
+    bitmap.close();
+    throw new SkipFile(`${f.name} (${width}x${height} is over the ${limit}-pixel limit)`);
+  }
+  const canvas = new OffscreenCanvas(width, height);
+  const ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D;
+  ctx.drawImage(bitmap, 0, 0);
+  bitmap.close();
+  const rgba = ctx.getImageData(0, 0, width, height).data;
+  const rgb = new Uint8Array(width * height * 3);
+  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
+    rgb[i] = rgba[j];
+    rgb[i + 1] = rgba[j + 1];
+    rgb[i + 2] = rgba[j + 2];
+  }
+  return { name: f.name, data: rgb, width, height, channels: 3 };
+}
+
+/** Both domains decoded; unusable files are skipped with one warning, a domain left empty is an error. */
+async function decodeAll(domains: { A: PickedFile[]; B: PickedFile[] }): Promise<EngineData> {
+  const out: EngineData = { A: [], B: [] };
+  const skipped: string[] = [];
+  for (const dom of ['A', 'B'] as const) {
+    const files = domains[dom];
+    if (files.length === 0) throw new Error(`domain ${dom}: no images chosen (the folder is empty)`);
+    const before = skipped.length;
+    for (const f of files) {
+      try {
+        out[dom].push(await decode(f));
+      } catch (e) {
+        if (!(e instanceof SkipFile)) throw e;
+        skipped.push(e.message);
+      }
+    }
+    if (out[dom].length === 0) throw new Error(`domain ${dom}: no usable image (${skipped.slice(before).join(', ')})`);
+  }
+  if (skipped.length) post({ type: 'warning', message: `skipped ${skipped.length} file(s) that cannot be used: ${skipped.join(', ')}` });
+  return out;
+}
+
+function addPoint(p: CurvePoint, totalIters: number): void {
+  if (totalIters % history.stride !== 0) return;
+  history.points.push(p);
+  if (history.points.length >= MAX_POINTS) {
+    history.points = history.points.filter((_, i) => i % 2 === 1);
+    history.stride *= 2;
+  }
+}
+
+async function checkpoint(why: string): Promise<void> {
+  if (!engine || !store || !run) return;
+  const bytes = await engine.serialize({ history, summary: run.summary });
+  try {
+    const saved = await store.saveState({ ...run, totalIters: engine.totalIters, epoch: engine.epoch, backend }, bytes);
+    post({ type: 'checkpoint', saved, why });
+  } catch (e) {
+    post({ type: 'error', message: e instanceof StorageError ? e.message : `checkpoint failed: ${(e as Error).message}` });
+  }
+}
+
+async function postSamples(): Promise<void> {
+  const s = await engine?.samples();
+  if (!s) return;
+  const images: Record<string, ReturnType<typeof floatToU8>> = {};
+  const transfer: Transferable[] = [];
+  for (const n of SAMPLE_NAMES) if (s[n]) { images[n] = s[n]!; transfer.push(s[n]!.data.buffer); }
+  post({ type: 'samples', images }, transfer);
+}
+
+/** Trains until the plan ends or a pause/stop is asked for, checkpointing every checkpointMs and at the end. */
+async function trainLoop(): Promise<void> {
+  const e = engine!;
+  post({ type: 'state', state: 'training', text: `training on ${backend}` });
+  let lastCheckpoint = performance.now();
+  let lastSamples = 0;
+  const recent: Array<{ t: number; n: number }> = [{ t: performance.now(), n: 0 }];
+  while (!e.done && !stopRequest) {
+    const r = await e.step();
+    if (!r) break;
+    const now = performance.now();
+    recent.push({ t: now, n: recent[recent.length - 1].n + r.images });
+    if (recent.length > 30) recent.shift();
+    const span = (now - recent[0].t) / 1000;
+    const ips = span > 0 ? (recent[recent.length - 1].n - recent[0].n) / span : 0;
+    const losses = r.losses;
+    addPoint({ x: r.epoch - 1 + r.epochIter / e.size, epoch: r.epoch, iter: r.epochIter, losses: { ...losses } }, r.totalIters);
+    post({ type: 'step', totalIters: r.totalIters, epoch: r.epoch, lastEpoch: e.lastEpoch, epochIter: r.epochIter, size: e.size, lr: r.lr, losses,
+      imagesPerSecond: ips, etaSeconds: ips > 0 ? e.imagesLeft / ips : NaN });
+    if (now - lastSamples > SAMPLE_EVERY_MS || e.done) {
+      lastSamples = now;
+      await postSamples();
+    }
+    if (now - lastCheckpoint >= checkpointMs && !e.done) {
+      await checkpoint(checkpointMs === 0 ? 'after every step' : `every ${Math.round(checkpointMs / 60000)} min`);
+      lastCheckpoint = performance.now();
+    }
+    // let pause/stop/download messages in between steps
+    await new Promise((r) => setTimeout(r, 0));
+  }
+  const why = e.done ? 'end of training' : stopRequest === 'stop' ? 'stop' : 'pause';
+  await checkpoint(why);
+  const wasStop = stopRequest === 'stop';
+  stopRequest = null;
+  if (e.done) post({ type: 'state', state: 'done', text: `finished: ${e.totalIters} images trained` });
+  else post({ type: 'state', state: 'paused', text: `${wasStop ? 'stopped' : 'paused'} after ${e.totalIters} images; resume continues exactly from here` });
+}
+
+function startLoop(): void {
+  loop = trainLoop().catch((err: unknown) => {
+    post({ type: 'error', message: `training failed: ${(err as Error).message}` });
+    post({ type: 'state', state: 'paused', text: 'training stopped by an error' });
+  }).finally(() => { loop = null; });
+}
+
+/** Seconds per image of this run's options on this machine: a few steps of a throwaway model (not the run's). */
+async function measure(options: EngineOptions, d: EngineData): Promise<number> {
+  const probe = TrainEngine.create({ ...options, seed: options.seed + 1 }, d);
+  try {
+    await probe.step(); // the first step compiles shaders / warms caches
+    const t0 = performance.now();
+    let n = 0;
+    for (let k = 0; k < 2; k++) n += (await probe.step())?.images ?? 0;
+    return n > 0 ? (performance.now() - t0) / 1000 / n : NaN;
+  } finally {
+    probe.dispose();
+  }
+}
+
+function sortByPath(files: PickedFile[]): PickedFile[] {
+  // the official walk's order: sorted names, folder by folder
+  const key = (f: PickedFile) => f.name.split('/');
+  return [...files].sort((a, b) => {
+    const x = key(a), y = key(b);
+    for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i] < y[i] ? -1 : 1;
+    return x.length - y.length;
+  });
+}
+
+async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  post({ type: 'state', state: 'preparing', text: 'reading the images…' });
+  engine?.dispose();
+  engine = null;
+  const domains = { A: sortByPath(msg.A), B: sortByPath(msg.B) };
+  data = await decodeAll(domains);
+  const created = TrainEngine.create(msg.options, data); // checks the options against the images
+  post({ type: 'state', state: 'preparing', text: 'measuring the speed of this machine…' });
+  const spi = await measure(msg.options, data);
+  const images = created.imagesLeft;
+  post({ type: 'estimate', secondsPerImage: spi, images, text: `about ${formatSeconds(spi * images)} for ${images} images (${(1 / spi).toFixed(2)} images/s measured here on ${backend})` });
+  engine = created;
+  history = { points: [], stride: 1 };
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  checkpointMs = msg.checkpointSeconds * 1000;
+  if (store) {
+    const packed = packFiles({
+      A: await Promise.all(domains.A.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.file.arrayBuffer()) }))),
+      B: await Promise.all(domains.B.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.file.arrayBuffer()) }))),
+    });
+    let dataFile = '';
+    try {
+      dataFile = await store.saveData(runId, packed);
+    } catch (e) {
+      post({ type: 'error', message: (e as Error).message });
+    }
+    run = dataFile ? { runId, dataFile, totalIters: 0, epoch: engine.epoch, lastEpoch: engine.lastEpoch, size: engine.size, backend, summary: msg.summary } : null;
+  }
+  startLoop();
+}
+
+async function resume(checkpointSeconds: number): Promise<void> {
+  checkpointMs = checkpointSeconds * 1000;
+  if (engine) {
+    startLoop();
+    return;
+  }
+  if (!store) throw new Error('there is no saved run to resume');
+  const saved = await store.saved();
+  if (!saved) throw new Error('there is no saved run to resume');
+  post({ type: 'state', state: 'preparing', text: 'loading the saved run…' });
+  const files = unpackFiles(await store.loadData(saved));
+  const toPicked = (l: Array<{ name: string; bytes: Uint8Array }>) => l.map((f) => ({ name: f.name, file: new Blob([f.bytes as Uint8Array<ArrayBuffer>]) }));
+  data = await decodeAll({ A: toPicked(files.A), B: toPicked(files.B) });
+  const restored = TrainEngine.restore(await store.loadState(saved), data, 'the saved checkpoint');
+  engine = restored.engine;
+  const extra = restored.extra as { history?: typeof history; summary?: string } | undefined;
+  history = extra?.history ?? { points: [], stride: 1 };
+  run = { runId: saved.runId, dataFile: saved.dataFile, totalIters: saved.totalIters, epoch: saved.epoch, lastEpoch: saved.lastEpoch, size: saved.size, backend, summary: saved.summary };
+  post({ type: 'history', points: history.points, options: engine.options, totalIters: engine.totalIters });
+  if (engine.done) {
+    await postSamples();
+    post({ type: 'state', state: 'done', text: `finished: ${engine.totalIters} images trained` });
+    return;
+  }
+  startLoop();
+}
+
+async function download(net: 'G_A' | 'G_B'): Promise<void> {
+  if (!engine) throw new Error('no model yet: train first (or resume the saved run)');
+  const n = engine.nets[net];
+  const bytes = encodeStateDict(n, await networkToStateDictAsync(n));
+  post({ type: 'file', net, bytes }, [bytes.buffer]);
+}
+
+async function translate(msg: Extract<ToWorker, { type: 'translate' }>): Promise<void> {
+  if (!engine) throw new Error('no model yet: train first (or resume the saved run)');
+  const net = engine.nets[msg.net];
+  // the official test-time transform (--preprocess none: size rounded to a multiple of 4, bicubic), as `cyclegan translate`
+  const x = testTransform(msg.image, {}, msg.name);
+  const m = requiredMultiple(net.spec);
+  if (x.width % m || x.height % m) throw new Error(`${net.spec.role === 'generator' ? net.spec.netG : ''} needs a width and height that are multiples of ${m}; this image is ${x.width}x${x.height}`);
+  const out = floatToU8(await translateImage(net, u8ToFloat(x), false));
+  post({ type: 'translated', image: out, net: msg.net, name: msg.name }, [out.data.buffer]);
+}
+
+async function handle(msg: ToWorker): Promise<void> {
+  switch (msg.type) {
+    case 'init': {
+      const b = await pickBackend(msg.backend);
+      backend = b.name;
+      const s = await RunStore.open();
+      store = s instanceof RunStore ? s : null;
+      const saved = store ? await store.saved() : null;
+      post({ type: 'ready', backend: b.name, why: b.why, saved, storage: s instanceof RunStore ? null : s.unavailable });
+      return;
+    }
+    case 'start':
+      if (loop) throw new Error('training is already running; pause it first');
+      return start(msg);
+    case 'pause':
+    case 'stop':
+      if (loop) stopRequest = msg.type;
+      return;
+    case 'resume':
+      if (loop) return;
+      return resume(msg.checkpointSeconds);
+    case 'discard':
+      if (loop) throw new Error('pause the run before discarding it');
+      engine?.dispose();
+      engine = null;
+      await store?.clear();
+      post({ type: 'state', state: 'idle', text: 'the saved run was discarded' });
+      return;
+    case 'download':
+      return download(msg.net);
+    case 'translate':
+      return translate(msg);
+  }
+}
+
+scope.onmessage = (e) => {
+  handle(e.data).catch((err: unknown) => {
+    post({ type: 'error', message: (err as Error).message });
+    if (e.data.type === 'start' || e.data.type === 'resume') post({ type: 'state', state: engine ? 'paused' : 'idle', text: '' });
+  });
+};

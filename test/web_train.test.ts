@@ -1,0 +1,294 @@
+// The training page (/train) in headless Chromium (Debian's /usr/bin/chromium driven by playwright-core), driven
+// through its data-testid contract: its steps equal the Node engine's (which test/train_engine.test.ts holds
+// equal to `cyclegan train`), a reload mid-run continues to the same weights as an uninterrupted run, the
+// downloaded G_A works in `cyclegan translate`, and bad input (non-images, huge images, an empty folder, a full
+// storage quota) is a message on the page. Tiny networks (ngf 4, 16 px crops) keep it short.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
+import sharp from 'sharp';
+import { initBackend } from '../src/backends/index.js';
+import { bundlePage, bundleTrainPage, type PageBundle, type TrainBundle } from '../src/web/bundle.js';
+import { startServer, type RunningServer } from '../src/web/server.js';
+import { loadNetwork, saveNetwork } from '../src/weights/network_file.js';
+import { createNetwork } from '../src/networks/index.js';
+import { decodeImageU8 } from '../src/data/image.js';
+import { TrainEngine, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
+import { LOSS_NAMES } from '../src/model.js';
+import { options as trainOptions } from './helpers/resume.js';
+import { makeRandomDataset, maxParamDiff } from './workflow_util.js';
+import { loadFolderData } from './helpers/engine.js';
+import { REPO_ROOT } from './helpers/fixtures.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const HAVE_CHROMIUM = existsSync(CHROMIUM);
+const SKIP = HAVE_CHROMIUM ? false : `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)`;
+const OUT_DIR = path.join(REPO_ROOT, 'test-output');
+// Chromium's software WebGPU adapter, so that the webgpu backend runs without a GPU (as test/web.test.ts).
+const SOFTWARE_WEBGPU = ['--enable-unsafe-webgpu', '--use-webgpu-adapter=swiftshader', '--enable-unsafe-swiftshader'];
+// The tiny run of every test: the same flags for the page (official names in the URL) and for Node.
+const TINY = { netG: 'resnet_6blocks', ngf: 4, ndf: 4, netD: 'n_layers', n_layers_D: 1, load_size: 18, crop_size: 16, pool_size: 3, seed: 11 };
+
+type Context = import('playwright-core').BrowserContext;
+type Page = import('playwright-core').Page;
+
+let tmp: string;
+let data: string;
+let bundle: PageBundle;
+let trainBundle: TrainBundle;
+let server: RunningServer;
+
+before(async () => {
+  tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-webtrain-'));
+  data = path.join(tmp, 'data');
+  await makeRandomDataset(data, { n: 3, size: 20 });
+  [bundle, trainBundle] = await Promise.all([bundlePage(), bundleTrainPage()]);
+  // serve needs something to serve besides /train until it runs without flags; a tiny generator does
+  const g = createNetwork({ role: 'generator', netG: 'resnet_6blocks', inputNc: 3, outputNc: 3, ngf: 4, norm: 'instance', useDropout: false }, { seed: 1 });
+  const model = path.join(tmp, 'G.safetensors');
+  await saveNetwork(g, model);
+  g.dispose();
+  server = await startServer({ bundle, trainBundle, port: 0, modelPath: model });
+  await fsp.mkdir(OUT_DIR, { recursive: true });
+});
+
+after(async () => {
+  await server?.close();
+  await fsp.rm(tmp, { recursive: true, force: true });
+});
+
+async function launch(extraArgs: string[] = []): Promise<Context> {
+  const { chromium } = await import('playwright-core');
+  const profile = await fsp.mkdtemp(path.join(tmp, 'profile-'));
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    acceptDownloads: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', ...extraArgs],
+  });
+}
+
+function trainUrl(params: Record<string, string | number>): string {
+  const q = new URLSearchParams(Object.entries({ ...TINY, ...params }).map(([k, v]) => [k, String(v)]));
+  return `${server.url}train?${q}`;
+}
+
+/** Opens the page; null (with the reason) when the worker cannot start the asked backend in this Chromium. */
+async function open(ctx: Context, url: string, errors: string[]): Promise<Page | null> {
+  const page = ctx.pages()[0] ?? await ctx.newPage();
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(url);
+  await page.waitForSelector('body[data-ready]', { timeout: 120_000 });
+  if ((await page.getAttribute('body', 'data-ready')) !== '1') return null;
+  return page;
+}
+
+const files = async (dom: 'A' | 'B') => (await fsp.readdir(path.join(data, `train${dom}`))).sort().map((f) => path.join(data, `train${dom}`, f));
+
+async function pickAndTrain(page: Page): Promise<void> {
+  await page.setInputFiles('input[type=file][data-testid=domain-a]', await files('A'));
+  await page.setInputFiles('input[type=file][data-testid=domain-b]', await files('B'));
+  await page.click('[data-testid=train]');
+}
+
+async function waitState(page: Page, state: string, timeout = 240_000): Promise<void> {
+  await page.waitForFunction((s) => document.body.dataset.state === s || !!document.querySelector('[data-testid=error]:not([hidden])'), state, { timeout });
+  const err = await page.$('[data-testid=error]:not([hidden])');
+  if (err) throw new Error(`the page shows an error: ${await err.textContent()}`);
+}
+
+async function download(page: Page, which: 'ga' | 'gb', file: string): Promise<void> {
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.click(`[data-testid=download-${which}]`)]);
+  await dl.saveAs(file);
+}
+
+async function nodeSteps(backend: string, extra: Record<string, unknown>): Promise<{ steps: StepResult[]; engine: TrainEngine }> {
+  await initBackend(backend, () => {});
+  const opts = trainOptions(data, tmp, backend, { 'n-epochs': 1, 'n-epochs-decay': 1, ...extra });
+  const engine = TrainEngine.create(pickEngineOptions(opts), await loadFolderData(data));
+  const steps: StepResult[] = [];
+  for (let r = await engine.step(); r; r = await engine.step()) steps.push(r);
+  return { steps, engine };
+}
+
+function lossDiff(page: Array<Record<string, number>>, node: StepResult[]): number {
+  assert.equal(page.length, node.length, 'steps');
+  let m = 0;
+  node.forEach((s, i) => { for (const n of LOSS_NAMES) m = Math.max(m, Math.abs(page[i][n] - s.losses[n]) / Math.max(1e-3, Math.abs(s.losses[n]))); });
+  return m;
+}
+
+async function translatedPixels(page: Page): Promise<{ width: number; height: number; rgba: number[] }> {
+  return page.evaluate(() => {
+    const c = document.querySelector('[data-testid=translated]') as HTMLCanvasElement;
+    return { width: c.width, height: c.height, rgba: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
+  });
+}
+
+// wasm in the page is Node's wasm: equal to the bit. webgpu (SwiftShader) sums in another order: the first step's
+// losses (forward passes of the initial networks) agree to float precision; after that Adam's normalized update
+// m/√v turns float-level differences of near-zero gradients into up to 2·lr per step and parameter, so the
+// weights are held to that bound and the losses to a loose relative one.
+const LR = 0.0002, STEPS = 6;
+for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, weights: 0 },
+  { backend: 'webgpu', args: SOFTWARE_WEBGPU, first: 1e-4, loss: 2e-2, weights: 2 * LR * STEPS }]) {
+  test(`training page (${v.backend}): the page's steps equal Node's; G_A downloaded from it translates in the CLI within 1 level of the page`,
+    { skip: SKIP, timeout: 600_000 }, async (t) => {
+      const ctx = await launch(v.args);
+      try {
+        const errors: string[] = [];
+        const page = await open(ctx, trainUrl({ backend: v.backend, n_epochs: 1, n_epochs_decay: 1 }), errors);
+        if (!page) {
+          t.diagnostic(`${v.backend} could not start in this Chromium's worker; not compared`);
+          return;
+        }
+        assert.equal((await page.textContent('[data-testid=backend]'))!.trim(), v.backend);
+        await pickAndTrain(page);
+        await waitState(page, 'done');
+        assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), String(STEPS));
+        assert.match((await page.textContent('[data-testid=estimate]'))!, /images\/s measured here/);
+        const pageLosses = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
+        const ga = path.join(tmp, `G_A-${v.backend}.safetensors`);
+        await download(page, 'ga', ga);
+
+        // the same run in Node (wasm; the engine is `cyclegan train`'s loop, test/train_engine.test.ts)
+        const node = await nodeSteps('wasm', {});
+        const first = lossDiff(pageLosses.slice(0, 1), node.steps.slice(0, 1));
+        const ld = lossDiff(pageLosses, node.steps);
+        const net = await loadNetwork(ga);
+        const wd = maxParamDiff(net.params, node.engine.nets.G_A.params);
+        t.diagnostic(`page (${v.backend}) vs Node (wasm), ${STEPS} steps: first step's losses within ${first.toExponential(2)}, all within ` +
+          `${ld.toExponential(2)} (relative), G_A weights within ${wd.toExponential(2)}`);
+        assert.ok(first <= v.first, `first step's losses differ by ${first}`);
+        assert.ok(ld <= v.loss, `losses differ by ${ld}`);
+        assert.ok(wd <= v.weights, `G_A differs by ${wd}`);
+        node.engine.dispose();
+        net.dispose();
+
+        // translate a test image in the page, and with the downloaded file in the CLI
+        const img = path.join(tmp, 'test.png');
+        const px = Buffer.alloc(24 * 20 * 3);
+        for (let i = 0; i < px.length; i++) px[i] = (i * 37 + (i % 7) * 11) & 255;
+        await sharp(px, { raw: { width: 24, height: 20, channels: 3 } }).png().toFile(img);
+        await page.setInputFiles('[data-testid=translate-input]', img);
+        await page.waitForSelector('[data-testid=translated]', { timeout: 120_000 });
+        const got = await translatedPixels(page);
+        const out = path.join(tmp, `cli-${v.backend}`);
+        const cli = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/src/cli/main.js'), 'translate', '--model', ga, '--backend', 'wasm', '--out', out, img], { encoding: 'utf8' });
+        assert.equal(cli.status, 0, cli.stderr);
+        const ref = await decodeImageU8(path.join(out, 'test.png'));
+        assert.deepEqual([got.width, got.height], [ref.width, ref.height]);
+        let max = 0;
+        for (let i = 0; i < ref.width * ref.height; i++) for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(got.rgba[i * 4 + c] - ref.data[i * 3 + c]));
+        t.diagnostic(`page translation (${v.backend}) vs cyclegan translate of the downloaded G_A: max ${max} levels`);
+        assert.ok(max <= 1, `${max} levels apart`);
+        await page.screenshot({ path: path.join(OUT_DIR, `web-train-${v.backend}.png`), fullPage: true });
+        assert.deepEqual(errors, []);
+      } finally {
+        await ctx.close();
+      }
+    });
+}
+
+test('training page: a reload mid-run offers to resume, and continuing gives the uninterrupted run\'s weights', { skip: SKIP, timeout: 600_000 }, async (t) => {
+  const url = trainUrl({ backend: 'wasm', n_epochs: 2, n_epochs_decay: 1, checkpoint_minutes: 0 });
+  const errors: string[] = [];
+  const whole = path.join(tmp, 'whole.safetensors'), resumed = path.join(tmp, 'resumed.safetensors');
+  let wholeLosses: Array<Record<string, number>>;
+  let ctx = await launch();
+  try {
+    const page = (await open(ctx, url, errors))!;
+    await pickAndTrain(page);
+    await waitState(page, 'done');
+    wholeLosses = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
+    await download(page, 'ga', whole);
+  } finally {
+    await ctx.close();
+  }
+  ctx = await launch();
+  try {
+    const page = (await open(ctx, url, errors))!;
+    assert.ok(await page.isHidden('[data-testid=resume]'), 'nothing to resume in a fresh profile');
+    await pickAndTrain(page);
+    await page.waitForFunction(() => Number(document.body.dataset.checkpoint ?? 0) >= 4, undefined, { timeout: 240_000 });
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+    await page.waitForSelector('[data-testid=resume]:not([hidden])');
+    const at = Number((await page.textContent('[data-testid=images-trained]'))!.trim());
+    t.diagnostic(`reloaded; the saved run had ${at} of 9 images trained`);
+    assert.ok(at >= 4 && at < 9, `saved at ${at}`);
+    await page.click('[data-testid=resume]');
+    await waitState(page, 'done');
+    assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), '9');
+    const tail = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
+    assert.deepEqual(tail, wholeLosses!.slice(at), 'the steps after the reload are the uninterrupted run\'s');
+    await download(page, 'ga', resumed);
+    await page.screenshot({ path: path.join(OUT_DIR, 'web-train-resumed.png'), fullPage: true });
+  } finally {
+    await ctx.close();
+  }
+  assert.ok((await fsp.readFile(whole)).equals(await fsp.readFile(resumed)), 'G_A after reload + resume is byte-identical to the uninterrupted run');
+  assert.deepEqual(errors, []);
+});
+
+test('training page: non-images, huge images and an empty folder are messages; a full quota keeps the previous checkpoint', { skip: SKIP, timeout: 600_000 }, async (t) => {
+  const bad = path.join(tmp, 'notes.png');
+  await fsp.writeFile(bad, 'this is not an image');
+  const huge = path.join(tmp, 'huge.png');
+  await sharp({ create: { width: 4100, height: 4100, channels: 3, background: { r: 9, g: 99, b: 199 } } }).png().toFile(huge);
+  const ctx = await launch();
+  try {
+    const errors: string[] = [];
+    const url = trainUrl({ backend: 'wasm', n_epochs: 1, n_epochs_decay: 1 });
+    const page = (await open(ctx, url, errors))!;
+    const errorText = async () => {
+      await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 120_000 });
+      return (await page.textContent('[data-testid=error]'))!;
+    };
+    // an empty folder
+    await page.setInputFiles('input[type=file][data-testid=domain-a]', await files('A'));
+    await page.click('[data-testid=train]');
+    assert.match(await errorText(), /domain B: no images chosen/);
+    // only unusable files in a domain
+    await page.setInputFiles('input[type=file][data-testid=domain-b]', [bad, huge]);
+    await page.click('[data-testid=train]');
+    const msg = await errorText();
+    assert.match(msg, /domain B: no usable image/);
+    assert.match(msg, /notes\.png \(could not be read as an image/);
+    assert.match(msg, /huge\.png \(4100x4100 is over the 16777216-pixel limit\)/);
+    // mixed: the bad files are skipped with a warning, training goes on
+    await page.setInputFiles('input[type=file][data-testid=domain-b]', [...await files('B'), bad]);
+    await page.click('[data-testid=train]');
+    await page.waitForSelector('[data-testid=warning]:not([hidden])', { timeout: 120_000 });
+    assert.match((await page.textContent('[data-testid=warning]'))!, /skipped 1 file\(s\) that cannot be used: notes\.png/);
+    await waitState(page, 'done');
+    const saved = Number(await page.getAttribute('body', 'data-checkpoint'));
+    assert.equal(saved, 6);
+
+    // a full quota: the next checkpoint fails with a message, and the previous one stays usable
+    const cdp = await ctx.newCDPSession(page);
+    const origin = new URL(server.url).origin;
+    const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: usage + 65536 }); // the images fit, a checkpoint (~1 MB) does not
+    await page.fill('[data-option=n_epochs]', '2'); // a new run of 9 images: nothing of it can be saved
+    await page.click('[data-testid=train]');
+    const q = await errorText();
+    t.diagnostic(`quota message: ${q}`);
+    assert.match(q, /storage quota for this page is full, so the checkpoint could not be saved; the previous checkpoint is kept/);
+    await page.click('[data-testid=pause]').catch(() => {});
+    await page.waitForFunction(() => document.body.dataset.state !== 'training', undefined, { timeout: 120_000 });
+    await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+    await page.screenshot({ path: path.join(OUT_DIR, 'web-train-errors.png'), fullPage: true });
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+    assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), '6', 'the saved run is still the finished one');
+    await page.waitForSelector('[data-testid=resume]:not([hidden])');
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+  }
+});
