@@ -13,11 +13,10 @@ import sharp from 'sharp';
 import { initBackend } from '../src/backends/index.js';
 import { bundlePage, bundleTrainPage, type PageBundle, type TrainBundle } from '../src/web/bundle.js';
 import { startServer, type RunningServer } from '../src/web/server.js';
-import { loadNetwork, saveNetwork } from '../src/weights/network_file.js';
-import { createNetwork } from '../src/networks/index.js';
+import { loadNetwork } from '../src/weights/network_file.js';
 import { decodeImageU8 } from '../src/data/image.js';
 import { TrainEngine, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
-import { LOSS_NAMES } from '../src/model.js';
+import { LOSS_NAMES } from '../src/core/model.js';
 import { options as trainOptions } from './helpers/resume.js';
 import { makeRandomDataset, maxParamDiff } from './workflow_util.js';
 import { loadFolderData } from './helpers/engine.js';
@@ -46,12 +45,7 @@ before(async () => {
   data = path.join(tmp, 'data');
   await makeRandomDataset(data, { n: 3, size: 20 });
   [bundle, trainBundle] = await Promise.all([bundlePage(), bundleTrainPage()]);
-  // serve needs something to serve besides /train until it runs without flags; a tiny generator does
-  const g = createNetwork({ role: 'generator', netG: 'resnet_6blocks', inputNc: 3, outputNc: 3, ngf: 4, norm: 'instance', useDropout: false }, { seed: 1 });
-  const model = path.join(tmp, 'G.safetensors');
-  await saveNetwork(g, model);
-  g.dispose();
-  server = await startServer({ bundle, trainBundle, port: 0, modelPath: model });
+  server = await startServer({ bundle, trainBundle, port: 0 }); // no model, no run: the training page alone
   await fsp.mkdir(OUT_DIR, { recursive: true });
 });
 
@@ -71,6 +65,25 @@ async function launch(extraArgs: string[] = []): Promise<Context> {
       '--disable-component-update', '--disable-sync', ...extraArgs],
   });
 }
+
+test('serve without flags: / and /train lead to the training page (the query kept); its scripts and the wasm files are served', async () => {
+  const get = (p: string) => fetch(new URL(p, server.url), { redirect: 'manual' });
+  let r = await get('/');
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.get('location'), '/train/');
+  r = await get('/train?ngf=8&backend=wasm');
+  assert.equal(r.status, 302);
+  assert.equal(r.headers.get('location'), '/train/?ngf=8&backend=wasm');
+  r = await get('/train/');
+  assert.equal(r.status, 200);
+  const html = await r.text();
+  for (const id of ['domain-a', 'domain-b', 'train', 'pause', 'resume', 'images-trained', 'backend', 'download-ga', 'error']) {
+    assert.ok(html.includes(`data-testid="${id}"`), id);
+  }
+  for (const p of ['/train/train.js', '/train/worker.js', '/train/train.css', '/style.css', '/wasm/tfjs-backend-wasm-simd.wasm']) assert.equal((await get(p)).status, 200, p);
+  assert.equal((await get('/train/../package.json')).status, 404);
+  assert.equal((await get('/train/other.js')).status, 404);
+});
 
 function trainUrl(params: Record<string, string | number>): string {
   const q = new URLSearchParams(Object.entries({ ...TINY, ...params }).map(([k, v]) => [k, String(v)]));

@@ -20,7 +20,7 @@ import type { tf } from '../core/tf.js';
 import { ImageDecodeError, imagesToTensor, probeImage, type FloatImage } from './image.js';
 import { loadTransformed, type LoadJob } from './load.js';
 import { checkPreprocess, DEFAULT_TRANSFORM, resizedSize, type TransformOptions, type TransformParams } from '../core/data/transforms.js';
-import { planEpoch, samplingStart, type PlannedSample } from './sampling.js';
+import { planEpoch, samplingStart, type PlannedSample } from '../core/data/sampling.js';
 
 // The one image extension list and folder walker live in image_files.ts (translate uses them too).
 export { IMG_EXTENSIONS, isImageFile, listImageFiles, type SkippedFile } from './image_files.js';

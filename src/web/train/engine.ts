@@ -14,7 +14,7 @@ import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, model
 import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../core/model_names.js';
 import { LrSchedule, type LrPolicy } from '../../core/schedule.js';
 import { applyTransform, checkPreprocess, resizedSize, type Preprocess, type TransformOptions } from '../../core/data/transforms.js';
-import { planEpoch, samplingStart, type PlannedSample } from '../../data/sampling.js';
+import { planEpoch, samplingStart, type PlannedSample } from '../../core/data/sampling.js';
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { imagesToTensor } from '../../core/data/image_tensors.js';
 import type { RngState } from '../../core/rng.js';

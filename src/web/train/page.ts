@@ -1,12 +1,12 @@
 // The training page (/train): picks the two image folders and the options, starts the Web Worker that trains
 // (worker.ts), and draws what it posts: loss curves, samples, images/s, ETA, lr. Nothing here computes.
-import { defaultCycleGANOptions } from '../../model.js';
-import { LR_POLICIES } from '../../schedule.js';
-import { GAN_MODES } from '../../losses.js';
-import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../../networks/index.js';
-import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../../data/transforms.js';
-import { DIRECTIONS } from '../../limits.js';
-import type { RawImage } from '../../data/pixels.js';
+import { defaultCycleGANOptions } from '../../core/model.js';
+import { LR_POLICIES } from '../../core/schedule.js';
+import { GAN_MODES } from '../../core/losses.js';
+import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../../core/networks/index.js';
+import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../../core/data/transforms.js';
+import { DIRECTIONS } from '../../core/limits.js';
+import type { RawImage } from '../../core/data/pixels.js';
 import { drawChart, drawLegend } from '../page/dashboard.js';
 import type { EngineOptions } from './engine.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';

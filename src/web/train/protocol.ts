@@ -1,6 +1,6 @@
 // Messages between the training page (page.ts, which only draws) and its Web Worker (worker.ts, which trains).
-import type { Losses } from '../../model.js';
-import type { RawImage } from '../../data/pixels.js';
+import type { Losses } from '../../core/model.js';
+import type { RawImage } from '../../core/data/pixels.js';
 import type { EngineOptions } from './engine.js';
 import type { SavedRun } from './storage.js';
 

@@ -2,15 +2,15 @@
 // the browser has (webgpu with our own WGSL kernels, as Node's webgpu backend; else webgl; else wasm),
 // checkpoints to the Origin Private File System, and answers downloads and test translations. The page
 // (page.ts) only draws what this posts.
-import { tf } from '../../tf.js';
+import { tf } from '../../core/tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { registerWasmExtras } from '../../backends/wasm.js';
-import { DEFAULT_MAX_IMAGE_PIXELS } from '../../limits.js';
-import { floatToU8, u8ToFloat } from '../../data/pixels.js';
-import { encodeStateDict, networkToStateDictAsync } from '../../weights/network_codec.js';
-import { requiredMultiple, testTransform, translateImage } from '../../translate_image.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../../core/limits.js';
+import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
+import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
+import { requiredMultiple, testTransform, translateImage } from '../../core/translate_image.js';
 import { TrainEngine, SAMPLE_NAMES, type EngineData, type EngineImage, type EngineOptions } from './engine.js';
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';

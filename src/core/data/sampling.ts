@@ -1,9 +1,9 @@
 // The unaligned dataset's draws for one epoch (official unaligned_dataset.py + the DataLoader's shuffle),
-// with no files and no Node: the Node dataset (./dataset.ts) and the in-browser training engine
+// with no files and no Node: the Node dataset (src/data/dataset.ts) and the in-browser training engine
 // (src/web/train/engine.ts) both plan their epochs here, so the same seed gives the same crops, flips and
 // B partners in the tab as in `cyclegan train`.
-import { Rng, type RngState } from '../core/rng.js';
-import { drawParams, type TransformOptions, type TransformParams } from '../core/data/transforms.js';
+import { Rng, type RngState } from '../rng.js';
+import { drawParams, type TransformOptions, type TransformParams } from './transforms.js';
 
 /** One sample of an epoch: indices into the A and B lists (folder terms) and each image's random choices. */
 export interface PlannedSample { a: number; b: number; pa: TransformParams; pb: TransformParams }
