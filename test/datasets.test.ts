@@ -5,10 +5,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
-import {
-  buildAerialTiles, buildAtomically, buildMnist2Ink, buildSneaker2Boot, getDataset, inkify, isAerialPhoto, parseIdx,
-  readDatasetInfo, runTool, summerTwin, uninkify, aptDownload, debExtract,
-} from '../src/data/builtin.js';
+import { buildAtomically, getDataset, readDatasetInfo } from '../src/data/builtin.js';
+import { buildAerialTiles, isAerialPhoto, summerTwin } from '../src/data/builtin/aerial.js';
+import { parseIdx } from '../src/data/builtin/idx.js';
+import { buildMnist2Ink, inkify, uninkify } from '../src/data/builtin/mnist2ink.js';
+import { buildSneaker2Boot } from '../src/data/builtin/sneaker2boot.js';
+import { aptDownload, debExtract, runTool } from '../src/data/builtin/tools.js';
 import { decodeImageU8 } from '../src/data/image.js';
 import { run as datasetsCli } from '../src/cli/commands/datasets.js';
 import { CycleGANError } from '../src/core/errors.js';

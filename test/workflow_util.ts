@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import sharp from 'sharp';
 import { Rng } from '../src/core/rng.js';
-import { inkify } from '../src/data/builtin.js';
+import { inkify } from '../src/data/builtin/mnist2ink.js';
 
 export async function tempDir(prefix: string): Promise<string> {
   return fsp.mkdtemp(path.join(os.tmpdir(), `cyclegan-${prefix}-`));
