@@ -7,7 +7,7 @@ import type { InitType } from './networks/init.js';
 import { ganLoss, ganLossGrad, l1Loss, l1LossGrad, type GanMode } from './losses.js';
 import { backward, forwardTrace, type ParamGrads } from './networks/backward.js';
 import { ImagePool } from './pool.js';
-import { Adam, type AdamState } from './optim.js';
+import { Adam, type AdamState, type GradientParts } from './optim.js';
 // loss_names / visual_names / model_names are declared once, in a module free of TF.js (the page imports it).
 import { LOSS_NAMES, type LossName, type VisualName } from './model_names.js';
 
@@ -133,7 +133,7 @@ export class CycleGANModel {
   }
 
   /** A network's parameter gradients under the optimizer's names ('G_A.model.1.weight'). */
-  private static named(prefix: string, grads: ParamGrads, into: Map<string, tf.Tensor>): void {
+  private static named(prefix: string, grads: Map<string, GradientParts>, into: Map<string, GradientParts>): void {
     for (const [k, g] of grads) into.set(`${prefix}.${k}`, g);
   }
 
@@ -169,7 +169,22 @@ export class CycleGANModel {
     const o = this.opts;
     const run = { training: true, rng: this.rng };
     const losses = {} as LossTensors;
-    const gradsOf = { G_A: new Map(), G_B: new Map(), D_A: new Map(), D_B: new Map() } as Record<keyof CycleGANNetworks, ParamGrads>;
+    const gradsOf = { G_A: new Map(), G_B: new Map(), D_A: new Map(), D_B: new Map() } as Record<keyof CycleGANNetworks, Map<string, GradientParts>>;
+    // Where the optimizer sums a parameter's gradients from several passes itself (webgpu), each pass's
+    // gradient is kept as a part instead of being added at once (one dispatch fewer per part).
+    const keepParts = Adam.takesGradientParts();
+    const backwardInto = (trace: Parameters<typeof backward>[0], dy: tf.Tensor4D, net: keyof CycleGANNetworks, needDx: boolean) => {
+      if (!keepParts) return backward(trace, dy, { grads: gradsOf[net] as ParamGrads, needDx });
+      const own: ParamGrads = new Map();
+      const dx = backward(trace, dy, { grads: own, needDx });
+      const into = gradsOf[net];
+      for (const [k, g] of own) {
+        const prev = into.get(k);
+        if (prev === undefined) into.set(k, [g]);
+        else (prev as tf.Tensor[]).push(g);
+      }
+      return dx;
+    };
 
     const cycle = (gName: 'G_A' | 'G_B', fName: 'G_A' | 'G_B', dName: 'D_A' | 'D_B', real: tf.Tensor4D, other: tf.Tensor4D,
                    lambda: number, lambdaOther: number, [ganName, cycleName, idtName]: [LossName, LossName, LossName]) => {
@@ -187,17 +202,17 @@ export class CycleGANModel {
       losses[cycleName] = tf.keep(tf.tidy(() => tf.mul(l1Loss(f.y, real), lambda) as tf.Scalar));
       const dRec = l1LossGrad(f.y, real, lambda) as tf.Tensor4D;
       f.y.dispose();
-      const dFakeF = backward(f.trace, dRec, { grads: gradsOf[fName], needDx: true })!;
+      const dFakeF = backwardInto(f.trace, dRec, fName, true)!;
       const dFake = tf.add(dFakeD, dFakeF) as tf.Tensor4D;
       tf.dispose([dFakeD, dFakeF]);
-      backward(g.trace, dFake, { grads: gradsOf[gName], needDx: false });
+      backwardInto(g.trace, dFake, gName, false);
       if (o.lambdaIdentity > 0) {
         const scale = lambdaOther * o.lambdaIdentity;
         const i = forwardTrace(G, other, run);
         losses[idtName] = tf.keep(tf.tidy(() => tf.mul(l1Loss(i.y, other), scale) as tf.Scalar));
         const dIdt = l1LossGrad(i.y, other, scale) as tf.Tensor4D;
         i.y.dispose();
-        backward(i.trace, dIdt, { grads: gradsOf[gName], needDx: false });
+        backwardInto(i.trace, dIdt, gName, false);
       } else {
         losses[idtName] = tf.keep(tf.scalar(0));
       }
@@ -205,7 +220,7 @@ export class CycleGANModel {
     };
     const fakeB = cycle('G_A', 'G_B', 'D_A', realA, realB, o.lambdaA, o.lambdaB, ['G_A', 'cycle_A', 'idt_A']);
     const fakeA = cycle('G_B', 'G_A', 'D_B', realB, realA, o.lambdaB, o.lambdaA, ['G_B', 'cycle_B', 'idt_B']);
-    const gGrads = new Map<string, tf.Tensor>();
+    const gGrads = new Map<string, GradientParts>();
     CycleGANModel.named('G_A', gradsOf.G_A, gGrads);
     CycleGANModel.named('G_B', gradsOf.G_B, gGrads);
     this.optimizerG.apply(gGrads);
@@ -223,14 +238,14 @@ export class CycleGANModel {
         parts.push(ganLoss(p.y, isReal, o.ganMode));
         const dPred = ganLossGrad(p.y, isReal, o.ganMode, 0.5) as tf.Tensor4D;
         p.y.dispose();
-        backward(p.trace, dPred, { grads: gradsOf[dName], needDx: false });
+        backwardInto(p.trace, dPred, dName, false);
       }
       losses[name] = tf.keep(tf.tidy(() => tf.mul(tf.add(parts[0], parts[1]), 0.5) as tf.Scalar));
       tf.dispose(parts);
     };
     discriminator('D_A', realB, pooledB, 'D_A');
     discriminator('D_B', realA, pooledA, 'D_B');
-    const dGrads = new Map<string, tf.Tensor>();
+    const dGrads = new Map<string, GradientParts>();
     CycleGANModel.named('D_A', gradsOf.D_A, dGrads);
     CycleGANModel.named('D_B', gradsOf.D_B, dGrads);
     this.optimizerD.apply(dGrads);

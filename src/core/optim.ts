@@ -1,13 +1,37 @@
 // Adam exactly as PyTorch's (torch.optim.Adam, no weight decay), with its state exposed for checkpoints.
 import { tf } from './tf.js';
 import { backendHasKernel, runCGKernel } from './ops/kernels.js';
-import { CGAdam } from './ops/kernel_names.js';
+import { CGAdam, CGAdamInPlace } from './ops/kernel_names.js';
+
+/**
+ * A parameter's gradient: one tensor, or the parts from several passes (summed in order). Parts stay
+ * separate only where the backend sums them inside its Adam step (`Adam.takesGradientParts`).
+ */
+export type GradientParts = tf.Tensor | tf.Tensor[];
+/** How many gradient parts CGAdamInPlace sums itself. */
+const MAX_PARTS = 3;
 
 export interface AdamState {
   step: number;
   lr: number;
   m: Map<string, { shape: number[]; data: Float32Array }>;
   v: Map<string, { shape: number[]; data: Float32Array }>;
+}
+
+function unshared(t: tf.Tensor): boolean {
+  return tf.backend().refCount(t.dataId) === 1;
+}
+
+/** ((g0 + g1) + g2)…: the order in which separate passes' gradients were always added. */
+function sumInOrder(parts: tf.Tensor[]): tf.Tensor {
+  if (parts.length === 1) return parts[0].clone();
+  let acc = tf.add(parts[0], parts[1]);
+  for (let i = 2; i < parts.length; i++) {
+    const next = tf.add(acc, parts[i]);
+    acc.dispose();
+    acc = next;
+  }
+  return acc;
 }
 
 export class Adam {
@@ -30,21 +54,42 @@ export class Adam {
     }
   }
 
-  /** One update from gradients keyed by the same names (missing gradients are treated as zero, as torch skips None). */
-  apply(grads: Map<string, tf.Tensor>): void {
+  /** Whether the active backend updates in place and sums gradient parts itself (webgpu). */
+  static takesGradientParts(): boolean {
+    return backendHasKernel(CGAdamInPlace);
+  }
+
+  /**
+   * One update from gradients keyed by the same names (missing gradients are treated as zero, as torch skips
+   * None). Gradient parts are summed in order: inside the update where the backend can, else here.
+   */
+  apply(grads: Map<string, GradientParts>): void {
     this.step++;
     const t = this.step;
+    const inPlace = backendHasKernel(CGAdamInPlace);
     const fused = backendHasKernel(CGAdam);
     for (const [name, p] of this.params) {
-      const g = grads.get(name);
-      if (!g) continue;
+      const parts = grads.get(name);
+      if (!parts || (Array.isArray(parts) && parts.length === 0)) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
+      const attrs = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: t };
+      if (inPlace && unshared(p) && unshared(m) && unshared(v)) {
+        // Parameters and moments keep their buffers (in place: only where no other tensor shares their data,
+        // e.g. a variable made from a tensor that is still alive).
+        const list = Array.isArray(parts) ? parts : [parts];
+        const head = list.length > MAX_PARTS ? tf.addN(list.slice(0, list.length - MAX_PARTS + 1)) : null;
+        const gs = head ? [head, ...list.slice(list.length - MAX_PARTS + 1)] : list;
+        runCGKernel(CGAdamInPlace, { param: p, m, v, grad: gs[0], ...(gs[1] ? { grad1: gs[1] } : {}), ...(gs[2] ? { grad2: gs[2] } : {}) }, attrs);
+        head?.dispose();
+        continue;
+      }
+      const g = Array.isArray(parts) ? sumInOrder(parts) : parts;
       if (fused) {
-        const [np, nm, nv] = runCGKernel(CGAdam, { param: p, grad: g, m, v },
-          { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: t });
+        const [np, nm, nv] = runCGKernel(CGAdam, { param: p, grad: g, m, v }, attrs);
         p.assign(np); m.assign(nm); v.assign(nv);
         tf.dispose([np, nm, nv]);
+        if (g !== parts) g.dispose();
         continue;
       }
       tf.tidy(() => {
@@ -58,6 +103,7 @@ export class Adam {
         m.assign(newM);
         v.assign(newV);
       });
+      if (g !== parts) g.dispose();
     }
   }
 

@@ -4,6 +4,7 @@
 import { tf } from '../../core/tf.js';
 import type { GPUBackendLike } from './program.js';
 import { registerWebGPUKernels, webgpuKernels } from './kernels/register_all.js';
+import { installRunner } from './runner.js';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -158,6 +159,7 @@ async function register(): Promise<WebGPURegistration> {
     });
     try {
       const backend = new NodeWebGPUBackend(device, adapter.info);
+      installRunner(backend);
       const onError = (ev: { error?: { message?: string } }) => {
         const first = backend.deviceError === undefined;
         backend.deviceError ??= (ev.error?.message ?? 'unknown error').split('\n')[0];

@@ -27,15 +27,26 @@ export const CGAdam = 'CGAdam';
 export type CGAdamInputs = Pick<NamedTensorInfoMap, 'param' | 'grad' | 'm' | 'v'>;
 export interface CGAdamAttrs { lr: number; beta1: number; beta2: number; eps: number; step: number }
 
+/**
+ * CGAdam in place: param, m and v are overwritten (their tensors keep their data ids and buffers); the
+ * gradient is grad (+ grad1 (+ grad2)), summed in that order, so a parameter used in several passes needs no
+ * separate sums. Returns no tensor. Callers use it only for tensors nothing else shares (refCount 1).
+ */
+export const CGAdamInPlace = 'CGAdamInPlace';
+export type CGAdamInPlaceInputs = Pick<NamedTensorInfoMap, 'param' | 'grad' | 'm' | 'v'> &
+  Partial<Pick<NamedTensorInfoMap, 'grad1' | 'grad2'>>;
+export type CGAdamInPlaceAttrs = CGAdamAttrs;
+
 /** Every custom kernel: name → inputs, attrs and what it returns. */
 export interface CGKernels {
   [CGInstanceNorm]: { inputs: CGInstanceNormInputs; attrs: CGInstanceNormAttrs; out: 'one' };
   [CGInstanceNormGrad]: { inputs: CGInstanceNormGradInputs; attrs: CGInstanceNormGradAttrs; out: 'one' };
   [CGMirrorPadGrad]: { inputs: CGMirrorPadGradInputs; attrs: CGMirrorPadGradAttrs; out: 'one' };
   [CGAdam]: { inputs: CGAdamInputs; attrs: CGAdamAttrs; out: 'many' };
+  [CGAdamInPlace]: { inputs: CGAdamInPlaceInputs; attrs: CGAdamInPlaceAttrs; out: 'many' };
 }
 export type CGKernelName = keyof CGKernels;
-export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam];
+export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam, CGAdamInPlace];
 
 /** A kernel's inputs as tensors (what ops pass) rather than TensorInfos (what backends receive). */
 export type TensorInputs<I> = { [K in keyof I]: Tensor };

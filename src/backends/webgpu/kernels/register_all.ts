@@ -3,8 +3,10 @@
 // has one, handing unusual inputs (NCHW, PReLU, other dtypes) back to it. Node (../index.ts) and the browser
 // page (src/web/page/main.ts) register the same kernels.
 import { tf } from '../../../core/tf.js';
-import type { KernelDef } from '../program.js';
+import type { KernelDef, KernelFn } from '../program.js';
+import { installRunner } from '../runner.js';
 import { cgAdamKernel } from './CGAdam.js';
+import { cgAdamInPlaceKernel } from './CGAdamInPlace.js';
 import { cgInstanceNormKernel } from './CGInstanceNorm.js';
 import { cgInstanceNormGradKernel } from './CGInstanceNormGrad.js';
 import { cgMirrorPadGradKernel } from './CGMirrorPadGrad.js';
@@ -22,6 +24,7 @@ export const webgpuKernels: readonly KernelDef[] = [
   cgInstanceNormGradKernel,
   cgMirrorPadGradKernel,
   cgAdamKernel,
+  cgAdamInPlaceKernel,
 ];
 
 let registered = false;
@@ -33,10 +36,13 @@ export function registerWebGPUKernels(backendName = 'webgpu'): void {
   for (const def of webgpuKernels) {
     const stock = tf.getKernel(def.kernelName, backendName);
     if (stock) tf.unregisterKernel(def.kernelName, backendName);
-    tf.registerKernel({
-      kernelName: def.kernelName,
-      backendName,
-      kernelFunc: def.make(stock?.kernelFunc as never) as unknown as tf.KernelFunc,
-    });
+    const fn = def.make(stock?.kernelFunc as never);
+    // Our dispatch path (../runner.ts) on whichever WebGPUBackend runs the kernel: Node's installs it when
+    // it is created, the browser's stock one on its first call of one of our kernels.
+    const withRunner: KernelFn = (args) => {
+      installRunner(args.backend as object);
+      return fn(args);
+    };
+    tf.registerKernel({ kernelName: def.kernelName, backendName, kernelFunc: withRunner as unknown as tf.KernelFunc });
   }
 }

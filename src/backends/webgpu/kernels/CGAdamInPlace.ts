@@ -1,0 +1,68 @@
+// CGAdamInPlace: CGAdam's update (same operation order, ./CGAdam.ts) in ONE dispatch per parameter that
+// overwrites param, m and v, with up to three gradient parts summed first ((g0 + g1) + g2, the order the
+// separate adds had). The parameter and its moments keep their GPU buffers from step to step, so the
+// dispatches that read them keep finding their bind groups in the runner's cache (../runner.ts).
+import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { installRunner } from '../runner.js';
+import { CGAdamInPlace, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
+
+function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
+  const names = ['g0', 'g1', 'g2'].slice(0, parts);
+  // Bindings: 0 = result (the parameter, read and written), 1..parts = gradients, parts+1 = uniforms, then m, v.
+  const mBinding = parts + 2;
+  return {
+    outputShape: [size],
+    shaderKey: `cgAdamInPlace${parts}`,
+    dispatchLayout: { x: [0] },
+    dispatch: [ceilDiv(size, 64), 1, 1],
+    variableNames: names,
+    uniforms: 'stepSize : f32, bc2Sqrt : f32, b1 : f32, b2 : f32, omb1 : f32, omb2 : f32, eps : f32,',
+    workgroupSize: [64, 1, 1],
+    size: true,
+    extraOutputs: [m, v],
+    getUserCode: () => `
+      @group(0) @binding(${mBinding}) var<storage, read_write> mState : array<f32>;
+      @group(0) @binding(${mBinding + 1}) var<storage, read_write> vState : array<f32>;
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        var gi = g0[index];
+        ${parts > 1 ? 'gi = gi + g1[index];' : ''}
+        ${parts > 2 ? 'gi = gi + g2[index];' : ''}
+        let mi = mState[index] * uniforms.b1 + uniforms.omb1 * gi;
+        let vi = vState[index] * uniforms.b2 + uniforms.omb2 * gi * gi;
+        mState[index] = mi;
+        vState[index] = vi;
+        let denom = sqrt(vi) / uniforms.bc2Sqrt + uniforms.eps;
+        result[index] = result[index] - uniforms.stepSize * (mi / denom);
+      }
+    `,
+  };
+}
+
+type Stored = { values?: unknown; refCount: number };
+
+export const cgAdamInPlaceKernel: KernelDef = {
+  kernelName: CGAdamInPlace,
+  make: () => (args) => {
+    const { param, grad, m, v, grad1, grad2 } = kernelInputs(CGAdamInPlace, args.inputs);
+    const { lr, beta1, beta2, eps, step } = kernelAttrs(CGAdamInPlace, args.attrs);
+    const grads = [grad, grad1, grad2].filter((g): g is TensorInfo => g !== undefined);
+    const size = param.shape.reduce((a, b) => a * b, 1);
+    for (const t of [param, m, v, ...grads]) {
+      if (t.dtype !== 'float32') throw new Error('CGAdamInPlace: inputs must be float32');
+      if (t.shape.reduce((a, b) => a * b, 1) !== size) throw new Error('CGAdamInPlace: inputs must have the same size');
+    }
+    const backend = args.backend as GPUBackendLike & { tensorMap: { get(id: object): Stored } };
+    for (const t of [param, m, v]) {
+      if (backend.tensorMap.get(t.dataId).refCount !== 1) throw new Error('CGAdamInPlace: param, m and v must not share their data');
+    }
+    installRunner(backend);
+    const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
+    const u = floats(lr / bc1, Math.sqrt(bc2), beta1, beta2, 1 - beta1, 1 - beta2, eps);
+    const flat = (t: TensorInfo): TensorInfo => ({ ...t, shape: [size] });
+    backend.runWebGPUProgram(program(size, grads.length, m, v), grads.map(flat), 'float32', u, flat(param));
+    // A CPU copy of an earlier read would now be stale.
+    for (const t of [param, m, v]) backend.tensorMap.get(t.dataId).values = undefined;
+    return [];
+  },
+};

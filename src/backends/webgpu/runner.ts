@@ -1,0 +1,345 @@
+// A cheaper dispatch path for tfjs-backend-webgpu's program runner. Per dispatch, stock WebGPUBackend
+// acquires a uniform buffer, writes it (queue.writeBuffer), asks the pipeline for its bind group layout and
+// creates a bind group: on Dawn in Node the bind group alone costs ~25 µs of host time, and a CycleGAN
+// training step has thousands of dispatches. Here, once installed on a backend:
+//   - pipelines get an explicit layout whose uniform binding has a dynamic offset;
+//   - the uniforms of every dispatch go to one CPU staging area, copied with ONE writeBuffer per submit into
+//     one ring buffer (queue order makes reusing it safe: a submit's commands run before the next write);
+//   - bind groups are cached by (layout, buffers): the buffer pool hands the same buffers back step after
+//     step, so in a steady training loop almost every dispatch reuses a bind group;
+//   - a program may declare `extraOutputs`: further tensors it writes (read_write bindings after the
+//     uniforms), so one dispatch can produce several results (CGAdam: param, m and v).
+// Programs that draw or read pixels (textures) keep the stock path. The shader text is tfjs-webgpu's own.
+import type { Program, TensorInfo, UniformValue } from './program.js';
+
+type GPUBufferLike = { size: number; usage: number; destroy(): void };
+type BindGroupLayout = object;
+type Pipeline = { getBindGroupLayout(i: number): BindGroupLayout };
+type PassEncoder = {
+  setPipeline(p: Pipeline): void; setBindGroup(i: number, bg: object, offsets?: number[]): void;
+  dispatchWorkgroups(x: number, y?: number, z?: number): void; end(): void;
+};
+type Device = {
+  limits: Record<string, number>;
+  queue: { writeBuffer(b: GPUBufferLike, offset: number, data: ArrayBuffer, dataOffset?: number, size?: number): void };
+  createBuffer(d: { size: number; usage: number }): GPUBufferLike;
+  createBindGroupLayout(d: unknown): BindGroupLayout;
+  createPipelineLayout(d: unknown): object;
+  createBindGroup(d: unknown): object;
+  createComputePipeline(d: { layout: unknown }): Pipeline;
+  createComputePipelineAsync(d: { layout: unknown }): Promise<Pipeline>;
+};
+
+/** The WebGPUBackend internals the runner uses (tfjs-backend-webgpu 4.22, pinned in package.json). */
+interface Backend {
+  device: Device;
+  bufferManager: {
+    freeBuffers: Map<string, GPUBufferLike[]>;
+    releaseBuffer(buffer: GPUBufferLike, reuse?: boolean): void;
+  };
+  tensorMap: { get(id: object): { resource?: unknown; dtype: string } | undefined };
+  commandQueueOwnedIds: WeakSet<object>;
+  commandEncoder: { beginComputePass(d: unknown): PassEncoder } | null;
+  computePassEncoder: PassEncoder | null;
+  dispatchCountInPass: number;
+  activeTimers?: Array<{ name: string; query: Promise<number> }> | null;
+  supportTimestampQuery: boolean;
+  querySet: object | null;
+  querySetCount: number;
+  uploadToGPU(dataId: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+  getQueryTime(): Promise<number>;
+  runWebGPUProgram(program: Program, inputs: TensorInfo[], dtype: string, uniforms?: UniformValue[], output?: TensorInfo): TensorInfo;
+  recordAndSubmit(program: Program, output: TensorInfo, inputs: TensorInfo[], uniforms?: UniformValue[]): void;
+  cgRunner?: RunnerStats;
+}
+
+/** A program the runner may see: ours (program.ts) or a stock tfjs-webgpu one. */
+type AnyProgram = Program & {
+  pixelsOpType?: number; pipeline?: Pipeline; outputComponent?: number; extraOutputs?: TensorInfo[];
+};
+
+export interface RunnerStats {
+  dispatches: number;
+  bindGroupsCreated: number;
+  submits: number;
+  /** Dispatches per submit (the stock runner's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE is 15). */
+  batch: number;
+}
+
+const GPU_BUFFER_USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08 };
+const GPU_SHADER_STAGE_COMPUTE = 0x4;
+/** Bytes of the uniform ring; a submit is forced when a batch's uniforms would not fit. */
+const RING_BYTES = 1 << 20;
+const BIND_GROUP_CACHE_LIMIT = 1 << 14;
+
+/** Default dispatches per submit; CYCLEGAN_WEBGPU_BATCH overrides it. */
+export const DEFAULT_SUBMIT_BATCH = 32;
+
+/**
+ * Byte offsets of tfjs-webgpu's uniform fields (WGSL alignment of i32/f32 scalars and vectors, its vec5/vec6
+ * structs aligned to 16 bytes, as its makeUniforms lays them out) and the total size.
+ */
+function uniformLayout(fields: UniformValue[]): { offsets: number[]; size: number } {
+  let offset = 0;
+  let prev = 0;
+  let maxAlign = 1;
+  const offsets: number[] = [];
+  for (const f of fields) {
+    const n = f.data.length || 1;
+    let align = n === 1 ? 4 : n === 2 ? 8 : 16;
+    if (n > 6) throw new Error(`webgpu runner: a uniform of ${n} components is not supported`);
+    if (prev === 5 || prev === 6) align = 16;
+    maxAlign = Math.max(maxAlign, align);
+    offset = Math.ceil(offset / align) * align;
+    offsets.push(offset);
+    offset += n * 4;
+    prev = n;
+  }
+  return { offsets, size: Math.ceil(offset / maxAlign) * maxAlign };
+}
+
+function strides(shape: number[]): number[] {
+  const out = new Array<number>(Math.max(shape.length - 1, 0));
+  let s = 1;
+  for (let i = shape.length - 1; i > 0; i--) { s *= shape[i]; out[i - 1] = s; }
+  return out;
+}
+
+/**
+ * Installs the runner on a tfjs-webgpu WebGPUBackend instance (Node's subclass or the browser's stock one);
+ * returns its counters. Idempotent.
+ */
+export function installRunner(target: object, submitBatch?: number): RunnerStats {
+  const backend = target as Backend;
+  if (backend.cgRunner) return backend.cgRunner;
+  const batch = submitBatch ?? envBatch();
+  const device = backend.device;
+  const stats: RunnerStats = { dispatches: 0, bindGroupsCreated: 0, submits: 0, batch };
+  backend.cgRunner = stats;
+
+  const align = Math.max(device.limits.minUniformBufferOffsetAlignment ?? 256, 16);
+  const ring = device.createBuffer({ size: RING_BYTES, usage: GPU_BUFFER_USAGE.UNIFORM | GPU_BUFFER_USAGE.COPY_DST });
+  const staging = new ArrayBuffer(RING_BYTES);
+  const f32 = new Float32Array(staging);
+  const i32 = new Int32Array(staging);
+  const u32 = new Uint32Array(staging);
+  let used = 0;
+
+  // Layouts by (inputs, extra outputs); each pipeline remembers its own.
+  const layouts = new Map<string, { group: BindGroupLayout; pipeline: object }>();
+  const layoutOf = new WeakMap<object, { group: BindGroupLayout; key: string }>();
+  const layoutFor = (inputs: number, extra: number) => {
+    const key = `${inputs}:${extra}`;
+    let l = layouts.get(key);
+    if (!l) {
+      const entries: unknown[] = [{ binding: 0, visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'storage' } }];
+      for (let i = 0; i < inputs; i++) {
+        entries.push({ binding: 1 + i, visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'read-only-storage' } });
+      }
+      entries.push({ binding: 1 + inputs, visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
+      for (let i = 0; i < extra; i++) {
+        entries.push({ binding: 2 + inputs + i, visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'storage' } });
+      }
+      const group = device.createBindGroupLayout({ entries });
+      l = { group, pipeline: device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      layouts.set(key, l);
+    }
+    return { ...l, key };
+  };
+
+  // Pipelines are compiled by tfjs-webgpu's compileProgram with the device it is handed: during our
+  // runWebGPUProgram that is a view of the device whose pipeline creation uses the explicit layout.
+  let compiling: AnyProgram | null = null;
+  const withLayout = <D extends { layout: unknown }>(d: D): D => {
+    if (!compiling || compiling.pixelsOpType != null) return d;
+    const l = layoutFor(compiling.variableNames.length, compiling.extraOutputs?.length ?? 0);
+    return { ...d, layout: l.pipeline };
+  };
+  const remember = (p: Pipeline, program: AnyProgram | null) => {
+    if (program && program.pixelsOpType == null) {
+      const l = layoutFor(program.variableNames.length, program.extraOutputs?.length ?? 0);
+      layoutOf.set(p, { group: l.group, key: l.key });
+    }
+    return p;
+  };
+  const compileDevice = new Proxy(device, {
+    get(t, prop) {
+      if (prop === 'createComputePipeline') {
+        return (d: { layout: unknown }) => remember(t.createComputePipeline(withLayout(d)), compiling);
+      }
+      if (prop === 'createComputePipelineAsync') {
+        return (d: { layout: unknown }) => {
+          const program = compiling;
+          return t.createComputePipelineAsync(withLayout(d)).then((p) => remember(p, program));
+        };
+      }
+      const v = Reflect.get(t, prop) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(t) : v;
+    },
+  });
+
+  const stockRun = backend.runWebGPUProgram.bind(backend);
+  backend.runWebGPUProgram = (program, inputs, dtype, uniforms, output) => {
+    const p = program as AnyProgram;
+    if (p.pixelsOpType != null) return stockRun(program, inputs, dtype, uniforms, output);
+    compiling = p;
+    backend.device = compileDevice;
+    try {
+      return stockRun(program, inputs, dtype, uniforms, output);
+    } finally {
+      backend.device = device;
+      compiling = null;
+    }
+  };
+
+  const bufferIds = new WeakMap<object, number>();
+  let nextBufferId = 1;
+  const idOf = (b: object) => {
+    let id = bufferIds.get(b);
+    if (id === undefined) { id = nextBufferId++; bufferIds.set(b, id); }
+    return id;
+  };
+  // Two generations: when the current one is full it becomes the old one, whose entries move back on use.
+  let bindGroups = new Map<string, object>();
+  let oldBindGroups = new Map<string, object>();
+  const bufferOf = (t: TensorInfo): GPUBufferLike => {
+    const r = backend.tensorMap.get(t.dataId)?.resource;
+    if (!r || typeof (r as GPUBufferLike).size !== 'number') throw new Error('webgpu runner: a program input is not a GPU buffer');
+    return r as GPUBufferLike;
+  };
+
+  const stockRecord = backend.recordAndSubmit.bind(backend);
+  backend.recordAndSubmit = (program, output, inputs, programUniforms) => {
+    const p = program as AnyProgram;
+    const pipeline = p.pipeline;
+    const layout = pipeline ? layoutOf.get(pipeline) : undefined;
+    if (p.pixelsOpType != null || !pipeline || !layout) {
+      stockRecord(program, output, inputs, programUniforms);
+      return;
+    }
+    // The uniforms tfjs-webgpu's shader header declares: NAN, INFINITY, each input's and the output's shape
+    // and strides, the size (flat programs), then the program's own.
+    const fields: UniformValue[] = [{ type: 'float32', data: [NaN] }, { type: 'float32', data: [Infinity] }];
+    for (const t of inputs) {
+      fields.push({ type: 'int32', data: t.shape }, { type: 'int32', data: strides(t.shape) });
+    }
+    fields.push({ type: 'int32', data: output.shape }, { type: 'int32', data: strides(output.shape) });
+    if (p.size) {
+      const size = p.outputShape.reduce((a, b) => a * b, 1);
+      fields.push({ type: 'int32', data: [p.outputComponent ? size / p.outputComponent : size] });
+    }
+    if (programUniforms) fields.push(...programUniforms);
+    const { offsets, size } = uniformLayout(fields);
+    const slot = Math.ceil(size / align) * align;
+    if (used + slot > RING_BYTES) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+    const base = used;
+    used += slot;
+    fields.forEach((f, i) => {
+      const at = (base + offsets[i]) >> 2;
+      const view = f.type === 'float32' ? f32 : f.type === 'uint32' ? u32 : i32;
+      if (f.data.length === 0) view[at] = 1; else view.set(f.data, at);
+    });
+
+    const extra = p.extraOutputs ?? [];
+    for (const t of extra) backend.uploadToGPU(t.dataId);
+    const buffers = [bufferOf(output), ...inputs.map(bufferOf), ...extra.map(bufferOf)];
+    let key = `${layout.key}|${slot}`;
+    for (const b of buffers) key += `|${idOf(b)}`;
+    let group = bindGroups.get(key);
+    if (!group && (group = oldBindGroups.get(key))) {
+      oldBindGroups.delete(key);
+      bindGroups.set(key, group);
+    }
+    if (!group) {
+      const entries: unknown[] = [{ binding: 0, resource: { buffer: buffers[0] } }];
+      for (let i = 0; i < inputs.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[1 + i] } });
+      entries.push({ binding: 1 + inputs.length, resource: { buffer: ring, offset: 0, size: slot } });
+      for (let i = 0; i < extra.length; i++) {
+        entries.push({ binding: 2 + inputs.length + i, resource: { buffer: buffers[1 + inputs.length + i] } });
+      }
+      if (bindGroups.size >= BIND_GROUP_CACHE_LIMIT) {
+        oldBindGroups = bindGroups;
+        bindGroups = new Map();
+      }
+      group = device.createBindGroup({ layout: layout.group, entries });
+      bindGroups.set(key, group);
+      stats.bindGroupsCreated++;
+    }
+    for (const t of inputs) backend.commandQueueOwnedIds.add(t.dataId);
+    backend.commandQueueOwnedIds.add(output.dataId);
+    for (const t of extra) backend.commandQueueOwnedIds.add(t.dataId);
+
+    const timed = backend.activeTimers != null;
+    backend.ensureCommandEncoderReady();
+    if (timed && backend.supportTimestampQuery) {
+      backend.endComputePassEncoder();
+      backend.querySet ??= (device as unknown as { createQuerySet(d: unknown): object })
+        .createQuerySet({ type: 'timestamp', count: backend.querySetCount });
+      backend.computePassEncoder = backend.commandEncoder!.beginComputePass({
+        timestampWrites: { querySet: backend.querySet, beginningOfPassWriteIndex: 0, endOfPassWriteIndex: 1 },
+      });
+    } else if (!backend.computePassEncoder) {
+      backend.computePassEncoder = backend.commandEncoder!.beginComputePass({});
+    }
+    const pass = backend.computePassEncoder!;
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, group, [base]);
+    pass.dispatchWorkgroups(p.dispatch[0], p.dispatch[1], p.dispatch[2]);
+    stats.dispatches++;
+    backend.dispatchCountInPass++;
+    if (timed) {
+      backend.endComputePassEncoder();
+      backend.activeTimers!.push({ name: (program as { constructor: { name: string } }).constructor.name, query: backend.getQueryTime() });
+    } else if (backend.dispatchCountInPass >= batch) {
+      backend.endComputePassEncoder();
+      backend.submitQueue();
+    }
+  };
+
+  // The batch's uniforms reach the ring right before its commands are submitted.
+  // The buffer pool hands out the free buffer of the lowest id (stock: the last one freed). The pool's state
+  // at the start of a training step then depends only on which buffers the kept tensors hold, so step after
+  // step the same buffers meet in the same dispatches and their bind groups are found in the cache.
+  const pool = backend.bufferManager;
+  const stockRelease = pool.releaseBuffer.bind(pool);
+  pool.releaseBuffer = (buffer, reuse = true) => {
+    stockRelease(buffer, reuse);
+    if (!reuse) return;
+    const free = pool.freeBuffers.get(`${buffer.size}_${buffer.usage}`);
+    if (!free || free[free.length - 1] !== buffer || free.length < 2) return;
+    // Kept in decreasing id order, so that pop() (the stock acquire) takes the lowest id.
+    const id = idOf(buffer);
+    let lo = 0, hi = free.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (idOf(free[mid]) > id) lo = mid + 1; else hi = mid;
+    }
+    if (lo < free.length - 1) {
+      free.pop();
+      free.splice(lo, 0, buffer);
+    }
+  };
+
+  const stockSubmit = backend.submitQueue.bind(backend);
+  backend.submitQueue = () => {
+    if (used > 0) {
+      device.queue.writeBuffer(ring, 0, staging, 0, used);
+      used = 0;
+    }
+    stats.submits++;
+    stockSubmit();
+  };
+  return stats;
+}
+
+function envBatch(): number {
+  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+  const v = Number(env?.CYCLEGAN_WEBGPU_BATCH);
+  return Number.isInteger(v) && v > 0 ? v : DEFAULT_SUBMIT_BATCH;
+}
