@@ -15,7 +15,7 @@ import { readModelSpec } from '../src/web/models.js';
 import { normalizeLossRecord } from '../src/web/run_data.js';
 import { floatToU8, decodeImageU8 } from '../src/data/image.js';
 import { saveTensorPng } from '../src/report/images.js';
-import { CG_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
+import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
 import { bundlePage } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
 
@@ -124,8 +124,15 @@ test('run-folder file names are known only to RunFolder (src/train/run_folder.ts
 });
 
 test('custom kernel names are declared once (src/core/ops/kernel_names.ts) and used by ops and both backends', async () => {
-  for (const k of CG_KERNEL_NAMES) assert.deepEqual(await holders(`'${k}'`), ['core/ops/kernel_names.ts'], `'${k}' is a bare string elsewhere`);
+  for (const k of [...CG_KERNEL_NAMES, ...GPU_ONLY_KERNEL_NAMES]) {
+    assert.deepEqual(await holders(`'${k}'`), ['core/ops/kernel_names.ts'], `'${k}' is a bare string elsewhere`);
+  }
   const src = await (cache ??= sources());
+  for (const k of GPU_ONLY_KERNEL_NAMES) {
+    const webgpu = `backends/webgpu/kernels/${k}.ts`;
+    assert.ok(src.has(webgpu), `${webgpu} is missing`);
+    assert.match(src.get(webgpu)!, /kernel_names\.js'/, `${webgpu} does not use the declared name`);
+  }
   for (const f of ['core/ops/nn.ts', 'core/ops/gradient_fixes.ts', 'core/optim.ts', 'core/networks/backward.ts']) {
     assert.match(src.get(f)!, /kernel_names\.js'/, `${f} does not take the kernel names from src/core/ops/kernel_names.ts`);
   }

@@ -46,7 +46,12 @@ export interface CGKernels {
   [CGAdamInPlace]: { inputs: CGAdamInPlaceInputs; attrs: CGAdamInPlaceAttrs; out: 'many' };
 }
 export type CGKernelName = keyof CGKernels;
-export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam, CGAdamInPlace];
+export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam];
+/**
+ * Kernels only a GPU backend registers (the CPU backends keep the general form: CGAdam, and a gradient
+ * summed as soon as it is made, which holds less memory at once).
+ */
+export const GPU_ONLY_KERNEL_NAMES: readonly CGKernelName[] = [CGAdamInPlace];
 
 /** A kernel's inputs as tensors (what ops pass) rather than TensorInfos (what backends receive). */
 export type TensorInputs<I> = { [K in keyof I]: Tensor };
