@@ -5,7 +5,7 @@ import { tf } from './core/tf.js';
 import { CycleGANError } from './core/errors.js';
 import { initBackend } from './backends/index.js';
 import { createNetwork } from './core/networks/index.js';
-import { CycleGANModel, defaultCycleGANOptions, disposeLosses, type LossTensors } from './core/model.js';
+import { CycleGANModel, defaultCycleGANOptions, disposeLosses, runQueuedSteps, type LossTensors } from './core/model.js';
 import { l1Loss, l1LossGrad } from './core/losses.js';
 import { backward, forwardTrace } from './core/networks/backward.js';
 
@@ -164,22 +164,9 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
   let iter: number | null = null;
   if (!o.skipIter) {
     const model = CycleGANModel.create({ ...defaultCycleGANOptions(), ngf: o.ngf, netG });
-    // Steps are queued back to back as the trainer runs them; reading the last step's losses waits for the
-    // device to finish (a no-op wait on the CPU backends, the queue drain on a GPU).
-    const steps = async (n: number) => {
-      let last: LossTensors | undefined;
-      for (let i = 0; i < n; i++) {
-        if (last) disposeLosses(last);
-        last = model.step(A, B);
-      }
-      if (last) {
-        await last.D_B.data();
-        disposeLosses(last);
-      }
-    };
-    await steps(o.warmup);
+    await runQueuedSteps(model, A, B, o.warmup);
     const t0 = performance.now();
-    await steps(o.iters);
+    await runQueuedSteps(model, A, B, o.iters);
     iter = (performance.now() - t0) / o.iters;
     if (profile && backend === 'webgpu') await gpuProfileStep(() => model.step(A, B));
     model.dispose();

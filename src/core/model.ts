@@ -69,6 +69,22 @@ export function disposeLosses(t: LossTensors): void {
   tf.dispose(LOSS_NAMES.map((n) => t[n]));
 }
 
+/**
+ * `n` training steps on one batch, queued back to back as the trainer queues them, then a wait for the last
+ * (a read of one of its losses: a no-op wait on the CPU backends, the queue drain on a GPU). For timing.
+ */
+export async function runQueuedSteps(model: CycleGANModel, realA: tf.Tensor4D, realB: tf.Tensor4D, n: number): Promise<void> {
+  let last: LossTensors | undefined;
+  for (let i = 0; i < n; i++) {
+    if (last) disposeLosses(last);
+    last = model.step(realA, realB);
+  }
+  if (last) {
+    await last.D_B.data();
+    disposeLosses(last);
+  }
+}
+
 export interface CycleGANNetworks {
   G_A: Network;
   G_B: Network;

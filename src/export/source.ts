@@ -54,7 +54,3 @@ export function channelsAfter(layers: Layer[], inC: number): number {
   }
   return c;
 }
-
-export function inputChannels(net: ExportSource): number {
-  return net.spec.inputNc;
-}

@@ -2,7 +2,7 @@
 // epochs, how many images each, how often to log and save). No I/O and no TF.js here beyond the measuring
 // step, so the plan's rules can be read (and tested) on their own.
 import { tf } from '../core/tf.js';
-import { CycleGANModel, disposeLosses, modelOptions, readLosses, type LossTensors } from '../core/model.js';
+import { CycleGANModel, modelOptions, runQueuedSteps } from '../core/model.js';
 import { initBackend } from '../backends/index.js';
 import { CycleGANError } from '../core/errors.js';
 import type { TrainOptions } from './options.js';
@@ -21,23 +21,11 @@ export async function measureStepRate(backend: string, opts: TrainOptions, size:
   const nc = (n: number) => tf.randomUniform([1, size, size, n], -1, 1) as tf.Tensor4D;
   const a = nc(opts.inputNc), b = nc(opts.outputNc);
   try {
-    // Steps are queued as the trainer queues them; reading the last losses waits for the device (GPU).
-    const run = async (n: number) => {
-      let last: LossTensors | undefined;
-      for (let i = 0; i < n; i++) {
-        if (last) disposeLosses(last);
-        last = model.step(a, b);
-      }
-      if (last) {
-        await readLosses(last);
-        disposeLosses(last);
-      }
-    };
     // The first steps compile kernels and allocate; time the ones after.
-    await run(3);
+    await runQueuedSteps(model, a, b, 3);
     const steps = 5;
     const t0 = performance.now();
-    await run(steps);
+    await runQueuedSteps(model, a, b, steps);
     const rate = steps / ((performance.now() - t0) / 1000);
     log(`  ${backend}: ${rate.toFixed(2)} steps/s`);
     return rate;
