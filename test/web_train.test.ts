@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { existsSync, promises as fsp } from 'node:fs';
 import sharp from 'sharp';
 import { initBackend } from '../src/backends/index.js';
@@ -17,6 +19,7 @@ import { loadNetwork } from '../src/weights/network_file.js';
 import { decodeImageU8 } from '../src/data/image.js';
 import { TrainEngine, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
 import { LOSS_NAMES } from '../src/core/model.js';
+import { webgpuKernels } from '../src/backends/webgpu/kernels/register_all.js';
 import { options as trainOptions } from './helpers/resume.js';
 import { makeRandomDataset, maxParamDiff } from './workflow_util.js';
 import { loadFolderData } from './helpers/engine.js';
@@ -160,6 +163,11 @@ for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, wei
           return;
         }
         assert.equal((await page.textContent('[data-testid=backend]'))!.trim(), v.backend);
+        if (v.backend === 'webgpu') {
+          // the page's step runs our WGSL kernels, the ones Node's webgpu backend registers (one code path)
+          const ours = await page.evaluate(() => (window as unknown as { cycleganTrain: { ourKernels: string[] } }).cycleganTrain.ourKernels);
+          assert.deepEqual([...ours].sort(), webgpuKernels.map((k) => k.kernelName).sort());
+        }
         await pickAndTrain(page);
         await waitState(page, 'done');
         assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), String(STEPS));
@@ -303,5 +311,36 @@ test('training page: non-images, huge images and an empty folder are messages; a
     assert.deepEqual(errors, []);
   } finally {
     await ctx.close();
+  }
+});
+
+test('static build: `npm run build:web` writes train/index.html, which trains from a plain static file server', { skip: SKIP, timeout: 300_000 }, async () => {
+  const built = spawnSync(process.execPath, [path.join(REPO_ROOT, 'scripts/build-web.mjs')], { encoding: 'utf8' });
+  assert.equal(built.status, 0, built.stderr);
+  const root = path.join(REPO_ROOT, 'dist', 'web');
+  for (const f of ['train/index.html', 'train/train.js', 'train/worker.js', 'train/train.css', 'style.css', 'wasm/tfjs-backend-wasm-simd.wasm']) {
+    assert.ok(existsSync(path.join(root, f)), f);
+  }
+  // any static host: files by path, a content type by extension, nothing else
+  const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.wasm': 'application/wasm' };
+  const host = http.createServer((req, res) => {
+    const p = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
+    const file = path.join(root, path.normalize(p).replace(/^(\.\.[/\\])+/, ''));
+    fsp.readFile(file).then((b) => { res.writeHead(200, { 'Content-Type': types[path.extname(file)] ?? 'application/octet-stream' }); res.end(b); },
+      () => { res.writeHead(404); res.end(); });
+  });
+  await new Promise<void>((r) => host.listen(0, '127.0.0.1', () => r()));
+  const ctx = await launch();
+  try {
+    const errors: string[] = [];
+    const q = new URLSearchParams(Object.entries({ ...TINY, backend: 'wasm', n_epochs: 1, n_epochs_decay: 1 }).map(([k, v]) => [k, String(v)]));
+    const page = (await open(ctx, `http://127.0.0.1:${(host.address() as AddressInfo).port}/train/index.html?${q}`, errors))!;
+    await pickAndTrain(page);
+    await waitState(page, 'done');
+    assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), '6');
+    assert.deepEqual(errors, []);
+  } finally {
+    await ctx.close();
+    host.close();
   }
 });

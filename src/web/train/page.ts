@@ -59,8 +59,10 @@ interface Hook {
   /** every step's losses seen by this page (tests compare them with Node's) */
   losses: Array<Record<string, number>>;
   lastError: string;
+  /** our WGSL kernels registered on the backend in use (webgpu) */
+  ourKernels: string[];
 }
-const hook: Hook = { backend: '', state: 'idle', losses: [], lastError: '' };
+const hook: Hook = { backend: '', state: 'idle', losses: [], lastError: '', ourKernels: [] };
 (window as unknown as { cycleganTrain: Hook }).cycleganTrain = hook;
 
 function buildForm(): void {
@@ -248,7 +250,8 @@ function main(): void {
       case 'ready':
         hook.backend = m.backend;
         $('[data-testid=backend]').textContent = m.backend;
-        $('#backend-why').textContent = m.why;
+        $('#backend-why').textContent = m.ourKernels.length ? `${m.why}; ${m.ourKernels.length} kernels of ours` : m.why;
+        hook.ourKernels = m.ourKernels;
         if (m.storage) showWarning(m.storage);
         savedRun = !!m.saved;
         if (m.saved) {
@@ -350,12 +353,14 @@ function main(): void {
     const summary = `${options.netG}, ngf ${options.ngf}, ${options.cropSize} px, ${options.nEpochs}+${options.nEpochsDecay} epochs, ` +
       `${files.A.length}+${files.B.length} images`;
     send({ type: 'start', options, A: files.A, B: files.B, summary, checkpointSeconds: checkpointSeconds() });
+    $('#saved').textContent = '';
     setState('preparing', 'starting…');
   }));
   $('[data-testid=pause]').addEventListener('click', () => send({ type: 'pause' }));
   $('[data-testid=stop]').addEventListener('click', () => send({ type: 'stop' }));
   $('[data-testid=resume]').addEventListener('click', guard(() => {
     send({ type: 'resume', checkpointSeconds: checkpointSeconds() });
+    $('#saved').textContent = '';
     setState('preparing', 'resuming…');
   }));
   $('#discard').addEventListener('click', () => {

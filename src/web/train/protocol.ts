@@ -30,7 +30,7 @@ export type ToWorker =
 export type RunState = 'idle' | 'preparing' | 'training' | 'paused' | 'done';
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; why: string; saved: SavedRun | null; storage: string | null }
+  | { type: 'ready'; backend: string; why: string; saved: SavedRun | null; storage: string | null; ourKernels: string[] }
   | { type: 'state'; state: RunState; text: string }
   | { type: 'estimate'; secondsPerImage: number; images: number; text: string }
   | { type: 'step'; totalIters: number; epoch: number; lastEpoch: number; epochIter: number; size: number; lr: number; losses: Losses;

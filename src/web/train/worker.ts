@@ -5,7 +5,7 @@
 import { tf } from '../../core/tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
+import { registerWebGPUKernels, webgpuKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { registerWasmExtras } from '../../backends/wasm.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../core/limits.js';
 import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
@@ -318,7 +318,9 @@ async function handle(msg: ToWorker): Promise<void> {
       const s = await RunStore.open();
       store = s instanceof RunStore ? s : null;
       const saved = store ? await store.saved() : null;
-      post({ type: 'ready', backend: b.name, why: b.why, saved, storage: s instanceof RunStore ? null : s.unavailable });
+      // which of our WGSL kernels the backend runs (all of them on webgpu: the same code path as Node's webgpu backend)
+      const ourKernels = b.name === 'webgpu' ? webgpuKernels.map((k) => k.kernelName).filter((n) => tf.getKernel(n, 'webgpu')) : [];
+      post({ type: 'ready', backend: b.name, why: b.why, saved, storage: s instanceof RunStore ? null : s.unavailable, ourKernels });
       return;
     }
     case 'start':
