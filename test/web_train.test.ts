@@ -145,12 +145,13 @@ async function translatedPixels(page: Page): Promise<{ width: number; height: nu
   });
 }
 
-// wasm in the page is Node's wasm: equal to the bit. webgpu (SwiftShader) sums in another order: the first step's
+// wasm in the page is Node's wasm: equal to the bit. webgl and webgpu (SwiftShader) sum in another order: the first step's
 // losses (forward passes of the initial networks) agree to float precision; after that Adam's normalized update
 // m/√v turns float-level differences of near-zero gradients into up to 2·lr per step and parameter, so the
 // weights are held to that bound and the losses to a loose relative one.
 const LR = 0.0002, STEPS = 6;
 for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, weights: 0 },
+  { backend: 'webgl', args: [] as string[], first: 1e-4, loss: 2e-2, weights: 2 * LR * STEPS }, // what a browser without WebGPU picks
   { backend: 'webgpu', args: SOFTWARE_WEBGPU, first: 1e-4, loss: 2e-2, weights: 2 * LR * STEPS }]) {
   test(`training page (${v.backend}): the page's steps equal Node's; G_A downloaded from it translates in the CLI within 1 level of the page`,
     { skip: SKIP, timeout: 600_000 }, async (t) => {
