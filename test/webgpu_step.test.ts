@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/core/tf.js';
 import { Adam } from '../src/core/optim.js';
 import { runCGKernel } from '../src/core/ops/kernels.js';
-import { CGAdam } from '../src/core/ops/kernel_names.js';
+import { CGAdam, CGInstanceNorm, CGInstanceNormGrad } from '../src/core/ops/kernel_names.js';
 import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from '../src/core/model.js';
 import type { RunnerStats } from '../src/backends/webgpu/runner.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
@@ -134,4 +134,65 @@ test('training steps on webgpu reuse their bind groups (runner cache) once the b
   assert.ok(created[3] <= dispatched[3] * 0.02, `bind groups created per step ${created} for ${dispatched} dispatches`);
   model.dispose();
   tf.dispose([a, b]);
+});
+
+test('instance norm gradient: statistics kept from the forward pass give the same dx as recomputed ones', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  const backend = tf.backend() as unknown as { memory(): { numBytesInGPU: number } };
+  const shape: [number, number, number, number] = [2, 9, 7, 20];
+  const size = shape.reduce((a, b) => a * b, 1);
+  const x = tf.tensor(rand(size, 31), shape) as tf.Tensor4D;
+  const dy = tf.tensor(rand(size, 32), shape) as tf.Tensor4D;
+  for (const activation of ['none', 'relu', 'leakyrelu'] as const) {
+    const attrs = { eps: 1e-5, activation, alpha: 0.2 };
+    const y = runCGKernel(CGInstanceNorm, { x }, attrs) as tf.Tensor4D;
+    const yCopy = tf.add(y, 0) as tf.Tensor4D; // same values, another data id: no kept statistics
+    const recomputed = await read(runCGKernel(CGInstanceNormGrad, { x, y: yCopy, dy }, attrs));
+    const kept = await read(runCGKernel(CGInstanceNormGrad, { x, y, dy }, attrs));
+    assert.deepEqual(Array.from(kept.data), Array.from(recomputed.data), `${activation}: kept and recomputed statistics`);
+    // The statistics belong to x: another input with the same y recomputes them.
+    const y2 = runCGKernel(CGInstanceNorm, { x }, attrs) as tf.Tensor4D;
+    const x2 = tf.mul(x, 2) as tf.Tensor4D;
+    const other = await read(runCGKernel(CGInstanceNormGrad, { x: x2, y: y2, dy }, attrs));
+    const otherWant = await read(runCGKernel(CGInstanceNormGrad, { x: x2, y: tf.add(y2, 0), dy }, attrs));
+    assert.deepEqual(Array.from(other.data), Array.from(otherWant.data), `${activation}: statistics of another input`);
+    tf.dispose([y, yCopy, y2, x2]);
+  }
+  // Statistics of an output that is never differentiated go with it.
+  const before = backend.memory().numBytesInGPU;
+  for (let i = 0; i < 3; i++) {
+    const y = runCGKernel(CGInstanceNorm, { x }, { eps: 1e-5, activation: 'relu', alpha: 0 });
+    await y.data();
+    y.dispose();
+  }
+  await (tf.tensor([1]).data());
+  assert.equal(backend.memory().numBytesInGPU, before, 'no GPU bytes left behind by forward passes alone');
+  tf.dispose([x, dy]);
+});
+
+test('Sum over batch and space (bias gradients) matches cpu on odd shapes; other sums go to the stock kernel', { skip }, async () => {
+  const cases: Array<{ shape: number[]; axis: number | number[]; keepDims: boolean }> = [
+    { shape: [1, 5, 7, 3], axis: [0, 1, 2], keepDims: false },       // fewer channels than a lane group
+    { shape: [2, 9, 11, 37], axis: [0, 1, 2], keepDims: true },       // batch 2, channels not a multiple of 16
+    { shape: [1, 64, 64, 20], axis: [2, 0, 1], keepDims: false },     // one chunk at the limit
+    { shape: [2, 70, 65, 18], axis: [0, 1, 2], keepDims: false },     // cut into chunks, merged
+    { shape: [2, 6, 5, 4], axis: [1, 2], keepDims: false },           // stock: not every axis but channels
+    { shape: [2, 6, 5, 4], axis: -1, keepDims: true },                // stock
+  ];
+  for (const [i, c] of cases.entries()) {
+    const size = c.shape.reduce((a, b) => a * b, 1);
+    const values = rand(size, 40 + i);
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const x = tf.tensor(values, c.shape);
+      const y = tf.sum(x, c.axis, c.keepDims);
+      const r = await read(y);
+      tf.dispose([x, y]);
+      return r;
+    };
+    const want = await run('cpu');
+    const got = await run('webgpu');
+    const e = maxRelErr(got, want);
+    assert.ok(e <= 1e-5, `sum ${JSON.stringify(c)}: relative error ${e.toExponential(2)}`);
+  }
 });

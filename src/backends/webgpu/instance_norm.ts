@@ -8,6 +8,7 @@
 //             → dx = rstd·(g − mean(g) − x̂·mean(g·x̂))
 // The activation is a uniform (0 none, 1 ReLU, 2 LeakyReLU), so one pipeline per stage serves all three.
 import { ceilDiv, floats, ints, type GPUBackendLike, type Program, type TensorInfo } from './program.js';
+import { attachCompanion, takeCompanion } from './runner.js';
 import type { CGInstanceNormAttrs } from '../../core/ops/kernel_names.js';
 
 export const IN_LANES = 16;
@@ -216,11 +217,16 @@ function uniformsFor(x: TensorInfo, attrs: { eps: number; act: number; alpha: nu
   return { chunks, u: [...ints(h * w, c, chunk, chunks, attrs.act), ...floats(attrs.eps, attrs.alpha)] };
 }
 
+/** Which input and eps the statistics kept beside an output were computed from. */
+type StatsTag = { x: object; eps: number };
+
 export function instanceNormForward(backend: GPUBackendLike, x: TensorInfo, attrs: { eps: number; act: number; alpha: number }): TensorInfo {
   const { chunks, u } = uniformsFor(x, attrs);
   const stats = statistics(backend, x, u, chunks);
   const y = run(backend, applyProgram('fwd', x.shape), [x, stats], u);
-  backend.disposeData(stats.dataId);
+  // The gradient gets y (and the same x): it takes these statistics instead of computing them again
+  // (two dispatches fewer per backward). They go with y's data otherwise.
+  attachCompanion(backend, y, stats, { x: x.dataId, eps: attrs.eps } satisfies StatsTag);
   return y;
 }
 
@@ -228,7 +234,14 @@ export function instanceNormBackward(backend: GPUBackendLike, x: TensorInfo, y: 
                                      attrs: { eps: number; act: number; alpha: number }): TensorInfo {
   const [n, , , c] = x.shape;
   const { chunks, u } = uniformsFor(x, attrs);
-  const stats = statistics(backend, x, u, chunks);
+  const kept = takeCompanion(backend, y);
+  const tag = kept?.tag as StatsTag | undefined;
+  let stats: TensorInfo;
+  if (kept && tag && tag.x === x.dataId && tag.eps === attrs.eps) stats = kept.info;
+  else {
+    if (kept) backend.disposeData(kept.info.dataId);
+    stats = statistics(backend, x, u, chunks);
+  }
   const part = run(backend, chunkProgram('grad', n, chunks, c), [x, y, dy, stats], u);
   const gm = run(backend, mergeProgram('grad', n, c), [part], [...u, ...ints(n * c)]);
   backend.disposeData(part.dataId);

@@ -37,7 +37,7 @@ interface Backend {
     freeBuffers: Map<string, GPUBufferLike[]>;
     releaseBuffer(buffer: GPUBufferLike, reuse?: boolean): void;
   };
-  tensorMap: { get(id: object): { resource?: unknown; dtype: string } | undefined };
+  tensorMap: { get(id: object): { resource?: unknown; dtype: string; refCount: number } | undefined; has(id: object): boolean };
   commandQueueOwnedIds: WeakSet<object>;
   commandEncoder: { beginComputePass(d: unknown): PassEncoder } | null;
   computePassEncoder: PassEncoder | null;
@@ -53,6 +53,7 @@ interface Backend {
   getQueryTime(): Promise<number>;
   runWebGPUProgram(program: Program, inputs: TensorInfo[], dtype: string, uniforms?: UniformValue[], output?: TensorInfo): TensorInfo;
   recordAndSubmit(program: Program, output: TensorInfo, inputs: TensorInfo[], uniforms?: UniformValue[]): void;
+  disposeData(dataId: object, force?: boolean): boolean;
   cgRunner?: RunnerStats;
 }
 
@@ -60,6 +61,31 @@ interface Backend {
 type AnyProgram = Program & {
   pixelsOpType?: number; pipeline?: Pipeline; outputComponent?: number; extraOutputs?: TensorInfo[];
 };
+
+/** A small tensor kept beside another one until that one's data is released (see attachCompanion). */
+type Companion = { info: TensorInfo; tag: unknown };
+const companions = new WeakMap<object, WeakMap<object, Companion>>();
+
+/**
+ * Keeps `companion` (owned by the runner from now on) while `owner`'s data lives, for a later kernel that
+ * gets `owner` as an input (CGInstanceNormGrad finds the statistics CGInstanceNorm computed for its output).
+ * Freed with the owner's data, or handed over by takeCompanion.
+ */
+export function attachCompanion(backend: object, owner: TensorInfo, companion: TensorInfo, tag: unknown): void {
+  installRunner(backend);
+  const byOwner = companions.get(backend)!;
+  const prev = byOwner.get(owner.dataId);
+  if (prev) (backend as Backend).disposeData(prev.info.dataId, true);
+  byOwner.set(owner.dataId, { info: companion, tag });
+}
+
+/** The companion of `owner`, if it has one: the caller now owns it (and disposes it). */
+export function takeCompanion(backend: object, owner: TensorInfo): Companion | undefined {
+  const byOwner = companions.get(backend);
+  const c = byOwner?.get(owner.dataId);
+  if (c) byOwner!.delete(owner.dataId);
+  return c;
+}
 
 export interface RunnerStats {
   dispatches: number;
@@ -324,6 +350,21 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       free.pop();
       free.splice(lo, 0, buffer);
     }
+  };
+
+  // A companion (attachCompanion) goes when its owner's data does.
+  const byOwner = new WeakMap<object, Companion>();
+  companions.set(backend, byOwner);
+  const stockDispose = backend.disposeData.bind(backend);
+  backend.disposeData = (dataId, force) => {
+    const done = stockDispose(dataId, force);
+    const c = byOwner.get(dataId);
+    // (tensorMap.get of a missing id would ask the engine to move the data in from another backend)
+    if (c && (!backend.tensorMap.has(dataId) || backend.tensorMap.get(dataId)!.refCount <= 0)) {
+      byOwner.delete(dataId);
+      stockDispose(c.info.dataId, true);
+    }
+    return done;
   };
 
   const stockSubmit = backend.submitQueue.bind(backend);

@@ -14,6 +14,7 @@ import { conv2DKernel } from './Conv2D.js';
 import { conv2DBackpropFilterKernel } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputKernel } from './Conv2DBackpropInput.js';
 import { fusedConv2DKernel } from './FusedConv2D.js';
+import { sumKernel } from './Sum.js';
 
 export const webgpuKernels: readonly KernelDef[] = [
   conv2DKernel,
@@ -25,6 +26,7 @@ export const webgpuKernels: readonly KernelDef[] = [
   cgMirrorPadGradKernel,
   cgAdamKernel,
   cgAdamInPlaceKernel,
+  sumKernel,
 ];
 
 let registered = false;
