@@ -9,6 +9,7 @@ import { runCGKernel } from '../src/core/ops/kernels.js';
 import { CGAdam, CGInstanceNorm, CGInstanceNormGrad } from '../src/core/ops/kernel_names.js';
 import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from '../src/core/model.js';
 import type { RunnerStats } from '../src/backends/webgpu/runner.js';
+import { prepareSyncReads } from '../src/backends/index.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 
@@ -195,4 +196,25 @@ test('Sum over batch and space (bias gradients) matches cpu on odd shapes; other
     const e = maxRelErr(got, want);
     assert.ok(e <= 1e-5, `sum ${JSON.stringify(c)}: relative error ${e.toExponential(2)}`);
   }
+});
+
+test('prepareSyncReads reads only the tensors a checkpoint names', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  const model = CycleGANModel.create({ ...defaultCycleGANOptions(), ngf: 2, ndf: 2, netG: 'resnet_6blocks', poolSize: 1 });
+  const a = tf.randomUniform([1, 32, 32, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+  const b = tf.randomUniform([1, 32, 32, 3], -1, 1, 'float32', 2) as tf.Tensor4D;
+  const losses = model.step(a, b);
+  const named = Object.values(model.nets).flatMap((n) => [...n.params.values(), ...n.buffers.values()]);
+  await prepareSyncReads(named);
+  for (const t of named) assert.doesNotThrow(() => t.dataSync(), 'a named tensor reads synchronously');
+  assert.throws(() => losses.G_A.dataSync(), /synchronous reads/, 'a tensor not named was not downloaded');
+  // The optimizer state and pools are read asynchronously; the networks' copies are current.
+  const state = await model.getTrainingStateAsync();
+  assert.ok(state.tensors.size > 0);
+  const w = model.nets.G_A.params.get('model.1.weight')!;
+  assert.deepEqual(Array.from(w.dataSync()), Array.from(await w.data() as Float32Array));
+  await readLosses(losses);
+  disposeLosses(losses);
+  model.dispose();
+  tf.dispose([a, b]);
 });

@@ -63,13 +63,14 @@ async function activate(name: string): Promise<boolean> {
 let nativeWarned = false;
 
 /**
- * Before code that reads many tensors synchronously (checkpoint saving): on webgpu in Node, dataSync only
- * returns CPU copies that an asynchronous read made, so this makes them for every live tensor. No-op elsewhere.
+ * Before code that reads tensors synchronously (checkpoint saving): on webgpu in Node, dataSync only returns
+ * CPU copies that an asynchronous read made, so this makes them for `tensors` (all live tensors when none
+ * are named). No-op elsewhere.
  */
-export async function prepareSyncReads(): Promise<void> {
+export async function prepareSyncReads(tensors?: readonly tf.Tensor[]): Promise<void> {
   if (tf.getBackend() !== 'webgpu') return;
   const { prepareSyncReads: prepare } = await import('./webgpu/index.js');
-  await prepare();
+  await prepare(tensors);
 }
 
 /**

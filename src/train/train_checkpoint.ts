@@ -31,8 +31,10 @@ export class Checkpointer {
   async save(why: string): Promise<void> {
     const { model, schedule, pos, acc, data } = this.run;
     this.savedAt = `${pos.epoch}:${pos.epochIter}`;
-    await prepareSyncReads(); // webgpu: the state below is read with dataSync
-    const ms = model.getTrainingState();
+    // webgpu: the networks are written with dataSync, which needs a CPU copy of exactly their tensors; the
+    // optimizer moments and pools are read asynchronously (not every live tensor, as before).
+    await prepareSyncReads(Object.values(model.nets).flatMap((n) => [...n.params.values(), ...n.buffers.values()]));
+    const ms = await model.getTrainingStateAsync();
     const lossAcc = await acc.read();
     const json: TrainStateJson = {
       version: 1, epoch: pos.epoch, epochIter: pos.epochIter, totalIters: pos.totalIters, epochCount: pos.epochCount,

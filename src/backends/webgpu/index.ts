@@ -124,12 +124,15 @@ async function register(): Promise<WebGPURegistration> {
       for (const id of this.live) if (!this.tensorMap.has(id)) this.live.delete(id);
     }
 
-    /** Reads every live tensor that has no CPU copy yet, so that dataSync() works on all of them. */
-    async downloadAll(): Promise<void> {
+    /**
+     * Reads the given tensors' data (every live tensor's without `only`) where it has no CPU copy yet, so
+     * that dataSync() works on them.
+     */
+    async downloadAll(only?: readonly tf.DataId[]): Promise<void> {
       this.prune();
       const pending = new Set(this.tensorDataPendingDisposal);
-      const ids = [...this.live].filter((id) => {
-        const d = this.tensorMap.get(id);
+      const ids = (only ?? [...this.live]).filter((id) => {
+        const d = this.tensorMap.has(id) ? this.tensorMap.get(id) : undefined;
         return d && d.values == null && d.resource != null && d.refCount > 0 && !pending.has(id);
       });
       await Promise.all(ids.map((id) => this.read(id)));
@@ -180,13 +183,14 @@ async function register(): Promise<WebGPURegistration> {
 }
 
 /**
- * Makes every live tensor of the active webgpu backend readable with dataSync() (see downloadAll); a no-op
- * on the other backends. Call it before code that reads many tensors synchronously, e.g. checkpoint saving.
+ * Makes the given tensors (every live tensor without a list) of the active webgpu backend readable with
+ * dataSync() (see downloadAll); a no-op on the other backends. Call it before code that reads tensors
+ * synchronously, e.g. a checkpoint's networks.
  */
-export async function prepareSyncReads(): Promise<void> {
+export async function prepareSyncReads(tensors?: readonly tf.Tensor[]): Promise<void> {
   if (tf.getBackend() !== WEBGPU_BACKEND) return;
-  const backend = tf.backend() as unknown as { downloadAll?: () => Promise<void> };
-  await backend.downloadAll?.();
+  const backend = tf.backend() as unknown as { downloadAll?: (only?: readonly tf.DataId[]) => Promise<void> };
+  await backend.downloadAll?.(tensors?.map((t) => t.dataId));
 }
 
 /** Names of our kernels on the webgpu backend. */
