@@ -46,6 +46,17 @@ for (const backend of ['cpu', 'wasm']) {
     assert.equal(full.totalIters, 6);
     assert.ok(full.done);
 
+    // no tensor is left behind by a step (the engine keeps only the newest batch for samples); measured once the
+    // image pools (pool_size 3) are full
+    const probe = TrainEngine.create(opts, data);
+    for (let k = 0; k < 3; k++) await probe.step();
+    const live = tf.memory().numTensors;
+    await probe.step();
+    await probe.samples();
+    await probe.step();
+    assert.equal(tf.memory().numTensors, live, 'tensors leaked by step/samples');
+    probe.dispose();
+
     const first = TrainEngine.create(opts, data);
     const steps: StepResult[] = [];
     for (let k = 0; k < 4; k++) steps.push((await first.step())!); // stops inside epoch 2

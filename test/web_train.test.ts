@@ -225,6 +225,14 @@ test('training page: a reload mid-run offers to resume, and continuing gives the
   try {
     const page = (await open(ctx, url, errors))!;
     await pickAndTrain(page);
+    // pause and resume in the same tab: the run goes on from memory, unchanged
+    await page.waitForFunction(() => Number(document.body.dataset.checkpoint ?? 0) >= 2, undefined, { timeout: 240_000 });
+    await page.click('[data-testid=pause]');
+    await waitState(page, 'paused');
+    const pausedAt = (await page.textContent('[data-testid=images-trained]'))!.trim();
+    assert.equal(await page.getAttribute('body', 'data-checkpoint'), pausedAt, 'a checkpoint on pause');
+    assert.ok(await page.isVisible('[data-testid=resume]'));
+    await page.click('[data-testid=resume]');
     await waitState(page, 'done');
     wholeLosses = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
     await download(page, 'ga', whole);

@@ -203,8 +203,21 @@ async function trainLoop(): Promise<void> {
   else post({ type: 'state', state: 'paused', text: `${wasStop ? 'stopped' : 'paused'} after ${e.totalIters} images; resume continues exactly from here` });
 }
 
+/**
+ * One training tab per browser profile: the run's storage is shared, so a second tab training at the same time
+ * would overwrite the first one's checkpoints. The Web Lock is held while a loop runs (and freed if the tab closes).
+ */
+async function withTrainingLock(fn: () => Promise<void>): Promise<void> {
+  const locks = (navigator as unknown as { locks?: { request(name: string, o: { ifAvailable: boolean }, cb: (lock: unknown) => Promise<void>): Promise<void> } }).locks;
+  if (!locks) return fn();
+  await locks.request('cyclegan-train', { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new Error('another tab of this page is training (they share the saved run); pause it there first');
+    await fn();
+  });
+}
+
 function startLoop(): void {
-  loop = trainLoop().catch((err: unknown) => {
+  loop = withTrainingLock(trainLoop).catch((err: unknown) => {
     post({ type: 'error', message: `training failed: ${(err as Error).message}` });
     post({ type: 'state', state: 'paused', text: 'training stopped by an error' });
   }).finally(() => { loop = null; });
