@@ -6,6 +6,11 @@ import { tf } from '../src/core/tf.js';
 import { tryRegisterNativeBackend, nativeKernelList } from '../src/backends/native/index.js';
 import { mirrorPadBackward } from '../src/core/ops/gradient_fixes.js';
 import { rand } from './helpers/random.js';
+import { nativeKernelDefs } from '../src/backends/native/kernels/register_all.js';
+import { BIN, UN } from '../src/backends/native/addon.js';
+import * as path from 'node:path';
+import { promises as fsp } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const reg = tryRegisterNativeBackend();
 const skip = reg.ok ? false : `native addon not available: ${reg.reason}`;
@@ -57,6 +62,15 @@ async function check(what: string, fn: Fn, ins: Inputs, opts: { ref?: Fn; rtol?:
 }
 
 const x4 = (t: Record<string, tf.Tensor>, k: string) => t[k] as tf.Tensor4D;
+
+test('native kernels: one per file, each registered from the list under its file\'s name, the elementwise ones for every addon op', async () => {
+  const dir = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'backends', 'native', 'kernels');
+  const files = (await fsp.readdir(dir)).filter((f) => /^[A-Z]\w*\.ts$/.test(f)).map((f) => f.slice(0, -3)).sort();
+  const listed = nativeKernelDefs.map((d) => d.kernelName);
+  assert.deepEqual([...listed].sort(), files);
+  assert.equal(new Set(listed).size, listed.length);
+  for (const op of [...Object.keys(BIN), ...Object.keys(UN)]) assert.ok(listed.includes(op), `${op}: the addon runs it, no kernel file registers it`);
+});
 
 test('native backend registers every cpu kernel plus the custom ones', { skip }, () => {
   for (const c of tf.getKernelsForBackend('cpu')) assert.ok(tf.getKernel(c.kernelName, 'native'), c.kernelName);
