@@ -127,6 +127,19 @@ function uniformLayout(fields: UniformValue[]): { offsets: number[]; size: numbe
   return { offsets, size: Math.ceil(offset / maxAlign) * maxAlign };
 }
 
+/** A shape as tfjs-webgpu's uniforms hold it (a rank-0 shape as one 1). */
+function writeShape(view: Int32Array, at: number, shape: number[]): void {
+  if (shape.length === 0) view[at] = 1;
+  for (let i = 0; i < shape.length; i++) view[at + i] = shape[i];
+}
+
+/** Row-major strides without the last axis (tfjs's computeStrides); none as one 1. */
+function writeStrides(view: Int32Array, at: number, shape: number[]): void {
+  if (shape.length < 2) { view[at] = 1; return; }
+  let s = 1;
+  for (let i = shape.length - 1; i > 0; i--) { s *= shape[i]; view[at + i - 1] = s; }
+}
+
 function strides(shape: number[]): number[] {
   const out = new Array<number>(Math.max(shape.length - 1, 0));
   let s = 1;
@@ -237,6 +250,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     return r as GPUBufferLike;
   };
 
+  const plans = new WeakMap<object, { offsets: number[]; slot: number; count: number }>();
   const stockRecord = backend.recordAndSubmit.bind(backend);
   backend.recordAndSubmit = (program, output, inputs, programUniforms) => {
     const p = program as AnyProgram;
@@ -247,30 +261,48 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       return;
     }
     // The uniforms tfjs-webgpu's shader header declares: NAN, INFINITY, each input's and the output's shape
-    // and strides, the size (flat programs), then the program's own.
-    const fields: UniformValue[] = [{ type: 'float32', data: [NaN] }, { type: 'float32', data: [Infinity] }];
-    for (const t of inputs) {
-      fields.push({ type: 'int32', data: t.shape }, { type: 'int32', data: strides(t.shape) });
+    // and strides, the size (flat programs), then the program's own. Their layout is fixed per pipeline
+    // (ranks and uniform types are part of its key): it is worked out once and the values written in place.
+    const nFields = 4 + 2 * inputs.length + (p.size ? 1 : 0) + (programUniforms?.length ?? 0);
+    let plan = plans.get(pipeline);
+    if (!plan || plan.count !== nFields) {
+      const fields: UniformValue[] = [{ type: 'float32', data: [NaN] }, { type: 'float32', data: [Infinity] }];
+      for (const t of [...inputs, output]) {
+        fields.push({ type: 'int32', data: t.shape }, { type: 'int32', data: strides(t.shape) });
+      }
+      if (p.size) fields.push({ type: 'int32', data: [0] });
+      if (programUniforms) fields.push(...programUniforms);
+      const { offsets, size } = uniformLayout(fields);
+      plan = { offsets: offsets.map((o) => o >> 2), slot: Math.ceil(size / align) * align, count: nFields };
+      plans.set(pipeline, plan);
     }
-    fields.push({ type: 'int32', data: output.shape }, { type: 'int32', data: strides(output.shape) });
-    if (p.size) {
-      const size = p.outputShape.reduce((a, b) => a * b, 1);
-      fields.push({ type: 'int32', data: [p.outputComponent ? size / p.outputComponent : size] });
-    }
-    if (programUniforms) fields.push(...programUniforms);
-    const { offsets, size } = uniformLayout(fields);
-    const slot = Math.ceil(size / align) * align;
+    const slot = plan.slot;
     if (used + slot > RING_BYTES) {
       backend.endComputePassEncoder();
       backend.submitQueue();
     }
     const base = used;
     used += slot;
-    fields.forEach((f, i) => {
-      const at = (base + offsets[i]) >> 2;
-      const view = f.type === 'float32' ? f32 : f.type === 'uint32' ? u32 : i32;
-      if (f.data.length === 0) view[at] = 1; else view.set(f.data, at);
-    });
+    const at = plan.offsets;
+    const b4 = base >> 2;
+    f32[b4 + at[0]] = NaN;
+    f32[b4 + at[1]] = Infinity;
+    let k = 2;
+    for (let i = 0; i <= inputs.length; i++) {
+      const shape = i < inputs.length ? inputs[i].shape : output.shape;
+      writeShape(i32, b4 + at[k++], shape);
+      writeStrides(i32, b4 + at[k++], shape);
+    }
+    if (p.size) {
+      const size = p.outputShape.reduce((a, b) => a * b, 1);
+      i32[b4 + at[k++]] = p.outputComponent ? size / p.outputComponent : size;
+    }
+    if (programUniforms) {
+      for (const f of programUniforms) {
+        const view = f.type === 'float32' ? f32 : f.type === 'uint32' ? u32 : i32;
+        if (f.data.length === 0) view[b4 + at[k++]] = 1; else view.set(f.data, b4 + at[k++]);
+      }
+    }
 
     const extra = p.extraOutputs ?? [];
     for (const t of extra) backend.uploadToGPU(t.dataId);
