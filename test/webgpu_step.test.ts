@@ -10,6 +10,7 @@ import { CGAdam, CGInstanceNorm, CGInstanceNormGrad } from '../src/core/ops/kern
 import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from '../src/core/model.js';
 import type { RunnerStats } from '../src/backends/webgpu/runner.js';
 import { prepareSyncReads } from '../src/backends/index.js';
+import { ganLossAndGrad, l1LossAndGrad } from '../src/core/losses.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 
@@ -217,4 +218,36 @@ test('prepareSyncReads reads only the tensors a checkpoint names', { skip }, asy
   disposeLosses(losses);
   model.dispose();
   tf.dispose([a, b]);
+});
+
+test('LSGAN / BCE / L1 loss and gradient in one kernel match the composed ops on cpu (one and several workgroups)', { skip }, async () => {
+  const cases: Array<{ what: string; shape: number[]; run: (x: tf.Tensor, t: tf.Tensor) => [tf.Scalar, tf.Tensor] }> = [
+    { what: 'lsgan real', shape: [1, 30, 30, 1], run: (x) => ganLossAndGrad(x, true, 'lsgan') },
+    { what: 'lsgan fake ×0.5', shape: [2, 7, 9, 1], run: (x) => ganLossAndGrad(x, false, 'lsgan', 0.5) },
+    { what: 'vanilla real', shape: [1, 30, 30, 1], run: (x) => ganLossAndGrad(x, true, 'vanilla') },
+    { what: 'vanilla fake ×0.5', shape: [1, 5, 3, 1], run: (x) => ganLossAndGrad(x, false, 'vanilla', 0.5) },
+    { what: 'l1 ×10', shape: [1, 32, 32, 3], run: (x, t) => l1LossAndGrad(x, t, 10) },
+    { what: 'l1 ×5, several workgroups', shape: [2, 130, 129, 3], run: (x, t) => l1LossAndGrad(x, t, 5) },
+    { what: 'lsgan, several workgroups', shape: [1, 300, 300, 1], run: (x) => ganLossAndGrad(x, false, 'lsgan') },
+  ];
+  for (const [i, c] of cases.entries()) {
+    const size = c.shape.reduce((a, b) => a * b, 1);
+    const xv = rand(size, 60 + i, -2, 2);
+    const tv = rand(size, 80 + i);
+    tv[3] = xv[3]; // one exact tie: sign(0) = 0 in the L1 gradient
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const x = tf.tensor(xv, c.shape), t = tf.tensor(tv, c.shape);
+      const [loss, grad] = c.run(x, t);
+      assert.deepEqual(loss.shape, [], `${c.what}: the loss is a scalar`);
+      const r = [await read(loss), await read(grad)];
+      tf.dispose([x, t, loss, grad]);
+      return r;
+    };
+    const want = await run('cpu');
+    const got = await run('webgpu');
+    const eLoss = maxRelErr(got[0], want[0]), eGrad = maxRelErr(got[1], want[1]);
+    assert.ok(eLoss <= 2e-5, `${c.what}: loss relative error ${eLoss.toExponential(2)} (${got[0].data[0]} vs ${want[0].data[0]})`);
+    assert.ok(eGrad <= 1e-6, `${c.what}: gradient relative error ${eGrad.toExponential(2)}`);
+  }
 });

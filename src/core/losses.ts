@@ -2,6 +2,8 @@
 import { tf } from './tf.js';
 import type { Network } from './networks/index.js';
 import type { Rng } from './rng.js';
+import { backendHasKernel, runCGKernel } from './ops/kernels.js';
+import { CGLossGrad } from './ops/kernel_names.js';
 
 export type GanMode = 'lsgan' | 'vanilla' | 'wgangp';
 export const GAN_MODES: readonly GanMode[] = ['lsgan', 'vanilla', 'wgangp'];
@@ -38,6 +40,28 @@ export function ganLossGrad(prediction: tf.Tensor, targetIsReal: boolean, mode: 
 /** d(scale · l1Loss(a, b))/da = scale · sign(a − b)/N (PyTorch's sign: 0 where a = b). */
 export function l1LossGrad(a: tf.Tensor, b: tf.Tensor, scale = 1): tf.Tensor {
   return tf.tidy(() => tf.mul(tf.sign(tf.sub(a, b)), scale / a.size));
+}
+
+/**
+ * ganLoss and ganLossGrad(…, scale) at once: one fused kernel where the backend has CGLossGrad (webgpu),
+ * else the two composed. Returns [loss, gradient]; the caller owns both.
+ */
+export function ganLossAndGrad(prediction: tf.Tensor, targetIsReal: boolean, mode: GanMode, scale = 1): [tf.Scalar, tf.Tensor] {
+  if (mode !== 'wgangp' && backendHasKernel(CGLossGrad)) {
+    const [loss, grad] = runCGKernel(CGLossGrad, { x: prediction },
+      { kind: mode, label: targetIsReal ? 1 : 0, lossScale: 1, gradScale: scale });
+    return [loss as tf.Scalar, grad];
+  }
+  return [ganLoss(prediction, targetIsReal, mode), ganLossGrad(prediction, targetIsReal, mode, scale)];
+}
+
+/** [scale · l1Loss(a, b), l1LossGrad(a, b, scale)], fused where the backend has CGLossGrad. Caller owns both. */
+export function l1LossAndGrad(a: tf.Tensor, b: tf.Tensor, scale = 1): [tf.Scalar, tf.Tensor] {
+  if (backendHasKernel(CGLossGrad)) {
+    const [loss, grad] = runCGKernel(CGLossGrad, { x: a, target: b }, { kind: 'l1', label: 0, lossScale: scale, gradScale: scale });
+    return [loss as tf.Scalar, grad];
+  }
+  return [tf.tidy(() => tf.mul(l1Loss(a, b), scale) as tf.Scalar), l1LossGrad(a, b, scale)];
 }
 
 /** Mean absolute error (nn.L1Loss). */

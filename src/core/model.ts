@@ -4,7 +4,7 @@ import { tf } from './tf.js';
 import { Rng, type RngState } from './rng.js';
 import { createNetwork, type DiscriminatorSpec, type GeneratorSpec, type Network, type NormType } from './networks/index.js';
 import type { InitType } from './networks/init.js';
-import { ganLoss, ganLossGrad, l1Loss, l1LossGrad, type GanMode } from './losses.js';
+import { ganLossAndGrad, l1LossAndGrad, type GanMode } from './losses.js';
 import { backward, forwardTrace, type ParamGrads } from './networks/backward.js';
 import { ImagePool } from './pool.js';
 import { Adam, type AdamState, type GradientParts } from './optim.js';
@@ -209,26 +209,26 @@ export class CycleGANModel {
       const fake = g.y;
       // GAN term through the frozen discriminator: only d fake is wanted.
       const d = forwardTrace(D, fake, run);
-      losses[ganName] = tf.keep(ganLoss(d.y, true, o.ganMode));
-      const dPred = ganLossGrad(d.y, true, o.ganMode) as tf.Tensor4D;
+      const [ganValue, dPred] = ganLossAndGrad(d.y, true, o.ganMode);
+      losses[ganName] = tf.keep(ganValue);
       d.y.dispose();
-      const dFakeD = backward(d.trace, dPred, { needDx: true })!;
+      const dFakeD = backward(d.trace, dPred as tf.Tensor4D, { needDx: true })!;
       // Cycle term: F's parameter gradients, and d fake.
       const f = forwardTrace(F, fake, run);
-      losses[cycleName] = tf.keep(tf.tidy(() => tf.mul(l1Loss(f.y, real), lambda) as tf.Scalar));
-      const dRec = l1LossGrad(f.y, real, lambda) as tf.Tensor4D;
+      const [cycleValue, dRec] = l1LossAndGrad(f.y, real, lambda);
+      losses[cycleName] = tf.keep(cycleValue);
       f.y.dispose();
-      const dFakeF = backwardInto(f.trace, dRec, fName, true)!;
+      const dFakeF = backwardInto(f.trace, dRec as tf.Tensor4D, fName, true)!;
       const dFake = tf.add(dFakeD, dFakeF) as tf.Tensor4D;
       tf.dispose([dFakeD, dFakeF]);
       backwardInto(g.trace, dFake, gName, false);
       if (o.lambdaIdentity > 0) {
         const scale = lambdaOther * o.lambdaIdentity;
         const i = forwardTrace(G, other, run);
-        losses[idtName] = tf.keep(tf.tidy(() => tf.mul(l1Loss(i.y, other), scale) as tf.Scalar));
-        const dIdt = l1LossGrad(i.y, other, scale) as tf.Tensor4D;
+        const [idtValue, dIdt] = l1LossAndGrad(i.y, other, scale);
+        losses[idtName] = tf.keep(idtValue);
         i.y.dispose();
-        backwardInto(i.trace, dIdt, gName, false);
+        backwardInto(i.trace, dIdt as tf.Tensor4D, gName, false);
       } else {
         losses[idtName] = tf.keep(tf.scalar(0));
       }
@@ -251,10 +251,10 @@ export class CycleGANModel {
       const parts: tf.Scalar[] = [];
       for (const [x, isReal] of [[real, true], [fake, false]] as const) {
         const p = forwardTrace(D, x, run);
-        parts.push(ganLoss(p.y, isReal, o.ganMode));
-        const dPred = ganLossGrad(p.y, isReal, o.ganMode, 0.5) as tf.Tensor4D;
+        const [value, dPred] = ganLossAndGrad(p.y, isReal, o.ganMode, 0.5);
+        parts.push(value);
         p.y.dispose();
-        backwardInto(p.trace, dPred, dName, false);
+        backwardInto(p.trace, dPred as tf.Tensor4D, dName, false);
       }
       losses[name] = tf.keep(tf.tidy(() => tf.mul(tf.add(parts[0], parts[1]), 0.5) as tf.Scalar));
       tf.dispose(parts);

@@ -37,6 +37,14 @@ export type CGAdamInPlaceInputs = Pick<NamedTensorInfoMap, 'param' | 'grad' | 'm
   Partial<Pick<NamedTensorInfoMap, 'grad1' | 'grad2'>>;
 export type CGAdamInPlaceAttrs = CGAdamAttrs;
 
+/**
+ * A loss and its gradient in one kernel: `kind` 'lsgan' (MSE to `label`), 'vanilla' (BCE on logits against
+ * `label`) on input x, or 'l1' (mean |x − target|). Outputs [loss × lossScale (a scalar), d(gradScale · loss)/dx].
+ */
+export const CGLossGrad = 'CGLossGrad';
+export type CGLossGradInputs = Pick<NamedTensorInfoMap, 'x'> & Partial<Pick<NamedTensorInfoMap, 'target'>>;
+export interface CGLossGradAttrs { kind: 'lsgan' | 'vanilla' | 'l1'; label: number; lossScale: number; gradScale: number }
+
 /** Every custom kernel: name → inputs, attrs and what it returns. */
 export interface CGKernels {
   [CGInstanceNorm]: { inputs: CGInstanceNormInputs; attrs: CGInstanceNormAttrs; out: 'one' };
@@ -44,6 +52,7 @@ export interface CGKernels {
   [CGMirrorPadGrad]: { inputs: CGMirrorPadGradInputs; attrs: CGMirrorPadGradAttrs; out: 'one' };
   [CGAdam]: { inputs: CGAdamInputs; attrs: CGAdamAttrs; out: 'many' };
   [CGAdamInPlace]: { inputs: CGAdamInPlaceInputs; attrs: CGAdamInPlaceAttrs; out: 'many' };
+  [CGLossGrad]: { inputs: CGLossGradInputs; attrs: CGLossGradAttrs; out: 'many' };
 }
 export type CGKernelName = keyof CGKernels;
 export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam];
@@ -51,7 +60,7 @@ export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInsta
  * Kernels only a GPU backend registers (the CPU backends keep the general form: CGAdam, and a gradient
  * summed as soon as it is made, which holds less memory at once).
  */
-export const GPU_ONLY_KERNEL_NAMES: readonly CGKernelName[] = [CGAdamInPlace];
+export const GPU_ONLY_KERNEL_NAMES: readonly CGKernelName[] = [CGAdamInPlace, CGLossGrad];
 
 /** A kernel's inputs as tensors (what ops pass) rather than TensorInfos (what backends receive). */
 export type TensorInputs<I> = { [K in keyof I]: Tensor };

@@ -7,6 +7,7 @@ import type { KernelDef, KernelFn } from '../program.js';
 import { installRunner } from '../runner.js';
 import { cgAdamKernel } from './CGAdam.js';
 import { cgAdamInPlaceKernel } from './CGAdamInPlace.js';
+import { cgLossGradKernel } from './CGLossGrad.js';
 import { cgInstanceNormKernel } from './CGInstanceNorm.js';
 import { cgInstanceNormGradKernel } from './CGInstanceNormGrad.js';
 import { cgMirrorPadGradKernel } from './CGMirrorPadGrad.js';
@@ -27,6 +28,7 @@ export const webgpuKernels: readonly KernelDef[] = [
   cgAdamKernel,
   cgAdamInPlaceKernel,
   sumKernel,
+  cgLossGradKernel,
 ];
 
 let registered = false;
