@@ -16,7 +16,7 @@ import { normalizeLossRecord } from '../src/web/run_data.js';
 import { floatToU8, decodeImageU8 } from '../src/data/image.js';
 import { saveTensorPng } from '../src/report/images.js';
 import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
-import { bundlePage } from '../src/web/bundle.js';
+import { bundlePage, bundleTrainPage } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
 
 const SRC = path.join(REPO_ROOT, 'src');
@@ -164,15 +164,17 @@ const KNOWN_NODE_IMPORTS = new Set<string>([
   'worker_threads <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
 ]);
 
-test('the web page bundle reaches only the known Node-only modules, and never from page-only modules', async (t) => {
-  const bundle = await bundlePage();
-  const pairs = [...new Set(bundle.nodeImports.map((n) => `${n.module} <- ${n.importer}`))].sort();
-  t.diagnostic(`Node-only modules stubbed in the page bundle (${pairs.length}): ${pairs.join('; ')}`);
-  for (const n of bundle.nodeImports) {
-    assert.doesNotMatch(n.importer, /^dist\//, `${n.importer} (our code, in the page) imports ${n.module}`);
+test('the web page bundles (translate page; training page and its worker) reach only the known Node-only modules, and never from page-only modules', async (t) => {
+  const train = await bundleTrainPage();
+  for (const bundle of [await bundlePage(), train.page, train.worker]) {
+    const pairs = [...new Set(bundle.nodeImports.map((n) => `${n.module} <- ${n.importer}`))].sort();
+    t.diagnostic(`Node-only modules stubbed in the page bundle (${pairs.length}): ${pairs.join('; ')}`);
+    for (const n of bundle.nodeImports) {
+      assert.doesNotMatch(n.importer, /^dist\//, `${n.importer} (our code, in the page) imports ${n.module}`);
+    }
+    const unknown = pairs.filter((p) => !KNOWN_NODE_IMPORTS.has(p));
+    assert.deepEqual(unknown, [], 'the page now reaches Node-only modules it did not before');
   }
-  const unknown = pairs.filter((p) => !KNOWN_NODE_IMPORTS.has(p));
-  assert.deepEqual(unknown, [], 'the page now reaches Node-only modules it did not before');
 });
 
 test('bundling refuses page code that imports a Node module (instead of stubbing it)', async () => {

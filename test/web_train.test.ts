@@ -283,6 +283,12 @@ test('training page: non-images, huge images and an empty folder are messages; a
     await page.setInputFiles('input[type=file][data-testid=domain-a]', await files('A'));
     await page.click('[data-testid=train]');
     assert.match(await errorText(), /domain B: no images chosen/);
+    // a bad option: the CLI's own check and message
+    await page.setInputFiles('input[type=file][data-testid=domain-b]', await files('B'));
+    await page.fill('[data-option=crop_size]', '14');
+    await page.click('[data-testid=train]');
+    assert.match(await errorText(), /--crop-size must be a multiple of 4 for --netG resnet_6blocks, got 14/);
+    await page.fill('[data-option=crop_size]', '16');
     // only unusable files in a domain
     await page.setInputFiles('input[type=file][data-testid=domain-b]', [bad, huge]);
     await page.click('[data-testid=train]');

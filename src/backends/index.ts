@@ -125,3 +125,27 @@ export async function initBackend(requested: string = 'auto', log: (line: string
   if (!(await activate(name))) throw new CycleGANError(`--backend ${name} could not be started`);
   return name;
 }
+
+/**
+ * Starts the backend the option system's backendFor (src/train/options.ts) chose (the two --gpu_ids cases; other names go
+ * to initBackend as they are). Here, not beside the option table, so that the table stays free of Node (the
+ * training page builds its form from it).
+ */
+export async function startBackend(backend: string, log: (line: string) => void = (l) => console.error(l)): Promise<string> {
+  if (backend === 'gpu') {
+    const got = await initBackend('auto', log);
+    if (got !== 'webgpu') log(`cyclegan: --gpu_ids: no hardware GPU backend here; using ${got}`);
+    return got;
+  }
+  if (backend === 'auto-cpu') {
+    for (const b of ['native', 'wasm']) {
+      try {
+        return await initBackend(b, log);
+      } catch {
+        // the next CPU backend
+      }
+    }
+    return initBackend('cpu', log);
+  }
+  return initBackend(backend, log);
+}

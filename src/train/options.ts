@@ -277,27 +277,6 @@ export function backendFor(backend: string | undefined, gpuIds: string | undefin
   return ids.some((s) => Number(s) >= 0) ? 'gpu' : 'auto-cpu';
 }
 
-/** Starts the backend backendFor chose (the two --gpu_ids cases; other names go to initBackend as they are). */
-export async function startBackend(backend: string, log: (line: string) => void = (l) => console.error(l)): Promise<string> {
-  const { initBackend } = await import('../backends/index.js');
-  if (backend === 'gpu') {
-    const got = await initBackend('auto', log);
-    if (got !== 'webgpu') log(`cyclegan: --gpu_ids: no hardware GPU backend here; using ${got}`);
-    return got;
-  }
-  if (backend === 'auto-cpu') {
-    for (const b of ['native', 'wasm']) {
-      try {
-        return await initBackend(b, log);
-      } catch {
-        // the next CPU backend
-      }
-    }
-    return initBackend('cpu', log);
-  }
-  return initBackend(backend, log);
-}
-
 function fail(msg: string): never {
   throw new CycleGANError(msg);
 }

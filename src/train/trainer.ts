@@ -15,7 +15,8 @@
 import { tf } from '../core/tf.js';
 import { disposeLosses, readLosses, type LossTensors } from '../core/model.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
-import { type TrainOptions, startBackend } from './options.js';
+import type { TrainOptions } from './options.js';
+import { startBackend } from '../backends/index.js';
 import { setDeterministic } from '../backends/index.js';
 import { runPaths, saveNetsAs, type Nets, type RunPaths } from './run_folder.js';
 import { acquireRunLock } from './run_lock.js';

@@ -7,7 +7,8 @@ import type { FlagSpec } from '../../flags.js';
 import { loadNetwork } from '../../weights/network_file.js';
 import { loadRunNetwork } from '../../train/run_folder.js';
 import { evaluate } from '../../train/evaluate.js';
-import { MODELS, TEST_OPTIONS, parseCommandArgs, optionsHelp, startBackend } from '../../train/options.js';
+import { MODELS, TEST_OPTIONS, parseCommandArgs, optionsHelp } from '../../train/options.js';
+import { startBackend } from '../../backends/index.js';
 import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
 import { EVAL_METRIC_FLAGS, evalMetrics } from './eval_metrics.js';
 

@@ -5,7 +5,8 @@ import { loadNetwork } from '../../weights/network_file.js';
 import { loadRunNetwork, netFile, pthFile } from '../../train/run_folder.js';
 import { checkPreprocess, PREPROCESS_MODES } from '../../core/data/transforms.js';
 import { collectInputs, translateFiles } from '../../translate.js';
-import { MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, startBackend, type OptionDef } from '../../train/options.js';
+import { MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, type OptionDef } from '../../train/options.js';
+import { startBackend } from '../../backends/index.js';
 import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
 import { existsSync } from 'node:fs';
 

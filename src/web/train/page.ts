@@ -1,52 +1,26 @@
 // The training page (/train): picks the two image folders and the options, starts the Web Worker that trains
 // (worker.ts), and draws what it posts: loss curves, samples, images/s, ETA, lr. Nothing here computes.
-import { defaultCycleGANOptions } from '../../core/model.js';
-import { LR_POLICIES } from '../../core/schedule.js';
-import { GAN_MODES } from '../../core/losses.js';
-import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../../core/networks/index.js';
-import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../../core/data/transforms.js';
-import { DIRECTIONS } from '../../core/limits.js';
+import { resolveTrainOptions, TRAIN_OPTIONS, type OptionDef } from '../../train/options.js';
 import type { RawImage } from '../../core/data/pixels.js';
 import { drawChart, drawLegend } from '../page/dashboard.js';
-import type { EngineOptions } from './engine.js';
+import { pickEngineOptions, type EngineOptions } from './engine.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 
-type Kind = 'int' | 'number' | 'bool' | 'choice';
-interface Field { official: string; key: keyof EngineOptions; kind: Kind; def: number | string | boolean; choices?: readonly string[]; help: string }
+// The official options that matter in a browser, from the option table every command uses (names, help, defaults,
+// choices, and resolveTrainOptions' checks); the URL takes the same names. Where a laptop GPU needs smaller than the
+// official default, the page's own default is given here.
+const PAGE_OPTIONS = ['netG', 'ngf', 'netD', 'ndf', 'n_layers_D', 'norm', 'load_size', 'crop_size', 'preprocess', 'no_flip', 'n_epochs',
+  'n_epochs_decay', 'lr', 'beta1', 'lr_policy', 'lr_decay_iters', 'lambda_A', 'lambda_B', 'lambda_identity', 'pool_size', 'gan_mode',
+  'batch_size', 'direction', 'serial_batches', 'init_type', 'init_gain', 'seed'] as const;
+const LAPTOP: Record<string, string | number> = { netG: 'resnet_6blocks', ngf: 32, ndf: 32, load_size: 143, crop_size: 128, n_epochs: 50, n_epochs_decay: 50 };
 
-const M = defaultCycleGANOptions();
-const T = DEFAULT_TRANSFORM;
-// The official options that matter in a browser, under their official names (the URL takes the same names).
-// Defaults are the official ones, except where a laptop GPU needs smaller: marked "laptop".
-const FIELDS: Field[] = [
-  { official: 'netG', key: 'netG', kind: 'choice', def: 'resnet_6blocks', choices: GENERATOR_NAMES, help: 'generator (laptop: resnet_6blocks; official resnet_9blocks)' },
-  { official: 'ngf', key: 'ngf', kind: 'int', def: 32, help: `generator filters (laptop: 32; official ${M.ngf})` },
-  { official: 'netD', key: 'netD', kind: 'choice', def: M.netD, choices: DISCRIMINATOR_NAMES, help: 'discriminator' },
-  { official: 'ndf', key: 'ndf', kind: 'int', def: 32, help: `discriminator filters (laptop: 32; official ${M.ndf})` },
-  { official: 'n_layers_D', key: 'nLayersD', kind: 'int', def: M.nLayersD, help: 'layers of netD n_layers' },
-  { official: 'norm', key: 'norm', kind: 'choice', def: M.norm, choices: NORM_TYPES, help: 'normalization' },
-  { official: 'load_size', key: 'loadSize', kind: 'int', def: 143, help: `scale images to this size (laptop: 143; official ${T.loadSize})` },
-  { official: 'crop_size', key: 'cropSize', kind: 'int', def: 128, help: `then crop to this size (laptop: 128; official ${T.cropSize})` },
-  { official: 'preprocess', key: 'preprocess', kind: 'choice', def: T.preprocess, choices: PREPROCESS_MODES, help: 'preprocessing' },
-  { official: 'no_flip', key: 'noFlip', kind: 'bool', def: T.noFlip, help: 'no random horizontal flips' },
-  { official: 'n_epochs', key: 'nEpochs', kind: 'int', def: 50, help: 'epochs at the starting lr (laptop: 50; official 100)' },
-  { official: 'n_epochs_decay', key: 'nEpochsDecay', kind: 'int', def: 50, help: 'epochs decaying the lr to 0 (laptop: 50; official 100)' },
-  { official: 'lr', key: 'lr', kind: 'number', def: M.lr, help: 'Adam learning rate' },
-  { official: 'beta1', key: 'beta1', kind: 'number', def: M.beta1, help: 'Adam beta1' },
-  { official: 'lr_policy', key: 'lrPolicy', kind: 'choice', def: 'linear', choices: LR_POLICIES, help: 'learning-rate policy' },
-  { official: 'lr_decay_iters', key: 'lrDecayIters', kind: 'int', def: 50, help: 'epochs per step of lr_policy step' },
-  { official: 'lambda_A', key: 'lambdaA', kind: 'number', def: M.lambdaA, help: 'cycle loss weight A→B→A' },
-  { official: 'lambda_B', key: 'lambdaB', kind: 'number', def: M.lambdaB, help: 'cycle loss weight B→A→B' },
-  { official: 'lambda_identity', key: 'lambdaIdentity', kind: 'number', def: M.lambdaIdentity, help: 'identity loss weight (0 = off)' },
-  { official: 'pool_size', key: 'poolSize', kind: 'int', def: M.poolSize, help: 'image pool of generated images' },
-  { official: 'gan_mode', key: 'ganMode', kind: 'choice', def: M.ganMode, choices: GAN_MODES, help: 'GAN loss' },
-  { official: 'batch_size', key: 'batchSize', kind: 'int', def: 1, help: 'images per step' },
-  { official: 'direction', key: 'direction', kind: 'choice', def: 'AtoB', choices: DIRECTIONS, help: 'AtoB, or BtoA to swap the domains' },
-  { official: 'serial_batches', key: 'serialBatches', kind: 'bool', def: false, help: 'B images in order instead of at random' },
-  { official: 'init_type', key: 'initType', kind: 'choice', def: M.initType, choices: INIT_TYPES, help: 'weight initialization' },
-  { official: 'init_gain', key: 'initGain', kind: 'number', def: M.initGain, help: 'init scale' },
-  { official: 'seed', key: 'seed', kind: 'int', def: 0, help: 'random seed (same seed and images: same run as `cyclegan train --seed`)' },
-];
+const optionName = (d: OptionDef) => d.official ?? d.name;
+const FIELDS: OptionDef[] = PAGE_OPTIONS.map((n) => {
+  const d = TRAIN_OPTIONS.find((o) => optionName(o) === n);
+  if (!d) throw new Error(`the option table has no ${n}`);
+  return d;
+});
+
 /** Ours: how often the full state is saved to the browser's storage while training (0: after every step). */
 const CHECKPOINT_MINUTES_DEFAULT = 3;
 
@@ -68,53 +42,55 @@ const hook: Hook = { backend: '', state: 'idle', losses: [], lastError: '', ourK
 function buildForm(): void {
   const box = $('#options');
   for (const f of FIELDS) {
+    const name = optionName(f);
     const label = document.createElement('label');
-    label.title = f.help;
-    const name = document.createElement('span');
-    name.textContent = f.official;
+    const official = f.default === undefined ? '' : ` (official default ${String(f.default)})`;
+    label.title = `${f.help}${LAPTOP[name] !== undefined ? official : ''}`;
+    const caption = document.createElement('span');
+    caption.textContent = name;
     let input: HTMLInputElement | HTMLSelectElement;
-    const given = query.get(f.official);
-    if (f.kind === 'choice') {
+    const given = query.get(name);
+    const def = LAPTOP[name] ?? f.default;
+    if (f.choices) {
       const sel = document.createElement('select');
-      for (const c of f.choices!) sel.append(new Option(c, c));
-      sel.value = given !== null && f.choices!.includes(given) ? given : String(f.def);
+      for (const c of f.choices) sel.append(new Option(c, c));
+      sel.value = given !== null && f.choices.includes(given) ? given : String(def);
       input = sel;
-    } else if (f.kind === 'bool') {
+    } else if (f.type === 'boolean') {
       const cb = document.createElement('input');
       cb.type = 'checkbox';
-      cb.checked = given !== null ? given !== 'false' && given !== '0' : Boolean(f.def);
+      cb.checked = given !== null ? given !== 'false' && given !== '0' : Boolean(def);
       input = cb;
     } else {
       const n = document.createElement('input');
-      n.type = 'number';
-      n.step = f.kind === 'int' ? '1' : 'any';
-      n.value = given ?? String(f.def);
+      n.type = f.type === 'number' ? 'number' : 'text';
+      n.step = 'any';
+      n.value = given ?? (def === undefined ? '' : String(def));
       input = n;
     }
-    input.name = f.official;
-    input.dataset.option = f.official;
-    label.append(name, input);
+    input.name = name;
+    input.dataset.option = name;
+    label.append(caption, input);
     box.append(label);
   }
   const ck = $<HTMLInputElement>('#checkpoint-minutes');
   ck.value = query.get('checkpoint_minutes') ?? String(CHECKPOINT_MINUTES_DEFAULT);
 }
 
-/** The form as engine options; a bad value is an error naming the option. */
+/** The form as engine options, checked by the same code as `cyclegan train`'s flags (errors name the flag). */
 function readForm(): EngineOptions {
-  const o = { ...defaultCycleGANOptions(), noDropout: true, epochCount: 1 } as Record<string, unknown>;
+  const raw: Record<string, unknown> = { name: 'browser', dataroot: '' };
   for (const f of FIELDS) {
-    const el = document.querySelector(`[data-option="${f.official}"]`) as HTMLInputElement | HTMLSelectElement;
-    if (f.kind === 'bool') o[f.key] = (el as HTMLInputElement).checked;
-    else if (f.kind === 'choice') o[f.key] = el.value;
-    else {
+    const el = document.querySelector(`[data-option="${optionName(f)}"]`) as HTMLInputElement | HTMLSelectElement;
+    if (f.type === 'boolean') raw[f.name] = (el as HTMLInputElement).checked;
+    else if (f.type === 'number') {
+      if (el.value.trim() === '') continue;
       const v = Number(el.value);
-      if (el.value.trim() === '' || !Number.isFinite(v)) throw new Error(`${f.official} must be a number, got '${el.value}'`);
-      if (f.kind === 'int' && !Number.isInteger(v)) throw new Error(`${f.official} must be a whole number, got ${el.value}`);
-      o[f.key] = v;
-    }
+      if (!Number.isFinite(v)) throw new Error(`${optionName(f)} must be a number, got '${el.value}'`);
+      raw[f.name] = v;
+    } else raw[f.name] = el.value;
   }
-  return o as unknown as EngineOptions;
+  return pickEngineOptions(resolveTrainOptions(raw, { requireData: false }));
 }
 
 function checkpointSeconds(): number {
