@@ -74,7 +74,7 @@ for (const [k, n] of [...counts].sort((a, b) => b[1] - a[1])) console.error(`  $
 const r2 = (x) => Math.round(x * 100) / 100;
 console.log(JSON.stringify({ backend, size, ngf, n_blocks: nBlocks, steps, dispatches_per_step: dispatches / steps,
   engine_kernels_per_step: kernels / steps, host_encode_ms: r2(encode / steps), host_encode_min_ms: r2(best), encode_thread_cpu_min_ms: r2(cpu), record_wall_min_ms: r2(bestRecord), step_ms: r2(whole),
-  tensors: tf.memory().numTensors,
+  tensors: tf.memory().numTensors, gpu_allocated_mb: r2((tf.memory().numBytesAllocatedInGPU ?? 0) / 2 ** 20),
   ...(be.cgRunner ? { runner: 'cyclegan', submits_per_step: (be.cgRunner.submits - r0.submits) / steps,
     bind_groups_created_per_step: (be.cgRunner.bindGroupsCreated - r0.bindGroupsCreated) / steps, batch: be.cgRunner.batch }
     : { runner: 'stock' }) }));
