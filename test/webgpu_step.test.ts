@@ -251,3 +251,30 @@ test('LSGAN / BCE / L1 loss and gradient in one kernel match the composed ops on
     assert.ok(eGrad <= 1e-6, `${c.what}: gradient relative error ${eGrad.toExponential(2)}`);
   }
 });
+
+test('uploads written into pooled buffers never overwrite data that queued work still reads', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  const size = 4096;
+  const v1 = rand(size, 90), v2 = rand(size, 91);
+  // a's buffer is read by a queued dispatch (b), then a is disposed: c, the same size, may get that buffer.
+  for (const flushBetween of [false, true]) {
+    const a = tf.tensor(v1, [size]);
+    const b = tf.relu(a);
+    if (flushBetween) {
+      // more dispatches than one submit holds: b's command is submitted, a's buffer goes back to the pool at once
+      let t = tf.relu(b);
+      for (let i = 0; i < 80; i++) { const u = tf.neg(t); t.dispose(); t = u; }
+      t.dispose();
+    }
+    a.dispose();
+    const c = tf.tensor(v2, [size]);
+    const d = tf.relu(c);
+    const [bv, dv] = [await b.data() as Float32Array, await d.data() as Float32Array];
+    for (let i = 0; i < size; i++) {
+      if (bv[i] !== Math.max(v1[i], 0) || dv[i] !== Math.max(v2[i], 0)) {
+        assert.fail(`flush ${flushBetween}: element ${i}: ${bv[i]} / ${dv[i]}`);
+      }
+    }
+    tf.dispose([b, c, d]);
+  }
+});

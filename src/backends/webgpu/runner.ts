@@ -36,8 +36,12 @@ interface Backend {
   bufferManager: {
     freeBuffers: Map<string, GPUBufferLike[]>;
     releaseBuffer(buffer: GPUBufferLike, reuse?: boolean): void;
+    acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): GPUBufferLike;
   };
-  tensorMap: { get(id: object): { resource?: unknown; dtype: string; refCount: number } | undefined; has(id: object): boolean };
+  tensorMap: {
+    get(id: object): { resource?: unknown; dtype: string; refCount: number; shape: number[]; values?: unknown } | undefined;
+    has(id: object): boolean;
+  };
   commandQueueOwnedIds: WeakSet<object>;
   commandEncoder: { beginComputePass(d: unknown): PassEncoder } | null;
   computePassEncoder: PassEncoder | null;
@@ -95,7 +99,7 @@ export interface RunnerStats {
   batch: number;
 }
 
-const GPU_BUFFER_USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08 };
+const GPU_BUFFER_USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08, COPY_SRC: 0x04 };
 const GPU_SHADER_STAGE_COMPUTE = 0x4;
 /** Bytes of the uniform ring; a submit is forced when a batch's uniforms would not fit. */
 const RING_BYTES = 1 << 20;
@@ -386,6 +390,30 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       free.pop();
       free.splice(lo, 0, buffer);
     }
+  };
+
+  // Uploads of CPU values (scalars of an op, input images): stock tfjs-webgpu creates a mapped staging buffer
+  // per upload, copies it in the command encoder and destroys it at the submit (a buffer creation each time).
+  // A pooled buffer written with queue.writeBuffer does the same without one: the write runs before the
+  // commands not yet submitted, and a buffer in the pool is used by none of those (a tensor disposed while
+  // such commands use it returns to the pool only when they are submitted).
+  const stockUpload = backend.uploadToGPU.bind(backend);
+  backend.uploadToGPU = (dataId) => {
+    const d = backend.tensorMap.get(dataId);
+    if (!d || d.resource != null) return;
+    const values = d.values as ArrayLike<number> | null | undefined;
+    const n = d.shape.reduce((a, b) => a * b, 1);
+    if (values == null || n === 0 || !(d.dtype === 'float32' || d.dtype === 'int32' || d.dtype === 'bool')) {
+      stockUpload(dataId);
+      return;
+    }
+    const data = d.dtype === 'float32'
+      ? (values instanceof Float32Array ? values : Float32Array.from(values))
+      : (values instanceof Int32Array ? values : Int32Array.from(values));
+    const buffer = pool.acquireBuffer(n * 4, GPU_BUFFER_USAGE.STORAGE | GPU_BUFFER_USAGE.COPY_SRC | GPU_BUFFER_USAGE.COPY_DST);
+    device.queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, n * 4);
+    d.values = null;
+    d.resource = buffer;
   };
 
   // A companion (attachCompanion) goes when its owner's data does.
