@@ -70,6 +70,12 @@ const CONVS: Array<[number, number, number, number, number, number, number, numb
   [2, 21, 19, 1, 9, 3, 2, 0],     // 1-channel input, stride 2 valid
   [1, 6, 5, 96, 80, 4, 1, 1],     // few pixels, long reduction: every pass takes the split-K path
   [1, 7, 6, 3, 4, 1, 2, 0],       // 1×1 stride 2: dgrad classes that no tap reaches must come out zero
+  // Channels multiples of 4: the register-tiled vec4 path (conv_tiled.ts) for every pass
+  [1, 9, 11, 16, 32, 3, 1, 1],    // 16-deep slices, stride-1 dgrad as a convolution with flipped taps
+  [2, 13, 10, 8, 12, 3, 2, 1],    // 8-deep slices, stride 2, batch 2 (dgrad: 4-deep, one residue class a pass)
+  [1, 12, 13, 4, 8, 7, 1, 3],     // 7×7, 4 channels (4-deep slices)
+  [2, 17, 15, 32, 16, 4, 2, 1],   // 4×4 stride 2, odd sizes, batch 2
+  [1, 5, 6, 64, 68, 4, 1, 1],     // few pixels, long reductions: split over K for fwd and dgrad
 ];
 
 const conv = (c: typeof CONVS[number]) => (t: Record<string, tf.Tensor>) =>
@@ -99,6 +105,7 @@ const TRANSPOSED: Array<[number, number, number, number, number, number, number,
   [2, 9, 6, 3, 3, 3, 2, 1, 1],
   [1, 4, 4, 70, 66, 4, 2, 1, 0],
   [1, 6, 5, 2, 1, 3, 1, 1, 0],
+  [2, 7, 5, 16, 8, 3, 2, 1, 1],   // the ResNet up-convolution shape on the tiled path
 ];
 for (const [n, h, w, ci, co, k, s, p, op] of TRANSPOSED) {
   const name = `convT ${n}x${h}x${w}x${ci}→${co} k${k} s${s} p${p} op${op}`;
@@ -123,6 +130,48 @@ test('split-K choice: deep layers with few pixels and long reductions split, sma
     assert.ok(gemmSplits(33 * 35, 66, 9 * 70).splits > 1, 'fwd of the 33x35x70→66 case splits');
     assert.equal(gemmSplits(13 * 11, 8, 7 * 7 * 3).splits, 1, 'the 7×7 stem case does not');
   });
+});
+
+// Every tile configuration the shape rule or the sweep can pick, forced in turn (setConvTuning), each pass with
+// and without a split reduction, on shapes that are not multiples of any block.
+test('tiled conv configurations: forward, input and filter gradients against cpu', { skip }, async () => {
+  const { setConvTuning, TILE_CONFIGS, tiledPlan } = await import('../src/backends/webgpu/conv_gemm.js');
+  const { configName } = await import('../src/backends/webgpu/conv_tiled.js');
+  const cases: Array<[number[], number[], number, number]> = [
+    [[2, 11, 9, 16, 20], [3, 3], 1, 1], [[1, 10, 13, 16, 12], [3, 3], 2, 1]];
+  try {
+    for (const cfg of TILE_CONFIGS) {
+      for (const splits of [1, 3]) {
+        setConvTuning({ cfg, splits });
+        for (const [[n, h, w, ci, co], [k], s, p] of cases) {
+          const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], [k, k, ci, co], s, 1, p);
+          assert.ok(tiledPlan('fwd', info) && tiledPlan('wgrad', info), 'these cases take the tiled path');
+          const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
+          const ins = inputs({ x: [n, h, w, ci], w: [k, k, ci, co], b: [co], dy: [n, oh, ow, co] }, 17);
+          const name = `tiled ${configName(cfg)} split ${splits} ${n}x${h}x${w}x${ci}→${co} s${s}`;
+          await check(`${name} fused relu`, (t) => tf.fused.conv2d({ x: t.x as tf.Tensor4D, filter: t.w as tf.Tensor4D,
+            strides: s, pad: p, bias: t.b, activation: 'relu' }), ins);
+          await check(`${name} grads`, (t) => tf.grads((x: tf.Tensor, wt: tf.Tensor) =>
+            tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, wt as tf.Tensor4D, s, p), t.dy)))([t.x, t.w]), ins);
+        }
+      }
+    }
+  } finally {
+    setConvTuning(null);
+  }
+});
+
+test('tiled conv shape rule: every pick is a valid configuration whose slices divide the channels', async () => {
+  const { chooseTile, TILE_CONFIGS } = await import('../src/backends/webgpu/conv_gemm.js');
+  const { validConfig } = await import('../src/backends/webgpu/conv_tiled.js');
+  for (const c of TILE_CONFIGS) assert.ok(validConfig(c), JSON.stringify(c));
+  for (const [mode, M, N, C] of [['fwd', 4096, 256, 256], ['dgrad', 4096, 256, 256], ['wgrad', 2304, 256, 0],
+    ['fwd', 65536, 64, 64], ['fwd', 20, 12, 4], ['dgrad', 16384, 128, 256], ['fwd', 300, 40, 24]] as const) {
+    const c = chooseTile(mode, M, N, C);
+    assert.ok(c && validConfig(c), `${mode} ${M}x${N} C${C}`);
+    if (mode !== 'wgrad') assert.equal(C % c!.TK, 0);
+  }
+  assert.equal(chooseTile('fwd', 100, 8, 6), null, 'channels not a multiple of 4: the generic kernel');
 });
 
 test('instance norm is cut into pixel chunks where (image, 16-channel) groups are too few', async () => {

@@ -12,6 +12,7 @@
 import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo } from './program.js';
+import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
 
 export type GemmMode = 'fwd' | 'dgrad' | 'dgradPhase' | 'wgrad';
 
@@ -320,6 +321,8 @@ function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], 
 /** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
 export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
                             act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
+  const tiled = runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info);
+  if (tiled) return tiled;
   const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
   return runGemm(backend, 'fwd', [x, filter], bias, act, alpha, info, M, N, K,
@@ -328,6 +331,8 @@ export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: Tens
 
 /** dx of a convolution (also the forward pass of a transposed convolution). */
 export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
+  const tiled = runTiled(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info);
+  if (tiled) return tiled;
   const M = info.batchSize * info.inHeight * info.inWidth, N = info.inChannels;
   const K = info.filterHeight * info.filterWidth * info.outChannels;
   const outShape = [info.batchSize, info.inHeight, info.inWidth, N];
@@ -376,8 +381,137 @@ export function dgradPhases(info: ConvInfo): Phase[] | null {
 
 /** dW of a convolution, filter layout [kh, kw, in, out]. */
 export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo {
+  const tiled = runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info);
+  if (tiled) return tiled;
   const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
   const K = info.batchSize * info.outHeight * info.outWidth;
   return runGemm(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, M, N, K,
     [info.filterHeight, info.filterWidth, info.inChannels, N]);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The register-tiled vec4 path (conv_tiled.ts) for layers whose channel counts allow it; the generic kernel
+// above stays for the rest (3- and 1-channel sides, dilated input gradients, strided input gradients that
+// want a split reduction).
+
+/** A forced choice, for the kernel sweep (scripts/gpu-conv-sweep.mjs) and the tests: config and split count. */
+export interface ConvTuning { cfg?: TileConfig; splits?: number; generic?: boolean }
+let tuning: ConvTuning | null = null;
+export function setConvTuning(t: ConvTuning | null): void { tuning = t; }
+
+const BIG: TileConfig = { TM: 128, TN: 128, TK: 8, PM: 8, PN: 8, pf: true };
+const MID: TileConfig = { TM: 128, TN: 64, TK: 16, PM: 8, PN: 4, pf: true };
+const SMALL: TileConfig = { TM: 64, TN: 64, TK: 16, PM: 4, PN: 4, pf: true };
+
+/** Every configuration the rule or the sweep uses (the tests force each in turn). */
+export const TILE_CONFIGS: readonly TileConfig[] = [BIG, MID, SMALL,
+  { TM: 64, TN: 64, TK: 8, PM: 8, PN: 8, pf: true }, { TM: 64, TN: 64, TK: 4, PM: 8, PN: 8, pf: true },
+  { ...BIG, pf: false }, { ...SMALL, pf: false }];
+
+/**
+ * The shape rule: the biggest block that still gives the GPU enough workgroups (an H200 has 132 SMs; a
+ * 128×128 block of a 64×64-pixel, 256-channel layer gives only 64), and a TK that divides the channels.
+ */
+export function chooseTile(mode: TiledMode, M: number, N: number, C: number): TileConfig | null {
+  const fits = (c: TileConfig) => (mode === 'wgrad' || C % c.TK === 0);
+  const tiles = (c: TileConfig) => ceilDiv(M, c.TM) * ceilDiv(N, c.TN);
+  for (const c of [BIG, MID, SMALL]) if (fits(c) && (tiles(c) >= 256 || c === SMALL)) return c;
+  // Channel counts that are multiples of 4 but not of 16: shallower slices.
+  for (const TK of [8, 4]) if (C % TK === 0) return { TM: 64, TN: 64, TK, PM: 8, PN: 8, pf: true };
+  return null;
+}
+
+/** Split count for the tiled path: like gemmSplits, with the chosen block. */
+export function tiledSplits(cfg: TileConfig, M: number, N: number, K: number): { splits: number; kChunk: number } {
+  if (K === 0) return { splits: 1, kChunk: 0 };
+  const tiles = ceilDiv(M, cfg.TM) * ceilDiv(N, cfg.TN);
+  let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(K / MIN_CHUNK),
+    Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
+  if (tuning?.splits) splits = Math.max(1, Math.min(tuning.splits, ceilDiv(K, cfg.TK)));
+  const kChunk = ceilDiv(ceilDiv(K, splits), cfg.TK) * cfg.TK;
+  splits = ceilDiv(K, kChunk);
+  return { splits, kChunk };
+}
+
+type TiledGeom = { M: number; N: number; K: number; C: number; srcH: number; srcW: number; rowsH: number;
+  rowsW: number; ph: Phase; offH: number; offW: number; outShape: number[] };
+
+function tiledUniforms(info: ConvInfo, g: TiledGeom, kChunk: number, TK: number, alpha: number) {
+  return [...ints(g.M, g.N, g.K, g.C, kChunk, ceilDiv(kChunk, TK), g.srcH, g.srcW, info.inChannels, info.outHeight,
+    info.outWidth, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
+    info.dilationHeight, info.dilationWidth, g.rowsH, g.rowsW, g.ph.ih0, g.ph.iw0, g.ph.kh0, g.ph.kw0, g.ph.tapsH,
+    g.ph.tapsW, g.offH, g.offW, info.inHeight, info.inWidth), ...floats(alpha)];
+}
+
+/** Which path a convolution pass takes (the tests and the sweep check this). */
+export function tiledPlan(mode: TiledMode, info: ConvInfo): { cfg: TileConfig; phases: Phase[] } | null {
+  if (tuning?.generic) return null;
+  const inC = info.inChannels, outC = info.outChannels;
+  if (inC % 4 || outC % 4) return null;
+  let M: number, N: number, C: number;
+  let phases: Phase[] = [];
+  if (mode === 'fwd') {
+    M = info.batchSize * info.outHeight * info.outWidth; N = outC; C = inC;
+  } else if (mode === 'wgrad') {
+    M = info.filterHeight * info.filterWidth * inC; N = outC; C = 0;
+  } else {
+    if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+    if (info.strideHeight === 1 && info.strideWidth === 1) {
+      phases = [{ ih0: 0, iw0: 0, rowsH: info.inHeight, rowsW: info.inWidth, kh0: 0, kw0: 0,
+        tapsH: info.filterHeight, tapsW: info.filterWidth }];
+    } else {
+      const p = dgradPhases(info);
+      if (!p) return null;
+      phases = p;
+    }
+    M = info.batchSize * phases[0].rowsH * phases[0].rowsW; N = inC; C = outC;
+  }
+  const cfg = tuning?.cfg ?? chooseTile(mode, M, N, C);
+  if (!cfg || (mode !== 'wgrad' && C % cfg.TK)) return null;
+  return { cfg, phases };
+}
+
+function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
+                  act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo | null {
+  const plan = tiledPlan(mode, info);
+  if (!plan) return null;
+  const { cfg, phases } = plan;
+  if (!validConfig(cfg, 1 << 30)) throw new Error(`conv: invalid tile config ${JSON.stringify(cfg)}`);
+  const B = info.batchSize;
+  const base = { ph: NO_PHASE, offH: 0, offW: 0, rowsH: 0, rowsW: 0 };
+  const run = (g: TiledGeom, output?: TensorInfo): TensorInfo => {
+    const { splits, kChunk } = phases.length > 1 ? { splits: 1, kChunk: g.K } : tiledSplits(cfg, g.M, g.N, g.K);
+    const uniforms = tiledUniforms(info, g, kChunk, cfg.TK, alpha);
+    const dispatch: [number, number, number] = [ceilDiv(g.M, cfg.TM), ceilDiv(g.N, cfg.TN), splits];
+    if (splits === 1) {
+      return backend.runWebGPUProgram(tiledProgram(mode, cfg, g.outShape, dispatch, bias !== undefined, act, false),
+        bias ? [...inputs, bias] : inputs, 'float32', uniforms, output);
+    }
+    const partial = backend.runWebGPUProgram(tiledProgram(mode, cfg, [splits, g.M, g.N], dispatch, false, 'linear', true),
+      inputs, 'float32', uniforms);
+    const out = backend.runWebGPUProgram(splitReduceProgram(g.outShape, bias !== undefined, act),
+      bias ? [partial, bias] : [partial], 'float32', [...ints(splits, g.N), ...floats(alpha)]);
+    backend.disposeData(partial.dataId);
+    return out;
+  };
+  if (mode === 'fwd') {
+    return run({ ...base, M: B * info.outHeight * info.outWidth, N: info.outChannels,
+      K: info.filterHeight * info.filterWidth * info.inChannels, C: info.inChannels, srcH: info.inHeight,
+      srcW: info.inWidth, ph: { ...NO_PHASE, tapsH: info.filterHeight, tapsW: info.filterWidth },
+      outShape: [B, info.outHeight, info.outWidth, info.outChannels] });
+  }
+  if (mode === 'wgrad') {
+    return run({ ...base, M: info.filterHeight * info.filterWidth * info.inChannels, N: info.outChannels,
+      K: B * info.outHeight * info.outWidth, C: 0, srcH: info.inHeight, srcW: info.inWidth,
+      outShape: [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels] });
+  }
+  const outShape = [B, info.inHeight, info.inWidth, info.inChannels];
+  let out: TensorInfo | undefined;
+  for (const ph of phases) {
+    out = run({ M: B * ph.rowsH * ph.rowsW, N: info.inChannels, K: ph.tapsH * ph.tapsW * info.outChannels,
+      C: info.outChannels, srcH: info.outHeight, srcW: info.outWidth, rowsH: ph.rowsH, rowsW: ph.rowsW, ph,
+      offH: (ph.ih0 + info.padInfo.top - ph.kh0) / info.strideHeight,
+      offW: (ph.iw0 + info.padInfo.left - ph.kw0) / info.strideWidth, outShape }, out);
+  }
+  return out!;
 }

@@ -1,0 +1,292 @@
+// Register-tiled implicit GEMM for convolutions whose channel counts are multiples of 4 (every layer of the
+// networks except the 3- and 1-channel image sides): vec4 loads and stores, a TM×TN block of the product per
+// workgroup with PM×PN accumulators per thread (vec4s along N), TK-deep slices of both operands staged in
+// workgroup memory, optionally prefetched into registers one slice ahead (`pf`) so global loads overlap the
+// FMAs. The reduction over (kh, kw, channel) is walked with the taps outer and the channels inner: one slice
+// of TK channels always lies within one tap (channels % TK == 0), so the bounds check and the address of a
+// row are computed once per slice and row, with no integer division per element (conv_gemm.ts's generic
+// kernel decodes every element).
+//   fwd   y[pixel, co]       = Σ_(kh,kw,ci) x[pixel·s − pad + k·dil, ci] · W[kh,kw,ci,co]   (+ bias, activation)
+//   dgrad dx[pixel, ci]      = Σ_(th,tw,co) dy[off + pixel − t, co] · W[k0 + t·s, ci, co], one residue class
+//                              of output pixels per dispatch (stride 1: a single class, a plain convolution
+//                              of dy with the flipped taps)
+//   wgrad dW[(kh,kw,ci), co] = Σ_pixels x[pixel·s − pad + k·dil, ci] · dy[pixel, co]   (split over pixels)
+import { activationWGSL, fields, type FusedActivation, type Program } from './program.js';
+
+export type TiledMode = 'fwd' | 'dgrad' | 'wgrad';
+
+/** One kernel configuration: block TM×TN×TK, PM×PN outputs per thread, register prefetch. */
+export interface TileConfig { TM: number; TN: number; TK: number; PM: number; PN: number; pf: boolean }
+
+export const tileThreads = (c: TileConfig) => (c.TM / c.PM) * (c.TN / c.PN);
+
+export function configName(c: TileConfig): string {
+  return `${c.TM}x${c.TN}x${c.TK}/${c.PM}x${c.PN}${c.pf ? 'p' : ''}`;
+}
+
+/** Whether a configuration is well formed (every thread loads whole vec4 rows, workgroup memory fits). */
+export function validConfig(c: TileConfig, maxWorkgroupBytes = 16384): boolean {
+  const T = tileThreads(c);
+  const ok4 = (x: number) => x % 4 === 0 && x > 0;
+  if (![c.TM, c.TN, c.TK, c.PM, c.PN].every(ok4) || c.TM % c.PM || c.TN % c.PN) return false;
+  if (T < 32 || T > 256) return false;
+  // Loader shapes: k-fast rows need T % (TK/4) == 0, m/n-fast rows T % (TM/4), T % (TN/4); every load slot full.
+  if (T % (c.TK / 4) || T % (c.TM / 4) || T % (c.TN / 4)) return false;
+  if ((c.TM * c.TK / 4) % T || (c.TN * c.TK / 4) % T) return false;
+  return tiledSharedBytes(c) <= maxWorkgroupBytes;
+}
+
+export function tiledSharedBytes(c: TileConfig): number {
+  return 4 * c.TK * ((c.TM + 4) + (c.TN + 4));
+}
+
+export const TILED_FIELDS = ['M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'srcH', 'srcW', 'inC', 'outH', 'outW', 'kW',
+  'strideH', 'strideW', 'padT', 'padL', 'dilH', 'dilW', 'rowsH', 'rowsW', 'ih0', 'iw0', 'kh0', 'kw0', 'tapsH',
+  'tapsW', 'offH', 'offW', 'dstH', 'dstW'];
+
+/**
+ * The WGSL program. Inputs are bound as vec4 arrays (`variableComponents`), the output too
+ * (`outputComponent` 4): every N is a multiple of 4 on this path. `split`: write partial products
+ * [splits, M, N] for conv_gemm.ts's reduction instead of the epilogue.
+ */
+export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: number[], dispatch: [number, number, number],
+                             hasBias: boolean, act: FusedActivation, split: boolean): Program & {
+  variableComponents: number[]; outputComponent: number } {
+  const { TM, TN, TK, PM, PN, pf } = cfg;
+  const WM = TM / PM, WN = TN / PN, T = WM * WN;
+  const SA4 = (TM + 4) / 4, SB4 = (TN + 4) / 4; // row strides of the staged slices, in vec4s (padded: fewer bank conflicts)
+  const LA = (TM * TK / 4) / T, LB = (TN * TK / 4) / T; // vec4 loads per thread per slice
+  const K4 = TK / 4;
+  const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' ? ['dy', 'W'] : ['x', 'dy'];
+  const src = mode === 'dgrad' ? 'dy' : 'x';
+  const kFastA = mode !== 'wgrad';
+  const kFastB = mode === 'dgrad';
+
+  // Per-thread constant parts of the loads, decoded once.
+  let setup: string, loadA: string, loadB: string, storeA: string, storeB: string, advance: string, init: string;
+  if (kFastA) {
+    // A row: (image, top, left) of the row's source window; rows past M point far outside every image.
+    const rowDecode = mode === 'fwd'
+      ? `let oh = r / uniforms.outW; let ow = r - oh * uniforms.outW;
+         rowH[i] = oh * uniforms.strideH - uniforms.padT; rowW[i] = ow * uniforms.strideW - uniforms.padL;`
+      : `let oh = r / uniforms.rowsW; let ow = r - oh * uniforms.rowsW;
+         rowH[i] = uniforms.offH + oh; rowW[i] = uniforms.offW + ow;`;
+    const hw = mode === 'fwd' ? 'uniforms.outH * uniforms.outW' : 'uniforms.rowsH * uniforms.rowsW';
+    const dh = mode === 'fwd' ? 'th * uniforms.dilH' : '-th';
+    const dw = mode === 'fwd' ? 'tw * uniforms.dilW' : '-tw';
+    setup = `
+        let kqA = tid % ${K4};
+        var rowB : array<i32, ${LA}>;
+        var rowH : array<i32, ${LA}>;
+        var rowW : array<i32, ${LA}>;
+        for (var i = 0; i < ${LA}; i++) {
+          let m = m0 + (tid + i * ${T}) / ${K4};
+          let b = m / (${hw});
+          let r = m - b * (${hw});
+          rowB[i] = b;
+          ${rowDecode}
+          if (m >= uniforms.M) { rowH[i] = -1000000; }
+        }`;
+    loadA = `for (var i = 0; i < ${LA}; i++) {
+          let h = rowH[i] + ${dh};
+          let w = rowW[i] + ${dw};
+          var v = vec4<f32>(0.0);
+          if (k0 < kEnd && h >= 0 && h < uniforms.srcH && w >= 0 && w < uniforms.srcW) {
+            v = ${src}[((rowB[i] * uniforms.srcH + h) * uniforms.srcW + w) * (uniforms.C / 4) + c0 / 4 + kqA];
+          }
+          ra[i] = v;
+        }`;
+    storeA = `for (var i = 0; i < ${LA}; i++) {
+          let ml = (tid + i * ${T}) / ${K4};
+          for (var j = 0; j < 4; j++) { As[(kqA * 4 + j) * ${SA4} + ml / 4][ml % 4] = ra[i][j]; }
+        }`;
+    init = `let t0 = kBegin / uniforms.C;
+        var c0 = kBegin - t0 * uniforms.C;
+        var th = t0 / max(uniforms.tapsW, 1);
+        var tw = t0 - th * uniforms.tapsW;`;
+    advance = `c0 = c0 + ${TK};
+          if (c0 >= uniforms.C) { c0 = 0; tw = tw + 1; if (tw >= uniforms.tapsW) { tw = 0; th = th + 1; } }`;
+  } else {
+    // wgrad: A = x, rows (tap, input channel) fixed per thread, the slice runs over output pixels.
+    setup = `
+        let m4A = tid % ${TM / 4};
+        let mA = m0 + m4A * 4;
+        let tapA = mA / uniforms.inC;
+        let ciA = mA - tapA * uniforms.inC;
+        let khA = tapA / uniforms.kW;
+        let hOffA = khA * uniforms.dilH - uniforms.padT;
+        let wOffA = (tapA - khA * uniforms.kW) * uniforms.dilW - uniforms.padL;
+        let okA = mA < uniforms.M;`;
+    loadA = `for (var i = 0; i < ${LA}; i++) {
+          let k = k0 + (tid + i * ${T}) / ${TM / 4};
+          var v = vec4<f32>(0.0);
+          if (okA && k < kEnd) {
+            let hw = uniforms.outH * uniforms.outW;
+            let b = k / hw;
+            let r = k - b * hw;
+            let oh = r / uniforms.outW;
+            let h = oh * uniforms.strideH + hOffA;
+            let w = (r - oh * uniforms.outW) * uniforms.strideW + wOffA;
+            if (h >= 0 && h < uniforms.srcH && w >= 0 && w < uniforms.srcW) {
+              v = x[((b * uniforms.srcH + h) * uniforms.srcW + w) * (uniforms.inC / 4) + ciA / 4];
+            }
+          }
+          ra[i] = v;
+        }`;
+    storeA = `for (var i = 0; i < ${LA}; i++) {
+          let kk = (tid + i * ${T}) / ${TM / 4};
+          As[kk * ${SA4} + m4A] = ra[i];
+        }`;
+    init = '';
+    advance = '';
+  }
+  if (!kFastB) {
+    // B n-fast: fwd W[(tap·C + c)·N + n], wgrad dy[pixel·N + n].
+    const row = mode === 'fwd' ? '(th * uniforms.kW + tw) * uniforms.C + c0 + kk' : 'k0 + kk';
+    const guard = mode === 'fwd' ? 'okB && k0 < kEnd' : 'okB && k0 + kk < kEnd';
+    const bName = mode === 'fwd' ? 'W' : 'dy';
+    setup += `
+        let n4B = tid % ${TN / 4};
+        let okB = n0 + n4B * 4 < uniforms.N;`;
+    loadB = `for (var i = 0; i < ${LB}; i++) {
+          let kk = (tid + i * ${T}) / ${TN / 4};
+          var v = vec4<f32>(0.0);
+          if (${guard}) { v = ${bName}[(${row}) * (uniforms.N / 4) + n0 / 4 + n4B]; }
+          rb[i] = v;
+        }`;
+    storeB = `for (var i = 0; i < ${LB}; i++) {
+          let kk = (tid + i * ${T}) / ${TN / 4};
+          Bs[kk * ${SB4} + n4B] = rb[i];
+        }`;
+  } else {
+    // dgrad: B[k = (t, co), n = ci] = W[kh, kw, ci, co], contiguous along co (k).
+    setup += `
+        let kqB = tid % ${K4};`;
+    loadB = `for (var i = 0; i < ${LB}; i++) {
+          let n = n0 + (tid + i * ${T}) / ${K4};
+          var v = vec4<f32>(0.0);
+          if (k0 < kEnd && n < uniforms.N) {
+            let kh = uniforms.kh0 + th * uniforms.strideH;
+            let kw = uniforms.kw0 + tw * uniforms.strideW;
+            v = W[(((kh * uniforms.kW + kw) * uniforms.N + n) * uniforms.C + c0) / 4 + kqB];
+          }
+          rb[i] = v;
+        }`;
+    storeB = `for (var i = 0; i < ${LB}; i++) {
+          let nl = (tid + i * ${T}) / ${K4};
+          for (var j = 0; j < 4; j++) { Bs[(kqB * 4 + j) * ${SB4} + nl / 4][nl % 4] = rb[i][j]; }
+        }`;
+  }
+
+  // Epilogue: one vec4 of four consecutive columns per call.
+  let store: string;
+  if (split) {
+    store = `fn store4(m : i32, n : i32, v : vec4<f32>) {
+      result[(i32(workgroupId.z) * uniforms.M + m) * (uniforms.N / 4) + n / 4] = v;
+    }`;
+  } else if (mode === 'fwd') {
+    store = `fn actf(r : f32) -> f32 { return ${activationWGSL(act, 'r')}; }
+    fn store4(m : i32, n : i32, v : vec4<f32>) {
+      let r = ${hasBias ? 'v + bias[n / 4]' : 'v'};
+      result[m * (uniforms.N / 4) + n / 4] = vec4<f32>(actf(r.x), actf(r.y), actf(r.z), actf(r.w));
+    }`;
+  } else if (mode === 'dgrad') {
+    store = `fn store4(m : i32, n : i32, v : vec4<f32>) {
+      let hw = uniforms.rowsH * uniforms.rowsW;
+      let b = m / hw;
+      let r = m - b * hw;
+      let i = r / uniforms.rowsW;
+      let h = uniforms.ih0 + i * uniforms.strideH;
+      let w = uniforms.iw0 + (r - i * uniforms.rowsW) * uniforms.strideW;
+      result[((b * uniforms.dstH + h) * uniforms.dstW + w) * (uniforms.N / 4) + n / 4] = v;
+    }`;
+  } else {
+    store = `fn store4(m : i32, n : i32, v : vec4<f32>) { result[m * (uniforms.N / 4) + n / 4] = v; }`;
+  }
+
+  const loads = `${loadA}
+        ${loadB}`;
+  const stores = `${storeA}
+        ${storeB}`;
+  const compute = `for (var kk = 0; kk < ${TK}; kk++) {
+          var av : array<vec4<f32>, ${PM / 4}>;
+          var bv : array<vec4<f32>, ${PN / 4}>;
+          for (var r = 0; r < ${PM / 4}; r++) { av[r] = As[kk * ${SA4} + ty + r * ${WM}]; }
+          for (var c = 0; c < ${PN / 4}; c++) { bv[c] = Bs[kk * ${SB4} + tx + c * ${WN}]; }
+          for (var r = 0; r < ${PM / 4}; r++) {
+            for (var i = 0; i < 4; i++) {
+              let a = av[r][i];
+              for (var c = 0; c < ${PN / 4}; c++) {
+                acc[(r * 4 + i) * ${PN / 4} + c] = fma(vec4<f32>(a), bv[c], acc[(r * 4 + i) * ${PN / 4} + c]);
+              }
+            }
+          }
+        }`;
+  // k0 is the slice the loads read; kFast modes track (th, tw, c0) beside it.
+  const body = pf ? `
+        ${loads}
+        for (var t = 0; t < uniforms.kTiles; t++) {
+          ${stores}
+          workgroupBarrier();
+          k0 = k0 + ${TK};
+          ${advance}
+          if (t + 1 < uniforms.kTiles) {
+            ${loads}
+          }
+          ${compute}
+          workgroupBarrier();
+        }` : `
+        for (var t = 0; t < uniforms.kTiles; t++) {
+          ${loads}
+          ${stores}
+          workgroupBarrier();
+          k0 = k0 + ${TK};
+          ${advance}
+          ${compute}
+          workgroupBarrier();
+        }`;
+
+  return {
+    outputShape,
+    shaderKey: `cgConvTiled_${mode}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
+    dispatchLayout: { x: [0], y: [1] },
+    dispatch,
+    variableNames,
+    variableComponents: variableNames.map(() => 4),
+    outputComponent: 4,
+    uniforms: fields('i32', TILED_FIELDS) + 'alpha : f32,',
+    workgroupSize: [WN, WM, 1],
+    getUserCode: () => `
+      var<workgroup> As : array<vec4<f32>, ${TK * SA4}>;
+      var<workgroup> Bs : array<vec4<f32>, ${TK * SB4}>;
+      ${store}
+      fn main() {
+        let tx = i32(localId.x);
+        let ty = i32(localId.y);
+        let tid = ty * ${WN} + tx;
+        let m0 = i32(workgroupId.x) * ${TM};
+        let n0 = i32(workgroupId.y) * ${TN};
+        let kBegin = i32(workgroupId.z) * uniforms.kChunk;
+        let kEnd = min(uniforms.K, kBegin + uniforms.kChunk);
+        var k0 = kBegin;
+        ${init}
+        var acc : array<vec4<f32>, ${PM * PN / 4}>;
+        var ra : array<vec4<f32>, ${LA}>;
+        var rb : array<vec4<f32>, ${LB}>;
+        ${setup}
+        ${body}
+        for (var r = 0; r < ${PM / 4}; r++) {
+          for (var i = 0; i < 4; i++) {
+            let m = m0 + (ty + r * ${WM}) * 4 + i;
+            if (m < uniforms.M) {
+              for (var c = 0; c < ${PN / 4}; c++) {
+                let n = n0 + (tx + c * ${WN}) * 4;
+                if (n < uniforms.N) { store4(m, n, acc[(r * 4 + i) * ${PN / 4} + c]); }
+              }
+            }
+          }
+        }
+      }
+    `,
+  };
+}
