@@ -76,6 +76,11 @@ const CONVS: Array<[number, number, number, number, number, number, number, numb
   [1, 12, 13, 4, 8, 7, 1, 3],     // 7×7, 4 channels (4-deep slices)
   [2, 17, 15, 32, 16, 4, 2, 1],   // 4×4 stride 2, odd sizes, batch 2
   [1, 5, 6, 64, 68, 4, 1, 1],     // few pixels, long reductions: split over K for fwd and dgrad
+  // 1 to 4 channels on the GEMM's N side with ≥ 4096 pixels: the narrow kernels (conv_narrow.ts)
+  [1, 64, 66, 8, 3, 7, 1, 3],     // the generator's last layer (fwd, wgrad narrow)
+  [2, 48, 45, 3, 8, 7, 1, 3],     // its first layer, batch 2 (dgrad narrow)
+  [1, 70, 60, 4, 1, 4, 1, 1],     // one output channel
+  [2, 100, 90, 4, 2, 3, 2, 1],    // stride 2, batch 2 (fwd and wgrad narrow)
 ];
 
 const conv = (c: typeof CONVS[number]) => (t: Record<string, tf.Tensor>) =>
@@ -159,6 +164,17 @@ test('tiled conv configurations: forward, input and filter gradients against cpu
   } finally {
     setConvTuning(null);
   }
+});
+
+test('narrow path: which passes take it', async () => {
+  const { narrowPlan } = await import('../src/backends/webgpu/conv_gemm.js');
+  const info = (x: number[], f: number[], s: number, p: number) => tf.backend_util.computeConv2DInfo(
+    x as [number, number, number, number], f as [number, number, number, number], s, 1, p);
+  const last = info([1, 64, 66, 8], [7, 7, 8, 3], 1, 3), first = info([2, 48, 45, 3], [7, 7, 3, 8], 1, 3);
+  assert.deepEqual(['fwd', 'dgrad', 'wgrad'].map((m) => narrowPlan(m as 'fwd', last)), [true, false, true]);
+  assert.deepEqual(['fwd', 'dgrad', 'wgrad'].map((m) => narrowPlan(m as 'fwd', first)), [false, true, false]);
+  assert.equal(narrowPlan('fwd', info([1, 20, 20, 8], [3, 3, 8, 3], 1, 1)), false, 'too few pixels');
+  assert.equal(narrowPlan('dgrad', info([2, 100, 90, 3], [3, 3, 3, 4], 2, 1)), false, 'strided dgrad');
 });
 
 test('tiled conv shape rule: every pick is a valid configuration whose slices divide the channels', async () => {

@@ -13,6 +13,7 @@ import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
+import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
 export type GemmMode = 'fwd' | 'dgrad' | 'dgradPhase' | 'wgrad';
 
@@ -321,7 +322,8 @@ function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], 
 /** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
 export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
                             act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
-  const tiled = runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info);
+  const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
+    runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info);
   if (tiled) return tiled;
   const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
@@ -331,7 +333,8 @@ export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: Tens
 
 /** dx of a convolution (also the forward pass of a transposed convolution). */
 export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
-  const tiled = runTiled(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info);
+  const tiled = runNarrow(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info) ??
+    runTiled(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info);
   if (tiled) return tiled;
   const M = info.batchSize * info.inHeight * info.inWidth, N = info.inChannels;
   const K = info.filterHeight * info.filterWidth * info.outChannels;
@@ -381,7 +384,8 @@ export function dgradPhases(info: ConvInfo): Phase[] | null {
 
 /** dW of a convolution, filter layout [kh, kw, in, out]. */
 export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo {
-  const tiled = runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info);
+  const tiled = runNarrow(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info) ??
+    runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info);
   if (tiled) return tiled;
   const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
   const K = info.batchSize * info.outHeight * info.outWidth;
@@ -395,7 +399,7 @@ export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: T
 // want a split reduction).
 
 /** A forced choice, for the kernel sweep (scripts/gpu-conv-sweep.mjs) and the tests: config and split count. */
-export interface ConvTuning { cfg?: TileConfig; splits?: number; generic?: boolean }
+export interface ConvTuning { cfg?: TileConfig; splits?: number; generic?: boolean; narrow?: boolean }
 let tuning: ConvTuning | null = null;
 export function setConvTuning(t: ConvTuning | null): void { tuning = t; }
 
@@ -514,4 +518,60 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
       offW: (ph.iw0 + info.padInfo.left - ph.kw0) / info.strideWidth, outShape }, out);
   }
   return out!;
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The narrow path (conv_narrow.ts): N of 1 to 4 channels, the reduction side's channels a multiple of 4.
+
+/** Pixels below which the narrow kernels would leave the GPU idle (the generic kernel splits K instead). */
+const NARROW_MIN_PIXELS = 4096;
+
+/** Whether a pass takes the narrow path. */
+export function narrowPlan(mode: TiledMode, info: ConvInfo): boolean {
+  if (tuning?.generic || tuning?.narrow === false) return false;
+  const inC = info.inChannels, outC = info.outChannels;
+  if (mode === 'fwd') {
+    return outC <= 4 && inC % 4 === 0 && inC <= NARROW_MAX_C &&
+      info.batchSize * info.outHeight * info.outWidth >= NARROW_MIN_PIXELS;
+  }
+  if (mode === 'dgrad') {
+    return inC <= 4 && outC % 4 === 0 && outC <= NARROW_MAX_C && info.strideHeight === 1 && info.strideWidth === 1 &&
+      info.dilationHeight === 1 && info.dilationWidth === 1 &&
+      info.batchSize * info.inHeight * info.inWidth >= NARROW_MIN_PIXELS;
+  }
+  return outC <= 4 && inC % 4 === 0 && info.batchSize * info.outHeight * info.outWidth >= NARROW_MIN_PIXELS;
+}
+
+function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
+                   act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo | null {
+  if (!narrowPlan(mode, info)) return null;
+  const B = info.batchSize, kH = info.filterHeight, kW = info.filterWidth;
+  const u = (M: number, N: number, C: number, srcH: number, srcW: number, outH: number, outW: number, kChunk = 0,
+             K = 0) => [...ints(M, N, C, srcH, srcW, outH, outW, kH, kW, info.strideHeight, info.strideWidth,
+    info.padInfo.top, info.padInfo.left, info.dilationHeight, info.dilationWidth, kChunk, K), ...floats(alpha)];
+  if (mode === 'fwd') {
+    const M = B * info.outHeight * info.outWidth, N = info.outChannels;
+    return backend.runWebGPUProgram(narrowProgram('fwd', N, [B, info.outHeight, info.outWidth, N],
+      [ceilDiv(M, NARROW_WG), 1, 1], bias !== undefined, act), bias ? [...inputs, bias] : inputs, 'float32',
+      u(M, N, info.inChannels, info.inHeight, info.inWidth, info.outHeight, info.outWidth));
+  }
+  if (mode === 'dgrad') {
+    const M = B * info.inHeight * info.inWidth, N = info.inChannels;
+    return backend.runWebGPUProgram(narrowProgram('dgrad', N, [B, info.inHeight, info.inWidth, N],
+      [ceilDiv(M, NARROW_WG), 1, 1], false, 'linear'), inputs, 'float32',
+      u(M, N, info.outChannels, info.outHeight, info.outWidth, info.inHeight, info.inWidth));
+  }
+  const M = kH * kW * info.inChannels, N = info.outChannels, K = B * info.outHeight * info.outWidth;
+  const groups = ceilDiv(M / 4, 64);
+  // Enough slices to fill the GPU, each at least 512 pixels, a whole number of the kernel's staged blocks.
+  let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, groups), Math.floor(K / 512)));
+  if (tuning?.splits) splits = tuning.splits;
+  const kChunk = ceilDiv(ceilDiv(K, splits), 128) * 128;
+  splits = ceilDiv(K, kChunk);
+  const partial = backend.runWebGPUProgram(narrowWgradProgram(N, [splits, M, N], [groups, splits, 1]), inputs,
+    'float32', u(M, N, info.inChannels, info.inHeight, info.inWidth, info.outHeight, info.outWidth, kChunk, K));
+  const out = backend.runWebGPUProgram(splitReduceProgram([kH, kW, info.inChannels, N], false, 'linear'), [partial],
+    'float32', [...ints(splits, N), ...floats(0)]);
+  backend.disposeData(partial.dataId);
+  return out;
 }
