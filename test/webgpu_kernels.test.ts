@@ -143,14 +143,15 @@ test('tiled conv configurations: forward, input and filter gradients against cpu
   const { setConvTuning, TILE_CONFIGS, tiledPlan } = await import('../src/backends/webgpu/conv_gemm.js');
   const { configName } = await import('../src/backends/webgpu/conv_tiled.js');
   const cases: Array<[number[], number[], number, number]> = [
-    [[2, 11, 9, 16, 20], [3, 3], 1, 1], [[1, 10, 13, 16, 12], [3, 3], 2, 1]];
+    [[2, 11, 9, 16, 48], [3, 3], 1, 1], [[1, 10, 13, 32, 16], [3, 3], 2, 1]];
   try {
     for (const cfg of TILE_CONFIGS) {
       for (const splits of [1, 3]) {
         setConvTuning({ cfg, splits });
         for (const [[n, h, w, ci, co], [k], s, p] of cases) {
           const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], [k, k, ci, co], s, 1, p);
-          assert.ok(tiledPlan('fwd', info) && tiledPlan('wgrad', info), 'these cases take the tiled path');
+          assert.ok(tiledPlan('fwd', info) && tiledPlan('dgrad', info) && tiledPlan('wgrad', info), 'tiled path');
+          assert.equal(tiledPlan('dgrad', info)!.phased, s > 1);
           const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
           const ins = inputs({ x: [n, h, w, ci], w: [k, k, ci, co], b: [co], dy: [n, oh, ow, co] }, 17);
           const name = `tiled ${configName(cfg)} split ${splits} ${n}x${h}x${w}x${ci}→${co} s${s}`;

@@ -403,34 +403,45 @@ export interface ConvTuning { cfg?: TileConfig; splits?: number; generic?: boole
 let tuning: ConvTuning | null = null;
 export function setConvTuning(t: ConvTuning | null): void { tuning = t; }
 
-const BIG: TileConfig = { TM: 128, TN: 128, TK: 8, PM: 8, PN: 8, pf: true };
-const MID: TileConfig = { TM: 128, TN: 64, TK: 16, PM: 8, PN: 4, pf: true };
-const SMALL: TileConfig = { TM: 64, TN: 64, TK: 16, PM: 4, PN: 4, pf: true };
+// The configurations the rule picks, from the H200 sweep of 2026-11-30 (BENCHMARKS.md, scripts/gpu-conv-sweep.mjs):
+// 256-channel 64×64-pixel layers: fwd 128×64 blocks 0.17 ms (generic kernel 0.54), dgrad 64×32 blocks split in
+// two 0.28 ms (generic 4.1), wgrad 64×64 blocks without prefetch split in 8 0.35 ms (generic 2.3).
+const FWD_BIG: TileConfig = { TM: 128, TN: 64, TK: 16, PM: 8, PN: 4, pf: true };
+const FWD_SMALL: TileConfig = { TM: 64, TN: 64, TK: 16, PM: 4, PN: 4, pf: true };
+const DGRAD: TileConfig = { TM: 64, TN: 32, TK: 16, PM: 4, PN: 4, pf: true };
+const WGRAD: TileConfig = { TM: 64, TN: 64, TK: 16, PM: 4, PN: 4, pf: false };
+/** Channel counts that are multiples of 4 but not of 16: shallower slices. */
+const shallow = (TK: number): TileConfig => ({ TM: 64, TN: 64, TK, PM: 8, PN: 8, pf: true });
 
 /** Every configuration the rule or the sweep uses (the tests force each in turn). */
-export const TILE_CONFIGS: readonly TileConfig[] = [BIG, MID, SMALL,
-  { TM: 64, TN: 64, TK: 8, PM: 8, PN: 8, pf: true }, { TM: 64, TN: 64, TK: 4, PM: 8, PN: 8, pf: true },
-  { ...BIG, pf: false }, { ...SMALL, pf: false }];
+export const TILE_CONFIGS: readonly TileConfig[] = [FWD_BIG, FWD_SMALL, DGRAD, WGRAD, shallow(8), shallow(4)];
 
 /**
- * The shape rule: the biggest block that still gives the GPU enough workgroups (an H200 has 132 SMs; a
- * 128×128 block of a 64×64-pixel, 256-channel layer gives only 64), and a TK that divides the channels.
+ * The shape rule (C: the reduction side's channels, which a slice must divide; not used by wgrad). The
+ * 128×64 forward block wins where it alone gives 128 or more workgroups; below that the 64×64 one with a
+ * split reduction.
  */
 export function chooseTile(mode: TiledMode, M: number, N: number, C: number): TileConfig | null {
-  const fits = (c: TileConfig) => (mode === 'wgrad' || C % c.TK === 0);
-  const tiles = (c: TileConfig) => ceilDiv(M, c.TM) * ceilDiv(N, c.TN);
-  for (const c of [BIG, MID, SMALL]) if (fits(c) && (tiles(c) >= 256 || c === SMALL)) return c;
-  // Channel counts that are multiples of 4 but not of 16: shallower slices.
-  for (const TK of [8, 4]) if (C % TK === 0) return { TM: 64, TN: 64, TK, PM: 8, PN: 8, pf: true };
+  if (mode === 'wgrad') return WGRAD;
+  if (C % 16 === 0) {
+    if (mode === 'dgrad') return DGRAD;
+    return ceilDiv(M, FWD_BIG.TM) * ceilDiv(N, FWD_BIG.TN) >= 128 ? FWD_BIG : FWD_SMALL;
+  }
+  for (const TK of [8, 4]) if (C % TK === 0) return shallow(TK);
   return null;
 }
 
-/** Split count for the tiled path: like gemmSplits, with the chosen block. */
-export function tiledSplits(cfg: TileConfig, M: number, N: number, K: number): { splits: number; kChunk: number } {
+/**
+ * Split count of the reduction: wgrad (a long pixel reduction onto few tiles) at least 8 slices; fwd and
+ * dgrad enough workgroups for about 1024 (the 128×64 forward block none: it measured best unsplit). Slices
+ * are at least MIN_CHUNK long and the partial products at most MAX_PARTIAL_FLOATS.
+ */
+export function tiledSplits(mode: TiledMode, cfg: TileConfig, M: number, N: number, K: number):
+    { splits: number; kChunk: number } {
   if (K === 0) return { splits: 1, kChunk: 0 };
   const tiles = ceilDiv(M, cfg.TM) * ceilDiv(N, cfg.TN);
-  let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(K / MIN_CHUNK),
-    Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
+  const want = mode === 'wgrad' ? Math.max(8, ceilDiv(600, tiles)) : cfg === FWD_BIG ? 1 : ceilDiv(1024, tiles);
+  let splits = Math.max(1, Math.min(want, Math.floor(K / MIN_CHUNK), Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
   if (tuning?.splits) splits = Math.max(1, Math.min(tuning.splits, ceilDiv(K, cfg.TK)));
   const kChunk = ceilDiv(ceilDiv(K, splits), cfg.TK) * cfg.TK;
   splits = ceilDiv(K, kChunk);
@@ -441,55 +452,50 @@ type TiledGeom = { M: number; N: number; K: number; C: number; srcH: number; src
   rowsW: number; ph: Phase; offH: number; offW: number; outShape: number[] };
 
 function tiledUniforms(info: ConvInfo, g: TiledGeom, kChunk: number, TK: number, alpha: number) {
-  return [...ints(g.M, g.N, g.K, g.C, kChunk, ceilDiv(kChunk, TK), g.srcH, g.srcW, info.inChannels, info.outHeight,
+  return [...ints(info.batchSize, info.filterHeight, g.M, g.N, g.K, g.C, kChunk, ceilDiv(kChunk, TK), g.srcH, g.srcW, info.inChannels, info.outHeight,
     info.outWidth, info.filterWidth, info.strideHeight, info.strideWidth, info.padInfo.top, info.padInfo.left,
     info.dilationHeight, info.dilationWidth, g.rowsH, g.rowsW, g.ph.ih0, g.ph.iw0, g.ph.kh0, g.ph.kw0, g.ph.tapsH,
     g.ph.tapsW, g.offH, g.offW, info.inHeight, info.inWidth), ...floats(alpha)];
 }
 
-/** Which path a convolution pass takes (the tests and the sweep check this). */
-export function tiledPlan(mode: TiledMode, info: ConvInfo): { cfg: TileConfig; phases: Phase[] } | null {
+/** Which path a convolution pass takes (the tests and the sweep check this); `phased`: strided dgrad. */
+export function tiledPlan(mode: TiledMode, info: ConvInfo): { cfg: TileConfig; phased: boolean } | null {
   if (tuning?.generic) return null;
   const inC = info.inChannels, outC = info.outChannels;
   if (inC % 4 || outC % 4) return null;
   let M: number, N: number, C: number;
-  let phases: Phase[] = [];
+  let phased = false;
   if (mode === 'fwd') {
     M = info.batchSize * info.outHeight * info.outWidth; N = outC; C = inC;
   } else if (mode === 'wgrad') {
     M = info.filterHeight * info.filterWidth * inC; N = outC; C = 0;
   } else {
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-    if (info.strideHeight === 1 && info.strideWidth === 1) {
-      phases = [{ ih0: 0, iw0: 0, rowsH: info.inHeight, rowsW: info.inWidth, kh0: 0, kw0: 0,
-        tapsH: info.filterHeight, tapsW: info.filterWidth }];
-    } else {
-      const p = dgradPhases(info);
-      if (!p) return null;
-      phases = p;
-    }
-    M = info.batchSize * phases[0].rowsH * phases[0].rowsW; N = inC; C = outC;
+    phased = info.strideHeight > 1 || info.strideWidth > 1;
+    // rows of the biggest residue class
+    M = info.batchSize * ceilDiv(info.inHeight, info.strideHeight) * ceilDiv(info.inWidth, info.strideWidth);
+    N = inC; C = outC;
   }
   const cfg = tuning?.cfg ?? chooseTile(mode, M, N, C);
   if (!cfg || (mode !== 'wgrad' && C % cfg.TK)) return null;
-  return { cfg, phases };
+  return { cfg, phased };
 }
 
 function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
                   act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo | null {
   const plan = tiledPlan(mode, info);
   if (!plan) return null;
-  const { cfg, phases } = plan;
+  const { cfg, phased } = plan;
   if (!validConfig(cfg, 1 << 30)) throw new Error(`conv: invalid tile config ${JSON.stringify(cfg)}`);
   const B = info.batchSize;
   const base = { ph: NO_PHASE, offH: 0, offW: 0, rowsH: 0, rowsW: 0 };
-  const run = (g: TiledGeom, output?: TensorInfo): TensorInfo => {
-    const { splits, kChunk } = phases.length > 1 ? { splits: 1, kChunk: g.K } : tiledSplits(cfg, g.M, g.N, g.K);
+  const run = (g: TiledGeom): TensorInfo => {
+    const { splits, kChunk } = tiledSplits(mode, cfg, g.M, g.N, g.K);
     const uniforms = tiledUniforms(info, g, kChunk, cfg.TK, alpha);
     const dispatch: [number, number, number] = [ceilDiv(g.M, cfg.TM), ceilDiv(g.N, cfg.TN), splits];
     if (splits === 1) {
       return backend.runWebGPUProgram(tiledProgram(mode, cfg, g.outShape, dispatch, bias !== undefined, act, false),
-        bias ? [...inputs, bias] : inputs, 'float32', uniforms, output);
+        bias ? [...inputs, bias] : inputs, 'float32', uniforms);
     }
     const partial = backend.runWebGPUProgram(tiledProgram(mode, cfg, [splits, g.M, g.N], dispatch, false, 'linear', true),
       inputs, 'float32', uniforms);
@@ -510,14 +516,20 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
       outShape: [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels] });
   }
   const outShape = [B, info.inHeight, info.inWidth, info.inChannels];
-  let out: TensorInfo | undefined;
-  for (const ph of phases) {
-    out = run({ M: B * ph.rowsH * ph.rowsW, N: info.inChannels, K: ph.tapsH * ph.tapsW * info.outChannels,
-      C: info.outChannels, srcH: info.outHeight, srcW: info.outWidth, rowsH: ph.rowsH, rowsW: ph.rowsW, ph,
-      offH: (ph.ih0 + info.padInfo.top - ph.kh0) / info.strideHeight,
-      offW: (ph.iw0 + info.padInfo.left - ph.kw0) / info.strideWidth, outShape }, out);
+  const N = info.inChannels, C = info.outChannels;
+  if (!phased) {
+    // stride 1: dx = dy convolved with the flipped taps; one class, rows = dx's pixels, taps all of them
+    return run({ M: B * info.inHeight * info.inWidth, N, K: info.filterHeight * info.filterWidth * C, C,
+      srcH: info.outHeight, srcW: info.outWidth, rowsH: info.inHeight, rowsW: info.inWidth,
+      ph: { ...NO_PHASE, tapsH: info.filterHeight, tapsW: info.filterWidth }, offH: info.padInfo.top,
+      offW: info.padInfo.left, outShape });
   }
-  return out!;
+  // Every residue class in one dispatch (grid z), each workgroup deriving its class; never split.
+  const rows = B * ceilDiv(info.inHeight, info.strideHeight) * ceilDiv(info.inWidth, info.strideWidth);
+  const g: TiledGeom = { ...base, M: rows, N, K: 0, C, srcH: info.outHeight, srcW: info.outWidth, outShape };
+  return backend.runWebGPUProgram(tiledProgram('dgrad', cfg, outShape,
+    [ceilDiv(rows, cfg.TM), ceilDiv(N, cfg.TN), info.strideHeight * info.strideWidth], false, 'linear', false, true),
+  inputs, 'float32', tiledUniforms(info, g, 0, cfg.TK, 0));
 }
 
 // ---------------------------------------------------------------------------------------------------------

@@ -40,17 +40,20 @@ export function tiledSharedBytes(c: TileConfig): number {
   return 4 * c.TK * ((c.TM + 4) + (c.TN + 4));
 }
 
-export const TILED_FIELDS = ['M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'srcH', 'srcW', 'inC', 'outH', 'outW', 'kW',
+export const TILED_FIELDS = ['batch', 'kH', 'M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'srcH', 'srcW', 'inC', 'outH', 'outW', 'kW',
   'strideH', 'strideW', 'padT', 'padL', 'dilH', 'dilW', 'rowsH', 'rowsW', 'ih0', 'iw0', 'kh0', 'kw0', 'tapsH',
   'tapsW', 'offH', 'offW', 'dstH', 'dstW'];
 
 /**
  * The WGSL program. Inputs are bound as vec4 arrays (`variableComponents`), the output too
  * (`outputComponent` 4): every N is a multiple of 4 on this path. `split`: write partial products
- * [splits, M, N] for conv_gemm.ts's reduction instead of the epilogue.
+ * [splits, M, N] for conv_gemm.ts's reduction instead of the epilogue. `phased` (dgrad, stride > 1): grid z
+ * runs over the stride² residue classes of dx's pixels (one dispatch for all), each workgroup deriving its
+ * class's rows, taps and reduction length; its trip count comes through workgroupUniformLoad so that the
+ * barriers stay in uniform control flow.
  */
 export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: number[], dispatch: [number, number, number],
-                             hasBias: boolean, act: FusedActivation, split: boolean): Program & {
+                             hasBias: boolean, act: FusedActivation, split: boolean, phased = false): Program & {
   variableComponents: number[]; outputComponent: number } {
   const { TM, TN, TK, PM, PN, pf } = cfg;
   const WM = TM / PM, WN = TN / PN, T = WM * WN;
@@ -69,9 +72,9 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
     const rowDecode = mode === 'fwd'
       ? `let oh = r / uniforms.outW; let ow = r - oh * uniforms.outW;
          rowH[i] = oh * uniforms.strideH - uniforms.padT; rowW[i] = ow * uniforms.strideW - uniforms.padL;`
-      : `let oh = r / uniforms.rowsW; let ow = r - oh * uniforms.rowsW;
-         rowH[i] = uniforms.offH + oh; rowW[i] = uniforms.offW + ow;`;
-    const hw = mode === 'fwd' ? 'uniforms.outH * uniforms.outW' : 'uniforms.rowsH * uniforms.rowsW';
+      : `let oh = r / pRowsW; let ow = r - oh * pRowsW;
+         rowH[i] = pOffH + oh; rowW[i] = pOffW + ow;`;
+    const hw = mode === 'fwd' ? 'uniforms.outH * uniforms.outW' : 'pRowsH * pRowsW';
     const dh = mode === 'fwd' ? 'th * uniforms.dilH' : '-th';
     const dw = mode === 'fwd' ? 'tw * uniforms.dilW' : '-tw';
     setup = `
@@ -85,7 +88,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
           let r = m - b * (${hw});
           rowB[i] = b;
           ${rowDecode}
-          if (m >= uniforms.M) { rowH[i] = -1000000; }
+          if (m >= pM) { rowH[i] = -1000000; }
         }`;
     loadA = `for (var i = 0; i < ${LA}; i++) {
           let h = rowH[i] + ${dh};
@@ -102,10 +105,10 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
         }`;
     init = `let t0 = kBegin / uniforms.C;
         var c0 = kBegin - t0 * uniforms.C;
-        var th = t0 / max(uniforms.tapsW, 1);
-        var tw = t0 - th * uniforms.tapsW;`;
+        var th = t0 / max(pTapsW, 1);
+        var tw = t0 - th * pTapsW;`;
     advance = `c0 = c0 + ${TK};
-          if (c0 >= uniforms.C) { c0 = 0; tw = tw + 1; if (tw >= uniforms.tapsW) { tw = 0; th = th + 1; } }`;
+          if (c0 >= uniforms.C) { c0 = 0; tw = tw + 1; if (tw >= pTapsW) { tw = 0; th = th + 1; } }`;
   } else {
     // wgrad: A = x, rows (tap, input channel) fixed per thread, the slice runs over output pixels.
     setup = `
@@ -116,7 +119,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
         let khA = tapA / uniforms.kW;
         let hOffA = khA * uniforms.dilH - uniforms.padT;
         let wOffA = (tapA - khA * uniforms.kW) * uniforms.dilW - uniforms.padL;
-        let okA = mA < uniforms.M;`;
+        let okA = mA < pM;`;
     loadA = `for (var i = 0; i < ${LA}; i++) {
           let k = k0 + (tid + i * ${T}) / ${TM / 4};
           var v = vec4<f32>(0.0);
@@ -166,8 +169,8 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
           let n = n0 + (tid + i * ${T}) / ${K4};
           var v = vec4<f32>(0.0);
           if (k0 < kEnd && n < uniforms.N) {
-            let kh = uniforms.kh0 + th * uniforms.strideH;
-            let kw = uniforms.kw0 + tw * uniforms.strideW;
+            let kh = pKh0 + th * uniforms.strideH;
+            let kw = pKw0 + tw * uniforms.strideW;
             v = W[(((kh * uniforms.kW + kw) * uniforms.N + n) * uniforms.C + c0) / 4 + kqB];
           }
           rb[i] = v;
@@ -182,7 +185,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
   let store: string;
   if (split) {
     store = `fn store4(m : i32, n : i32, v : vec4<f32>) {
-      result[(i32(workgroupId.z) * uniforms.M + m) * (uniforms.N / 4) + n / 4] = v;
+      result[(i32(workgroupId.z) * pM + m) * (uniforms.N / 4) + n / 4] = v;
     }`;
   } else if (mode === 'fwd') {
     store = `fn actf(r : f32) -> f32 { return ${activationWGSL(act, 'r')}; }
@@ -192,12 +195,12 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
     }`;
   } else if (mode === 'dgrad') {
     store = `fn store4(m : i32, n : i32, v : vec4<f32>) {
-      let hw = uniforms.rowsH * uniforms.rowsW;
+      let hw = pRowsH * pRowsW;
       let b = m / hw;
       let r = m - b * hw;
-      let i = r / uniforms.rowsW;
-      let h = uniforms.ih0 + i * uniforms.strideH;
-      let w = uniforms.iw0 + (r - i * uniforms.rowsW) * uniforms.strideW;
+      let i = r / pRowsW;
+      let h = pIh0 + i * uniforms.strideH;
+      let w = pIw0 + (r - i * pRowsW) * uniforms.strideW;
       result[((b * uniforms.dstH + h) * uniforms.dstW + w) * (uniforms.N / 4) + n / 4] = v;
     }`;
   } else {
@@ -225,18 +228,18 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
   // k0 is the slice the loads read; kFast modes track (th, tw, c0) beside it.
   const body = pf ? `
         ${loads}
-        for (var t = 0; t < uniforms.kTiles; t++) {
+        for (var t = 0; t < kTiles; t++) {
           ${stores}
           workgroupBarrier();
           k0 = k0 + ${TK};
           ${advance}
-          if (t + 1 < uniforms.kTiles) {
+          if (t + 1 < kTiles) {
             ${loads}
           }
           ${compute}
           workgroupBarrier();
         }` : `
-        for (var t = 0; t < uniforms.kTiles; t++) {
+        for (var t = 0; t < kTiles; t++) {
           ${loads}
           ${stores}
           workgroupBarrier();
@@ -248,7 +251,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
 
   return {
     outputShape,
-    shaderKey: `cgConvTiled_${mode}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
+    shaderKey: `cgConvTiled_${mode}${phased ? 'Phased' : ''}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames,
@@ -259,6 +262,11 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
     getUserCode: () => `
       var<workgroup> As : array<vec4<f32>, ${TK * SA4}>;
       var<workgroup> Bs : array<vec4<f32>, ${TK * SB4}>;
+      var<workgroup> wgTiles : i32;
+      // The GEMM's rows and reduction: uniforms, or (phased) derived per workgroup from its residue class.
+      var<private> pM : i32; var<private> pK : i32; var<private> pRowsH : i32; var<private> pRowsW : i32;
+      var<private> pOffH : i32; var<private> pOffW : i32; var<private> pKh0 : i32; var<private> pKw0 : i32;
+      var<private> pTapsH : i32; var<private> pTapsW : i32; var<private> pIh0 : i32; var<private> pIw0 : i32;
       ${store}
       fn main() {
         let tx = i32(localId.x);
@@ -266,8 +274,31 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
         let tid = ty * ${WN} + tx;
         let m0 = i32(workgroupId.x) * ${TM};
         let n0 = i32(workgroupId.y) * ${TN};
+        ${phased ? `let z = i32(workgroupId.z);
+        let phH = z / uniforms.strideW;
+        let phW = z - phH * uniforms.strideW;
+        pKh0 = (phH + uniforms.padT) % uniforms.strideH;
+        pKw0 = (phW + uniforms.padL) % uniforms.strideW;
+        pTapsH = select(0, (uniforms.kH - pKh0 + uniforms.strideH - 1) / uniforms.strideH, pKh0 < uniforms.kH);
+        pTapsW = select(0, (uniforms.kW - pKw0 + uniforms.strideW - 1) / uniforms.strideW, pKw0 < uniforms.kW);
+        pIh0 = phH;
+        pIw0 = phW;
+        pRowsH = max(0, (uniforms.dstH - phH + uniforms.strideH - 1) / uniforms.strideH);
+        pRowsW = max(0, (uniforms.dstW - phW + uniforms.strideW - 1) / uniforms.strideW);
+        pOffH = (phH + uniforms.padT - pKh0) / uniforms.strideH;
+        pOffW = (phW + uniforms.padL - pKw0) / uniforms.strideW;
+        pM = uniforms.batch * pRowsH * pRowsW;
+        pK = pTapsH * pTapsW * uniforms.C;
+        if (localIndex == 0u) { wgTiles = (pK + ${TK - 1}) / ${TK}; }
+        let kTiles = workgroupUniformLoad(&wgTiles);
+        let kBegin = 0;
+        let kEnd = pK;` : `pM = uniforms.M; pK = uniforms.K;
+        pRowsH = uniforms.rowsH; pRowsW = uniforms.rowsW; pOffH = uniforms.offH; pOffW = uniforms.offW;
+        pKh0 = uniforms.kh0; pKw0 = uniforms.kw0; pTapsH = uniforms.tapsH; pTapsW = uniforms.tapsW;
+        pIh0 = uniforms.ih0; pIw0 = uniforms.iw0;
+        let kTiles = uniforms.kTiles;
         let kBegin = i32(workgroupId.z) * uniforms.kChunk;
-        let kEnd = min(uniforms.K, kBegin + uniforms.kChunk);
+        let kEnd = min(pK, kBegin + uniforms.kChunk);`}
         var k0 = kBegin;
         ${init}
         var acc : array<vec4<f32>, ${PM * PN / 4}>;
@@ -278,7 +309,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
         for (var r = 0; r < ${PM / 4}; r++) {
           for (var i = 0; i < 4; i++) {
             let m = m0 + (ty + r * ${WM}) * 4 + i;
-            if (m < uniforms.M) {
+            if (m < pM) {
               for (var c = 0; c < ${PN / 4}; c++) {
                 let n = n0 + (tx + c * ${WN}) * 4;
                 if (n < uniforms.N) { store4(m, n, acc[(r * 4 + i) * ${PN / 4} + c]); }

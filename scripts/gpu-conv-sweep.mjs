@@ -1,0 +1,160 @@
+// Kernel sweep for the webgpu convolutions (issue 8): times every candidate configuration of
+// src/backends/webgpu/conv_gemm.ts on the 256/64/9 training step's heaviest convolution shapes and checks
+// each result against the generic kernel's. Needs `npm run build`. Here (lavapipe, small shapes):
+//   SMALL=1 node scripts/gpu-conv-sweep.mjs
+// On a GPU machine it runs as a bundle next to the carried gpu-bench files:
+//   bash scripts/gpu-conv-sweep.sh prepare    (here)   /   bash scripts/gpu-conv-sweep.sh run    (there)
+// Timing: per candidate, the wall time of 1 and of 1 + REPS back-to-back dispatches each followed by one
+// awaited read, (t_(1+REPS) − t_1) / REPS, best of 2: the read and the fixed costs cancel.
+import { tf } from '../dist/src/tf.js';
+import { tryRegisterWebGPUBackend } from '../dist/src/backends/webgpu/index.js';
+import { setConvTuning, TILE_CONFIGS, tiledPlan, narrowPlan } from '../dist/src/backends/webgpu/conv_gemm.js';
+import { configName, validConfig } from '../dist/src/backends/webgpu/conv_tiled.js';
+
+const SMALL = process.env.SMALL === '1';
+const REPS = Number(process.env.REPS ?? (SMALL ? 2 : 20));
+const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
+
+const reg = await tryRegisterWebGPUBackend();
+if (!reg.ok) { console.error(`sweep: ${reg.reason}`); process.exit(2); }
+await tf.setBackend('webgpu');
+await tf.ready();
+const be = tf.backend();
+const dev = be.device;
+console.log(`# adapter: ${reg.adapter.description}; maxComputeWorkgroupStorageSize ${dev.limits.maxComputeWorkgroupStorageSize}`);
+console.log(`# device features: ${[...dev.features].sort().join(' ')}`);
+try {
+  const ad = await globalThis.navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  console.log(`# adapter features: ${[...ad.features].sort().join(' ')}`);
+} catch (e) { console.log(`# adapter features: ${e.message}`); }
+const wgBytes = dev.limits.maxComputeWorkgroupStorageSize;
+
+// [name, kind, a shape, b shape, stride, pad, (dgrad) input shape]: the profile's top shapes (gpu-baseline.log).
+const S = SMALL ? 4 : 1; // SMALL: spatial sizes / 4, channels / 4 (lavapipe check of the script itself)
+const c = (n) => Math.max(4, n / S), p = (n) => Math.max(4, Math.round(n / S));
+const SHAPES = [
+  ['res fwd 64x64 256→256 k3', 'fwd', [1, p(64) + 2, p(64) + 2, c(256)], [3, 3, c(256), c(256)], 1, 'valid'],
+  ['res dgrad 64x64 256←256 k3', 'dgrad', [1, p(64), p(64), c(256)], [3, 3, c(256), c(256)], 1, 'valid', [1, p(64) + 2, p(64) + 2, c(256)]],
+  ['res wgrad 64x64 256 k3', 'wgrad', [1, p(64) + 2, p(64) + 2, c(256)], [1, p(64), p(64), c(256)], 1, 'valid', [3, 3, c(256), c(256)]],
+  ['up1 dgrad s2 128←64 256→128', 'dgrad', [1, p(64), p(64), c(256)], [3, 3, c(128), c(256)], 2, 1, [1, p(128), p(128), c(128)]],
+  ['up2 dgrad s2 256←128 128→64', 'dgrad', [1, p(128), p(128), c(128)], [3, 3, c(64), c(128)], 2, 1, [1, p(256), p(256), c(64)]],
+  ['down1 fwd s2 257→128 64→128', 'fwd', [1, p(256) + 1, p(256) + 1, c(64)], [3, 3, c(64), c(128)], 2, 'valid'],
+  ['down2 fwd s2 129→64 128→256', 'fwd', [1, p(128) + 1, p(128) + 1, c(128)], [3, 3, c(128), c(256)], 2, 'valid'],
+  ['down2 wgrad s2 129→64', 'wgrad', [1, p(128) + 1, p(128) + 1, c(128)], [1, p(64), p(64), c(256)], 2, 'valid', [3, 3, c(128), c(256)]],
+  ['D fwd 32x32 256→512 k4', 'fwd', [1, p(32), p(32), c(256)], [4, 4, c(256), c(512)], 1, 1],
+  ['D dgrad 31x31 512 k4', 'dgrad', [1, p(32) - 1, p(32) - 1, c(512)], [4, 4, c(256), c(512)], 1, 1, [1, p(32), p(32), c(256)]],
+  ['last fwd 262 64→3 k7', 'fwd', [1, p(256) + 6, p(256) + 6, c(64)], [7, 7, c(64), 3], 1, 'valid'],
+  ['first dgrad 262 3←64 k7', 'dgrad', [1, p(256), p(256), c(64)], [7, 7, 3, c(64)], 1, 'valid', [1, p(256) + 6, p(256) + 6, 3]],
+  ['last wgrad 262 64→3 k7', 'wgrad', [1, p(256) + 6, p(256) + 6, c(64)], [1, p(256), p(256), 3], 1, 'valid', [7, 7, c(64), 3]],
+  ['first fwd 262 3→64 k7', 'fwd', [1, p(256) + 6, p(256) + 6, 3], [7, 7, 3, c(64)], 1, 'valid'],
+  ['first wgrad 262 3→64 k7', 'wgrad', [1, p(256) + 6, p(256) + 6, 3], [1, p(256), p(256), c(64)], 1, 'valid', [7, 7, 3, c(64)]],
+];
+
+/** Sweep configurations: the rule's own plus variants; invalid ones for this device are dropped. */
+const CONFIGS = [];
+for (const cfg of [...TILE_CONFIGS,
+  { TM: 128, TN: 128, TK: 8, PM: 8, PN: 8, pf: true }, { TM: 128, TN: 128, TK: 8, PM: 8, PN: 8, pf: false },
+  { TM: 128, TN: 128, TK: 16, PM: 8, PN: 8, pf: true }, { TM: 128, TN: 64, TK: 8, PM: 8, PN: 8, pf: true },
+  { TM: 64, TN: 128, TK: 8, PM: 8, PN: 8, pf: true }, { TM: 64, TN: 64, TK: 16, PM: 8, PN: 8, pf: true },
+  { TM: 128, TN: 64, TK: 16, PM: 8, PN: 4, pf: false }, { TM: 64, TN: 64, TK: 8, PM: 8, PN: 8, pf: false },
+  { TM: 128, TN: 32, TK: 16, PM: 8, PN: 4, pf: true }, { TM: 64, TN: 32, TK: 16, PM: 4, PN: 4, pf: true }]) {
+  if (validConfig(cfg, wgBytes) && !CONFIGS.some((x) => configName(x) === configName(cfg))) CONFIGS.push(cfg);
+}
+if (SMALL) CONFIGS.splice(2); // lavapipe compiles each pipeline in seconds: check the script, not the space
+
+function run(kind, a, b, stride, pad, third) {
+  if (kind === 'fwd') {
+    return tf.engine().runKernel('FusedConv2D', { x: a, filter: b, bias: third },
+      { strides: stride, pad, dataFormat: 'NHWC', dilations: 1, activation: 'linear' });
+  }
+  if (kind === 'dgrad') {
+    return tf.engine().runKernel('Conv2DBackpropInput', { dy: a, filter: b },
+      { strides: stride, pad, dataFormat: 'NHWC', inputShape: third });
+  }
+  return tf.engine().runKernel('Conv2DBackpropFilter', { x: a, dy: b },
+    { strides: stride, pad, dataFormat: 'NHWC', filterShape: third });
+}
+
+async function timeIt(fn) {
+  const once = async (n) => {
+    const t0 = performance.now();
+    let last;
+    for (let i = 0; i < n; i++) { if (last) last.dispose(); last = fn(); }
+    await last.data();
+    last.dispose();
+    return performance.now() - t0;
+  };
+  await once(2); // compile + warm
+  let best = Infinity;
+  for (let r = 0; r < 2; r++) {
+    const t1 = await once(1), tn = await once(1 + REPS);
+    best = Math.min(best, (tn - t1) / REPS);
+  }
+  return Math.max(best, 1e-3);
+}
+
+const rand = (shape, seed) => tf.randomUniform(shape, -1, 1, 'float32', seed);
+const best = [];
+for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
+  if (ONLY && !ONLY.test(name)) continue;
+  const a = rand(as, 1), b = rand(bs, 2);
+  const third = kind === 'fwd' ? rand([bs[3]], 3) : extra;
+  const info = kind === 'fwd' ? tf.backend_util.computeConv2DInfo(as, bs, stride, 1, pad)
+    : kind === 'dgrad' ? tf.backend_util.computeConv2DInfo(extra, bs, stride, 1, pad)
+      : tf.backend_util.computeConv2DInfo(as, extra, stride, 1, pad);
+  const flops = 2 * info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.filterHeight *
+    info.filterWidth * info.inChannels;
+  setConvTuning({ generic: true });
+  const ref = run(kind, a, b, stride, pad, third);
+  const want = await ref.data();
+  let scale = 0;
+  for (const v of want) scale = Math.max(scale, Math.abs(v));
+  const cands = [['generic', { generic: true }], ['auto', null]];
+  const mode = kind;
+  if (narrowPlan(mode, info)) {
+    for (const splits of SMALL ? [8] : [8, 32, 128]) if (kind === 'wgrad') cands.push([`narrow split ${splits}`, { splits }]);
+  } else {
+    setConvTuning(null);
+    if (tiledPlan(mode, info)) {
+      // Strided input gradients run one residue class a dispatch, never split.
+      const splitList = SMALL ? [kind === 'wgrad' ? 4 : 1] : kind === 'wgrad' ? [8, 16, 32]
+        : kind === 'dgrad' && stride > 1 ? [1] : [1, 2];
+      for (const cfg of CONFIGS) {
+        setConvTuning({ cfg });
+        if (!tiledPlan(mode, info)) continue;
+        for (const splits of splitList) cands.push([`${configName(cfg)} split ${splits}`, { cfg, splits }]);
+      }
+    }
+  }
+  const rows = [];
+  for (const [label, tuning] of cands) {
+    setConvTuning(tuning);
+    try {
+      const out = run(kind, a, b, stride, pad, third);
+      const got = await out.data();
+      out.dispose();
+      let diff = 0;
+      for (let i = 0; i < got.length; i++) diff = Math.max(diff, Math.abs(got[i] - want[i]));
+      const err = Number.isNaN(diff) ? Infinity : diff / scale;
+      const ms = await timeIt(() => run(kind, a, b, stride, pad, third));
+      rows.push({ label, ms, err });
+    } catch (e) {
+      rows.push({ label, ms: Infinity, err: Infinity, note: e.message.split('\n')[0] });
+    }
+    if (be.deviceError) { console.log(`# device error: ${be.deviceError}`); process.exit(1); }
+  }
+  setConvTuning(null);
+  rows.sort((x, y) => x.ms - y.ms);
+  const gen = rows.find((r) => r.label === 'generic').ms, auto = rows.find((r) => r.label === 'auto').ms;
+  console.log(`\n## ${name} (${kind}) ${JSON.stringify(as)} ${JSON.stringify(bs)} s${stride} ${pad}: ${(flops / 1e9).toFixed(2)} GFLOP; generic ${gen.toFixed(3)} ms, auto ${auto.toFixed(3)} ms`);
+  for (const r of rows.slice(0, 8)) {
+    console.log(`  ${r.label.padEnd(28)} ${r.ms.toFixed(3).padStart(8)} ms ${(flops / r.ms / 1e9).toFixed(2).padStart(7)} TFLOP/s  err ${r.err.toExponential(1)}${r.err > 1e-4 ? '  WRONG' : ''}${r.note ? ' ' + r.note : ''}`);
+  }
+  const bad = rows.filter((r) => !(r.err <= 1e-4));
+  if (bad.length) console.log(`  WRONG or failed: ${bad.map((r) => `${r.label} (${r.note ?? r.err.toExponential(1)})`).join('; ')}`);
+  best.push(`${name}: best ${rows[0].label} ${rows[0].ms.toFixed(3)} ms; auto ${auto.toFixed(3)}; generic ${gen.toFixed(3)}`);
+  tf.dispose([a, b, ref]);
+  if (kind === 'fwd') tf.dispose(third);
+}
+console.log('\n# summary');
+for (const l of best) console.log(l);
