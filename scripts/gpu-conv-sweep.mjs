@@ -4,15 +4,14 @@
 //   SMALL=1 node scripts/gpu-conv-sweep.mjs
 // On a GPU machine it runs as a bundle next to the carried gpu-bench files:
 //   bash scripts/gpu-conv-sweep.sh prepare    (here)   /   bash scripts/gpu-conv-sweep.sh run    (there)
-// Timing: per candidate, the wall time of 1 and of 1 + REPS back-to-back dispatches each followed by one
-// awaited read, (t_(1+REPS) − t_1) / REPS, best of 2: the read and the fixed costs cancel.
-import { tf } from '../dist/src/tf.js';
+// Timing: per candidate, the GPU time per call from timestamp queries (tf.profile), see timeIt.
+import { tf } from '../dist/src/core/tf.js';
 import { tryRegisterWebGPUBackend } from '../dist/src/backends/webgpu/index.js';
 import { setConvTuning, TILE_CONFIGS, tiledPlan, narrowPlan } from '../dist/src/backends/webgpu/conv_gemm.js';
 import { configName, validConfig } from '../dist/src/backends/webgpu/conv_tiled.js';
 
 const SMALL = process.env.SMALL === '1';
-const REPS = Number(process.env.REPS ?? (SMALL ? 2 : 20));
+const REPS = Number(process.env.REPS ?? (SMALL ? 2 : 10));
 const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
 
 const reg = await tryRegisterWebGPUBackend();
@@ -75,22 +74,28 @@ function run(kind, a, b, stride, pad, third) {
     { strides: stride, pad, dataFormat: 'NHWC', filterShape: third });
 }
 
+/**
+ * GPU time of one call: tf.profile over REPS calls (webgpu times every dispatch with timestamp queries; a
+ * split pass counts its reduction too), after two untimed calls (compile, warm). Without timestamp queries
+ * (lavapipe has them too, but a driver may not): the wall time of REPS calls ending in one awaited read.
+ */
 async function timeIt(fn) {
-  const once = async (n) => {
-    const t0 = performance.now();
-    let last;
-    for (let i = 0; i < n; i++) { if (last) last.dispose(); last = fn(); }
-    await last.data();
-    last.dispose();
-    return performance.now() - t0;
-  };
-  await once(2); // compile + warm
-  let best = Infinity;
-  for (let r = 0; r < 2; r++) {
-    const t1 = await once(1), tn = await once(1 + REPS);
-    best = Math.min(best, (tn - t1) / REPS);
+  for (let i = 0; i < 2; i++) { const t = fn(); await t.data(); t.dispose(); }
+  let gpu = 0, timed = true;
+  const info = await tf.profile(async () => {
+    for (let i = 0; i < REPS; i++) { const t = fn(); if (i === REPS - 1) await t.data(); t.dispose(); }
+  });
+  for (const k of info.kernels) {
+    const ms = await k.kernelTimeMs;
+    if (typeof ms === 'number') gpu += ms; else timed = false;
   }
-  return Math.max(best, 1e-3);
+  if (timed && gpu > 0) return gpu / REPS;
+  const t0 = performance.now();
+  let last;
+  for (let i = 0; i < REPS; i++) { if (last) last.dispose(); last = fn(); }
+  await last.data();
+  last.dispose();
+  return (performance.now() - t0) / REPS;
 }
 
 const rand = (shape, seed) => tf.randomUniform(shape, -1, 1, 'float32', seed);
