@@ -20,7 +20,11 @@ import { decodeImageU8 } from '../src/data/image.js';
 import { TrainEngine, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
 import { LOSS_NAMES } from '../src/core/model.js';
 import { webgpuKernels } from '../src/backends/webgpu/kernels/register_all.js';
-import { options as trainOptions } from './helpers/resume.js';
+import { options as trainOptions, runOnce } from './helpers/resume.js';
+import { exportBrowserRun } from '../src/train/browser_run.js';
+import { run as browserRunCommand } from '../src/cli/commands/browser_run.js';
+import { run as trainCommand } from '../src/cli/commands/train.js';
+import { loadNets, runPaths } from '../src/train/run_folder.js';
 import { makeRandomDataset, maxParamDiff } from './workflow_util.js';
 import { loadFolderData } from './helpers/engine.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
@@ -359,3 +363,55 @@ test('static build: `npm run build:web` writes train/index.html, which trains fr
     host.close();
   }
 });
+
+test('training page ↔ CLI: a run downloaded mid-way continues in `cyclegan train`, and a CLI run continues in the page, both to the uninterrupted weights',
+  { skip: SKIP, timeout: 600_000 }, async (t) => {
+    const node = await nodeSteps('wasm', { 'n-epochs': 2, 'n-epochs-decay': 1 }); // 9 images, uninterrupted
+    const ck = path.join(tmp, 'runs');
+    const url = trainUrl({ backend: 'wasm', n_epochs: 2, n_epochs_decay: 1, checkpoint_minutes: 0 });
+    const ctx = await launch();
+    const log = console.log;
+    try {
+      const errors: string[] = [];
+      const page = (await open(ctx, url, errors))!;
+      await pickAndTrain(page);
+      await page.waitForFunction(() => Number(document.body.dataset.checkpoint ?? 0) >= 2, undefined, { timeout: 240_000 });
+      await page.click('[data-testid=pause]');
+      await waitState(page, 'paused');
+      const at = Number((await page.textContent('[data-testid=images-trained]'))!.trim());
+      const runFile = path.join(tmp, 'page-run.safetensors');
+      const [dl] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=download-run]')]);
+      assert.equal(dl.suggestedFilename(), 'cyclegan-run.safetensors');
+      await dl.saveAs(runFile);
+      console.log = () => {};
+      assert.equal(await browserRunCommand(['import', runFile, '--name', 'fromPage', '--checkpoints-dir', ck]), 0);
+      assert.equal(await trainCommand(['--dataroot', data, '--name', 'fromPage', '--checkpoints-dir', ck, '--continue', '--backend', 'wasm']), 0);
+      console.log = log;
+      const nets = await loadNets(runPaths(ck, 'fromPage'), 'latest', ['G_A']);
+      const d1 = maxParamDiff(nets.G_A!.params, node.engine.nets.G_A.params);
+      nets.G_A!.dispose();
+      t.diagnostic(`paused in the page at ${at} of 9 images, continued by cyclegan train: G_A within ${d1} of the uninterrupted run`);
+      assert.ok(at < 9, 'paused mid-run');
+      assert.ok(d1 <= 1e-6, `page → CLI: G_A differs by ${d1}`);
+
+      // CLI → page: `cyclegan train` stopped after 4 images, exported, continued in the page on the same images
+      await runOnce(data, ck, 'wasm', 4);
+      const exported = path.join(tmp, 'cli-run.safetensors');
+      await fsp.writeFile(exported, await exportBrowserRun(ck, 'r'));
+      await page.setInputFiles('[data-testid=upload-run]', exported);
+      await waitState(page, 'done');
+      assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), '9');
+      const ga = path.join(tmp, 'continued-G_A.safetensors');
+      await download(page, 'ga', ga);
+      const net = await loadNetwork(ga);
+      const d2 = maxParamDiff(net.params, node.engine.nets.G_A.params);
+      net.dispose();
+      t.diagnostic(`cyclegan train stopped at 4, continued in the page: G_A within ${d2} of the uninterrupted run`);
+      assert.ok(d2 <= 1e-6, `CLI → page: G_A differs by ${d2}`);
+      assert.deepEqual(errors, []);
+    } finally {
+      console.log = log;
+      node.engine.dispose();
+      await ctx.close();
+    }
+  });

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<
   serve: () => import('./commands/serve.js'),
   export: () => import('./commands/export.js'),
   fid: () => import('./commands/fid.js'),
+  'browser-run': () => import('./commands/browser_run.js'),
 };
 
 // Kept here rather than read from each module, so `--help` does not load TF.js and every command.
@@ -33,6 +34,7 @@ const SUMMARIES: Record<keyof typeof COMMANDS, string> = {
   serve: 'translate in the browser, or watch a run live',
   export: 'export a network to ONNX, a TF.js graph model or a PyTorch .pth state dict',
   fid: 'FID (and KID) between two image folders or .npz statistics, as pytorch-fid computes it',
+  'browser-run': 'move a run between the in-browser training page and `train` (import a page run, export a CLI run)',
 };
 
 async function main(argv: string[]): Promise<number> {

@@ -48,6 +48,8 @@ export const TRAIN_HTML = `<!doctype html>
   <button id="discard" hidden>Discard the saved run</button>
   <button data-testid="download-ga" hidden>Download G_A (.safetensors)</button>
   <button data-testid="download-gb" hidden>Download G_B (.safetensors)</button>
+  <button data-testid="download-run" hidden title="cyclegan browser-run import FILE --name NAME, then cyclegan train --dataroot D --name NAME --continue">Download the run (for the CLI)</button>
+  <label class="upload">Continue a CLI run (<code>cyclegan browser-run export</code>) on the images above: <input type="file" accept=".safetensors" data-testid="upload-run"></label>
 </div>
 <p id="error" role="alert" data-testid="error" hidden></p>
 <p id="warning" data-testid="warning" hidden></p>

@@ -79,6 +79,74 @@ interface EngineJson {
   extra?: unknown;
 }
 
+/**
+ * A run's whole state, as the engine serializes it and as a `cyclegan train` checkpoint holds it (the same model
+ * training state, dataset position {rng, position}, schedule state): src/train/browser_run.ts converts between the two.
+ */
+export interface RunState {
+  options: EngineOptions;
+  nets: Record<ModelName, Network>;
+  training: TrainingState;
+  epoch: number;
+  epochIter: number;
+  totalIters: number;
+  data: { rng: RngState; position: number };
+  scheduler: unknown;
+  extra?: unknown;
+}
+
+/** One safetensors buffer: the networks (PyTorch layout, under G_A/…), the training-state tensors (state/…), the rest as JSON metadata. */
+export async function encodeRunState(st: RunState): Promise<Uint8Array> {
+  const tensors = new Map<string, RawTensor>();
+  for (const n of MODEL_NAMES) {
+    for (const [k, t] of await networkToStateDictAsync(st.nets[n])) tensors.set(`${n}/${k}`, t);
+  }
+  for (const [k, t] of st.training.tensors) tensors.set(`state/${k}`, { shape: [...t.shape], data: t.data });
+  const json: EngineJson = {
+    version: STATE_VERSION, options: pickEngineOptions(st.options), epoch: st.epoch, epochIter: st.epochIter, totalIters: st.totalIters,
+    data: st.data, scheduler: st.scheduler, model: st.training.json, extra: st.extra,
+  };
+  return writeSafetensors(tensors, { [STATE_KEY]: JSON.stringify(json) });
+}
+
+/** The inverse of encodeRunState; the networks are built (the caller owns them). Damaged input is one line naming `source`. */
+export function decodeRunState(bytes: Uint8Array, source = 'saved training state'): RunState {
+  const file = readSafetensors(bytes, source);
+  const raw = file.metadata[STATE_KEY];
+  if (!raw) throw new CycleGANError(`${source} is not a saved CycleGAN run (no ${STATE_KEY} metadata)`);
+  let st: EngineJson;
+  try {
+    st = JSON.parse(raw) as EngineJson;
+  } catch {
+    throw new CycleGANError(`${source}: its state metadata is not valid JSON`);
+  }
+  if (st.version !== STATE_VERSION) throw new CycleGANError(`${source} has state version ${st.version}; this version reads ${STATE_VERSION}`);
+  const options = st.options;
+  checkEngineOptions(options);
+  const mo = modelOptions(options);
+  const specs = { ...generatorSpecs(mo), ...discriminatorSpecs(mo) };
+  const nets = {} as Record<ModelName, Network>;
+  const stateTensors = new Map<string, { shape: number[]; data: Float32Array }>();
+  const byNet = new Map<ModelName, Map<string, RawTensor>>(MODEL_NAMES.map((n) => [n, new Map()]));
+  for (const [key, t] of file.tensors) {
+    const slash = key.indexOf('/');
+    const head = key.slice(0, slash), rest = key.slice(slash + 1);
+    if (head === 'state') stateTensors.set(rest, t);
+    else if (byNet.has(head as ModelName)) byNet.get(head as ModelName)!.set(rest, t);
+    else throw new CycleGANError(`${source}: unexpected tensor '${key}'`);
+  }
+  try {
+    for (const n of MODEL_NAMES) nets[n] = networkFromStateDict(specs[n], byNet.get(n)!, undefined, `${source} (${n})`);
+  } catch (e) {
+    for (const n of Object.values(nets)) n.dispose();
+    throw e;
+  }
+  return {
+    options, nets, training: { tensors: stateTensors, json: st.model }, epoch: st.epoch, epochIter: st.epochIter, totalIters: st.totalIters,
+    data: st.data, scheduler: st.scheduler, extra: st.extra,
+  };
+}
+
 /** Checks the options a caller (a form, a URL, a stored state) hands in; each failure names the official option. */
 export function checkEngineOptions(o: EngineOptions): void {
   const fail = (m: string): never => { throw new CycleGANError(m); };
@@ -129,42 +197,18 @@ export class TrainEngine {
 
   /** Continues a run exactly where `serialize` left it; `data` must be the same images. Returns the caller's extra JSON too. */
   static restore(bytes: Uint8Array, data: EngineData, source = 'saved training state'): { engine: TrainEngine; extra: unknown } {
-    const file = readSafetensors(bytes, source);
-    const raw = file.metadata[STATE_KEY];
-    if (!raw) throw new CycleGANError(`${source} is not a training state of this page (no ${STATE_KEY} metadata)`);
-    let st: EngineJson;
+    const st = decodeRunState(bytes, source);
     try {
-      st = JSON.parse(raw) as EngineJson;
-    } catch {
-      throw new CycleGANError(`${source}: its state metadata is not valid JSON`);
-    }
-    if (st.version !== STATE_VERSION) throw new CycleGANError(`${source} has state version ${st.version}; this page reads version ${STATE_VERSION}`);
-    const options = st.options;
-    checkEngineOptions(options);
-    checkData(options, data);
-    const mo = modelOptions(options);
-    const specs = { ...generatorSpecs(mo), ...discriminatorSpecs(mo) };
-    const nets = {} as Record<ModelName, Network>;
-    const stateTensors = new Map<string, { shape: number[]; data: Float32Array }>();
-    const byNet = new Map<ModelName, Map<string, RawTensor>>(MODEL_NAMES.map((n) => [n, new Map()]));
-    for (const [key, t] of file.tensors) {
-      const slash = key.indexOf('/');
-      const head = key.slice(0, slash), rest = key.slice(slash + 1);
-      if (head === 'state') stateTensors.set(rest, t);
-      else if (byNet.has(head as ModelName)) byNet.get(head as ModelName)!.set(rest, t);
-      else throw new CycleGANError(`${source}: unexpected tensor '${key}'`);
-    }
-    try {
-      for (const n of MODEL_NAMES) nets[n] = networkFromStateDict(specs[n], byNet.get(n)!, undefined, `${source} (${n})`);
+      checkData(st.options, data);
     } catch (e) {
-      for (const n of Object.values(nets)) n.dispose();
+      for (const n of Object.values(st.nets)) n.dispose();
       throw e;
     }
-    const model = CycleGANModel.fromNetworks(mo, nets);
-    model.setTrainingState({ tensors: stateTensors, json: st.model });
-    const schedule = new LrSchedule(options, options.epochCount);
+    const model = CycleGANModel.fromNetworks(modelOptions(st.options), st.nets);
+    model.setTrainingState(st.training);
+    const schedule = new LrSchedule(st.options, st.options.epochCount);
     schedule.setState(st.scheduler);
-    const engine = new TrainEngine(options, model, data, schedule, st.epoch, st.epochIter, st.totalIters, st.data);
+    const engine = new TrainEngine(st.options, model, data, schedule, st.epoch, st.epochIter, st.totalIters, st.data);
     return { engine, extra: st.extra };
   }
 
@@ -270,17 +314,10 @@ export class TrainEngine {
 
   /** The whole state (networks, Adam moments, pools, RNGs, position, schedule) as one safetensors buffer. */
   async serialize(extra?: unknown): Promise<Uint8Array> {
-    const tensors = new Map<string, RawTensor>();
-    for (const n of MODEL_NAMES) {
-      for (const [k, t] of await networkToStateDictAsync(this.model.nets[n])) tensors.set(`${n}/${k}`, t);
-    }
-    const ms = await this.model.getTrainingStateAsync();
-    for (const [k, t] of ms.tensors) tensors.set(`state/${k}`, { shape: [...t.shape], data: t.data });
-    const json: EngineJson = {
-      version: STATE_VERSION, options: this.options, epoch: this.epoch, epochIter: this.epochIter, totalIters: this.totalIters,
-      data: this.dataState, scheduler: this.schedule.getState(), model: ms.json, extra,
-    };
-    return writeSafetensors(tensors, { [STATE_KEY]: JSON.stringify(json) });
+    return encodeRunState({
+      options: this.options, nets: this.model.nets, training: await this.model.getTrainingStateAsync(), epoch: this.epoch, epochIter: this.epochIter,
+      totalIters: this.totalIters, data: this.dataState, scheduler: this.schedule.getState(), extra,
+    });
   }
 
   dispose(): void {

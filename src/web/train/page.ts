@@ -218,6 +218,7 @@ function main(): void {
     $('#discard').hidden = training || !(state === 'paused' || state === 'done' || savedRun);
     const haveModel = state !== 'idle' && state !== 'preparing';
     for (const s of ['[data-testid=download-ga]', '[data-testid=download-gb]', '#translate-box']) $(s).hidden = !haveModel;
+    $('[data-testid=download-run]').hidden = !(state === 'paused' || state === 'done');
   };
 
   worker.onmessage = (e: MessageEvent<FromWorker>) => {
@@ -287,7 +288,7 @@ function main(): void {
         const a = document.createElement('a');
         const url = URL.createObjectURL(new Blob([m.bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
         a.href = url;
-        a.download = `latest_net_${m.net}.safetensors`;
+        a.download = m.net === 'run' ? 'cyclegan-run.safetensors' : `latest_net_${m.net}.safetensors`;
         document.body.append(a);
         a.click();
         a.remove();
@@ -343,6 +344,20 @@ function main(): void {
     savedRun = false;
     send({ type: 'discard' });
   });
+  $('[data-testid=download-run]').addEventListener('click', () => send({ type: 'download-run' }));
+  const up = $<HTMLInputElement>('[data-testid=upload-run]');
+  up.addEventListener('change', guard(() => {
+    const f = up.files?.[0];
+    up.value = '';
+    if (!f) return;
+    if (files.A.length === 0 || files.B.length === 0) throw new Error('choose the run\'s images of both domains first (the folders it was trained on)');
+    points.length = 0;
+    stride = 1;
+    hook.losses = [];
+    $('#saved').textContent = '';
+    send({ type: 'upload', state: f, name: f.name, A: files.A, B: files.B, checkpointSeconds: checkpointSeconds() });
+    setState('preparing', `continuing ${f.name}…`);
+  }));
   $('[data-testid=download-ga]').addEventListener('click', () => send({ type: 'download', net: 'G_A' }));
   $('[data-testid=download-gb]').addEventListener('click', () => send({ type: 'download', net: 'G_B' }));
   const tr = $<HTMLInputElement>('[data-testid=translate-input]');

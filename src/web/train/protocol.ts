@@ -25,6 +25,10 @@ export type ToWorker =
   | { type: 'stop' }
   | { type: 'discard' }
   | { type: 'download'; net: 'G_A' | 'G_B' }
+  /** the whole run, for `cyclegan browser-run import` */
+  | { type: 'download-run' }
+  /** continue a run exported by `cyclegan browser-run export`, on the picked images */
+  | { type: 'upload'; state: Blob; name: string; A: PickedFile[]; B: PickedFile[]; checkpointSeconds: number }
   | { type: 'translate'; net: 'G_A' | 'G_B'; image: RawImage; name: string };
 
 export type RunState = 'idle' | 'preparing' | 'training' | 'paused' | 'done';

@@ -260,21 +260,8 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   post({ type: 'estimate', secondsPerImage: spi, images, text: `about ${formatSeconds(spi * images)} for ${images} images (${(1 / spi).toFixed(2)} images/s measured here on ${backend})` });
   engine = created;
   history = { points: [], stride: 1 };
-  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
   checkpointMs = msg.checkpointSeconds * 1000;
-  if (store) {
-    const packed = packFiles({
-      A: await Promise.all(domains.A.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.file.arrayBuffer()) }))),
-      B: await Promise.all(domains.B.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.file.arrayBuffer()) }))),
-    });
-    let dataFile = '';
-    try {
-      dataFile = await store.saveData(runId, packed);
-    } catch (e) {
-      post({ type: 'error', message: (e as Error).message });
-    }
-    run = dataFile ? { runId, dataFile, totalIters: 0, epoch: engine.epoch, lastEpoch: engine.lastEpoch, size: engine.size, backend, summary: msg.summary } : null;
-  }
+  await saveRunData(domains, msg.summary);
   startLoop();
 }
 
@@ -303,6 +290,47 @@ async function resume(checkpointSeconds: number): Promise<void> {
     return;
   }
   startLoop();
+}
+
+/** A run `cyclegan browser-run export` wrote, continued here on the picked images (the run's own images). */
+async function upload(msg: Extract<ToWorker, { type: 'upload' }>): Promise<void> {
+  post({ type: 'state', state: 'preparing', text: `reading ${msg.name} and the images…` });
+  engine?.dispose();
+  engine = null;
+  const domains = { A: sortByPath(msg.A), B: sortByPath(msg.B) };
+  data = await decodeAll(domains);
+  const restored = TrainEngine.restore(new Uint8Array(await msg.state.arrayBuffer()), data, msg.name);
+  engine = restored.engine;
+  history = { points: [], stride: 1 };
+  checkpointMs = msg.checkpointSeconds * 1000;
+  const o = engine.options;
+  const summary = `${o.netG}, ngf ${o.ngf}, ${o.cropSize} px, ${o.nEpochs}+${o.nEpochsDecay} epochs, ${data.A.length}+${data.B.length} images (from ${msg.name})`;
+  await saveRunData(domains, summary);
+  post({ type: 'history', points: [], options: o, totalIters: engine.totalIters });
+  startLoop();
+}
+
+async function saveRunData(domains: { A: PickedFile[]; B: PickedFile[] }, summary: string): Promise<void> {
+  run = null;
+  if (!store || !engine) return;
+  const runId = `${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
+  const packed = packFiles({
+    A: await Promise.all(domains.A.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.file.arrayBuffer()) }))),
+    B: await Promise.all(domains.B.map(async (f) => ({ name: f.name, bytes: new Uint8Array(await f.file.arrayBuffer()) }))),
+  });
+  try {
+    const dataFile = await store.saveData(runId, packed);
+    run = { runId, dataFile, totalIters: engine.totalIters, epoch: engine.epoch, lastEpoch: engine.lastEpoch, size: engine.size, backend, summary };
+  } catch (e) {
+    post({ type: 'error', message: (e as Error).message });
+  }
+}
+
+async function downloadRun(): Promise<void> {
+  if (!engine) throw new Error('no run yet: train first (or resume the saved run)');
+  if (loop) throw new Error('pause the run first: its state is saved as it stands after a step');
+  const bytes = await engine.serialize({ history, summary: run?.summary });
+  post({ type: 'file', net: 'run', bytes }, [bytes.buffer]);
 }
 
 async function download(net: 'G_A' | 'G_B'): Promise<void> {
@@ -355,6 +383,11 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     case 'download':
       return download(msg.net);
+    case 'download-run':
+      return downloadRun();
+    case 'upload':
+      if (loop) throw new Error('training is already running; pause it first');
+      return upload(msg);
     case 'translate':
       return translate(msg);
   }
@@ -363,6 +396,6 @@ async function handle(msg: ToWorker): Promise<void> {
 scope.onmessage = (e) => {
   handle(e.data).catch((err: unknown) => {
     post({ type: 'error', message: (err as Error).message });
-    if (e.data.type === 'start' || e.data.type === 'resume') post({ type: 'state', state: engine ? 'paused' : 'idle', text: '' });
+    if (e.data.type === 'start' || e.data.type === 'resume' || e.data.type === 'upload') post({ type: 'state', state: engine ? 'paused' : 'idle', text: '' });
   });
 };

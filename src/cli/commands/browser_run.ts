@@ -1,0 +1,57 @@
+// `cyclegan browser-run`: moves a run between the in-browser training page and `cyclegan train`.
+import { readFile } from 'node:fs/promises';
+import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
+import { CycleGANError } from '../../core/errors.js';
+import { writeFileAtomic } from '../../atomic.js';
+import { exportBrowserRun, importBrowserRun } from '../../train/browser_run.js';
+
+const FLAGS: FlagSpec[] = [
+  { name: 'checkpoints-dir', type: 'string', default: './checkpoints', help: 'where runs are stored' },
+  { name: 'name', type: 'string', help: 'the run (CHECKPOINTS_DIR/NAME)' },
+  { name: 'out', type: 'string', help: 'export: the file to write (load it in the page with "Continue a CLI run")' },
+  { name: 'help', type: 'boolean', default: false },
+];
+
+function usage(): string {
+  return [
+    'usage: cyclegan browser-run import RUN.safetensors --name NAME [--checkpoints-dir DIR]',
+    '       cyclegan browser-run export --name NAME [--checkpoints-dir DIR] --out RUN.safetensors',
+    '',
+    'import: a run saved by the training page ("Download the run") becomes CHECKPOINTS_DIR/NAME; continue it with',
+    '        cyclegan train --dataroot D --name NAME --continue   (D/trainA, D/trainB: the images picked in the page)',
+    'export: the newest checkpoint of a `cyclegan train` run, for the page to continue (with the same images).',
+  ].join('\n');
+}
+
+export async function run(argv: string[]): Promise<number> {
+  const args = parseArgs(argv, FLAGS, { command: 'browser-run' });
+  if (args.flags.help) {
+    console.log(usage());
+    return 0;
+  }
+  const [action, ...rest] = args.positional;
+  const name = requireString(args, 'name');
+  const dir = String(args.flags['checkpoints-dir']);
+  if (action === 'import') {
+    if (rest.length !== 1) throw new UsageError('browser-run import takes one file: the run saved by the training page');
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(rest[0]);
+    } catch (e) {
+      throw new CycleGANError(`cannot read ${rest[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const r = await importBrowserRun(bytes, dir, name, rest[0]);
+    console.log(`wrote ${r.root}: ${r.totalIters} images trained, next epoch ${r.epoch}; continue with: cyclegan train --dataroot DATAROOT --name ${name}` +
+      `${dir !== './checkpoints' ? ` --checkpoints-dir ${dir}` : ''} --continue`);
+    return 0;
+  }
+  if (action === 'export') {
+    if (rest.length) throw new UsageError(`unexpected argument '${rest[0]}'`);
+    const out = requireString(args, 'out');
+    const bytes = await exportBrowserRun(dir, name);
+    await writeFileAtomic(out, bytes);
+    console.log(`wrote ${out} (${(bytes.length / 1e6).toFixed(2)} MB): open the training page, pick the same images, and choose it under "Continue a CLI run"`);
+    return 0;
+  }
+  throw new UsageError(`browser-run needs 'import FILE' or 'export' (got ${action === undefined ? 'nothing' : `'${action}'`})`);
+}
