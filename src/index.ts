@@ -24,3 +24,7 @@ export { readSafetensors, writeSafetensors, type RawTensor } from './core/weight
 export { saveNetwork, loadNetwork, encodeNetwork, decodeNetwork, networkFromStateDict, networkToStateDict } from './weights/network_file.js';
 export { readTorchStateDict, parseTorchStateDict } from './weights/torch_pth.js';
 export { translateFile, translateFiles, translateImage, collectInputs } from './translate.js';
+// Training without Node (the in-browser page's engine), and moving its runs to and from run folders.
+export { TrainEngine, encodeRunState, decodeRunState, pickEngineOptions, type EngineOptions, type EngineData, type EngineImage, type RunState, type StepResult } from './web/train/engine.js';
+export { importBrowserRun, exportBrowserRun } from './train/browser_run.js';
+export { LrSchedule } from './core/schedule.js';

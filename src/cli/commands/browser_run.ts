@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
 import { CycleGANError } from '../../core/errors.js';
 import { writeFileAtomic } from '../../atomic.js';
-import { exportBrowserRun, importBrowserRun } from '../../train/browser_run.js';
+import { exportBrowserRun, importBrowserRun } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'checkpoints-dir', type: 'string', default: './checkpoints', help: 'where runs are stored' },
