@@ -167,6 +167,40 @@ test('tiled conv configurations: forward, input and filter gradients against cpu
   }
 });
 
+// Reflection padding folded into the convolution (the ResNet's pad + conv pairs): CGReflectConv2D and its filter
+// gradient on webgpu against pad-then-convolve on cpu; tiled (channels % 4) and padded-fallback (3 channels) cases.
+test('CGReflectConv2D and CGReflectConv2DBackpropFilter: pad + valid conv without the padded copy', { skip }, async () => {
+  const { CGReflectConv2D, CGReflectConv2DBackpropFilter } = await import('../src/core/ops/kernel_names.js');
+  const { backendHasKernel, runCGKernel, runKernel } = await import('../src/core/ops/kernels.js');
+  const { foldsReflectPad } = await import('../src/core/networks/backward.js');
+  await tf.setBackend('webgpu');
+  assert.ok(backendHasKernel(CGReflectConv2D) && backendHasKernel(CGReflectConv2DBackpropFilter), 'webgpu has both kernels');
+  assert.ok(foldsReflectPad({ op: 'conv2d', key: 'k', inC: 4, outC: 4, k: 3, stride: 1, pad: 0, bias: true }),
+    'the reverse pass folds on webgpu');
+  // [N, H, W, Cin, Cout, k, stride, reflection pad]
+  for (const [n, h, w, ci, co, k, s, p] of [[2, 9, 11, 16, 32, 3, 1, 1], [1, 12, 10, 8, 12, 3, 2, 1],
+    [1, 5, 6, 32, 16, 3, 1, 2], [1, 13, 11, 3, 8, 7, 1, 3], [1, 12, 14, 8, 3, 7, 1, 3]]) {
+    const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
+    const ins = inputs({ x: [n, h, w, ci], w: [k, k, ci, co], b: [co], dy: [n, oh, ow, co] }, 19);
+    const name = `reflectConv ${n}x${h}x${w}x${ci}→${co} k${k} s${s} p${p}`;
+    await check(`${name} fwd+bias`, (t) => backendHasKernel(CGReflectConv2D)
+      ? runCGKernel(CGReflectConv2D, { x: t.x, filter: t.w, bias: t.b }, { pad: p, stride: s })
+      : conv2dValid(reflectPad(t.x as tf.Tensor4D, p), t.w, s, t.b), ins);
+    await check(`${name} fwd`, (t) => backendHasKernel(CGReflectConv2D)
+      ? runCGKernel(CGReflectConv2D, { x: t.x, filter: t.w }, { pad: p, stride: s })
+      : conv2dValid(reflectPad(t.x as tf.Tensor4D, p), t.w, s), ins);
+    await check(`${name} wgrad`, (t) => backendHasKernel(CGReflectConv2DBackpropFilter)
+      ? runCGKernel(CGReflectConv2DBackpropFilter, { x: t.x, dy: t.dy }, { pad: p, stride: s, filterShape: [k, k, ci, co] })
+      : runKernel('Conv2DBackpropFilter', { x: reflectPad(t.x as tf.Tensor4D, p), dy: t.dy },
+        { strides: [s, s], pad: 'valid', dataFormat: 'NHWC', filterShape: [k, k, ci, co] }), ins);
+  }
+});
+
+function conv2dValid(x: tf.Tensor4D, w: tf.Tensor, s: number, b?: tf.Tensor): tf.Tensor {
+  const y = tf.conv2d(x, w as tf.Tensor4D, s, 'valid');
+  return b ? tf.add(y, b) : y;
+}
+
 test('narrow path: which passes take it', async () => {
   const { narrowPlan } = await import('../src/backends/webgpu/conv_gemm.js');
   const info = (x: number[], f: number[], s: number, p: number) => tf.backend_util.computeConv2DInfo(

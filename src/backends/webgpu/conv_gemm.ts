@@ -481,10 +481,16 @@ export function tiledPlan(mode: TiledMode, info: ConvInfo): { cfg: TileConfig; p
   return { cfg, phased };
 }
 
+/** A source read through a reflection: its real size and the padding the conv's `info` (valid) assumes. */
+type Reflect = { srcH: number; srcW: number; pad: number };
+
 function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
-                  act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo | null {
-  const plan = tiledPlan(mode, info);
+                  act: FusedActivation, alpha: number, info0: ConvInfo, reflect?: Reflect): TensorInfo | null {
+  const plan = tiledPlan(mode, info0);
   if (!plan) return null;
+  // Reflected: the valid conv on the padded frame, its window corners shifted back by the padding.
+  const info = reflect ? { ...info0, padInfo: { ...info0.padInfo, top: reflect.pad, left: reflect.pad } } : info0;
+  const srcH = reflect?.srcH ?? info.inHeight, srcW = reflect?.srcW ?? info.inWidth;
   const { cfg, phased } = plan;
   if (!validConfig(cfg, 1 << 30)) throw new Error(`conv: invalid tile config ${JSON.stringify(cfg)}`);
   const B = info.batchSize;
@@ -494,11 +500,11 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
     const uniforms = tiledUniforms(info, g, kChunk, cfg.TK, alpha);
     const dispatch: [number, number, number] = [ceilDiv(g.M, cfg.TM), ceilDiv(g.N, cfg.TN), splits];
     if (splits === 1) {
-      return backend.runWebGPUProgram(tiledProgram(mode, cfg, g.outShape, dispatch, bias !== undefined, act, false),
-        bias ? [...inputs, bias] : inputs, 'float32', uniforms);
+      return backend.runWebGPUProgram(tiledProgram(mode, cfg, g.outShape, dispatch, bias !== undefined, act, false,
+        false, !!reflect), bias ? [...inputs, bias] : inputs, 'float32', uniforms);
     }
-    const partial = backend.runWebGPUProgram(tiledProgram(mode, cfg, [splits, g.M, g.N], dispatch, false, 'linear', true),
-      inputs, 'float32', uniforms);
+    const partial = backend.runWebGPUProgram(tiledProgram(mode, cfg, [splits, g.M, g.N], dispatch, false, 'linear', true,
+      false, !!reflect), inputs, 'float32', uniforms);
     const out = backend.runWebGPUProgram(splitReduceProgram(g.outShape, bias !== undefined, act),
       bias ? [partial, bias] : [partial], 'float32', [...ints(splits, g.N), ...floats(alpha)]);
     backend.disposeData(partial.dataId);
@@ -506,15 +512,16 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
   };
   if (mode === 'fwd') {
     return run({ ...base, M: B * info.outHeight * info.outWidth, N: info.outChannels,
-      K: info.filterHeight * info.filterWidth * info.inChannels, C: info.inChannels, srcH: info.inHeight,
-      srcW: info.inWidth, ph: { ...NO_PHASE, tapsH: info.filterHeight, tapsW: info.filterWidth },
+      K: info.filterHeight * info.filterWidth * info.inChannels, C: info.inChannels, srcH, srcW,
+      ph: { ...NO_PHASE, tapsH: info.filterHeight, tapsW: info.filterWidth },
       outShape: [B, info.outHeight, info.outWidth, info.outChannels] });
   }
   if (mode === 'wgrad') {
     return run({ ...base, M: info.filterHeight * info.filterWidth * info.inChannels, N: info.outChannels,
-      K: B * info.outHeight * info.outWidth, C: 0, srcH: info.inHeight, srcW: info.inWidth,
+      K: B * info.outHeight * info.outWidth, C: 0, srcH, srcW,
       outShape: [info.filterHeight, info.filterWidth, info.inChannels, info.outChannels] });
   }
+  if (reflect) throw new Error('conv: a reflected source is for fwd and wgrad only');
   const outShape = [B, info.inHeight, info.inWidth, info.inChannels];
   const N = info.inChannels, C = info.outChannels;
   if (!phased) {
@@ -531,6 +538,26 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
     [ceilDiv(rows, cfg.TM), ceilDiv(N, cfg.TN), info.strideHeight * info.strideWidth], false, 'linear', false, true),
   inputs, 'float32', tiledUniforms(info, g, 0, cfg.TK, 0));
 }
+
+/**
+ * The valid convolution of x reflection-padded by `pad` (CGReflectConv2D) where the tiled path takes it;
+ * null otherwise (the caller pads, then convolves). `info`: the conv on the padded shape, 'valid'.
+ */
+export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
+                                   info: ConvInfo, pad: number): TensorInfo | null {
+  if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  return runTiled(backend, 'fwd', [x, filter], bias, 'linear', 0, info, { srcH: x.shape[1], srcW: x.shape[2], pad });
+}
+
+/** dW of CGReflectConv2D (CGReflectConv2DBackpropFilter), or null where the tiled path does not take it. */
+export function convBackpropFilterReflect(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo,
+                                          pad: number): TensorInfo | null {
+  if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  return runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, { srcH: x.shape[1], srcW: x.shape[2], pad });
+}
+
+/** A reflection needs pad < size on both axes (as MirrorPad's 'reflect' does). */
+const reflectOk = (x: TensorInfo, pad: number) => pad >= 0 && pad < x.shape[1] && pad < x.shape[2];
 
 // ---------------------------------------------------------------------------------------------------------
 // The narrow path (conv_narrow.ts): N of 1 to 4 channels, the reduction side's channels a multiple of 4.

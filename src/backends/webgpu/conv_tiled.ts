@@ -50,10 +50,12 @@ export const TILED_FIELDS = ['batch', 'kH', 'M', 'N', 'K', 'C', 'kChunk', 'kTile
  * [splits, M, N] for conv_gemm.ts's reduction instead of the epilogue. `phased` (dgrad, stride > 1): grid z
  * runs over the stride² residue classes of dx's pixels (one dispatch for all), each workgroup deriving its
  * class's rows, taps and reduction length; its trip count comes through workgroupUniformLoad so that the
- * barriers stay in uniform control flow.
+ * barriers stay in uniform control flow. `reflect` (fwd, wgrad): the source is read through a reflection
+ * (index −i for i < 0, 2·(n − 1) − i for i ≥ n), i.e. as if reflection-padded by padT/padL.
  */
 export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: number[], dispatch: [number, number, number],
-                             hasBias: boolean, act: FusedActivation, split: boolean, phased = false): Program & {
+                             hasBias: boolean, act: FusedActivation, split: boolean, phased = false,
+                             reflect = false): Program & {
   variableComponents: number[]; outputComponent: number } {
   const { TM, TN, TK, PM, PN, pf } = cfg;
   const WM = TM / PM, WN = TN / PN, T = WM * WN;
@@ -88,11 +90,12 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
           let r = m - b * (${hw});
           rowB[i] = b;
           ${rowDecode}
-          if (m >= pM) { rowH[i] = -1000000; }
+          if (m >= pM) { ${reflect ? 'rowB[i] = 0; rowH[i] = 0; rowW[i] = 0;' : 'rowH[i] = -1000000;'} }
         }`;
     loadA = `for (var i = 0; i < ${LA}; i++) {
-          let h = rowH[i] + ${dh};
-          let w = rowW[i] + ${dw};
+          ${reflect ? `let h = reflectIndex(rowH[i] + ${dh}, uniforms.srcH);
+          let w = reflectIndex(rowW[i] + ${dw}, uniforms.srcW);` : `let h = rowH[i] + ${dh};
+          let w = rowW[i] + ${dw};`}
           var v = vec4<f32>(0.0);
           if (k0 < kEnd && h >= 0 && h < uniforms.srcH && w >= 0 && w < uniforms.srcW) {
             v = ${src}[((rowB[i] * uniforms.srcH + h) * uniforms.srcW + w) * (uniforms.C / 4) + c0 / 4 + kqA];
@@ -128,8 +131,9 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
             let b = k / hw;
             let r = k - b * hw;
             let oh = r / uniforms.outW;
-            let h = oh * uniforms.strideH + hOffA;
-            let w = (r - oh * uniforms.outW) * uniforms.strideW + wOffA;
+            ${reflect ? `let h = reflectIndex(oh * uniforms.strideH + hOffA, uniforms.srcH);
+            let w = reflectIndex((r - oh * uniforms.outW) * uniforms.strideW + wOffA, uniforms.srcW);` : `let h = oh * uniforms.strideH + hOffA;
+            let w = (r - oh * uniforms.outW) * uniforms.strideW + wOffA;`}
             if (h >= 0 && h < uniforms.srcH && w >= 0 && w < uniforms.srcW) {
               v = x[((b * uniforms.srcH + h) * uniforms.srcW + w) * (uniforms.inC / 4) + ciA / 4];
             }
@@ -251,7 +255,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
 
   return {
     outputShape,
-    shaderKey: `cgConvTiled_${mode}${phased ? 'Phased' : ''}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
+    shaderKey: `cgConvTiled_${mode}${phased ? 'Phased' : ''}${reflect ? 'Reflect' : ''}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames,
@@ -263,6 +267,10 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
       var<workgroup> As : array<vec4<f32>, ${TK * SA4}>;
       var<workgroup> Bs : array<vec4<f32>, ${TK * SB4}>;
       var<workgroup> wgTiles : i32;
+      fn reflectIndex(i : i32, n : i32) -> i32 {
+        let a = select(i, -i, i < 0);
+        return select(a, 2 * n - 2 - a, a >= n);
+      }
       // The GEMM's rows and reduction: uniforms, or (phased) derived per workgroup from its residue class.
       var<private> pM : i32; var<private> pK : i32; var<private> pRowsH : i32; var<private> pRowsW : i32;
       var<private> pOffH : i32; var<private> pOffW : i32; var<private> pKh0 : i32; var<private> pKw0 : i32;

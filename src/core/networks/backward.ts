@@ -13,7 +13,8 @@
 import { tf } from '../tf.js';
 import type { Rng } from '../rng.js';
 import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
-import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad } from '../ops/kernel_names.js';
+import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGReflectConv2D,
+  CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
 import { batchNorm, conv2d, convTranspose2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/gradient_fixes.js';
 import { fusedNormActivation, type Network } from './network.js';
@@ -27,7 +28,15 @@ type ConvTLayer = Extract<Layer, { op: 'convTranspose2d' }>;
  * A conv's saved input. After a reflection pad only the pad's (smaller) input is kept, and shared with the
  * layer that produced it; the padded tensor is rebuilt in the backward pass (a copy, far cheaper than a conv).
  */
-interface SavedInput { x: T4; pad: number }
+interface SavedInput { x: T4; pad: number; folded?: boolean }
+
+/**
+ * Whether a reflection pad followed by this layer runs as one CGReflectConv2D (a GPU backend that has it:
+ * the conv reads through the reflection and the padded tensor is never made).
+ */
+export function foldsReflectPad(next: Layer | undefined): boolean {
+  return next?.op === 'conv2d' && next.pad === 0 && backendHasKernel(CGReflectConv2D);
+}
 
 /** What one layer keeps for its backward pass; every tensor here is owned by the record. */
 type Rec =
@@ -123,14 +132,19 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
       case 'reflectPad': {
         records.push({ op: 'reflectPad', pad: l.pad, xShape: cur.shape.slice() });
         padSource = { x: cur.clone(), pad: l.pad };
-        advance(reflectPad(cur, l.pad));
+        if (foldsReflectPad(layers[i + 1])) padSource.folded = true; // `cur` stays the unpadded input
+        else advance(reflectPad(cur, l.pad));
         break;
       }
       case 'conv2d': {
         const input = fromPad ?? { x: cur.clone(), pad: 0 };
         records.push({ op: 'conv2d', l, input });
-        advance(conv2d(cur, param(net, `${l.key}.weight`) as T4, l.bias ? param(net, `${l.key}.bias`) as tf.Tensor1D : undefined,
-                       l.stride, l.pad));
+        const w = param(net, `${l.key}.weight`) as T4;
+        const b = l.bias ? param(net, `${l.key}.bias`) as tf.Tensor1D : undefined;
+        advance(fromPad?.folded
+          ? runCGKernel(CGReflectConv2D, b ? { x: cur, filter: w, bias: b } : { x: cur, filter: w },
+            { pad: fromPad.pad, stride: l.stride }) as T4
+          : conv2d(cur, w, b, l.stride, l.pad));
         break;
       }
       case 'convTranspose2d': {
@@ -275,7 +289,12 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
         const { l, input } = r;
         const w = param(net, `${l.key}.weight`) as T4;
         const padArg = l.pad === 0 ? 'valid' : l.pad;
-        if (grads) {
+        if (grads && input.pad > 0 && l.pad === 0 && backendHasKernel(CGReflectConv2DBackpropFilter)) {
+          // the padded input read through the reflection, not rebuilt
+          accumulate(grads, `${l.key}.weight`, runCGKernel(CGReflectConv2DBackpropFilter, { x: input.x, dy: g },
+            { pad: input.pad, stride: l.stride, filterShape: w.shape }) as T4);
+          if (l.bias) accumulate(grads, `${l.key}.bias`, biasGrad(g));
+        } else if (grads) {
           const x = input.pad > 0 ? reflectPad(input.x, input.pad) : input.x;
           accumulate(grads, `${l.key}.weight`, runKernel<T4>('Conv2DBackpropFilter', { x, dy: g },
             { strides: [l.stride, l.stride], pad: padArg, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape }));

@@ -3,6 +3,8 @@
 import { tf } from '../tf.js';
 import { Rng } from '../rng.js';
 import { batchNorm, conv2d, convTranspose2d, instanceNorm, reflectPad, type Activation } from '../ops/nn.js';
+import { backendHasKernel, runCGKernel } from '../ops/kernels.js';
+import { CGReflectConv2D } from '../ops/kernel_names.js';
 import { buildLayers, walkLayers } from './architectures.js';
 import { initConvWeight, type InitOptions } from './init.js';
 import type { Layer, NetworkSpec } from './spec.js';
@@ -78,7 +80,21 @@ export class Network {
     for (let i = 0; i < layers.length; i++) {
       const l = layers[i];
       switch (l.op) {
-        case 'reflectPad': x = reflectPad(x, l.pad); break;
+        case 'reflectPad': {
+          // Pad + valid conv as one CGReflectConv2D where the backend has it (GPU) and no gradient is being
+          // recorded (it has no TF.js gradient; training differentiates through backward.ts, which folds too).
+          const next = layers[i + 1];
+          if (next?.op === 'conv2d' && next.pad === 0 && !tf.engine().isTapeOn() && backendHasKernel(CGReflectConv2D)) {
+            const w = this.p(`${next.key}.weight`) as tf.Tensor4D;
+            const b = next.bias ? this.p(`${next.key}.bias`) : undefined;
+            x = runCGKernel(CGReflectConv2D, b ? { x, filter: w, bias: b } : { x, filter: w },
+              { pad: l.pad, stride: next.stride }) as tf.Tensor4D;
+            i++;
+            break;
+          }
+          x = reflectPad(x, l.pad);
+          break;
+        }
         case 'conv2d':
           x = conv2d(x, this.p(`${l.key}.weight`) as tf.Tensor4D, l.bias ? this.p(`${l.key}.bias`) as tf.Tensor1D : undefined, l.stride, l.pad);
           break;

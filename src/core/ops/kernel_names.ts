@@ -45,6 +45,19 @@ export const CGLossGrad = 'CGLossGrad';
 export type CGLossGradInputs = Pick<NamedTensorInfoMap, 'x'> & Partial<Pick<NamedTensorInfoMap, 'target'>>;
 export interface CGLossGradAttrs { kind: 'lsgan' | 'vanilla' | 'l1'; label: number; lossScale: number; gradScale: number }
 
+/**
+ * A valid convolution (+ bias) of x reflection-padded by `pad` on H and W (PyTorch's ReflectionPad2d then
+ * Conv2d, the ResNet's pairs), reading x through the reflection so the padded copy is never written.
+ */
+export const CGReflectConv2D = 'CGReflectConv2D';
+export type CGReflectConv2DInputs = Pick<NamedTensorInfoMap, 'x' | 'filter'> & Partial<Pick<NamedTensorInfoMap, 'bias'>>;
+export interface CGReflectConv2DAttrs { pad: number; stride: number }
+
+/** The filter gradient of CGReflectConv2D from the unpadded x and dy. */
+export const CGReflectConv2DBackpropFilter = 'CGReflectConv2DBackpropFilter';
+export type CGReflectConv2DBackpropFilterInputs = Pick<NamedTensorInfoMap, 'x' | 'dy'>;
+export interface CGReflectConv2DBackpropFilterAttrs { pad: number; stride: number; filterShape: number[] }
+
 /** Every custom kernel: name → inputs, attrs and what it returns. */
 export interface CGKernels {
   [CGInstanceNorm]: { inputs: CGInstanceNormInputs; attrs: CGInstanceNormAttrs; out: 'one' };
@@ -53,6 +66,8 @@ export interface CGKernels {
   [CGAdam]: { inputs: CGAdamInputs; attrs: CGAdamAttrs; out: 'many' };
   [CGAdamInPlace]: { inputs: CGAdamInPlaceInputs; attrs: CGAdamInPlaceAttrs; out: 'many' };
   [CGLossGrad]: { inputs: CGLossGradInputs; attrs: CGLossGradAttrs; out: 'many' };
+  [CGReflectConv2D]: { inputs: CGReflectConv2DInputs; attrs: CGReflectConv2DAttrs; out: 'one' };
+  [CGReflectConv2DBackpropFilter]: { inputs: CGReflectConv2DBackpropFilterInputs; attrs: CGReflectConv2DBackpropFilterAttrs; out: 'one' };
 }
 export type CGKernelName = keyof CGKernels;
 export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam];
@@ -60,7 +75,8 @@ export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInsta
  * Kernels only a GPU backend registers (the CPU backends keep the general form: CGAdam, and a gradient
  * summed as soon as it is made, which holds less memory at once).
  */
-export const GPU_ONLY_KERNEL_NAMES: readonly CGKernelName[] = [CGAdamInPlace, CGLossGrad];
+export const GPU_ONLY_KERNEL_NAMES: readonly CGKernelName[] = [CGAdamInPlace, CGLossGrad, CGReflectConv2D,
+  CGReflectConv2DBackpropFilter];
 
 /** A kernel's inputs as tensors (what ops pass) rather than TensorInfos (what backends receive). */
 export type TensorInputs<I> = { [K in keyof I]: Tensor };

@@ -16,6 +16,8 @@ import { conv2DBackpropFilterKernel } from './Conv2DBackpropFilter.js';
 import { conv2DBackpropInputKernel } from './Conv2DBackpropInput.js';
 import { fusedConv2DKernel } from './FusedConv2D.js';
 import { sumKernel } from './Sum.js';
+import { cgReflectConv2DKernel } from './CGReflectConv2D.js';
+import { cgReflectConv2DBackpropFilterKernel } from './CGReflectConv2DBackpropFilter.js';
 
 export const webgpuKernels: readonly KernelDef[] = [
   conv2DKernel,
@@ -29,6 +31,8 @@ export const webgpuKernels: readonly KernelDef[] = [
   cgAdamInPlaceKernel,
   sumKernel,
   cgLossGradKernel,
+  cgReflectConv2DKernel,
+  cgReflectConv2DBackpropFilterKernel,
 ];
 
 let registered = false;

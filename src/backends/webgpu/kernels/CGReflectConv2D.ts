@@ -1,0 +1,35 @@
+// CGReflectConv2D: ReflectionPad2d(pad) + a valid Conv2d (+ bias) with the convolution reading x through the
+// reflection (conv_tiled.ts), so the padded copy is never written (216 pads of 64×64×256 per 256/64/9 training
+// step otherwise). Layers the tiled path does not take (3-channel sides) pad with tfjs-webgpu's MirrorPad and
+// convolve as usual.
+import { tf } from '../../../core/tf.js';
+import { CGReflectConv2D, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
+import { convForward, convForwardReflect } from '../conv_gemm.js';
+import type { GPUBackendLike, KernelArgs, KernelDef, TensorInfo } from '../program.js';
+
+/** x reflection-padded by `pad` on H and W with tfjs-webgpu's own MirrorPad (the fallback of both kernels). */
+export function reflectPadded(args: KernelArgs, x: TensorInfo, pad: number): TensorInfo {
+  const mirrorPad = tf.getKernel('MirrorPad', 'webgpu');
+  if (!mirrorPad) throw new Error('webgpu: no MirrorPad kernel');
+  return mirrorPad.kernelFunc({ inputs: { x }, backend: args.backend as never,
+    attrs: { paddings: [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode: 'reflect' } }) as TensorInfo;
+}
+
+export const cgReflectConv2DKernel: KernelDef = {
+  kernelName: CGReflectConv2D,
+  make: () => (args) => {
+    const { x, filter, bias } = kernelInputs(CGReflectConv2D, args.inputs) as { x: TensorInfo; filter: TensorInfo;
+      bias?: TensorInfo };
+    const { pad, stride } = kernelAttrs(CGReflectConv2D, args.attrs);
+    const backend = args.backend as GPUBackendLike;
+    const [n, h, w, c] = x.shape;
+    const info = tf.backend_util.computeConv2DInfo([n, h + 2 * pad, w + 2 * pad, c],
+      filter.shape as [number, number, number, number], stride, 1, 'valid', undefined, false, 'channelsLast');
+    const y = convForwardReflect(backend, x, filter, bias, info, pad);
+    if (y) return y;
+    const padded = reflectPadded(args, x, pad);
+    const out = convForward(backend, padded, filter, bias, 'linear', 0, info);
+    backend.disposeData(padded.dataId);
+    return out;
+  },
+};
