@@ -4,14 +4,14 @@
 //   SMALL=1 node scripts/gpu-conv-sweep.mjs
 // On a GPU machine it runs as a bundle next to the carried gpu-bench files:
 //   bash scripts/gpu-conv-sweep.sh prepare    (here)   /   bash scripts/gpu-conv-sweep.sh run    (there)
-// Timing: per candidate, the GPU time per call from timestamp queries (tf.profile), see timeIt.
+// Timing: per candidate, median wall time per call of back-to-back calls (see timeIt).
 import { tf } from '../dist/src/core/tf.js';
 import { tryRegisterWebGPUBackend } from '../dist/src/backends/webgpu/index.js';
 import { setConvTuning, TILE_CONFIGS, tiledPlan, narrowPlan } from '../dist/src/backends/webgpu/conv_gemm.js';
 import { configName, validConfig } from '../dist/src/backends/webgpu/conv_tiled.js';
 
 const SMALL = process.env.SMALL === '1';
-const REPS = Number(process.env.REPS ?? (SMALL ? 2 : 10));
+const REPS = Number(process.env.REPS ?? (SMALL ? 2 : 20));
 const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
 
 const reg = await tryRegisterWebGPUBackend();
@@ -75,27 +75,28 @@ function run(kind, a, b, stride, pad, third) {
 }
 
 /**
- * GPU time of one call: tf.profile over REPS calls (webgpu times every dispatch with timestamp queries; a
- * split pass counts its reduction too), after two untimed calls (compile, warm). Without timestamp queries
- * (lavapipe has them too, but a driver may not): the wall time of REPS calls ending in one awaited read.
+ * Time of one call: the wall time of 1 + REPS back-to-back calls ending in one awaited read minus that of 1
+ * call (the read and fixed costs cancel), divided by REPS; the median of 5 such trials (a min picked
+ * outliers in the first H200 sweep). Not tf.profile: on this backend its per-kernel times of back-to-back
+ * calls overlap (a call's time grew with the calls queued after it, seen on the H200 and on lavapipe).
  */
 async function timeIt(fn) {
-  for (let i = 0; i < 2; i++) { const t = fn(); await t.data(); t.dispose(); }
-  let gpu = 0, timed = true;
-  const info = await tf.profile(async () => {
-    for (let i = 0; i < REPS; i++) { const t = fn(); if (i === REPS - 1) await t.data(); t.dispose(); }
-  });
-  for (const k of info.kernels) {
-    const ms = await k.kernelTimeMs;
-    if (typeof ms === 'number') gpu += ms; else timed = false;
+  const once = async (n) => {
+    const t0 = performance.now();
+    let last;
+    for (let i = 0; i < n; i++) { if (last) last.dispose(); last = fn(); }
+    await last.data();
+    last.dispose();
+    return performance.now() - t0;
+  };
+  await once(2); // compile + warm
+  const d = [];
+  for (let r = 0; r < 5; r++) {
+    const t1 = await once(1), tn = await once(1 + REPS);
+    d.push((tn - t1) / REPS);
   }
-  if (timed && gpu > 0) return gpu / REPS;
-  const t0 = performance.now();
-  let last;
-  for (let i = 0; i < REPS; i++) { if (last) last.dispose(); last = fn(); }
-  await last.data();
-  last.dispose();
-  return (performance.now() - t0) / REPS;
+  d.sort((x, y) => x - y);
+  return Math.max(d[2], 1e-3);
 }
 
 const rand = (shape, seed) => tf.randomUniform(shape, -1, 1, 'float32', seed);
