@@ -13,12 +13,12 @@ import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, model
   type Losses, type TrainingState } from '../../core/model.js';
 import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../core/model_names.js';
 import { LrSchedule, type LrPolicy } from '../../core/schedule.js';
-import { applyTransform, checkPreprocess, resizedSize, type Preprocess, type TransformOptions } from '../../core/data/transforms.js';
+import { applyTransform, checkPreprocess, resizeBicubic, resizedSize, type Preprocess, type TransformOptions } from '../../core/data/transforms.js';
 import { planEpoch, samplingStart, type PlannedSample } from '../../core/data/sampling.js';
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { imagesToTensor } from '../../core/data/image_tensors.js';
 import type { RngState } from '../../core/rng.js';
-import { readSafetensors, writeSafetensors, type RawTensor } from '../../core/weights/safetensors.js';
+import { parseSafetensorsHeader, readSafetensors, writeSafetensors, type RawTensor } from '../../core/weights/safetensors.js';
 import { networkFromStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
 import type { Network } from '../../core/networks/index.js';
 import { requiredMultiple } from '../../core/networks/size.js';
@@ -178,11 +178,14 @@ export class TrainEngine {
   private planCache: { start: string; samples: PlannedSample[]; end: RngState } | null = null;
   private lastBatch: { A: tf.Tensor4D; B: tf.Tensor4D } | null = null;
 
-  private constructor(readonly options: EngineOptions, private readonly model: CycleGANModel, private readonly data: EngineData,
+  private readonly data: EngineData;
+
+  private constructor(readonly options: EngineOptions, private readonly model: CycleGANModel, data: EngineData,
                       private readonly schedule: LrSchedule, public epoch: number, public epochIter: number, public totalIters: number,
                       private dataState: { rng: RngState; position: number }) {
     this.lastEpoch = options.nEpochs + options.nEpochsDecay;
     this.transform = { preprocess: options.preprocess, loadSize: options.loadSize, cropSize: options.cropSize, noFlip: options.noFlip };
+    this.data = { A: data.A.map((im) => prepareImage(im, options)), B: data.B.map((im) => prepareImage(im, options)) };
   }
 
   /** A fresh run (networks initialized from options.seed, as `cyclegan train`). */
@@ -324,6 +327,31 @@ export class TrainEngine {
     if (this.lastBatch) tf.dispose([this.lastBatch.A, this.lastBatch.B]);
     this.lastBatch = null;
     this.model.dispose();
+  }
+}
+
+/**
+ * The image as the run keeps it in memory: already through the transform's resize step, which depends on the
+ * image's size alone (crops and flips are drawn per step). The official transform of the result is the
+ * transform of the original (the resize step leaves an image of its target size as it is), so this only bounds
+ * memory: a folder of 12-megapixel photos is kept at load_size. Greyscale models convert first, so they keep originals.
+ */
+export function prepareImage(img: EngineImage, o: Pick<EngineOptions, 'preprocess' | 'loadSize' | 'cropSize' | 'noFlip' | 'inputNc' | 'outputNc'>): EngineImage {
+  if (o.inputNc !== 3 || o.outputNc !== 3 || img.channels !== 3) return img;
+  const s = resizedSize(img.width, img.height, o);
+  if (s.width === img.width && s.height === img.height) return img;
+  return { ...resizeBicubic(img, s.width, s.height), name: img.name };
+}
+
+/** The options stored in a saved run, read from its header alone (so the images can be prepared as they are decoded). */
+export function peekRunOptions(bytes: Uint8Array, source = 'saved training state'): EngineOptions {
+  const { metadata } = parseSafetensorsHeader(bytes, source);
+  const raw = metadata[STATE_KEY];
+  if (!raw) throw new CycleGANError(`${source} is not a saved CycleGAN run (no ${STATE_KEY} metadata)`);
+  try {
+    return (JSON.parse(raw) as EngineJson).options;
+  } catch {
+    throw new CycleGANError(`${source}: its state metadata is not valid JSON`);
   }
 }
 

@@ -11,7 +11,7 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from '../../core/limits.js';
 import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
 import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
 import { requiredMultiple, testTransform, translateImage } from '../../core/translate_image.js';
-import { TrainEngine, SAMPLE_NAMES, type EngineData, type EngineImage, type EngineOptions } from './engine.js';
+import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineData, type EngineImage, type EngineOptions } from './engine.js';
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
 
@@ -115,7 +115,7 @@ async function decode(f: PickedFile): Promise<EngineImage> {
 }
 
 /** Both domains decoded; unusable files are skipped with one warning, a domain left empty is an error. */
-async function decodeAll(domains: { A: PickedFile[]; B: PickedFile[] }): Promise<EngineData> {
+async function decodeAll(domains: { A: PickedFile[]; B: PickedFile[] }, options: EngineOptions): Promise<EngineData> {
   const out: EngineData = { A: [], B: [] };
   const skipped: string[] = [];
   for (const dom of ['A', 'B'] as const) {
@@ -124,7 +124,8 @@ async function decodeAll(domains: { A: PickedFile[]; B: PickedFile[] }): Promise
     const before = skipped.length;
     for (const f of files) {
       try {
-        out[dom].push(await decode(f));
+        // kept at the size the transform resizes to (memory bounded by load_size, not by the photos' size)
+        out[dom].push(prepareImage(await decode(f), options));
       } catch (e) {
         if (!(e instanceof SkipFile)) throw e;
         skipped.push(e.message);
@@ -252,7 +253,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   engine?.dispose();
   engine = null;
   const domains = { A: sortByPath(msg.A), B: sortByPath(msg.B) };
-  data = await decodeAll(domains);
+  data = await decodeAll(domains, msg.options);
   const created = TrainEngine.create(msg.options, data); // checks the options against the images
   post({ type: 'state', state: 'preparing', text: 'measuring the speed of this machine…' });
   const spi = await measure(msg.options, data);
@@ -277,8 +278,9 @@ async function resume(checkpointSeconds: number): Promise<void> {
   post({ type: 'state', state: 'preparing', text: 'loading the saved run…' });
   const files = unpackFiles(await store.loadData(saved));
   const toPicked = (l: Array<{ name: string; bytes: Uint8Array }>) => l.map((f) => ({ name: f.name, file: new Blob([f.bytes as Uint8Array<ArrayBuffer>]) }));
-  data = await decodeAll({ A: toPicked(files.A), B: toPicked(files.B) });
-  const restored = TrainEngine.restore(await store.loadState(saved), data, 'the saved checkpoint');
+  const stateBytes = await store.loadState(saved);
+  data = await decodeAll({ A: toPicked(files.A), B: toPicked(files.B) }, peekRunOptions(stateBytes, 'the saved checkpoint'));
+  const restored = TrainEngine.restore(stateBytes, data, 'the saved checkpoint');
   engine = restored.engine;
   const extra = restored.extra as { history?: typeof history; summary?: string } | undefined;
   history = extra?.history ?? { points: [], stride: 1 };
@@ -298,8 +300,9 @@ async function upload(msg: Extract<ToWorker, { type: 'upload' }>): Promise<void>
   engine?.dispose();
   engine = null;
   const domains = { A: sortByPath(msg.A), B: sortByPath(msg.B) };
-  data = await decodeAll(domains);
-  const restored = TrainEngine.restore(new Uint8Array(await msg.state.arrayBuffer()), data, msg.name);
+  const stateBytes = new Uint8Array(await msg.state.arrayBuffer());
+  data = await decodeAll(domains, peekRunOptions(stateBytes, msg.name));
+  const restored = TrainEngine.restore(stateBytes, data, msg.name);
   engine = restored.engine;
   history = { points: [], stride: 1 };
   checkpointMs = msg.checkpointSeconds * 1000;
