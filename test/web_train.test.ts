@@ -177,6 +177,11 @@ for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, wei
         await waitState(page, 'done');
         assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), String(STEPS));
         assert.match((await page.textContent('[data-testid=estimate]'))!, /images\/s measured here/);
+        // the live view: eight loss curves of six points, the samples, images/s
+        assert.equal(await page.locator('[data-testid=loss-chart] polyline').count(), 8);
+        assert.equal((await page.getAttribute('[data-testid=loss-chart] polyline[data-series=cycle_A]', 'points'))!.trim().split(/\s+/).length, STEPS);
+        assert.equal(await page.locator('[data-testid=samples] canvas').count(), 6);
+        assert.ok(Number(await page.textContent('[data-testid=images-per-second]')) > 0);
         const pageLosses = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
         const ga = path.join(tmp, `G_A-${v.backend}.safetensors`);
         await download(page, 'ga', ga);
@@ -283,6 +288,17 @@ test('training page: non-images, huge images and an empty folder are messages; a
       await page.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 120_000 });
       return (await page.textContent('[data-testid=error]'))!;
     };
+    // files dropped on a domain's box count as its images
+    const dropped = await Promise.all((await files('B')).map(async (f) => ({ name: path.basename(f), bytes: Array.from(await fsp.readFile(f)) })));
+    const dt = await page.evaluateHandle((list) => {
+      const d = new DataTransfer();
+      for (const f of list) d.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: 'image/png' }));
+      return d;
+    }, dropped);
+    await page.dispatchEvent('#drop-b', 'drop', { dataTransfer: dt });
+    await page.waitForFunction(() => document.querySelector('#count-b')?.textContent === '3 file(s)', undefined, { timeout: 30_000 });
+    await page.reload();
+    await page.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
     // an empty folder
     await page.setInputFiles('input[type=file][data-testid=domain-a]', await files('A'));
     await page.click('[data-testid=train]');
