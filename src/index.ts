@@ -1,30 +1,47 @@
-// The public library API. The CLI (src/cli) and the web app (src/web) are thin shells over these.
-export { tf } from './core/tf.js';
-export { CycleGANError } from './core/errors.js';
-export { Rng, type RngState } from './core/rng.js';
-export { initBackend, NODE_BACKENDS } from './backends/index.js';
-export * from './core/networks/index.js';
-export { reflectPad, conv2d, convTranspose2d, instanceNorm, batchNorm } from './core/ops/nn.js';
+// The Node API (package.json "exports" → node): the browser API of src/core plus backends, files, datasets and
+// the workflows. The CLI (src/cli) is a thin shell over exactly this module: it imports nothing else of ours
+// (scripts/check-boundaries.mjs), so what a command can do, a library user can do too.
+export * from './core/index.js';
+
+// backends, files, weights
+export { initBackend, prepareSyncReads, NODE_BACKENDS } from './backends/index.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { saveNetwork, loadNetwork, readModelBytes, checkModelPath } from './weights/network_file.js';
+export { readTorchStateDict, parseTorchStateDict, stripDataParallel, type StateDict, type StateTensor } from './weights/torch_pth.js';
+export { encodeTorchStateDict } from './export/torch_pth.js';
+export { writeOnnx, writeTfjsGraphModel, ONNX_OPSET } from './export/index.js';
+
+// options: one table (base / train / test) every command parses
+export { type FlagSpec, type ParsedArgs } from './flags.js';
 export {
-  CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam, CG_KERNEL_NAMES, type CGKernels, type CGKernelName,
-  type CGInstanceNormAttrs, type CGMirrorPadGradAttrs, type CGAdamAttrs,
-} from './core/ops/kernel_names.js';
-export { requiredMultiple, minimumSide, sameSizeMultiple } from './core/networks/size.js';
-export { ganLoss, l1Loss, ganLossGrad, l1LossGrad, gradientPenalty, GAN_MODES, type GanMode } from './core/losses.js';
-export { ImagePool } from './core/pool.js';
-export { linearDecay, stepDecay, cosineDecay, lrFactor, PlateauScheduler, LR_POLICIES, type LrPolicy, type ScheduleOptions } from './core/schedule.js';
-export { Adam, type AdamState } from './core/optim.js';
+  BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp, startBackend,
+  resolveTrainOptions, jsonToRawFlags, applySuffix, type OptionDef, type TrainOptions,
+} from './train/options.js';
+
+// data
+export { datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent } from './data/builtin.js';
 export {
-  CycleGANModel, defaultCycleGANOptions, generatorSpecs, discriminatorSpecs, LOSS_NAMES, VISUAL_NAMES, MODEL_NAMES, visualNames,
-  readLosses, disposeLosses,
-  type CycleGANOptions, type Losses, type LossTensors, type LossName, type VisualName, type ModelName, type TrainingState,
-} from './core/model.js';
-export { forwardTrace, backward, disposeTrace, type Trace, type ParamGrads } from './core/networks/backward.js';
-export { readSafetensors, writeSafetensors, type RawTensor } from './core/weights/safetensors.js';
-export { saveNetwork, loadNetwork, encodeNetwork, decodeNetwork, networkFromStateDict, networkToStateDict } from './weights/network_file.js';
-export { readTorchStateDict, parseTorchStateDict } from './weights/torch_pth.js';
-export { translateFile, translateFiles, translateImage, collectInputs } from './translate.js';
+  getOfficialDataset, isOfficialDataset, getPretrained, OFFICIAL_BASE, OFFICIAL_DATASETS, OFFICIAL_PRETRAINED, PRETRAINED_SPEC,
+} from './data/official.js';
+
+// workflows
+export { loadNets, netFile, pthFile, runPaths, loadRunNetwork, readRunOptions } from './train/run_folder.js';
+export { train, modelOptions } from './train/trainer.js';
+export { openTrainData } from './train/data_source.js';
+export { installStopSignals } from './train/signals.js';
+export { resolveTestSetup, testLabelOf, type TestSetup } from './train/test_setup.js';
+export { runSingleTest, runTest, testLabels } from './train/test_run.js';
+export { evaluate, truthFolder } from './train/evaluate.js';
+export { translateFile, translateFiles, collectInputs, outputPaths } from './translate.js';
+export { FID_WEIGHTS_ENV, FID_DIMS, loadFidInception, computeFid, type FidDims } from './metrics/index.js';
+export {
+  addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide,
+} from './metrics/run_eval.js';
+export { startServer, DEFAULT_MAX_UPLOAD_BYTES } from './web/server.js';
+export { runBench } from './bench.js';
 // Training without Node (the in-browser page's engine), and moving its runs to and from run folders.
-export { TrainEngine, encodeRunState, decodeRunState, pickEngineOptions, type EngineOptions, type EngineData, type EngineImage, type RunState, type StepResult } from './web/train/engine.js';
+export {
+  TrainEngine, encodeRunState, decodeRunState, pickEngineOptions,
+  type EngineOptions, type EngineData, type EngineImage, type RunState, type StepResult,
+} from './web/train/engine.js';
 export { importBrowserRun, exportBrowserRun } from './train/browser_run.js';
-export { LrSchedule } from './core/schedule.js';

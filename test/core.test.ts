@@ -15,7 +15,7 @@ import { ganLoss, gradientPenalty } from '../src/core/losses.js';
 import { CycleGANModel, defaultCycleGANOptions } from '../src/core/model.js';
 import { loadNetwork, saveNetwork, networkToStateDict, networkFromStateDict } from '../src/weights/network_file.js';
 import { readSafetensors, writeSafetensors } from '../src/core/weights/safetensors.js';
-import { mirrorPadBackward } from '../src/core/ops/gradient_fixes.js';
+import { mirrorPadBackward } from '../src/core/ops/mirror_pad_backward.js';
 import { CycleGANError } from '../src/core/errors.js';
 
 // The default backend (native where built): these tests check semantics, not one backend's kernels.

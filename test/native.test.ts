@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../src/core/tf.js';
 import { tryRegisterNativeBackend, nativeKernelList } from '../src/backends/native/index.js';
-import { mirrorPadBackward } from '../src/core/ops/gradient_fixes.js';
+import { mirrorPadBackward } from '../src/core/ops/mirror_pad_backward.js';
 import { rand } from './helpers/random.js';
 import { nativeKernelDefs } from '../src/backends/native/kernels/register_all.js';
 import { BIN, UN } from '../src/backends/native/addon.js';

@@ -16,7 +16,7 @@ import { normalizeLossRecord } from '../src/web/run_data.js';
 import { floatToU8, decodeImageU8 } from '../src/data/image.js';
 import { saveTensorPng } from '../src/report/images.js';
 import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
-import { bundlePage, bundleTrainPage } from '../src/web/bundle.js';
+import { bundlePage, bundleTrainPage, TFJS_NODE_IMPORTS } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
 
 const SRC = path.join(REPO_ROOT, 'src');
@@ -133,7 +133,7 @@ test('custom kernel names are declared once (src/core/ops/kernel_names.ts) and u
     assert.ok(src.has(webgpu), `${webgpu} is missing`);
     assert.match(src.get(webgpu)!, /kernel_names\.js'/, `${webgpu} does not use the declared name`);
   }
-  for (const f of ['core/ops/nn.ts', 'core/ops/gradient_fixes.ts', 'core/optim.ts', 'core/networks/backward.ts']) {
+  for (const f of ['core/ops/nn.ts', 'core/gradients/MirrorPad_grad.ts', 'core/optim.ts', 'core/networks/backward.ts']) {
     assert.match(src.get(f)!, /kernel_names\.js'/, `${f} does not take the kernel names from src/core/ops/kernel_names.ts`);
   }
   for (const k of CG_KERNEL_NAMES) {
@@ -146,35 +146,19 @@ test('custom kernel names are declared once (src/core/ops/kernel_names.ts) and u
   }
 });
 
-// The page is bundled from shared modules; our own may not import Node (bundling fails, next test), and the
-// Node-only modules TF.js packages import are stubbed to empty modules (src/web/bundle.ts). This list is what
-// the page reaches today: a new Node import reached from the page fails
-// here, at test time, instead of breaking the page at run time. None of them is reached from our own code:
-// they are TF.js packages' (and seedrandom's) Node code paths, never taken in a browser.
-const KNOWN_NODE_IMPORTS = new Set<string>([
-  'crypto <- node_modules/seedrandom/seedrandom.js',
-  'fs <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
-  'fs <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js',
-  'fs <- node_modules/@tensorflow/tfjs-data/dist/sources/file_data_source.js',
-  'os <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
-  'path <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
-  'path <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js',
-  'perf_hooks <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
-  'util <- node_modules/@tensorflow/tfjs-core/dist/platforms/platform_node.js',
-  'worker_threads <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
-]);
-
-test('the web page bundles (translate page; training page and its worker) reach only the known Node-only modules, and never from page-only modules', async (t) => {
+// The page is bundled from Node-free modules (scripts/check-boundaries.mjs, run by `npm run build`, checks ours);
+// the Node-only modules TF.js packages import on their Node code paths are stubbed, exactly those listed in
+// TFJS_NODE_IMPORTS (src/web/bundle.ts): an unlisted one fails bundling, and a listed one the page no longer
+// reaches fails here, so the list stays the page's real one.
+test('the web page bundles stub exactly the listed TF.js Node imports, none from our modules', async (t) => {
   const train = await bundleTrainPage();
-  for (const bundle of [await bundlePage(), train.page, train.worker]) {
-    const pairs = [...new Set(bundle.nodeImports.map((n) => `${n.module} <- ${n.importer}`))].sort();
-    t.diagnostic(`Node-only modules stubbed in the page bundle (${pairs.length}): ${pairs.join('; ')}`);
-    for (const n of bundle.nodeImports) {
-      assert.doesNotMatch(n.importer, /^dist\//, `${n.importer} (our code, in the page) imports ${n.module}`);
-    }
-    const unknown = pairs.filter((p) => !KNOWN_NODE_IMPORTS.has(p));
-    assert.deepEqual(unknown, [], 'the page now reaches Node-only modules it did not before');
+  const bundles = [await bundlePage(), train.page, train.worker];
+  const pairs = [...new Set(bundles.flatMap((b) => b.nodeImports.map((n) => `${n.module} <- ${n.importer}`)))].sort();
+  t.diagnostic(`Node-only modules stubbed in the page bundles (${pairs.length}): ${pairs.join('; ')}`);
+  for (const n of bundles.flatMap((b) => b.nodeImports)) {
+    assert.doesNotMatch(n.importer, /^dist\//, `${n.importer} (our code, in the page) imports ${n.module}`);
   }
+  assert.deepEqual(pairs, [...TFJS_NODE_IMPORTS].sort());
 });
 
 test('bundling refuses page code that imports a Node module (instead of stubbing it)', async () => {

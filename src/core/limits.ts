@@ -4,8 +4,14 @@
 // environment variable, which the error message names.
 import { CycleGANError } from './errors.js';
 
+/** The environment in Node; none in a browser (every limit keeps its default there). */
+function envVar(name: string): string | undefined {
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env?.[name];
+}
+
 function envNumber(name: string, fallback: number): number {
-  const raw = process.env[name];
+  const raw = envVar(name);
   if (raw === undefined || raw.trim() === '') return fallback;
   const n = Number(raw);
   if (!/^\s*\d+(\.\d+)?([eE]\+?\d+)?\s*$/.test(raw) || !Number.isFinite(n) || n <= 0) {

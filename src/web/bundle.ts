@@ -3,7 +3,7 @@
 import { fileURLToPath } from 'node:url';
 import * as path from 'node:path';
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { CycleGANError } from '../core/errors.js';
 
 export interface PageBundle {
@@ -12,8 +12,8 @@ export interface PageBundle {
   buildMs: number;
   /**
    * Every Node-only module the page's import graph reaches inside packages (TF.js's Node code paths), with the
-   * file importing it (relative to the package root): these are stubbed to empty modules. Our own modules may
-   * not import Node at all (bundling fails). test/single_owner.test.ts holds the known list.
+   * file importing it (relative to the package root): these are stubbed to empty modules, and each is one of
+   * TFJS_NODE_IMPORTS. Our own modules may not import Node at all (bundling fails).
    */
   nodeImports: Array<{ module: string; importer: string }>;
 }
@@ -43,10 +43,26 @@ export async function bundleTrainPage(opts: { minify?: boolean } = {}): Promise<
   return { page, worker };
 }
 
-// The page's own modules (ours, under dist/) must not import Node: that is refused here, so a Node import
-// reached from the page fails `serve` and the tests at bundling time, not the page at run time. TF.js packages
-// (and seedrandom) import Node modules on code paths a browser never takes; those become empty modules.
-const NODE_ONLY = /^(node:.*|sharp|fs|fs\/promises|path|os|crypto|worker_threads|perf_hooks|util|stream|zlib|url|child_process|module|net|http|https|tty|readline|events|assert|buffer)$/;
+// No module of ours that the page reaches may import Node (scripts/check-boundaries.mjs checks that at build
+// time, and bundling refuses it). TF.js packages (and seedrandom) import Node modules on code paths a browser
+// never takes; exactly these become empty modules, and any other Node import reached from the page fails
+// bundling, so a new one is decided here, not discovered in a browser. test/single_owner.test.ts checks that
+// the page reaches each of them (no stale entry).
+export const TFJS_NODE_IMPORTS: readonly string[] = [
+  'crypto <- node_modules/seedrandom/seedrandom.js',
+  'fs <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'fs <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js',
+  'os <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'path <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'path <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm.js',
+  'perf_hooks <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+  'util <- node_modules/@tensorflow/tfjs-core/dist/platforms/platform_node.js',
+  'worker_threads <- node_modules/@tensorflow/tfjs-backend-wasm/wasm-out/tfjs-backend-wasm-threaded-simd.js',
+];
+
+/** Node's built-in modules, with and without the node: prefix. */
+const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+const isNodeBuiltin = (spec: string): boolean => spec.startsWith('node:') || NODE_BUILTINS.has(spec) || NODE_BUILTINS.has(spec.split('/')[0]);
 
 export async function bundlePage(opts: { minify?: boolean; /** another entry module (tests) */ entry?: string } = {}): Promise<PageBundle> {
   const entry = opts.entry ?? pageEntry();
@@ -77,10 +93,14 @@ export async function bundlePage(opts: { minify?: boolean; /** another entry mod
       plugins: [{
         name: 'node-only-stubs',
         setup(build) {
-          build.onResolve({ filter: NODE_ONLY }, (args) => {
+          build.onResolve({ filter: /.*/ }, (args) => {
+            if (!isNodeBuiltin(args.path)) return undefined; // esbuild resolves it as usual
             const importer = path.relative(root, args.importer).split(path.sep).join('/');
             if (!importer.includes('node_modules/')) {
               return { errors: [{ text: `${importer} imports the Node module '${args.path}', but the page imports it: keep the page's modules Node-free (docs/ARCHITECTURE.md)` }] };
+            }
+            if (!TFJS_NODE_IMPORTS.includes(`${args.path} <- ${importer}`)) {
+              return { errors: [{ text: `${importer} imports the Node module '${args.path}' and the page reaches it: if that is a Node-only code path, list it in TFJS_NODE_IMPORTS (src/web/bundle.ts)` }] };
             }
             nodeImports.push({ module: args.path, importer });
             return { path: args.path, namespace: 'cg-node-stub' };

@@ -16,7 +16,7 @@ import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
 import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGReflectConv2D,
   CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
 import { batchNorm, conv2d, convTranspose2d, reflectPad, type Activation } from '../ops/nn.js';
-import { mirrorPadBackward } from '../ops/gradient_fixes.js';
+import { mirrorPadBackward } from '../ops/mirror_pad_backward.js';
 import { fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
 

@@ -5,7 +5,7 @@ import { CGInstanceNorm, CGInstanceNormGrad, type CGActivation, type CGInstanceN
 
 export type Activation = CGActivation;
 
-/** Reflection padding of H and W (PyTorch ReflectionPad2d). Its gradient is fixed in gradient_fixes.ts. */
+/** Reflection padding of H and W (PyTorch ReflectionPad2d). Its gradient is ours (src/core/gradients/MirrorPad_grad.ts). */
 export function reflectPad(x: tf.Tensor4D, pad: number): tf.Tensor4D {
   return tf.mirrorPad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect');
 }

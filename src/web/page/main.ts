@@ -3,6 +3,7 @@
 // project's own modules, so the page computes what `cyclegan translate` computes in Node.
 import { tf } from '../../core/tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-webgl';
 import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeNetwork } from '../../core/weights/network_codec.js';
