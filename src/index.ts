@@ -26,7 +26,7 @@ export {
 
 // workflows
 export { loadNets, netFile, pthFile, runPaths, loadRunNetwork, readRunOptions } from './train/run_folder.js';
-export { train, modelOptions } from './train/trainer.js';
+export { train } from './train/trainer.js';
 export { openTrainData } from './train/data_source.js';
 export { installStopSignals } from './train/signals.js';
 export { resolveTestSetup, testLabelOf, type TestSetup } from './train/test_setup.js';

@@ -25,7 +25,7 @@ export {
 } from './schedule.js';
 export { Adam, type AdamState } from './optim.js';
 export {
-  CycleGANModel, defaultCycleGANOptions, generatorSpecs, discriminatorSpecs, readLosses, disposeLosses,
+  CycleGANModel, defaultCycleGANOptions, modelOptions, generatorSpecs, discriminatorSpecs, readLosses, disposeLosses,
   type CycleGANOptions, type CycleGANNetworks, type Losses, type LossTensors, type TrainingState,
 } from './model.js';
 export {

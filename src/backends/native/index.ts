@@ -105,7 +105,7 @@ function registerWith(addon: NativeAddon): void {
     tf.registerKernel({ kernelName: name, backendName: NATIVE_BACKEND, kernelFunc: fn as unknown as tf.KernelFunc });
   }
   nativeKernelNames = [...natives.keys()].sort();
-  // The MirrorPad gradient (src/ops/gradient_fixes.ts) uses CGMirrorPadGrad by itself when it is registered.
+  // The MirrorPad gradient (src/core/gradients/MirrorPad_grad.ts) uses CGMirrorPadGrad by itself when it is registered.
 }
 
 /** Names of the kernels the addon implements (empty until registered). */
