@@ -1,6 +1,6 @@
 // The package's boundary, checked by `npm run build` (after tsc): src/core runs anywhere, so it imports
-// nothing from Node and nothing of ours outside src/core; the web page imports only Node-free modules.
-// Exits 1 with one line per violation.
+// nothing from Node and nothing of ours outside src/core; the web page imports only Node-free modules; the CLI
+// imports the library only through its public API, src/index.ts. Exits 1 with one line per violation.
 //   node scripts/check-boundaries.mjs [root]     (root: a checkout, default this one)
 // With the default root it also bundles the page (dist/src/web/bundle.js): esbuild then sees the whole graph,
 // packages included, and refuses any Node module outside the explicit list of TF.js's own (TFJS_NODE_IMPORTS).
@@ -69,10 +69,10 @@ for (const file of tsFiles(core)) {
   if (global) errors.push(`${rel(file)} uses the Node global '${global[1]}' (src/core runs in browsers too)`);
 }
 
-// 2. The web page: every module of ours it reaches imports no Node module and no package but TF.js's.
-const pageDir = path.join(src, 'web', 'page');
+// 2. The web pages (translate page + dashboard, training page + its worker): every module of ours they reach
+// imports no Node module and no package but TF.js's.
 const seen = new Set();
-const queue = tsFiles(pageDir);
+const queue = [...tsFiles(path.join(src, 'web', 'page')), ...tsFiles(path.join(src, 'web', 'train'))];
 while (queue.length > 0) {
   const file = queue.pop();
   if (seen.has(file)) continue;
@@ -88,7 +88,19 @@ while (queue.length > 0) {
   }
 }
 
-// 3. The page bundle itself (this checkout only: it needs the compiled dist/ and esbuild).
+// 3. The CLI imports the library only through its public API (src/index.ts), besides its own modules.
+const cli = path.join(src, 'cli');
+for (const file of tsFiles(cli)) {
+  for (const spec of specifiers(file)) {
+    if (!spec.startsWith('.')) continue;
+    const target = path.resolve(path.dirname(file), spec);
+    if (!inside(target, cli) && target !== path.join(src, 'index.js') && target !== path.join(src, 'index.ts')) {
+      errors.push(`${rel(file)} imports '${spec}': the CLI imports the library only from src/index.ts`);
+    }
+  }
+}
+
+// 4. The page bundle itself (this checkout only: it needs the compiled dist/ and esbuild).
 if (root === here && errors.length === 0) {
   const bundleModule = path.join(root, 'dist', 'src', 'web', 'bundle.js');
   if (existsSync(bundleModule)) {

@@ -12,7 +12,10 @@ export { encodeTorchStateDict } from './export/torch_pth.js';
 export { writeOnnx, writeTfjsGraphModel, ONNX_OPSET } from './export/index.js';
 
 // options: one table (base / train / test) every command parses
-export { type FlagSpec, type ParsedArgs } from './flags.js';
+export {
+  UsageError, parseArgs, requireString, formatFlags, normalizeFlagName, suggestFlag,
+  type FlagSpec, type ParsedArgs, type Rename, type FlagType, type FlagValue,
+} from './flags.js';
 export {
   BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp, startBackend,
   resolveTrainOptions, jsonToRawFlags, applySuffix, type OptionDef, type TrainOptions,
@@ -27,6 +30,8 @@ export {
 // workflows
 export { loadNets, netFile, pthFile, runPaths, loadRunNetwork, readRunOptions } from './train/run_folder.js';
 export { train } from './train/trainer.js';
+export { runDemo, type DemoOptions } from './train/demo.js';
+export { DEMO_DEFAULTS, planDemo, chooseDemoBackend, measureStepRate, type DemoPlan } from './train/demo_plan.js';
 export { openTrainData } from './train/data_source.js';
 export { installStopSignals } from './train/signals.js';
 export { resolveTestSetup, testLabelOf, type TestSetup } from './train/test_setup.js';

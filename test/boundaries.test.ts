@@ -30,9 +30,12 @@ const CLEAN = {
   'src/core/types.ts': 'export type X = number; // node:fs in a comment is fine\n',
   'src/web/page/main.ts': "import { m } from '../../core/model.js';\nimport '@tensorflow/tfjs-backend-webgl';\nconsole.log(m);\n",
   'src/data/files.ts': "import { readFile } from 'node:fs/promises';\nimport sharp from 'sharp';\nexport { readFile, sharp };\n",
+  'src/index.ts': "export { readFile } from './data/files.js';\n",
+  'src/cli/main.ts': "import { readFile } from '../index.js';\nimport { run } from './commands/x.js';\nexport { readFile, run };\n",
+  'src/cli/commands/x.ts': "import type { X } from '../../index.js';\nexport const run = (x: X) => x;\n",
 };
 
-test('the boundary check passes on this checkout (core, page imports and the page bundle)', () => {
+test('the boundary check passes on this checkout (core, page, CLI imports and the page bundle)', () => {
   const r = check();
   assert.equal(r.status, 0, r.stderr);
 });
@@ -57,6 +60,7 @@ test('the boundary check fails on each planted violation, naming file and import
     'src/core/union.ts': "import '@tensorflow/tfjs';\n",
     'src/core/env.ts': 'export const home = process.env.HOME;\n',
     'src/web/page/extra.ts': "import { readFile } from '../../data/files.js';\nexport { readFile };\n",
+    'src/cli/commands/deep.ts': "import { readFile } from '../../data/files.js';\nexport { readFile };\n",
   });
   try {
     const r = check(root);
@@ -70,8 +74,9 @@ test('the boundary check fails on each planted violation, naming file and import
       "src/core/env.ts uses the Node global 'process.env'",
       "src/data/files.ts imports 'node:fs/promises' and the web page reaches it",
       "src/data/files.ts imports 'sharp' and the web page reaches it",
+      "src/cli/commands/deep.ts imports '../../data/files.js': the CLI imports the library only from src/index.ts",
     ]) assert.ok(r.stderr.includes(line), `missing: ${line}\n${r.stderr}`);
-    assert.equal(r.stderr.trim().split('\n').length, 8, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 9, r.stderr);
   } finally {
     await fsp.rm(root, { recursive: true, force: true });
   }

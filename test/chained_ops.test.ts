@@ -12,7 +12,7 @@ test('every chained op tfjs-core declares is registered, none more', () => {
   const require = createRequire(import.meta.url);
   const dir = path.join(path.dirname(require.resolve('@tensorflow/tfjs-core/package.json')), 'dist', 'public', 'chained_ops');
   const declared = readdirSync(dir).filter((f) => f.endsWith('.js') && !f.includes('test') && !f.startsWith('register_all'))
-    .map((f) => /prototype\.(\w+) = function/.exec(readFileSync(path.join(dir, f), 'utf8'))?.[1] ?? `unparsed ${f}`).sort();
+    .map((f) => /prototype\.(\w+)\s*=\s*function/.exec(readFileSync(path.join(dir, f), 'utf8'))?.[1] ?? `unparsed ${f}`).sort();
   assert.deepEqual([...CHAINED_OP_NAMES], declared);
   const t = tf.tensor([1, 2, 3, 4]);
   const proto = Object.getPrototypeOf(t) as Record<string, unknown>;

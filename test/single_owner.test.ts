@@ -191,3 +191,19 @@ test('official defaults and the size rule have one owner each', async () => {
   const size = await import('../src/core/networks/size.js');
   assert.equal(requiredMultiple, size.requiredMultiple);
 });
+
+test('TF.js setup has one owner: gradients, Tensor methods, the page\'s Node stubs; no union package in the library', async () => {
+  assert.deepEqual(await holders('registerGradient('), ['core/gradients/register_all_gradients.ts']);
+  assert.deepEqual(await holders('Tensor.prototype'), ['core/chained_ops.ts']);
+  assert.deepEqual(await holders('wasm-out/'), ['web/bundle.ts']);
+  assert.deepEqual(await holders("'@tensorflow/tfjs'"), []);
+  // every gradient config is its own file, named after its kernel, and registered from the list
+  const src = await (cache ??= sources());
+  const files = [...src.keys()].filter((f) => /^core\/gradients\/\w+_grad\.ts$/.test(f));
+  const list = src.get('core/gradients/register_all_gradients.ts')!;
+  for (const f of files) {
+    const kernel = /(\w+)_grad\.ts$/.exec(f)![1];
+    assert.match(src.get(f)!, new RegExp(`kernelName: tf\\.${kernel},`), `${f} is not ${kernel}'s gradient`);
+    assert.ok(list.includes(`from './${kernel}_grad.js'`), `${f} is not in register_all_gradients.ts`);
+  }
+});

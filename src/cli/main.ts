@@ -1,8 +1,7 @@
 #!/usr/bin/env node
 // The `cyclegan` command: a thin dispatcher over src/cli/commands/<name>.ts, each exporting
-// `run(argv): Promise<number>`; the one-line summaries are SUMMARIES below (help loads no command).
-import { UsageError } from './args.js';
-import { describeSystemError } from '../core/errors.js';
+// `run(argv): Promise<number>`; the one-line summaries are SUMMARIES below (help loads no command, nor the
+// library: src/index.ts is loaded by the command, or here only to word a failure).
 
 const COMMANDS: Record<string, () => Promise<{ run: (argv: string[]) => Promise<number> }>> = {
   'import-torch': () => import('./commands/import_torch.js'),
@@ -65,8 +64,8 @@ const debug = argv.includes('--debug') || /^(1|true|yes)$/i.test(process.env.CYC
 
 main(argv.filter((a) => a !== '--debug')).then(
   (code) => { process.exitCode = code; },
-  (err: unknown) => {
-    const line = userMessage(err);
+  async (err: unknown) => {
+    const line = await userMessage(err);
     if (debug) console.error(err);
     if (line !== undefined) {
       // Expected failures (bad flags, bad files, a full disk) are one clear line.
@@ -79,8 +78,10 @@ main(argv.filter((a) => a !== '--debug')).then(
   },
 );
 
-/** The one line for a failure the user can act on, or undefined for a bug (which keeps its trace). */
-function userMessage(err: unknown): string | undefined {
-  if (err instanceof UsageError || (err as { userFacing?: boolean })?.userFacing) return (err as Error).message.split('\n')[0];
+/** The one line for a failure the user can act on (CycleGANError and UsageError are userFacing), or undefined for
+ * a bug (which keeps its trace). */
+async function userMessage(err: unknown): Promise<string | undefined> {
+  if ((err as { userFacing?: boolean })?.userFacing) return (err as Error).message.split('\n')[0];
+  const { describeSystemError } = await import('../index.js');
   return describeSystemError(err);
 }

@@ -1,8 +1,6 @@
 // cyclegan bench --size S --ngf N --n-blocks B --iters I --warmup W [--backend X] [--no-iter] [--json]
 import { type FlagSpec, formatFlags } from '../args.js';
-import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
-import { CycleGANError } from '../../core/errors.js';
-import { runBench } from '../../bench.js';
+import { BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, runBench } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'size', type: 'number', default: 128, help: 'square image size in pixels' },

@@ -1,9 +1,7 @@
 // `cyclegan browser-run`: moves a run between the in-browser training page and `cyclegan train`.
 import { readFile } from 'node:fs/promises';
 import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
-import { CycleGANError } from '../../core/errors.js';
-import { writeFileAtomic } from '../../atomic.js';
-import { exportBrowserRun, importBrowserRun } from '../../index.js';
+import { CycleGANError, writeFileAtomic, exportBrowserRun, importBrowserRun } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'checkpoints-dir', type: 'string', default: './checkpoints', help: 'where runs are stored' },

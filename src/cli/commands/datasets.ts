@@ -1,7 +1,9 @@
 // `cyclegan datasets list` and `cyclegan datasets get NAME [--out DIR]`.
 import { parseArgs, UsageError, type FlagSpec } from '../args.js';
-import { datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent } from '../../data/builtin.js';
-import { getOfficialDataset, isOfficialDataset, OFFICIAL_BASE, OFFICIAL_DATASETS } from '../../data/official.js';
+import {
+  datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent, getOfficialDataset,
+  isOfficialDataset, OFFICIAL_BASE, OFFICIAL_DATASETS,
+} from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', type: 'string', help: 'also place the dataset in this folder' },

@@ -1,9 +1,8 @@
 // cyclegan demo: the flags; the workflow is src/train/demo.ts, its plan src/train/demo_plan.ts.
 import { formatFlags, type FlagSpec } from '../args.js';
-import { CycleGANError } from '../../core/errors.js';
-import { parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS } from '../../train/options.js';
-import { runDemo } from '../../train/demo.js';
-import { DEMO_DEFAULTS } from '../../train/demo_plan.js';
+import {
+  CycleGANError, parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS, runDemo, DEMO_DEFAULTS,
+} from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'dataset', type: 'string', default: DEMO_DEFAULTS.dataset, help: 'built-in dataset (cyclegan datasets list)' },

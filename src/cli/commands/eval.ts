@@ -2,14 +2,10 @@
 // (datasets that have it, such as the built-in mnist2ink). Takes the test options (the official test.py
 // command line of a CycleGAN run works), plus --model FILE for a generator file instead of a run.
 import * as path from 'node:path';
-import { CycleGANError } from '../../core/errors.js';
-import type { FlagSpec } from '../../flags.js';
-import { loadNetwork } from '../../weights/network_file.js';
-import { loadRunNetwork } from '../../train/run_folder.js';
-import { evaluate } from '../../train/evaluate.js';
-import { MODELS, TEST_OPTIONS, parseCommandArgs, optionsHelp } from '../../train/options.js';
-import { startBackend } from '../../backends/index.js';
-import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
+import {
+  CycleGANError, type FlagSpec, loadNetwork, loadRunNetwork, evaluate, MODELS, TEST_OPTIONS, parseCommandArgs,
+  optionsHelp, startBackend, resolveTestSetup, testLabelOf,
+} from '../../index.js';
 import { EVAL_METRIC_FLAGS, evalMetrics } from './eval_metrics.js';
 
 const OWN: FlagSpec[] = [

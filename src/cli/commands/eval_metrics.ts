@@ -2,16 +2,11 @@
 // src/metrics/) next to PSNR/SSIM where the dataset has a ground truth. Kept out of eval.ts, which owns the
 // test options; eval.ts hands over when --metrics asks for more than psnr,ssim.
 import * as path from 'node:path';
-import { writeJsonAtomic } from '../../atomic.js';
-import { CycleGANError } from '../../core/errors.js';
-import type { FlagSpec, ParsedArgs } from '../../flags.js';
-import { FID_WEIGHTS_ENV, loadFidInception } from '../../metrics/index.js';
-import { addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide } from '../../metrics/run_eval.js';
-import type { Network } from '../../core/networks/index.js';
-import { evaluate, truthFolder } from '../../train/evaluate.js';
-import { loadRunNetwork } from '../../train/run_folder.js';
-import { testLabels } from '../../train/test_run.js';
-import { testLabelOf, type TestSetup } from '../../train/test_setup.js';
+import {
+  writeJsonAtomic, CycleGANError, type FlagSpec, type ParsedArgs, FID_WEIGHTS_ENV, loadFidInception,
+  addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide,
+  type Network, evaluate, truthFolder, loadRunNetwork, testLabels, testLabelOf, type TestSetup,
+} from '../../index.js';
 import { progressPrinter } from './datasets.js';
 
 export const METRICS = ['psnr', 'ssim', 'fid', 'kid'] as const;

@@ -1,10 +1,10 @@
 // `cyclegan export`: a saved network (.safetensors) as an ONNX model or a TF.js graph model.
 import * as path from 'node:path';
 import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
-import { loadNetwork, networkToStateDict } from '../../weights/network_file.js';
-import { encodeTorchStateDict } from '../../export/torch_pth.js';
-import { writeFileAtomic } from '../../atomic.js';
-import { writeOnnx, writeTfjsGraphModel, ONNX_OPSET } from '../../export/index.js';
+import {
+  loadNetwork, networkToStateDict, encodeTorchStateDict, writeFileAtomic, writeOnnx, writeTfjsGraphModel,
+  ONNX_OPSET,
+} from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'network file (.safetensors) written by train/import-torch' },

@@ -1,8 +1,7 @@
 // cyclegan fid PATH1 PATH2: FID (and KID) between two folders of images or .npz statistics files, computed
 // as `python -m pytorch_fid PATH1 PATH2` computes it (src/metrics/).
 import { parseArgs, UsageError, formatFlags, type FlagSpec } from '../args.js';
-import { initBackend } from '../../backends/index.js';
-import { computeFid, FID_DIMS, FID_WEIGHTS_ENV, type FidDims } from '../../metrics/index.js';
+import { initBackend, computeFid, FID_DIMS, FID_WEIGHTS_ENV, type FidDims } from '../../index.js';
 import { progressPrinter } from './datasets.js';
 
 const FLAGS: FlagSpec[] = [

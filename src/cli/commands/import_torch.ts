@@ -1,12 +1,11 @@
 // `cyclegan import-torch`: an official PyTorch generator (.pth in either torch.save format, or a .safetensors
 // state dict) → a self-describing network file that translate/test/export load directly.
 import { requireString, UsageError, type FlagSpec } from '../args.js';
-import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
-import { CycleGANError } from '../../core/errors.js';
-import { initBackend } from '../../backends/index.js';
-import { GENERATOR_NAMES, NORM_TYPES, validateSpec, type GeneratorSpec, type GeneratorName, type NormType } from '../../core/networks/index.js';
-import { networkFromStateDict, saveNetwork } from '../../weights/network_file.js';
-import { readTorchStateDict } from '../../weights/torch_pth.js';
+import {
+  BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, initBackend, GENERATOR_NAMES, NORM_TYPES,
+  validateSpec, type GeneratorSpec, type GeneratorName, type NormType, networkFromStateDict, saveNetwork,
+  readTorchStateDict,
+} from '../../index.js';
 
 // The architecture flags are the option table's (official names and spellings); the official pretrained
 // CycleGAN models were trained with --no_dropout, and dropout has no weights either way.

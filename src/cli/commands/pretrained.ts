@@ -1,10 +1,10 @@
 // `cyclegan pretrained list` and `cyclegan pretrained get NAME`: the official pretrained CycleGAN generators
 // (scripts/download_cyclegan_model.sh), downloaded and converted into ready model files.
 import { UsageError, formatFlags, type FlagSpec } from '../args.js';
-import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
-import { defaultCacheDir, type ProgressEvent } from '../../data/builtin.js';
-import { getPretrained, OFFICIAL_BASE, OFFICIAL_PRETRAINED, PRETRAINED_SPEC } from '../../data/official.js';
-import type { GeneratorSpec } from '../../core/networks/index.js';
+import {
+  BASE_OPTIONS, parseCommandArgs, pickOptions, defaultCacheDir, type ProgressEvent, getPretrained, OFFICIAL_BASE,
+  OFFICIAL_PRETRAINED, PRETRAINED_SPEC, type GeneratorSpec,
+} from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },

@@ -1,13 +1,12 @@
 // `cyclegan serve`: the in-browser translator for one generator, or the live dashboard of a run.
 import { UsageError, type FlagSpec, formatFlags } from '../args.js';
-import { BASE_OPTIONS, parseCommandArgs, pickOptions } from '../../train/options.js';
-import { startServer, DEFAULT_MAX_UPLOAD_BYTES } from '../../web/server.js';
+import {
+  BASE_OPTIONS, parseCommandArgs, pickOptions, startServer, DEFAULT_MAX_UPLOAD_BYTES, loadRunNetwork, netFile,
+  pthFile, saveNetwork, type GeneratorSpec,
+} from '../../index.js';
 import { existsSync, promises as fsp } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { loadRunNetwork, netFile, pthFile } from '../../train/run_folder.js';
-import { saveNetwork } from '../../weights/network_file.js';
-import type { GeneratorSpec } from '../../core/networks/index.js';
 
 /**
  * A run folder of the official code (latest_net_G_A.pth / _G_B.pth, or a pretrained model's latest_net_G.pth):

@@ -1,10 +1,9 @@
 // cyclegan test: the official test.py over the option table (base + test options). A shell over
 // src/train/test_run.ts; the model and architecture checks live in src/train/test_setup.ts.
-import { CycleGANError } from '../../core/errors.js';
-import { TEST_OPTIONS, parseCommandArgs, optionsHelp } from '../../train/options.js';
-import { startBackend } from '../../backends/index.js';
-import { resolveTestSetup } from '../../train/test_setup.js';
-import { runSingleTest, runTest } from '../../train/test_run.js';
+import {
+  CycleGANError, TEST_OPTIONS, parseCommandArgs, optionsHelp, startBackend, resolveTestSetup, runSingleTest,
+  runTest,
+} from '../../index.js';
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

@@ -1,12 +1,10 @@
 // cyclegan train --dataroot DIR --name NAME [official options]: a shell over the option table
 // (src/train/options.ts) and the trainer.
 import { existsSync } from 'node:fs';
-import { CycleGANError } from '../../core/errors.js';
-import { TRAIN_OPTIONS, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix, type TrainOptions } from '../../train/options.js';
-import { runPaths, pthFile, readRunOptions } from '../../train/run_folder.js';
-import { openTrainData } from '../../train/data_source.js';
-import { train } from '../../train/trainer.js';
-import { installStopSignals } from '../../train/signals.js';
+import {
+  CycleGANError, TRAIN_OPTIONS, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix,
+  type TrainOptions, runPaths, pthFile, readRunOptions, openTrainData, train, installStopSignals,
+} from '../../index.js';
 
 /** Flags that fix the networks' shapes: on --continue they come from the run and may not change. */
 const ARCH_FLAGS = ['netG', 'netD', 'n-layers-D', 'ngf', 'ndf', 'norm', 'input-nc', 'output-nc', 'no-dropout'];

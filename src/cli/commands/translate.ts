@@ -1,13 +1,10 @@
 // `cyclegan translate`: images (files or folders) through one generator, from a model file or a training run.
 import { requireString, UsageError } from '../args.js';
-import { CycleGANError } from '../../core/errors.js';
-import { loadNetwork } from '../../weights/network_file.js';
-import { loadRunNetwork, netFile, pthFile } from '../../train/run_folder.js';
-import { checkPreprocess, PREPROCESS_MODES } from '../../core/data/transforms.js';
-import { collectInputs, translateFiles } from '../../translate.js';
-import { MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, type OptionDef } from '../../train/options.js';
-import { startBackend } from '../../backends/index.js';
-import { resolveTestSetup, testLabelOf } from '../../train/test_setup.js';
+import {
+  CycleGANError, loadNetwork, loadRunNetwork, netFile, pthFile, checkPreprocess, PREPROCESS_MODES, collectInputs,
+  translateFiles, MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, type OptionDef, startBackend,
+  resolveTestSetup, testLabelOf,
+} from '../../index.js';
 import { existsSync } from 'node:fs';
 
 /** The test options that shape a translation; the others of test.py are accepted with a note (see NOT_HERE). */

@@ -24,3 +24,13 @@ export function zeroGrads(kernelName: string, inputs: string[]): tf.GradConfig {
     gradFunc: (_dy, saved) => Object.fromEntries(inputs.map((name, i) => [name, () => tf.zerosLike(saved[i])])),
   };
 }
+
+/**
+ * The gradient of a reduction over `axis` spread back over the input's shape (every reduced element gets its
+ * output's gradient), and how many elements each output reduced.
+ */
+export function spreadReduced(dy: tf.Tensor, xShape: number[], axis: number | number[]): { spread: tf.Tensor; count: number } {
+  const axes = tf.util.parseAxisParam(axis, xShape);
+  const kept = xShape.map((d, i) => (axes.includes(i) ? 1 : d));
+  return { spread: tf.broadcastTo(tf.reshape(dy, kept), xShape), count: axes.reduce((n, a) => n * xShape[a], 1) };
+}
