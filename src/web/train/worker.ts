@@ -4,6 +4,7 @@
 // (page.ts) only draws what this posts.
 import { tf } from '../../core/tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
+import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWebGPUKernels, webgpuKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { registerWasmExtras } from '../../backends/wasm.js';
