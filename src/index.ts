@@ -4,7 +4,7 @@
 export * from './core/index.js';
 
 // backends, files, weights
-export { initBackend, prepareSyncReads, NODE_BACKENDS } from './backends/index.js';
+export { initBackend, startBackend, setDeterministic, prepareSyncReads, NODE_BACKENDS } from './backends/index.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { saveNetwork, loadNetwork, readModelBytes, checkModelPath } from './weights/network_file.js';
 export { readTorchStateDict, parseTorchStateDict, stripDataParallel, type StateDict, type StateTensor } from './weights/torch_pth.js';
@@ -17,7 +17,7 @@ export {
   type FlagSpec, type ParsedArgs, type Rename, type FlagType, type FlagValue,
 } from './flags.js';
 export {
-  BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp, startBackend,
+  BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp,
   resolveTrainOptions, jsonToRawFlags, applySuffix, type OptionDef, type TrainOptions,
 } from './train/options.js';
 
