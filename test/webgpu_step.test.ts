@@ -11,6 +11,7 @@ import { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } from
 import type { RunnerStats } from '../src/backends/webgpu/runner.js';
 import { prepareSyncReads } from '../src/backends/index.js';
 import { ganLossAndGrad, l1LossAndGrad } from '../src/core/losses.js';
+import { instanceNorm } from '../src/core/ops/nn.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 
@@ -276,5 +277,29 @@ test('uploads written into pooled buffers never overwrite data that queued work 
       }
     }
     tf.dispose([b, c, d]);
+  }
+});
+
+test('instance norm with 4·k channels (vec4 apply) matches the composed ops on cpu, all activations, chunked or not', { skip }, async () => {
+  const cases: Array<[[number, number, number, number], 'none' | 'relu' | 'leakyrelu']> = [
+    [[1, 5, 7, 4], 'none'], [[2, 9, 6, 12], 'relu'], [[1, 40, 37, 8], 'leakyrelu'], [[2, 33, 35, 20], 'relu'],
+  ];
+  for (const [i, [shape, activation]] of cases.entries()) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const xv = rand(size, 100 + i).map((v) => 3 + 2 * v); // mean far from zero
+    const dv = rand(size, 120 + i);
+    const run = async (backend: string) => {
+      await tf.setBackend(backend);
+      const x = tf.tensor(xv, shape) as tf.Tensor4D, dy = tf.tensor(dv, shape) as tf.Tensor4D;
+      const y = instanceNorm(x, 1e-5, activation, 0.2);
+      const dx = tf.grad((t: tf.Tensor) => tf.sum(tf.mul(instanceNorm(t as tf.Tensor4D, 1e-5, activation, 0.2), dy)))(x);
+      const r = [await read(y), await read(dx)];
+      tf.dispose([x, dy, y, dx]);
+      return r;
+    };
+    const want = await run('cpu');
+    const got = await run('webgpu');
+    const ey = maxRelErr(got[0], want[0]), ed = maxRelErr(got[1], want[1]);
+    assert.ok(ey <= 1e-5 && ed <= 2e-5, `${shape} ${activation}: y ${ey.toExponential(2)}, dx ${ed.toExponential(2)}`);
   }
 });

@@ -15,8 +15,11 @@ export interface Program {
   /** WGSL struct fields appended to the runner's `Uniforms` (scalars only, in `uniformData` order). */
   uniforms?: string;
   workgroupSize: [number, number, number];
-  /** Adds `uniforms.size` (element count) and makes a flat dispatch call `main(index)`. */
+  /** Adds `uniforms.size` (element count, over outputComponent) and makes a flat dispatch call `main(index)`. */
   size?: boolean;
+  /** vecN elements of the output (and of the inputs, unless variableComponents says otherwise per input). */
+  outputComponent?: number;
+  variableComponents?: number[];
   getUserCode(): string;
 }
 
