@@ -9,7 +9,7 @@
 // reports, --save-epoch-freq copies.
 import { tf } from '../../core/tf.js';
 import { CycleGANError } from '../../core/errors.js';
-import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, modelOptions, readLosses, type CycleGANOptions,
+import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, LOSS_NAMES, modelOptions, type CycleGANOptions,
   type Losses, type TrainingState } from '../../core/model.js';
 import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../core/model_names.js';
 import { LrSchedule, type LrPolicy } from '../../core/schedule.js';
@@ -58,6 +58,13 @@ export interface StepResult {
   losses: Losses;
   /** images in this step (the batch size, or fewer at the end of an epoch) */
   images: number;
+}
+
+/** A queued step: its position in the run now, its losses once read. */
+export interface PendingStep {
+  /** images trained in the run once this step is through */
+  totalIters: number;
+  result: Promise<StepResult>;
 }
 
 /** The samples shown while training: real → fake → reconstructed, both directions (the identity images left out). */
@@ -253,9 +260,21 @@ export class TrainEngine {
 
   /**
    * One training step (one batch), as the Node trainer's loop: the start-of-epoch lr update, model.step, the
-   * position; the end of an epoch moves to the next. Null when the plan is finished.
+   * position; the end of an epoch moves to the next. Null when the plan is finished. Waits for the step's
+   * losses: a loop that should keep a GPU busy uses dispatch() and reads each step's losses after queuing the next.
    */
   async step(): Promise<StepResult | null> {
+    const p = this.dispatch();
+    return p ? p.result : null;
+  }
+
+  /**
+   * Queues one training step and starts reading its losses, without waiting for them (as Node's trainer, which
+   * never waits for a step: LossMeter). The engine's position has already moved on when this returns, so the next
+   * step can be queued while the device still runs this one; `result` settles when the losses have been read
+   * (the loss tensors are freed then, also on failure). Null when the plan is finished.
+   */
+  dispatch(): PendingStep | null {
     if (this.done) return null;
     const lr = this.schedule.startEpoch(this.epoch);
     this.model.setLearningRate(lr);
@@ -268,14 +287,17 @@ export class TrainEngine {
     const tA = imagesToTensor(batch.map((s) => this.image(this.data.A[s.a], chA, s.pa)));
     const tB = imagesToTensor(batch.map((s) => this.image(this.data.B[s.b], chB, s.pb)));
     const realA = swap ? tB : tA, realB = swap ? tA : tB;
-    let losses: Losses;
+    let read: Promise<Losses>;
     try {
       const t = this.model.step(realA, realB);
-      try {
-        losses = await readLosses(t);
-      } finally {
-        disposeLosses(t);
-      }
+      // one 8-value tensor, so that a GPU backend does one copy and one map per step (stacking copies the values exactly)
+      const all = tf.tidy(() => tf.stack(LOSS_NAMES.map((n) => t[n])));
+      disposeLosses(t);
+      read = all.data().then((v) => {
+        const out = {} as Losses;
+        LOSS_NAMES.forEach((n, i) => { out[n] = v[i]; });
+        return out;
+      }).finally(() => all.dispose());
     } catch (e) {
       tf.dispose([tA, tB]);
       throw e;
@@ -283,7 +305,7 @@ export class TrainEngine {
     if (this.lastBatch) tf.dispose([this.lastBatch.A, this.lastBatch.B]);
     this.lastBatch = { A: realA, B: realB };
     const n = batch.length;
-    const result: StepResult = { epoch: this.epoch, epochIter: this.epochIter + n, totalIters: this.totalIters + n, lr, losses, images: n };
+    const info = { epoch: this.epoch, epochIter: this.epochIter + n, totalIters: this.totalIters + n, lr, images: n };
     this.dataState = { rng: this.dataState.rng, position: from + n };
     this.epochIter += n;
     this.totalIters += n;
@@ -292,7 +314,7 @@ export class TrainEngine {
       this.epoch++;
       this.epochIter = 0;
     }
-    return result;
+    return { totalIters: info.totalIters, result: read.then((losses) => ({ ...info, losses })) };
   }
 
   /** real → fake → reconstructed of the newest batch's first images, as 8-bit pixels (null before the first step). */

@@ -12,7 +12,7 @@ import { DEFAULT_MAX_IMAGE_PIXELS } from '../../core/limits.js';
 import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
 import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
 import { requiredMultiple, testTransform, translateImage } from '../../core/translate_image.js';
-import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineData, type EngineImage, type EngineOptions } from './engine.js';
+import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineData, type EngineImage, type EngineOptions, type PendingStep } from './engine.js';
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
 
@@ -167,16 +167,21 @@ async function postSamples(): Promise<void> {
   post({ type: 'samples', images }, transfer);
 }
 
-/** Trains until the plan ends or a pause/stop is asked for, checkpointing every checkpointMs and at the end. */
+/**
+ * Trains until the plan ends or a pause/stop is asked for, checkpointing every checkpointMs and at the end.
+ * Each step's losses are read while the next step is already queued (one step late), so a GPU is never left idle
+ * waiting for the page's numbers; before a checkpoint, a pause or the end the queued step's losses are read first,
+ * so the curves saved with a checkpoint and the count shown always match the saved state.
+ */
 async function trainLoop(): Promise<void> {
   const e = engine!;
   post({ type: 'state', state: 'training', text: `training on ${backend}` });
   let lastCheckpoint = performance.now();
   let lastSamples = 0;
   const recent: Array<{ t: number; n: number }> = [{ t: performance.now(), n: 0 }];
-  while (!e.done && !stopRequest) {
-    const r = await e.step();
-    if (!r) break;
+  let pending: PendingStep | null = null;
+  const report = async (p: PendingStep) => {
+    const r = await p.result;
     const now = performance.now();
     recent.push({ t: now, n: recent[recent.length - 1].n + r.images });
     if (recent.length > 30) recent.shift();
@@ -184,18 +189,38 @@ async function trainLoop(): Promise<void> {
     const ips = span > 0 ? (recent[recent.length - 1].n - recent[0].n) / span : 0;
     const losses = r.losses;
     addPoint({ x: r.epoch - 1 + r.epochIter / e.size, epoch: r.epoch, iter: r.epochIter, losses: { ...losses } }, r.totalIters);
+    const left = e.imagesLeft + (e.totalIters - r.totalIters);
     post({ type: 'step', totalIters: r.totalIters, epoch: r.epoch, lastEpoch: e.lastEpoch, epochIter: r.epochIter, size: e.size, lr: r.lr, losses,
-      imagesPerSecond: ips, etaSeconds: ips > 0 ? e.imagesLeft / ips : NaN });
-    if (now - lastSamples > SAMPLE_EVERY_MS || e.done) {
-      lastSamples = now;
-      await postSamples();
+      imagesPerSecond: ips, etaSeconds: ips > 0 ? left / ips : NaN });
+  };
+  const flush = async () => {
+    const p = pending;
+    pending = null;
+    if (p) await report(p);
+  };
+  try {
+    while (!e.done && !stopRequest) {
+      const next = e.dispatch();
+      if (!next) break;
+      await flush(); // the previous step's losses, read while this one runs
+      pending = next;
+      const now = performance.now();
+      if (now - lastSamples > SAMPLE_EVERY_MS || e.done) {
+        lastSamples = now;
+        await flush();
+        await postSamples();
+      }
+      if (now - lastCheckpoint >= checkpointMs && !e.done) {
+        await flush();
+        await checkpoint(checkpointMs === 0 ? 'after every step' : `every ${Math.round(checkpointMs / 60000)} min`);
+        lastCheckpoint = performance.now();
+      }
+      // let pause/stop/download messages in between steps
+      await new Promise((r) => setTimeout(r, 0));
     }
-    if (now - lastCheckpoint >= checkpointMs && !e.done) {
-      await checkpoint(checkpointMs === 0 ? 'after every step' : `every ${Math.round(checkpointMs / 60000)} min`);
-      lastCheckpoint = performance.now();
-    }
-    // let pause/stop/download messages in between steps
-    await new Promise((r) => setTimeout(r, 0));
+  } finally {
+    // a queued step's read that failed surfaces here; one that is still pending after an error is awaited (its tensors freed)
+    await flush();
   }
   const why = e.done ? 'end of training' : stopRequest === 'stop' ? 'stop' : 'pause';
   await checkpoint(why);
@@ -232,7 +257,9 @@ async function measure(options: EngineOptions, d: EngineData): Promise<number> {
     await probe.step(); // the first step compiles shaders / warms caches
     const t0 = performance.now();
     let n = 0;
-    for (let k = 0; k < 2; k++) n += (await probe.step())?.images ?? 0;
+    // queued back to back, as the training loop queues them
+    const queued = [probe.dispatch(), probe.dispatch()];
+    for (const p of queued) if (p) n += (await p.result).images;
     return n > 0 ? (performance.now() - t0) / 1000 / n : NaN;
   } finally {
     probe.dispose();
