@@ -28,6 +28,7 @@ import { loadNets, runPaths } from '../src/train/run_folder.js';
 import { makeRandomDataset, maxParamDiff } from './workflow_util.js';
 import { loadFolderData } from './helpers/engine.js';
 import { REPO_ROOT } from './helpers/fixtures.js';
+import { BUILTIN_DATASETS } from '../src/data/builtin/registry.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const HAVE_CHROMIUM = existsSync(CHROMIUM);
@@ -46,13 +47,25 @@ let data: string;
 let bundle: PageBundle;
 let trainBundle: TrainBundle;
 let server: RunningServer;
+/** a built-in dataset cache with one dataset "built" (tiny random images), served to the page */
+let cache: string;
+const BUILT = 'mnist2ink';
 
 before(async () => {
   tmp = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-webtrain-'));
   data = path.join(tmp, 'data');
   await makeRandomDataset(data, { n: 3, size: 20 });
+  cache = path.join(tmp, 'cache');
+  const ds = path.join(cache, 'datasets', BUILT);
+  await makeRandomDataset(ds, { n: 3, size: 20 });
+  // dataset.json as `cyclegan datasets get` writes it last (a dataset counts as built iff it is there)
+  await fsp.writeFile(path.join(ds, 'dataset.json'), JSON.stringify({
+    name: BUILT, version: BUILTIN_DATASETS[BUILT].version, description: 'tiny stand-in', source: 'test', license: 'test', counts: {},
+    recommended: { preprocess: 'none', loadSize: 20, cropSize: 20, inputNc: 3, outputNc: 3, noFlip: true }, builtAt: new Date().toISOString(),
+  }));
   [bundle, trainBundle] = await Promise.all([bundlePage(), bundleTrainPage()]);
-  server = await startServer({ bundle, trainBundle, port: 0 }); // no model, no run: the training page alone
+  // no model, no run: the training page alone (and the test's dataset cache, never the user's)
+  server = await startServer({ bundle, trainBundle, port: 0, cacheDir: cache });
   await fsp.mkdir(OUT_DIR, { recursive: true });
 });
 
@@ -225,6 +238,47 @@ for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, wei
     });
 }
 
+test('training page: the built-in datasets `cyclegan serve` has built are offered; picking one trains on its images as Node does on its folder',
+  { skip: SKIP, timeout: 300_000 }, async (t) => {
+    const get = (p: string) => fetch(new URL(p, server.url));
+    const index = await (await get('/datasets/index.json')).json() as { datasets: Array<{ name: string; files: { A: string[]; B: string[] } }> };
+    assert.deepEqual(index.datasets.map((d) => d.name), [BUILT], 'only the built one');
+    assert.equal(index.datasets[0].files.A.length, 3);
+    const first = `/datasets/${BUILT}/A/${index.datasets[0].files.A[0]}`;
+    assert.equal((await get(first)).headers.get('content-type'), 'image/png');
+    for (const p of [`/datasets/${BUILT}/A/%2e%2e/dataset.json`, `/datasets/${BUILT}/A/nope.png`, '/datasets/sneaker2boot/A/x.png']) assert.equal((await get(p)).status, 404, p);
+
+    const ctx = await launch();
+    try {
+      const errors: string[] = [];
+      const page = (await open(ctx, trainUrl({ backend: 'wasm', n_epochs: 1, n_epochs_decay: 0 }), errors))!;
+      await page.waitForSelector(`[data-testid=dataset] option[value="${BUILT}"]`, { state: 'attached', timeout: 30_000 });
+      await page.selectOption('[data-testid=dataset]', BUILT);
+      await page.waitForFunction((n) => document.body.dataset.dataset === n, BUILT, { timeout: 60_000 });
+      assert.equal((await page.textContent('#count-a'))!.trim(), '3 file(s)');
+      // the dataset's recommended transform, where the URL did not set the option
+      assert.equal(await page.inputValue('[data-option=preprocess]'), 'none');
+      assert.equal(await page.isChecked('[data-option=no_flip]'), true);
+      await page.click('[data-testid=train]');
+      await waitState(page, 'done');
+      assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), '3');
+      const pageLosses = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
+      await initBackend('wasm', () => {});
+      const root = path.join(cache, 'datasets', BUILT);
+      const opts = trainOptions(root, tmp, 'wasm', { 'n-epochs': 1, 'n-epochs-decay': 0, preprocess: 'none', 'no-flip': true });
+      const engine = TrainEngine.create(pickEngineOptions(opts), await loadFolderData(root));
+      const steps: StepResult[] = [];
+      for (let r = await engine.step(); r; r = await engine.step()) steps.push(r);
+      engine.dispose();
+      const d = lossDiff(pageLosses, steps);
+      t.diagnostic(`built-in dataset in the page vs Node on its folder (wasm, 3 steps): losses within ${d}`);
+      assert.equal(d, 0);
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+
 test('training page: a reload mid-run offers to resume, and continuing gives the uninterrupted run\'s weights', { skip: SKIP, timeout: 600_000 }, async (t) => {
   const url = trainUrl({ backend: 'wasm', n_epochs: 2, n_epochs_decay: 1, checkpoint_minutes: 0 });
   const errors: string[] = [];
@@ -370,6 +424,8 @@ test('static build: `npm run build:web` writes train/index.html, which trains fr
     const errors: string[] = [];
     const q = new URLSearchParams(Object.entries({ ...TINY, backend: 'wasm', n_epochs: 1, n_epochs_decay: 1 }).map(([k, v]) => [k, String(v)]));
     const page = (await open(ctx, `http://127.0.0.1:${(host.address() as AddressInfo).port}/train/index.html?${q}`, errors))!;
+    await page.waitForSelector('body[data-datasets="none"]', { timeout: 30_000 });
+    assert.match((await page.textContent('[data-testid=dataset-hint]'))!, /static build includes none/);
     await pickAndTrain(page);
     await waitState(page, 'done');
     assert.equal((await page.textContent('[data-testid=images-trained]'))!.trim(), '6');

@@ -10,6 +10,7 @@ import { CycleGANError } from '../core/errors.js';
 import { INDEX_HTML, STYLE_CSS } from './assets.js';
 import { bundlePage, wasmDistDir, WASM_FILES, type PageBundle, type TrainBundle } from './bundle.js';
 import { trainRoutes } from './train_route.js';
+import { datasetRoutes } from './datasets_route.js';
 import { acceptRequest, json, listen, notFound, send, sendFile, serverUrl } from './http.js';
 import { modelInfo, modelUrl, openModelSource, type ModelSource } from './models.js';
 import { latestSamples, lossesSince, sampleFile } from './run_data.js';
@@ -31,6 +32,8 @@ export interface ServeOptions {
   bundle?: PageBundle;
   /** the training page's bundle built earlier (tests share one); otherwise it is bundled on its first request */
   trainBundle?: TrainBundle;
+  /** where the built-in datasets served to the training page are cached (default: `cyclegan datasets`' cache) */
+  cacheDir?: string;
   log?: (line: string) => void;
 }
 
@@ -52,6 +55,8 @@ interface Site {
   config: { maxUploadBytes: number; maxPixels: number };
   /** the training page's routes (src/web/train_route.ts) */
   train: ReturnType<typeof trainRoutes>;
+  /** the built-in datasets offered on the training page (src/web/datasets_route.ts) */
+  datasets: ReturnType<typeof datasetRoutes>;
 }
 
 /** The route table: the page, its assets, the models, and (serving a run) the dashboard's data. */
@@ -80,6 +85,11 @@ async function route(site: Site, res: http.ServerResponse, pathname: string, que
         ...site.config,
         run: run ? { name: path.basename(run.root) } : undefined,
       });
+  }
+  if (pathname === '/datasets/index.json') return json(res, await site.datasets.index());
+  if (pathname.startsWith('/datasets/')) {
+    const f = await site.datasets.file(pathname);
+    return f ? sendFile(res, f.file, f.type, 'max-age=3600') : notFound(res);
   }
   if (pathname.startsWith('/wasm/')) {
     const name = pathname.slice('/wasm/'.length);
@@ -116,6 +126,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
     source, bundle, wasmDir: wasmDistDir(),
     config: { maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS },
     train: trainRoutes(opts.trainBundle, log),
+    datasets: datasetRoutes(opts.cacheDir),
   };
 
   const server = await listen(async (req, res) => {

@@ -34,6 +34,11 @@ export const TRAIN_HTML = `<!doctype html>
       or drop a folder here
     </div>
   </div>
+  <div id="builtin">
+    or a built-in dataset: <select data-testid="dataset" disabled><option value="">(none)</option></select>
+    using the first <input type="number" id="dataset-max" min="1" step="1" value="200"> images of each domain
+    <small id="dataset-hint" data-testid="dataset-hint"></small>
+  </div>
 </section>
 <details id="options-box" open>
   <summary>Options (official names; the URL takes them too, e.g. ?ngf=16&amp;n_epochs=5)</summary>
@@ -86,6 +91,8 @@ export const TRAIN_CSS = `
 #options { display: grid; grid-template-columns: repeat(auto-fill, minmax(16em, 1fr)); gap: .3em 1em; margin: .6em 0; }
 #options label { display: flex; justify-content: space-between; gap: .5em; }
 #options input[type=number] { width: 7em; }
+#builtin { margin-top: .6em; }
+#dataset-max { width: 5em; }
 .buttons { display: flex; gap: .6em; flex-wrap: wrap; margin: 1em 0; }
 .buttons button { font-size: 1em; padding: .3em 1em; }
 .stats { display: flex; gap: 1.5em; flex-wrap: wrap; margin: .4em 0; }

@@ -4,7 +4,7 @@ import { resolveTrainOptions, TRAIN_OPTIONS, type OptionDef } from '../../train/
 import type { RawImage } from '../../core/data/pixels.js';
 import { drawChart, drawLegend } from '../page/dashboard.js';
 import { pickEngineOptions, type EngineOptions } from './engine.js';
-import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
+import { formatSeconds, type DatasetsIndex, type ServedDataset, type CurvePoint, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 
 // The official options that matter in a browser, from the option table every command uses (names, help, defaults,
 // choices, and resolveTrainOptions' checks); the URL takes the same names. Where a laptop GPU needs smaller than the
@@ -164,6 +164,79 @@ async function droppedFiles(dt: DataTransfer): Promise<PickedFile[]> {
   return out;
 }
 
+/** The dataset's recommended transform options, in the form, except where the URL set them. */
+function applyRecommended(r: ServedDataset['recommended']): void {
+  const set = (name: string, v: string | boolean) => {
+    if (query.has(name)) return;
+    const el = document.querySelector(`[data-option="${name}"]`) as HTMLInputElement | HTMLSelectElement | null;
+    if (!el) return;
+    if (typeof v === 'boolean') (el as HTMLInputElement).checked = v;
+    else el.value = v;
+  };
+  set('preprocess', r.preprocess);
+  set('load_size', String(r.loadSize));
+  set('crop_size', String(r.cropSize));
+  set('no_flip', !!r.noFlip);
+}
+
+/**
+ * The built-in datasets `cyclegan serve` serves next to the page (src/web/datasets_route.ts): choosing one fetches
+ * its first images of each domain (the official --max_dataset_size rule: the first N in the folder's order) as if
+ * they had been picked. A static host serves none, and the page says so.
+ */
+async function offerDatasets(files: { A: PickedFile[]; B: PickedFile[] }, showCount: () => void): Promise<void> {
+  const sel = $<HTMLSelectElement>('[data-testid=dataset]');
+  const hint = $('#dataset-hint');
+  let index: DatasetsIndex;
+  try {
+    const r = await fetch('../datasets/index.json', { cache: 'no-store' });
+    if (!r.ok) throw new Error(String(r.status));
+    index = await r.json() as DatasetsIndex;
+  } catch {
+    hint.textContent = 'this copy of the page is served without built-in datasets (a static build includes none; `cyclegan serve` offers the ones built with `cyclegan datasets get`)';
+    document.body.dataset.datasets = 'none';
+    return;
+  }
+  for (const d of index.datasets) {
+    const o = new Option(`${d.name} (${d.files.A.length}+${d.files.B.length} images)`, d.name);
+    o.title = d.description;
+    sel.append(o);
+  }
+  hint.textContent = index.hint;
+  sel.disabled = index.datasets.length === 0;
+  document.body.dataset.datasets = String(index.datasets.length);
+  sel.addEventListener('change', () => {
+    const d = index.datasets.find((x) => x.name === sel.value);
+    if (!d) return;
+    void (async () => {
+      try {
+        showError(null);
+        const max = Number($<HTMLInputElement>('#dataset-max').value);
+        if (!(Number.isInteger(max) && max >= 1)) throw new Error(`images of each domain must be a whole number ≥ 1, got '${$<HTMLInputElement>('#dataset-max').value}'`);
+        hint.textContent = `loading ${d.name}…`;
+        const got: { A: PickedFile[]; B: PickedFile[] } = { A: [], B: [] };
+        for (const dom of ['A', 'B'] as const) {
+          for (const name of d.files[dom].slice(0, max)) {
+            const url = `../datasets/${encodeURIComponent(d.name)}/${dom}/${name.split('/').map(encodeURIComponent).join('/')}`;
+            const r = await fetch(url);
+            if (!r.ok) throw new Error(`${d.name}: ${dom}/${name} could not be fetched (HTTP ${r.status})`);
+            got[dom].push({ name, file: await r.blob() });
+          }
+        }
+        files.A = got.A;
+        files.B = got.B;
+        applyRecommended(d.recommended);
+        showCount();
+        hint.textContent = `${d.name}: ${d.description}`;
+        document.body.dataset.dataset = d.name;
+      } catch (e) {
+        showError((e as Error).message);
+        hint.textContent = '';
+      }
+    })();
+  });
+}
+
 function main(): void {
   buildForm();
   const files: { A: PickedFile[]; B: PickedFile[] } = { A: [], B: [] };
@@ -189,6 +262,8 @@ function main(): void {
       if (e.dataTransfer) void droppedFiles(e.dataTransfer).then((l) => { files[dom] = l; showCount(); }, (err: Error) => showError(err.message));
     });
   }
+
+  void offerDatasets(files, showCount);
 
   const worker = new Worker(new URL('./worker.js', location.href), { type: 'module' });
   const send = (m: ToWorker) => worker.postMessage(m);

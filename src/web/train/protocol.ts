@@ -17,6 +17,22 @@ export interface PickedFile {
   file: Blob;
 }
 
+/** One built-in dataset `cyclegan serve` offers (src/web/datasets_route.ts): file names relative to its trainA / trainB, in the official order. */
+export interface ServedDataset {
+  name: string;
+  description: string;
+  /** the transform options that suit its images (its dataset.json's `recommended`) */
+  recommended: { preprocess: string; loadSize: number; cropSize: number; noFlip?: boolean };
+  files: { A: string[]; B: string[] };
+}
+
+/** /datasets/index.json */
+export interface DatasetsIndex {
+  datasets: ServedDataset[];
+  /** what the page tells the user when the list is empty */
+  hint: string;
+}
+
 export type ToWorker =
   | { type: 'init'; backend: string | null }
   | { type: 'start'; options: EngineOptions; A: PickedFile[]; B: PickedFile[]; summary: string; checkpointSeconds: number }
