@@ -196,22 +196,28 @@ for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, wei
         assert.equal(await page.locator('[data-testid=samples] canvas').count(), 6);
         assert.ok(Number(await page.textContent('[data-testid=images-per-second]')) > 0);
         const pageLosses = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
-        const ga = path.join(tmp, `G_A-${v.backend}.safetensors`);
+        const ga = path.join(tmp, `G_A-${v.backend}.safetensors`), gb = path.join(tmp, `G_B-${v.backend}.safetensors`);
         await download(page, 'ga', ga);
+        await download(page, 'gb', gb);
 
         // the same run in Node (wasm; the engine is `cyclegan train`'s loop, test/train_engine.test.ts)
         const node = await nodeSteps('wasm', {});
         const first = lossDiff(pageLosses.slice(0, 1), node.steps.slice(0, 1));
         const ld = lossDiff(pageLosses, node.steps);
-        const net = await loadNetwork(ga);
+        const net = await loadNetwork(ga), netB = await loadNetwork(gb);
         const wd = maxParamDiff(net.params, node.engine.nets.G_A.params);
+        const wdB = maxParamDiff(netB.params, node.engine.nets.G_B.params);
         t.diagnostic(`page (${v.backend}) vs Node (wasm), ${STEPS} steps: first step's losses within ${first.toExponential(2)}, all within ` +
-          `${ld.toExponential(2)} (relative), G_A weights within ${wd.toExponential(2)}`);
+          `${ld.toExponential(2)} (relative), G_A weights within ${wd.toExponential(2)}, G_B within ${wdB.toExponential(2)}`);
         assert.ok(first <= v.first, `first step's losses differ by ${first}`);
         assert.ok(ld <= v.loss, `losses differ by ${ld}`);
         assert.ok(wd <= v.weights, `G_A differs by ${wd}`);
+        // the G_B download is G_B (a B → A generator), not G_A again
+        assert.ok(wdB <= v.weights, `G_B differs by ${wdB}`);
+        assert.ok(maxParamDiff(netB.params, node.engine.nets.G_A.params) > 10 * v.weights + 1e-6, 'the G_B file holds G_B, not G_A');
         node.engine.dispose();
         net.dispose();
+        netB.dispose();
 
         // translate a test image in the page, and with the downloaded file in the CLI
         const img = path.join(tmp, 'test.png');
@@ -273,6 +279,40 @@ test('training page: the built-in datasets `cyclegan serve` has built are offere
       const d = lossDiff(pageLosses, steps);
       t.diagnostic(`built-in dataset in the page vs Node on its folder (wasm, 3 steps): losses within ${d}`);
       assert.equal(d, 0);
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
+  });
+
+test('training page: one tab trains at a time; a second tab is told another tab is training, and can train once that one pauses',
+  { skip: SKIP, timeout: 300_000 }, async () => {
+    const url = trainUrl({ backend: 'wasm', n_epochs: 200, n_epochs_decay: 0 }); // long enough to still run
+    const ctx = await launch();
+    try {
+      const errors: string[] = [];
+      const first = (await open(ctx, url, errors))!;
+      await pickAndTrain(first);
+      await waitState(first, 'training');
+      const second = await ctx.newPage();
+      second.on('pageerror', (e) => errors.push(e.message));
+      await second.goto(url);
+      await second.waitForSelector('body[data-ready="1"]', { timeout: 120_000 });
+      await pickAndTrain(second);
+      await second.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 120_000 });
+      assert.match((await second.textContent('[data-testid=error]'))!, /another tab of this page is training \(they share the saved run\); pause it there first/);
+      assert.equal(await first.evaluate(() => document.body.dataset.state), 'training', 'the first tab trains on');
+      assert.notEqual(await second.evaluate(() => document.body.dataset.state), 'training');
+      await first.click('[data-testid=pause]');
+      await waitState(first, 'paused');
+      await pickAndTrain(second);
+      await waitState(second, 'training');
+      // and now the first tab is the one refused
+      await first.click('[data-testid=resume]');
+      await first.waitForSelector('[data-testid=error]:not([hidden])', { timeout: 60_000 });
+      assert.match((await first.textContent('[data-testid=error]'))!, /another tab of this page is training/);
+      await second.click('[data-testid=pause]');
+      await waitState(second, 'paused');
       assert.deepEqual(errors, []);
     } finally {
       await ctx.close();

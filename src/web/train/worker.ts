@@ -173,7 +173,7 @@ async function postSamples(): Promise<void> {
  * waiting for the page's numbers; before a checkpoint, a pause or the end the queued step's losses are read first,
  * so the curves saved with a checkpoint and the count shown always match the saved state.
  */
-async function trainLoop(): Promise<void> {
+async function trainLoop(): Promise<FromWorker> {
   const e = engine!;
   post({ type: 'state', state: 'training', text: `training on ${backend}` });
   let lastCheckpoint = performance.now();
@@ -226,28 +226,52 @@ async function trainLoop(): Promise<void> {
   await checkpoint(why);
   const wasStop = stopRequest === 'stop';
   stopRequest = null;
-  if (e.done) post({ type: 'state', state: 'done', text: `finished: ${e.totalIters} images trained` });
-  else post({ type: 'state', state: 'paused', text: `${wasStop ? 'stopped' : 'paused'} after ${e.totalIters} images; resume continues exactly from here` });
+  if (e.done) return { type: 'state', state: 'done', text: `finished: ${e.totalIters} images trained` };
+  return { type: 'state', state: 'paused', text: `${wasStop ? 'stopped' : 'paused'} after ${e.totalIters} images; resume continues exactly from here` };
 }
 
 /**
  * One training tab per browser profile: the run's storage is shared, so a second tab training at the same time
  * would overwrite the first one's checkpoints. The Web Lock is held while a loop runs (and freed if the tab closes).
  */
+const LOCK = 'cyclegan-train';
+const OTHER_TAB = 'another tab of this page is training (they share the saved run); pause it there first';
+type Locks = {
+  request(name: string, o: { ifAvailable: boolean }, cb: (lock: unknown) => Promise<void>): Promise<void>;
+  query(): Promise<{ held?: Array<{ name?: string }> }>;
+};
+const webLocks = () => (navigator as unknown as { locks?: Locks }).locks;
+
 async function withTrainingLock(fn: () => Promise<void>): Promise<void> {
-  const locks = (navigator as unknown as { locks?: { request(name: string, o: { ifAvailable: boolean }, cb: (lock: unknown) => Promise<void>): Promise<void> } }).locks;
+  const locks = webLocks();
   if (!locks) return fn();
-  await locks.request('cyclegan-train', { ifAvailable: true }, async (lock) => {
-    if (!lock) throw new Error('another tab of this page is training (they share the saved run); pause it there first');
+  await locks.request(LOCK, { ifAvailable: true }, async (lock) => {
+    if (!lock) throw new Error(OTHER_TAB);
     await fn();
   });
 }
 
+/**
+ * The same refusal before a start, resume or upload does any work (decoding, measuring, storing the images, which
+ * would store a second copy of the images): a quick look at the held locks; the lock itself stays the guard.
+ */
+async function refuseIfOtherTabTrains(): Promise<void> {
+  const held = (await webLocks()?.query().catch(() => null))?.held ?? [];
+  if (held.some((l) => l.name === LOCK)) throw new Error(OTHER_TAB);
+}
+
 function startLoop(): void {
-  loop = withTrainingLock(trainLoop).catch((err: unknown) => {
+  let final: FromWorker | null = null;
+  // the final state is posted once the lock is released and the loop is over, so that a Resume clicked as soon as
+  // the page shows "paused" is neither ignored nor refused as another tab's
+  loop = withTrainingLock(async () => { final = await trainLoop(); }).then(() => {
+    loop = null;
+    if (final) post(final);
+  }, (err: unknown) => {
+    loop = null;
     post({ type: 'error', message: `training failed: ${(err as Error).message}` });
     post({ type: 'state', state: 'paused', text: 'training stopped by an error' });
-  }).finally(() => { loop = null; });
+  });
 }
 
 /** Seconds per image of this run's options on this machine: a few steps of a throwaway model (not the run's). */
@@ -277,6 +301,7 @@ function sortByPath(files: PickedFile[]): PickedFile[] {
 }
 
 async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  await refuseIfOtherTabTrains();
   post({ type: 'state', state: 'preparing', text: 'reading the images…' });
   engine?.dispose();
   engine = null;
@@ -295,6 +320,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
 }
 
 async function resume(checkpointSeconds: number): Promise<void> {
+  await refuseIfOtherTabTrains();
   checkpointMs = checkpointSeconds * 1000;
   if (engine) {
     startLoop();
@@ -324,6 +350,7 @@ async function resume(checkpointSeconds: number): Promise<void> {
 
 /** A run `cyclegan browser-run export` wrote, continued here on the picked images (the run's own images). */
 async function upload(msg: Extract<ToWorker, { type: 'upload' }>): Promise<void> {
+  await refuseIfOtherTabTrains();
   post({ type: 'state', state: 'preparing', text: `reading ${msg.name} and the images…` });
   engine?.dispose();
   engine = null;
