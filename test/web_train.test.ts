@@ -319,14 +319,17 @@ test('training page: one tab trains at a time; a second tab is told another tab 
     }
   });
 
-test('training page: a reload mid-run offers to resume, and continuing gives the uninterrupted run\'s weights', { skip: SKIP, timeout: 600_000 }, async (t) => {
-  const url = trainUrl({ backend: 'wasm', n_epochs: 2, n_epochs_decay: 1, checkpoint_minutes: 0 });
+// OPFS, and IndexedDB (what a browser without OPFS uses; ?storage=indexeddb forces it here)
+for (const storage of ['opfs', 'indexeddb'] as const) {
+test(`training page (${storage}): a reload mid-run offers to resume, and continuing gives the uninterrupted run's weights`, { skip: SKIP, timeout: 600_000 }, async (t) => {
+  const url = trainUrl({ backend: 'wasm', n_epochs: 2, n_epochs_decay: 1, checkpoint_minutes: 0, ...(storage === 'indexeddb' ? { storage } : {}) });
   const errors: string[] = [];
-  const whole = path.join(tmp, 'whole.safetensors'), resumed = path.join(tmp, 'resumed.safetensors');
+  const whole = path.join(tmp, `whole-${storage}.safetensors`), resumed = path.join(tmp, `resumed-${storage}.safetensors`);
   let wholeLosses: Array<Record<string, number>>;
   let ctx = await launch();
   try {
     const page = (await open(ctx, url, errors))!;
+    assert.equal(await page.getAttribute('body', 'data-storage'), storage);
     await pickAndTrain(page);
     // pause and resume in the same tab: the run goes on from memory, unchanged
     await page.waitForFunction(() => Number(document.body.dataset.checkpoint ?? 0) >= 2, undefined, { timeout: 240_000 });
@@ -360,13 +363,14 @@ test('training page: a reload mid-run offers to resume, and continuing gives the
     const tail = await page.evaluate(() => (window as unknown as { cycleganTrain: { losses: Array<Record<string, number>> } }).cycleganTrain.losses);
     assert.deepEqual(tail, wholeLosses!.slice(at), 'the steps after the reload are the uninterrupted run\'s');
     await download(page, 'ga', resumed);
-    await page.screenshot({ path: path.join(OUT_DIR, 'web-train-resumed.png'), fullPage: true });
+    await page.screenshot({ path: path.join(OUT_DIR, `web-train-resumed-${storage}.png`), fullPage: true });
   } finally {
     await ctx.close();
   }
   assert.ok((await fsp.readFile(whole)).equals(await fsp.readFile(resumed)), 'G_A after reload + resume is byte-identical to the uninterrupted run');
   assert.deepEqual(errors, []);
 });
+}
 
 test('training page: non-images, huge images and an empty folder are messages; a full quota keeps the previous checkpoint', { skip: SKIP, timeout: 600_000 }, async (t) => {
   const bad = path.join(tmp, 'notes.png');

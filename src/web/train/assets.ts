@@ -69,6 +69,7 @@ export const TRAIN_HTML = `<!doctype html>
   </div>
   <div>estimate: <span data-testid="estimate">measured on this machine when training starts</span></div>
   <div id="checkpoint" data-testid="checkpoint"></div>
+  <small id="storage"></small>
 </div>
 <div id="chart-box"><svg id="loss-chart" data-testid="loss-chart" viewBox="0 0 800 320" preserveAspectRatio="none"></svg><div id="legend"></div></div>
 <h3>Newest samples: real → fake → reconstructed</h3>

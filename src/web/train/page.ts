@@ -305,6 +305,9 @@ function main(): void {
         $('#backend-why').textContent = m.ourKernels.length ? `${m.why}; ${m.ourKernels.length} kernels of ours` : m.why;
         hook.ourKernels = m.ourKernels;
         if (m.storage) showWarning(m.storage);
+        document.body.dataset.storage = m.store ?? 'none';
+        $('#storage').textContent = m.store === 'opfs' ? 'runs are saved in the Origin Private File System' :
+          m.store === 'indexeddb' ? 'runs are saved in IndexedDB' : '';
         savedRun = !!m.saved;
         if (m.saved) {
           $('#saved').textContent = `A saved run was found: ${m.saved.totalIters} images trained (epoch ${m.saved.epoch} of ${m.saved.lastEpoch}), ` +
@@ -461,7 +464,9 @@ function main(): void {
     })();
   });
   setState('idle', 'starting the training worker…');
-  send({ type: 'init', backend: query.get('backend') });
+  const storage = query.get('storage');
+  if (storage !== null && storage !== 'opfs' && storage !== 'indexeddb') showError(`storage must be opfs or indexeddb, got '${storage}'; using the default`);
+  send({ type: 'init', backend: query.get('backend'), storage: storage === 'opfs' || storage === 'indexeddb' ? storage : null });
 }
 
 try {

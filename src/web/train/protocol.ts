@@ -34,7 +34,8 @@ export interface DatasetsIndex {
 }
 
 export type ToWorker =
-  | { type: 'init'; backend: string | null }
+  /** storage: ?storage=indexeddb uses IndexedDB even where the Origin Private File System exists */
+  | { type: 'init'; backend: string | null; storage: 'opfs' | 'indexeddb' | null }
   | { type: 'start'; options: EngineOptions; A: PickedFile[]; B: PickedFile[]; summary: string; checkpointSeconds: number }
   | { type: 'pause' }
   | { type: 'resume'; checkpointSeconds: number }
@@ -50,7 +51,7 @@ export type ToWorker =
 export type RunState = 'idle' | 'preparing' | 'training' | 'paused' | 'done';
 
 export type FromWorker =
-  | { type: 'ready'; backend: string; why: string; saved: SavedRun | null; storage: string | null; ourKernels: string[] }
+  | { type: 'ready'; backend: string; why: string; saved: SavedRun | null; storage: string | null; store: 'opfs' | 'indexeddb' | null; ourKernels: string[] }
   | { type: 'state'; state: RunState; text: string }
   | { type: 'estimate'; secondsPerImage: number; images: number; text: string }
   | { type: 'step'; totalIters: number; epoch: number; lastEpoch: number; epochIter: number; size: number; lr: number; losses: Losses;

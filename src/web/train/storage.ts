@@ -1,4 +1,5 @@
-// Where the training page keeps a run between visits: the browser's Origin Private File System. A run is its
+// Where the training page keeps a run between visits: the browser's Origin Private File System, or IndexedDB
+// where a browser has no OPFS (the same files, one record each). A run is its
 // images (the files as picked, so a reload decodes exactly the same pixels) and its newest training state
 // (TrainEngine.serialize). Every save is atomic: the new state goes to a new file, and only once that file is
 // complete does the pointer (run.json, itself replaced whole by the writable stream's close) name it; then the
@@ -72,23 +73,25 @@ export function unpackFiles(buf: Uint8Array): { A: PackedFile[]; B: PackedFile[]
   return { A, B };
 }
 
-export class RunStore {
-  private constructor(private readonly dir: FileSystemDirectoryHandle) {}
+/** Where the files live: a folder of the Origin Private File System, or (browsers without it) an IndexedDB store. */
+interface FileArea {
+  /** replaces the file whole, or fails leaving the old content (a write that fails part-way is the caller's to remove) */
+  write(name: string, bytes: Uint8Array | string): Promise<void>;
+  /** the file's bytes; rejects when there is no such file */
+  read(name: string): Promise<Uint8Array>;
+  has(name: string): Promise<boolean>;
+  remove(name: string): Promise<void>;
+  names(): Promise<string[]>;
+}
 
-  /** The store, or null with the reason when this browser has no Origin Private File System. */
-  static async open(): Promise<RunStore | { unavailable: string }> {
-    try {
-      const root = await navigator.storage.getDirectory();
-      return new RunStore(await root.getDirectoryHandle(DIR, { create: true }));
-    } catch (e) {
-      return { unavailable: `this browser gives the page no Origin Private File System (${(e as Error).message}); training works, but nothing survives a reload` };
-    }
-  }
+class OpfsArea implements FileArea {
+  constructor(private readonly dir: FileSystemDirectoryHandle) {}
 
-  private async write(name: string, bytes: Uint8Array | string): Promise<void> {
+  async write(name: string, bytes: Uint8Array | string): Promise<void> {
     const handle = await this.dir.getFileHandle(name, { create: true });
     let writable: FileSystemWritableFileStream | undefined;
     try {
+      // the stream writes a swap file; close() replaces the file with it whole
       writable = await handle.createWritable();
       await writable.write(typeof bytes === 'string' ? bytes : new Blob([bytes as Uint8Array<ArrayBuffer>]));
       await writable.close();
@@ -98,13 +101,107 @@ export class RunStore {
     }
   }
 
-  private async read(name: string): Promise<Uint8Array> {
+  async read(name: string): Promise<Uint8Array> {
     const file = await (await this.dir.getFileHandle(name)).getFile();
     return new Uint8Array(await file.arrayBuffer());
   }
 
-  private async remove(name: string): Promise<void> {
+  async has(name: string): Promise<boolean> {
+    return this.dir.getFileHandle(name).then(() => true, () => false);
+  }
+
+  async remove(name: string): Promise<void> {
     await this.dir.removeEntry(name).catch(() => {});
+  }
+
+  async names(): Promise<string[]> {
+    const out: string[] = [];
+    for await (const name of (this.dir as unknown as { keys(): AsyncIterable<string> }).keys()) out.push(name);
+    return out;
+  }
+}
+
+/** One object store, a file per key; each put is its own transaction, so it lands whole or not at all. */
+class IdbArea implements FileArea {
+  private constructor(private readonly db: IDBDatabase) {}
+
+  static open(): Promise<IdbArea> {
+    return new Promise((resolve, reject) => {
+      const req = indexedDB.open(DIR, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore('files');
+      req.onsuccess = () => resolve(new IdbArea(req.result));
+      req.onerror = () => reject(req.error ?? new Error('IndexedDB could not be opened'));
+    });
+  }
+
+  private run<T>(mode: IDBTransactionMode, op: (s: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const tx = this.db.transaction('files', mode);
+      const req = op(tx.objectStore('files'));
+      // resolved when the transaction is committed (a full quota aborts it: QuotaExceededError)
+      tx.oncomplete = () => resolve(req.result);
+      tx.onabort = () => reject(tx.error ?? req.error ?? new Error('the IndexedDB transaction was aborted'));
+      tx.onerror = () => reject(tx.error ?? req.error ?? new Error('the IndexedDB transaction failed'));
+    });
+  }
+
+  async write(name: string, bytes: Uint8Array | string): Promise<void> {
+    await this.run('readwrite', (s) => s.put(typeof bytes === 'string' ? new TextEncoder().encode(bytes) : bytes, name));
+  }
+
+  async read(name: string): Promise<Uint8Array> {
+    const v = await this.run('readonly', (s) => s.get(name) as IDBRequest<Uint8Array | undefined>);
+    if (!v) throw new Error(`${name} is not stored`);
+    return v;
+  }
+
+  async has(name: string): Promise<boolean> {
+    return (await this.run('readonly', (s) => s.count(name))) > 0;
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.run('readwrite', (s) => s.delete(name)).catch(() => {});
+  }
+
+  async names(): Promise<string[]> {
+    return (await this.run('readonly', (s) => s.getAllKeys())).map(String);
+  }
+}
+
+export class RunStore {
+  private constructor(private readonly area: FileArea, readonly kind: 'opfs' | 'indexeddb') {}
+
+  /**
+   * The store: the Origin Private File System, else IndexedDB (or IndexedDB when `prefer` asks for it: ?storage=indexeddb);
+   * with the reason when the browser gives the page neither (then training works but nothing survives a reload).
+   */
+  static async open(prefer: 'opfs' | 'indexeddb' | null = null): Promise<RunStore | { unavailable: string }> {
+    let opfsWhy = 'not tried';
+    if (prefer !== 'indexeddb') {
+      try {
+        const root = await navigator.storage.getDirectory();
+        return new RunStore(new OpfsArea(await root.getDirectoryHandle(DIR, { create: true })), 'opfs');
+      } catch (e) {
+        opfsWhy = (e as Error).message;
+      }
+    }
+    try {
+      return new RunStore(await IdbArea.open(), 'indexeddb');
+    } catch (e) {
+      return { unavailable: `this browser gives the page neither an Origin Private File System (${opfsWhy}) nor IndexedDB (${(e as Error).message}); training works, but nothing survives a reload` };
+    }
+  }
+
+  private write(name: string, bytes: Uint8Array | string): Promise<void> {
+    return this.area.write(name, bytes);
+  }
+
+  private read(name: string): Promise<Uint8Array> {
+    return this.area.read(name);
+  }
+
+  private remove(name: string): Promise<void> {
+    return this.area.remove(name);
   }
 
   /** The saved run's pointer, or null. A pointer naming missing files counts as no run. */
@@ -115,13 +212,7 @@ export class RunStore {
     } catch {
       return null;
     }
-    for (const f of [run.dataFile, run.stateFile]) {
-      try {
-        await this.dir.getFileHandle(f);
-      } catch {
-        return null;
-      }
-    }
+    for (const f of [run.dataFile, run.stateFile]) if (!(await this.area.has(f))) return null;
     return run;
   }
 
@@ -165,9 +256,7 @@ export class RunStore {
 
   /** Files no pointer names (left by a tab closed mid-write). */
   private async removeStray(keep: SavedRun | null): Promise<void> {
-    const names: string[] = [];
-    for await (const name of (this.dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
-    for (const n of names) {
+    for (const n of await this.area.names()) {
       if (n === POINTER || n === keep?.stateFile || n === keep?.dataFile) continue;
       if (n.startsWith('state-') || (n.startsWith('data-') && !n.includes(keep?.runId ?? '\0'))) await this.remove(n);
     }

@@ -414,12 +414,12 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'init': {
       const b = await pickBackend(msg.backend);
       backend = b.name;
-      const s = await RunStore.open();
+      const s = await RunStore.open(msg.storage);
       store = s instanceof RunStore ? s : null;
       const saved = store ? await store.saved() : null;
       // which of our WGSL kernels the backend runs (all of them on webgpu: the same code path as Node's webgpu backend)
       const ourKernels = b.name === 'webgpu' ? webgpuKernels.map((k) => k.kernelName).filter((n) => tf.getKernel(n, 'webgpu')) : [];
-      post({ type: 'ready', backend: b.name, why: b.why, saved, storage: s instanceof RunStore ? null : s.unavailable, ourKernels });
+      post({ type: 'ready', backend: b.name, why: b.why, saved, storage: s instanceof RunStore ? null : s.unavailable, store: store?.kind ?? null, ourKernels });
       return;
     }
     case 'start':
