@@ -5,6 +5,8 @@
 // On a GPU machine it runs as a bundle next to the carried gpu-bench files:
 //   bash scripts/gpu-conv-sweep.sh prepare    (here)   /   bash scripts/gpu-conv-sweep.sh run    (there)
 // Timing: per candidate, median wall time per call of back-to-back calls (see timeIt).
+// Env: ONLY=regexp of shape names (ONLY=block: the ResNet block's three kernels with the wider candidate list),
+// REPS (calls a trial, default 20), TRIALS (default 5), ALL=1 with SMALL=1: every candidate, not the first few.
 import { tf } from '../dist/src/core/tf.js';
 import { tryRegisterWebGPUBackend } from '../dist/src/backends/webgpu/index.js';
 import { setConvTuning, TILE_CONFIGS, tiledPlan, narrowPlan } from '../dist/src/backends/webgpu/conv_gemm.js';
@@ -13,6 +15,7 @@ import { configName, validConfig } from '../dist/src/backends/webgpu/conv_tiled.
 const SMALL = process.env.SMALL === '1';
 const REPS = Number(process.env.REPS ?? (SMALL ? 2 : 20));
 const ONLY = process.env.ONLY ? new RegExp(process.env.ONLY) : null;
+const TRIALS = Number(process.env.TRIALS ?? 5); // odd: the median is one of them
 
 const reg = await tryRegisterWebGPUBackend();
 if (!reg.ok) { console.error(`sweep: ${reg.reason}`); process.exit(2); }
@@ -32,6 +35,10 @@ const wgBytes = dev.limits.maxComputeWorkgroupStorageSize;
 const S = SMALL ? 4 : 1; // SMALL: spatial sizes / 4, channels / 4 (lavapipe check of the script itself)
 const c = (n) => Math.max(4, n / S), p = (n) => Math.max(4, Math.round(n / S));
 const SHAPES = [
+  // The ResNet blocks' own kernels (reflection folded into fwd and wgrad): 77 of ~125 ms GPU a step in Run 4.
+  ['block rfwd 64x64 256→256 k3', 'rfwd', [1, p(64), p(64), c(256)], [3, 3, c(256), c(256)], 1, 1],
+  ['block dgrad 64x64 256←256 k3', 'dgrad', [1, p(64), p(64), c(256)], [3, 3, c(256), c(256)], 1, 'valid', [1, p(64) + 2, p(64) + 2, c(256)]],
+  ['block rwgrad 64x64 256 k3', 'rwgrad', [1, p(64), p(64), c(256)], [1, p(64), p(64), c(256)], 1, 1, [3, 3, c(256), c(256)]],
   ['res fwd 64x64 256→256 k3', 'fwd', [1, p(64) + 2, p(64) + 2, c(256)], [3, 3, c(256), c(256)], 1, 'valid'],
   ['res dgrad 64x64 256←256 k3', 'dgrad', [1, p(64), p(64), c(256)], [3, 3, c(256), c(256)], 1, 'valid', [1, p(64) + 2, p(64) + 2, c(256)]],
   ['res wgrad 64x64 256 k3', 'wgrad', [1, p(64) + 2, p(64) + 2, c(256)], [1, p(64), p(64), c(256)], 1, 'valid', [3, 3, c(256), c(256)]],
@@ -59,9 +66,30 @@ for (const cfg of [...TILE_CONFIGS,
   { TM: 128, TN: 32, TK: 16, PM: 8, PN: 4, pf: true }, { TM: 64, TN: 32, TK: 16, PM: 4, PN: 4, pf: true }]) {
   if (validConfig(cfg, wgBytes) && !CONFIGS.some((x) => configName(x) === configName(cfg))) CONFIGS.push(cfg);
 }
-if (SMALL) CONFIGS.splice(2); // lavapipe compiles each pipeline in seconds: check the script, not the space
+if (SMALL && !process.env.ALL) CONFIGS.splice(2); // lavapipe compiles each pipeline in seconds: check the script, not the space
+/**
+ * The block shapes' (names starting 'block') wider list (conv2, issue 8): bigger register tiles (8×8 a thread,
+ * 128×128 / 128×64 / 64×128 blocks), slices 8/16/32 deep, more splits; those whose workgroup memory exceeds
+ * this device's limit are dropped.
+ */
+const BLOCK_CONFIGS = [...CONFIGS];
+for (const [TM, TN, PM, PN] of [[128, 128, 8, 8], [128, 64, 8, 8], [64, 128, 8, 8], [128, 64, 8, 4], [64, 64, 4, 4],
+  [64, 32, 4, 4], [64, 64, 8, 8], [128, 32, 8, 4]]) {
+  for (const TK of [8, 16, 32]) {
+    for (const pf of [true, false]) {
+      const cfg = { TM, TN, TK, PM, PN, pf };
+      // At most 32 KB of workgroup memory: lavapipe's limit, where the candidates were checked first.
+      if (validConfig(cfg, Math.min(wgBytes, 32768)) && !BLOCK_CONFIGS.some((x) => configName(x) === configName(cfg))) BLOCK_CONFIGS.push(cfg);
+    }
+  }
+}
+if (SMALL && !process.env.ALL) BLOCK_CONFIGS.splice(3);
 
 function run(kind, a, b, stride, pad, third) {
+  if (kind === 'rfwd') return tf.engine().runKernel('CGReflectConv2D', { x: a, filter: b, bias: third }, { pad, stride });
+  if (kind === 'rwgrad') {
+    return tf.engine().runKernel('CGReflectConv2DBackpropFilter', { x: a, dy: b }, { pad, stride, filterShape: third });
+  }
   if (kind === 'fwd') {
     return tf.engine().runKernel('FusedConv2D', { x: a, filter: b, bias: third },
       { strides: stride, pad, dataFormat: 'NHWC', dilations: 1, activation: 'linear' });
@@ -76,7 +104,7 @@ function run(kind, a, b, stride, pad, third) {
 
 /**
  * Time of one call: the wall time of 1 + REPS back-to-back calls ending in one awaited read minus that of 1
- * call (the read and fixed costs cancel), divided by REPS; the median of 5 such trials (a min picked
+ * call (the read and fixed costs cancel), divided by REPS; the median of TRIALS (5) such trials (a min picked
  * outliers in the first H200 sweep). Not tf.profile: on this backend its per-kernel times of back-to-back
  * calls overlap (a call's time grew with the calls queued after it, seen on the H200 and on lavapipe).
  */
@@ -91,12 +119,12 @@ async function timeIt(fn) {
   };
   await once(2); // compile + warm
   const d = [];
-  for (let r = 0; r < 5; r++) {
+  for (let r = 0; r < TRIALS; r++) {
     const t1 = await once(1), tn = await once(1 + REPS);
     d.push((tn - t1) / REPS);
   }
   d.sort((x, y) => x - y);
-  return Math.max(d[2], 1e-3);
+  return Math.max(d[(TRIALS - 1) >> 1], 1e-3);
 }
 
 const rand = (shape, seed) => tf.randomUniform(shape, -1, 1, 'float32', seed);
@@ -104,10 +132,14 @@ const best = [];
 for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
   if (ONLY && !ONLY.test(name)) continue;
   const a = rand(as, 1), b = rand(bs, 2);
-  const third = kind === 'fwd' ? rand([bs[3]], 3) : extra;
+  const third = kind === 'fwd' || kind === 'rfwd' ? rand([bs[3]], 3) : extra;
+  // Reflect kinds: the valid conv on the padded frame, as the kernels compute it.
+  const padded = (s) => [s[0], s[1] + 2 * pad, s[2] + 2 * pad, s[3]];
   const info = kind === 'fwd' ? tf.backend_util.computeConv2DInfo(as, bs, stride, 1, pad)
-    : kind === 'dgrad' ? tf.backend_util.computeConv2DInfo(extra, bs, stride, 1, pad)
-      : tf.backend_util.computeConv2DInfo(as, extra, stride, 1, pad);
+    : kind === 'rfwd' ? tf.backend_util.computeConv2DInfo(padded(as), bs, stride, 1, 'valid')
+      : kind === 'rwgrad' ? tf.backend_util.computeConv2DInfo(padded(as), extra, stride, 1, 'valid')
+        : kind === 'dgrad' ? tf.backend_util.computeConv2DInfo(extra, bs, stride, 1, pad)
+          : tf.backend_util.computeConv2DInfo(as, extra, stride, 1, pad);
   const flops = 2 * info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.filterHeight *
     info.filterWidth * info.inChannels;
   setConvTuning({ generic: true });
@@ -116,16 +148,17 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
   let scale = 0;
   for (const v of want) scale = Math.max(scale, Math.abs(v));
   const cands = [['generic', { generic: true }], ['auto', null]];
-  const mode = kind;
+  const mode = kind === 'rfwd' ? 'fwd' : kind === 'rwgrad' ? 'wgrad' : kind;
+  const isBlock = name.startsWith('block');
   if (narrowPlan(mode, info)) {
     for (const splits of SMALL ? [8] : [8, 32, 128]) if (kind === 'wgrad') cands.push([`narrow split ${splits}`, { splits }]);
   } else {
     setConvTuning(null);
     if (tiledPlan(mode, info)) {
       // Strided input gradients run one residue class a dispatch, never split.
-      const splitList = SMALL ? [kind === 'wgrad' ? 4 : 1] : kind === 'wgrad' ? [8, 16, 32]
-        : kind === 'dgrad' && stride > 1 ? [1] : [1, 2];
-      for (const cfg of CONFIGS) {
+      const splitList = SMALL ? [mode === 'wgrad' ? 4 : 1] : mode === 'wgrad' ? (isBlock ? [4, 8, 16, 32] : [8, 16, 32])
+        : kind === 'dgrad' && stride > 1 ? [1] : isBlock ? [1, 2, 4] : [1, 2];
+      for (const cfg of isBlock ? BLOCK_CONFIGS : CONFIGS) {
         setConvTuning({ cfg });
         if (!tiledPlan(mode, info)) continue;
         for (const splits of splitList) cands.push([`${configName(cfg)} split ${splits}`, { cfg, splits }]);
@@ -153,14 +186,14 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
   rows.sort((x, y) => x.ms - y.ms);
   const gen = rows.find((r) => r.label === 'generic').ms, auto = rows.find((r) => r.label === 'auto').ms;
   console.log(`\n## ${name} (${kind}) ${JSON.stringify(as)} ${JSON.stringify(bs)} s${stride} ${pad}: ${(flops / 1e9).toFixed(2)} GFLOP; generic ${gen.toFixed(3)} ms, auto ${auto.toFixed(3)} ms`);
-  for (const r of rows.slice(0, 8)) {
+  for (const r of rows.slice(0, isBlock ? 14 : 8)) {
     console.log(`  ${r.label.padEnd(28)} ${r.ms.toFixed(3).padStart(8)} ms ${(flops / r.ms / 1e9).toFixed(2).padStart(7)} TFLOP/s  err ${r.err.toExponential(1)}${r.err > 1e-4 ? '  WRONG' : ''}${r.note ? ' ' + r.note : ''}`);
   }
   const bad = rows.filter((r) => !(r.err <= 1e-4));
   if (bad.length) console.log(`  WRONG or failed: ${bad.map((r) => `${r.label} (${r.note ?? r.err.toExponential(1)})`).join('; ')}`);
   best.push(`${name}: best ${rows[0].label} ${rows[0].ms.toFixed(3)} ms; auto ${auto.toFixed(3)}; generic ${gen.toFixed(3)}`);
   tf.dispose([a, b, ref]);
-  if (kind === 'fwd') tf.dispose(third);
+  if (kind === 'fwd' || kind === 'rfwd') tf.dispose(third);
 }
 console.log('\n# summary');
 for (const l of best) console.log(l);

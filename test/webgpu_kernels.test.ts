@@ -214,7 +214,7 @@ test('narrow path: which passes take it', async () => {
 
 test('tiled conv shape rule: every pick is a valid configuration whose slices divide the channels', async () => {
   const { chooseTile, TILE_CONFIGS } = await import('../src/backends/webgpu/conv_gemm.js');
-  const { validConfig } = await import('../src/backends/webgpu/conv_tiled.js');
+  const { validConfig, configName } = await import('../src/backends/webgpu/conv_tiled.js');
   for (const c of TILE_CONFIGS) assert.ok(validConfig(c), JSON.stringify(c));
   for (const [mode, M, N, C] of [['fwd', 4096, 256, 256], ['dgrad', 4096, 256, 256], ['wgrad', 2304, 256, 0],
     ['fwd', 65536, 64, 64], ['fwd', 20, 12, 4], ['dgrad', 16384, 128, 256], ['fwd', 300, 40, 24]] as const) {
@@ -223,6 +223,19 @@ test('tiled conv shape rule: every pick is a valid configuration whose slices di
     if (mode !== 'wgrad') assert.equal(C % c!.TK, 0);
   }
   assert.equal(chooseTile('fwd', 100, 8, 6), null, 'channels not a multiple of 4: the generic kernel');
+  // The ResNet block's 3×3 256→256 layers at 64×64 take the Run 5 sweep's picks; smaller ones keep the old ones.
+  const name = (c: ReturnType<typeof chooseTile>) => (c ? configName(c) : 'none');
+  assert.equal(name(chooseTile('dgrad', 66 * 66, 256, 256)), '64x64x8/8x8p');
+  assert.equal(name(chooseTile('dgrad', 34 * 34, 256, 256)), '64x32x16/4x4p');
+  assert.equal(name(chooseTile('wgrad', 9 * 256, 256, 64 * 64)), '64x128x16/8x8p');
+  assert.equal(name(chooseTile('wgrad', 9 * 256, 256, 32 * 32)), '64x64x16/4x4');
+  assert.equal(name(chooseTile('wgrad', 9 * 64, 64, 64 * 64)), '64x64x16/4x4');
+  assert.equal(name(chooseTile('fwd', 64 * 64, 256, 256)), '128x64x16/8x4p');
+  // ... with the split counts that sweep measured: dgrad 4, wgrad 16 (over the usual partial-product cap).
+  const { tiledSplits } = await import('../src/backends/webgpu/conv_gemm.js');
+  assert.equal(tiledSplits('dgrad', chooseTile('dgrad', 66 * 66, 256, 256)!, 66 * 66, 256, 9 * 256).splits, 4);
+  assert.equal(tiledSplits('wgrad', chooseTile('wgrad', 9 * 256, 256, 64 * 64)!, 9 * 256, 256, 64 * 64).splits, 16);
+  assert.equal(tiledSplits('wgrad', chooseTile('wgrad', 9 * 256, 256, 32 * 32)!, 9 * 256, 256, 32 * 32).splits, 4);
 });
 
 test('instance norm is cut into pixel chunks where (image, 16-channel) groups are too few', async () => {

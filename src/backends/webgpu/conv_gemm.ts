@@ -412,19 +412,27 @@ const DGRAD: TileConfig = { TM: 64, TN: 32, TK: 16, PM: 4, PN: 4, pf: true };
 const WGRAD: TileConfig = { TM: 64, TN: 64, TK: 16, PM: 4, PN: 4, pf: false };
 /** Channel counts that are multiples of 4 but not of 16: shallower slices. */
 const shallow = (TK: number): TileConfig => ({ TM: 64, TN: 64, TK, PM: 8, PN: 8, pf: true });
+// From the H200 sweep of 18:14 UTC (Run 5, wall time of 20 back-to-back calls, median of 3) on the ResNet
+// block's 3×3 256→256 layers at 64×64: dgrad 64×64×8 blocks, 8×8 a thread, split in 4: 0.341 ms against
+// 0.384 for DGRAD split in 2 (the rule's pick, forced); reflected wgrad 64×128×16 blocks, 8×8 a thread, split
+// in 16: 0.237 ms against 0.272 for WGRAD split in 8 (its partial products, 9.4 M floats, may pass
+// MAX_PARTIAL_FLOATS twice over). Taken only from that size up (BLOCK_*): smaller layers were not swept.
+const DGRAD_WIDE = shallow(8);
+const WGRAD_WIDE: TileConfig = { TM: 64, TN: 128, TK: 16, PM: 8, PN: 8, pf: true };
+const BLOCK_M = 64 * 64, BLOCK_N = 256, BLOCK_WGRAD_M = 3 * 3 * 256;
 
 /** Every configuration the rule or the sweep uses (the tests force each in turn). */
-export const TILE_CONFIGS: readonly TileConfig[] = [FWD_BIG, FWD_SMALL, DGRAD, WGRAD, shallow(8), shallow(4)];
+export const TILE_CONFIGS: readonly TileConfig[] = [FWD_BIG, FWD_SMALL, DGRAD, WGRAD, shallow(8), shallow(4), WGRAD_WIDE];
 
 /**
- * The shape rule (C: the reduction side's channels, which a slice must divide; not used by wgrad). The
+ * The shape rule (C: the reduction side's channels, which a slice must divide; for wgrad, the pixels). The
  * 128×64 forward block wins where it alone gives 128 or more workgroups; below that the 64×64 one with a
  * split reduction.
  */
 export function chooseTile(mode: TiledMode, M: number, N: number, C: number): TileConfig | null {
-  if (mode === 'wgrad') return WGRAD;
+  if (mode === 'wgrad') return M >= BLOCK_WGRAD_M && N >= BLOCK_N && N % 128 === 0 && C >= BLOCK_M ? WGRAD_WIDE : WGRAD;
   if (C % 16 === 0) {
-    if (mode === 'dgrad') return DGRAD;
+    if (mode === 'dgrad') return M >= BLOCK_M && N >= BLOCK_N ? DGRAD_WIDE : DGRAD;
     return ceilDiv(M, FWD_BIG.TM) * ceilDiv(N, FWD_BIG.TN) >= 128 ? FWD_BIG : FWD_SMALL;
   }
   for (const TK of [8, 4]) if (C % TK === 0) return shallow(TK);
@@ -440,8 +448,10 @@ export function tiledSplits(mode: TiledMode, cfg: TileConfig, M: number, N: numb
     { splits: number; kChunk: number } {
   if (K === 0) return { splits: 1, kChunk: 0 };
   const tiles = ceilDiv(M, cfg.TM) * ceilDiv(N, cfg.TN);
-  const want = mode === 'wgrad' ? Math.max(8, ceilDiv(600, tiles)) : cfg === FWD_BIG ? 1 : ceilDiv(1024, tiles);
-  let splits = Math.max(1, Math.min(want, Math.floor(K / MIN_CHUNK), Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
+  const want = mode === 'wgrad' ? (cfg === WGRAD_WIDE ? 16 : Math.max(8, ceilDiv(600, tiles)))
+    : cfg === FWD_BIG ? 1 : ceilDiv(1024, tiles);
+  const maxPartial = cfg === WGRAD_WIDE ? 2 * MAX_PARTIAL_FLOATS : MAX_PARTIAL_FLOATS;
+  let splits = Math.max(1, Math.min(want, Math.floor(K / MIN_CHUNK), Math.floor(maxPartial / (M * N))));
   if (tuning?.splits) splits = Math.max(1, Math.min(tuning.splits, ceilDiv(K, cfg.TK)));
   const kChunk = ceilDiv(ceilDiv(K, splits), cfg.TK) * cfg.TK;
   splits = ceilDiv(K, kChunk);
@@ -468,7 +478,7 @@ export function tiledPlan(mode: TiledMode, info: ConvInfo): { cfg: TileConfig; p
   if (mode === 'fwd') {
     M = info.batchSize * info.outHeight * info.outWidth; N = outC; C = inC;
   } else if (mode === 'wgrad') {
-    M = info.filterHeight * info.filterWidth * inC; N = outC; C = 0;
+    M = info.filterHeight * info.filterWidth * inC; N = outC; C = info.batchSize * info.outHeight * info.outWidth;
   } else {
     if (info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
     phased = info.strideHeight > 1 || info.strideWidth > 1;
