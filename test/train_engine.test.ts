@@ -57,6 +57,20 @@ for (const backend of ['cpu', 'wasm']) {
     assert.equal(tf.memory().numTensors, live, 'tensors leaked by step/samples');
     probe.dispose();
 
+    // the training page's loop: each step queued before the previous step's losses are read (one step late);
+    // the same steps, the same weights, and no tensor left once every read is through
+    const before = tf.memory().numTensors;
+    const queued = TrainEngine.create(opts, data);
+    const reads: Array<Promise<StepResult>> = [];
+    for (let p = queued.dispatch(); p; p = queued.dispatch()) {
+      assert.equal(p.totalIters, queued.totalIters, 'dispatch has moved the position on already');
+      reads.push(p.result);
+    }
+    assert.deepEqual(await Promise.all(reads), fullSteps, 'steps read late equal steps read at once');
+    assert.equal(netsDiff(full.nets, queued.nets), 0);
+    queued.dispose();
+    assert.equal(tf.memory().numTensors, before, 'loss tensors freed once read (and the engine\'s own on dispose)');
+
     const first = TrainEngine.create(opts, data);
     const steps: StepResult[] = [];
     for (let k = 0; k < 4; k++) steps.push((await first.step())!); // stops inside epoch 2
