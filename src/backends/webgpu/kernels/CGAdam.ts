@@ -5,6 +5,24 @@ import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, typ
 import { installRunner } from '../runner.js';
 import { CGAdam, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
+/** The uniforms both Adam kernels take, in `adamUniforms` order. */
+export const ADAM_UNIFORMS = 'stepSize : f32, bc2Sqrt : f32, b1 : f32, b2 : f32, omb1 : f32, omb2 : f32, eps : f32,';
+
+/**
+ * One Adam update in WGSL, shared by CGAdam and CGAdamInPlace so that their arithmetic cannot drift apart:
+ * reads the moments `m`, `v` and the gradient `gi` at `index`, writes the new moments to `mOut`, `vOut` and the
+ * new parameter (from `p`) to `result`.
+ */
+export function adamUpdateWGSL(m: string, v: string, mOut: string, vOut: string, p: string): string {
+  return `
+        let mi = ${m}[index] * uniforms.b1 + uniforms.omb1 * gi;
+        let vi = ${v}[index] * uniforms.b2 + uniforms.omb2 * gi * gi;
+        ${mOut}[index] = mi;
+        ${vOut}[index] = vi;
+        let denom = sqrt(vi) / uniforms.bc2Sqrt + uniforms.eps;
+        result[index] = ${p}[index] - uniforms.stepSize * (mi / denom);`;
+}
+
 function program(shape: number[], mOut: TensorInfo, vOut: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
   const size = shape.reduce((a, b) => a * b, 1);
   return {
@@ -13,7 +31,7 @@ function program(shape: number[], mOut: TensorInfo, vOut: TensorInfo): Program &
     dispatchLayout: { x: shape.map((_, i) => i) },
     dispatch: [ceilDiv(size, 64), 1, 1],
     variableNames: ['p', 'g', 'm', 'v'],
-    uniforms: 'stepSize : f32, bc2Sqrt : f32, b1 : f32, b2 : f32, omb1 : f32, omb2 : f32, eps : f32,',
+    uniforms: ADAM_UNIFORMS,
     workgroupSize: [64, 1, 1],
     size: true,
     extraOutputs: [mOut, vOut],
@@ -22,13 +40,7 @@ function program(shape: number[], mOut: TensorInfo, vOut: TensorInfo): Program &
       @group(0) @binding(7) var<storage, read_write> vNew : array<f32>;
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
-        let gi = g[index];
-        let mi = m[index] * uniforms.b1 + uniforms.omb1 * gi;
-        let vi = v[index] * uniforms.b2 + uniforms.omb2 * gi * gi;
-        mNew[index] = mi;
-        vNew[index] = vi;
-        let denom = sqrt(vi) / uniforms.bc2Sqrt + uniforms.eps;
-        result[index] = p[index] - uniforms.stepSize * (mi / denom);
+        let gi = g[index];${adamUpdateWGSL('m', 'v', 'mNew', 'vNew', 'p')}
       }
     `,
   };

@@ -4,6 +4,7 @@
 // dispatches that read them keep finding their bind groups in the runner's cache (../runner.ts).
 import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 import { installRunner } from '../runner.js';
+import { ADAM_UNIFORMS, adamUpdateWGSL } from './CGAdam.js';
 import { CGAdamInPlace, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
@@ -16,7 +17,7 @@ function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Pro
     dispatchLayout: { x: [0] },
     dispatch: [ceilDiv(size, 64), 1, 1],
     variableNames: names,
-    uniforms: 'stepSize : f32, bc2Sqrt : f32, b1 : f32, b2 : f32, omb1 : f32, omb2 : f32, eps : f32,',
+    uniforms: ADAM_UNIFORMS,
     workgroupSize: [64, 1, 1],
     size: true,
     extraOutputs: [m, v],
@@ -28,12 +29,7 @@ function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Pro
         var gi = g0[index];
         ${parts > 1 ? 'gi = gi + g1[index];' : ''}
         ${parts > 2 ? 'gi = gi + g2[index];' : ''}
-        let mi = mState[index] * uniforms.b1 + uniforms.omb1 * gi;
-        let vi = vState[index] * uniforms.b2 + uniforms.omb2 * gi * gi;
-        mState[index] = mi;
-        vState[index] = vi;
-        let denom = sqrt(vi) / uniforms.bc2Sqrt + uniforms.eps;
-        result[index] = result[index] - uniforms.stepSize * (mi / denom);
+${adamUpdateWGSL('mState', 'vState', 'mState', 'vState', 'result')}
       }
     `,
   };
