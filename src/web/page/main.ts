@@ -11,6 +11,7 @@ import type { Network } from '../../core/networks/index.js';
 import { requiredMultiple, testTransform, translateImage } from '../../core/translate_image.js';
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { startDashboard } from './dashboard.js';
+import { rawToCanvas } from './canvas.js';
 
 export interface ModelInfo {
   id: string;
@@ -141,19 +142,6 @@ function rgbaToRaw(img: ImageData): RawImage {
     data[i * 3 + 2] = img.data[i * 4 + 2];
   }
   return { data, width: img.width, height: img.height, channels: 3 };
-}
-
-function rawToCanvas(img: RawImage): HTMLCanvasElement {
-  const c = document.createElement('canvas');
-  c.width = img.width;
-  c.height = img.height;
-  const out = new ImageData(img.width, img.height);
-  for (let i = 0; i < img.width * img.height; i++) {
-    for (let k = 0; k < 3; k++) out.data[i * 4 + k] = img.data[i * img.channels + (img.channels === 1 ? 0 : k)];
-    out.data[i * 4 + 3] = 255;
-  }
-  c.getContext('2d')!.putImageData(out, 0, 0);
-  return c;
 }
 
 async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend: string): Promise<void> {

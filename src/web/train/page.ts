@@ -1,10 +1,10 @@
 // The training page (/train): picks the two image folders and the options, starts the Web Worker that trains
 // (worker.ts), and draws what it posts: loss curves, samples, images/s, ETA, lr. Nothing here computes.
 import { resolveTrainOptions, TRAIN_OPTIONS, type OptionDef } from '../../train/options.js';
-import type { RawImage } from '../../core/data/pixels.js';
 import { drawChart, drawLegend } from '../page/dashboard.js';
 import { pickEngineOptions, type EngineOptions } from './engine.js';
 import { formatSeconds, type DatasetsIndex, type ServedDataset, type CurvePoint, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
+import { rawToCanvas } from '../page/canvas.js';
 
 // The official options that matter in a browser, from the option table every command uses (names, help, defaults,
 // choices, and resolveTrainOptions' checks); the URL takes the same names. Where a laptop GPU needs smaller than the
@@ -110,20 +110,6 @@ function showWarning(text: string | null): void {
   const el = $('#warning');
   el.textContent = text ?? '';
   el.hidden = !text;
-}
-
-function rawToCanvas(img: RawImage, testid?: string): HTMLCanvasElement {
-  const c = document.createElement('canvas');
-  c.width = img.width;
-  c.height = img.height;
-  const out = new ImageData(img.width, img.height);
-  for (let i = 0; i < img.width * img.height; i++) {
-    for (let k = 0; k < 3; k++) out.data[i * 4 + k] = img.data[i * img.channels + (img.channels === 1 ? 0 : k)];
-    out.data[i * 4 + 3] = 255;
-  }
-  c.getContext('2d')!.putImageData(out, 0, 0);
-  if (testid) c.dataset.testid = testid;
-  return c;
 }
 
 /** Files from an input or a drop, with their folder-relative names; hidden files (.DS_Store) left out. */
