@@ -11,7 +11,7 @@
 // Each operand tile is loaded with consecutive threads on the tensor's contiguous axis (coalesced).
 import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
-  type TensorInfo } from './program.js';
+  type TensorInfo, splitReduceProgram } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
@@ -247,29 +247,6 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
             if (m < uniforms.M && n < uniforms.N) { store(m, n, acc[i * ${PN} + j]); }
           }
         }
-      }
-    `,
-  };
-}
-
-/** Sums the partial products over the split axis, then fwd's bias and activation. */
-function splitReduceProgram(outputShape: number[], hasBias: boolean, act: FusedActivation): Program {
-  return {
-    outputShape,
-    shaderKey: `cgSplitReduce_${hasBias ? 'b' : ''}${act}`,
-    dispatchLayout: { x: outputShape.map((_, i) => i) },
-    dispatch: [ceilDiv(outputShape.reduce((a, b) => a * b, 1), 64), 1, 1],
-    variableNames: hasBias ? ['partial', 'bias'] : ['partial'],
-    uniforms: 'splits : i32, n : i32, alpha : f32,',
-    workgroupSize: [64, 1, 1],
-    size: true,
-    getUserCode: () => `
-      fn main(index : i32) {
-        if (index >= uniforms.size) { return; }
-        var s = 0.0;
-        for (var i = 0; i < uniforms.splits; i++) { s = s + partial[i * uniforms.size + index]; }
-        ${hasBias ? 's = s + bias[index % uniforms.n];' : ''}
-        result[index] = ${activationWGSL(act, 's')};
       }
     `,
   };

@@ -75,3 +75,30 @@ export function activationWGSL(act: FusedActivation, v: string): string {
     case 'sigmoid': return `1.0 / (1.0 + exp(-${v}))`;
   }
 }
+
+/**
+ * Sums `partial` ([splits, ...outputShape], the partial results of a reduction split across workgroups) over
+ * its first axis, then adds a per-last-axis bias and applies the activation: the second pass of the split
+ * convolutions (conv_gemm.ts) and of the channel sums (kernels/Sum.ts).
+ */
+export function splitReduceProgram(outputShape: number[], hasBias: boolean, act: FusedActivation): Program {
+  return {
+    outputShape,
+    shaderKey: `cgSplitReduce_${hasBias ? 'b' : ''}${act}`,
+    dispatchLayout: { x: outputShape.map((_, i) => i) },
+    dispatch: [ceilDiv(outputShape.reduce((a, b) => a * b, 1), 64), 1, 1],
+    variableNames: hasBias ? ['partial', 'bias'] : ['partial'],
+    uniforms: 'splits : i32, n : i32, alpha : f32,',
+    workgroupSize: [64, 1, 1],
+    size: true,
+    getUserCode: () => `
+      fn main(index : i32) {
+        if (index >= uniforms.size) { return; }
+        var s = 0.0;
+        for (var i = 0; i < uniforms.splits; i++) { s = s + partial[i * uniforms.size + index]; }
+        ${hasBias ? 's = s + bias[index % uniforms.n];' : ''}
+        result[index] = ${activationWGSL(act, 's')};
+      }
+    `,
+  };
+}

@@ -2,11 +2,12 @@
 // step): stock tfjs-webgpu transposes the channels to the front first (a copy) and then reduces, two
 // dispatches and two engine ops. Here a workgroup of CW neighbouring channels × RL row lanes reduces a chunk
 // of pixel rows. The chunks are sized for about ROWS_PER_THREAD loads a thread: one dispatch for the ResNet
-// blocks' [1,64,64,256] (64 workgroups), per-chunk partial sums and one small merge for larger images.
+// blocks' [1,64,64,256] (64 workgroups), per-chunk partial sums summed by
+// splitReduceProgram (program.ts, the split convolutions' second pass) for larger images.
 // (The first version, 16 channels × 16 lanes and chunks of 4096 rows, ran 16 workgroups of 256 serial loads
 // for the blocks' sums: 64 µs a call on the H200, twice the stock kernel's time; BENCHMARKS.md Run 4.)
 // Every other Sum goes to the stock kernel.
-import { ceilDiv, ints, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { ceilDiv, floats, ints, splitReduceProgram, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 import { tf } from '../../../core/tf.js';
 
 /** Channels per workgroup (x) and row lanes (y): 256 threads. */
@@ -49,27 +50,6 @@ function chunkProgram(c: number, chunks: number, outShape: number[]): Program {
   };
 }
 
-function mergeProgram(c: number, outShape: number[]): Program {
-  return {
-    outputShape: outShape,
-    shaderKey: 'cgChannelSumMerge',
-    dispatchLayout: { x: outShape.map((_, i) => i) },
-    dispatch: [ceilDiv(c, 64), 1, 1],
-    variableNames: ['part'],
-    uniforms: 'c : i32, chunks : i32,',
-    workgroupSize: [64, 1, 1],
-    size: true,
-    getUserCode: () => `
-      fn main(ch : i32) {
-        if (ch >= uniforms.size) { return; }
-        var s = 0.0;
-        for (var k = 0; k < uniforms.chunks; k++) { s = s + part[k * uniforms.c + ch]; }
-        result[ch] = s;
-      }
-    `,
-  };
-}
-
 /** Channel sums of an NHWC float32 tensor, shaped as `outShape` ([c] or [1, 1, 1, c]). */
 export function channelSum(backend: GPUBackendLike, x: TensorInfo, outShape: number[]): TensorInfo {
   const c = x.shape[3];
@@ -78,7 +58,8 @@ export function channelSum(backend: GPUBackendLike, x: TensorInfo, outShape: num
   const chunk = ceilDiv(rows, chunks);
   if (chunks === 1) return backend.runWebGPUProgram(chunkProgram(c, 1, outShape), [x], 'float32', ints(rows, c, chunk));
   const part = backend.runWebGPUProgram(chunkProgram(c, chunks, [chunks, c]), [x], 'float32', ints(rows, c, chunk));
-  const out = backend.runWebGPUProgram(mergeProgram(c, outShape), [part], 'float32', ints(c, chunks));
+  const out = backend.runWebGPUProgram(splitReduceProgram(outShape, false, 'linear'), [part], 'float32',
+    [...ints(chunks, c), ...floats(0)]);
   backend.disposeData(part.dataId);
   return out;
 }
