@@ -2,7 +2,6 @@
 // the bias corrections computed in double on the host), out of place: the new param, m and v from one
 // dispatch (m and v are the runner's extra outputs, ../runner.ts). The training step uses CGAdamInPlace.
 import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
-import { installRunner } from '../runner.js';
 import { CGAdam, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 /** The uniforms both Adam kernels take, in `adamUniforms` order. */
@@ -53,7 +52,6 @@ export const cgAdamKernel: KernelDef = {
     const { lr, beta1, beta2, eps, step } = kernelAttrs(CGAdam, args.attrs);
     for (const t of [param, grad, m, v]) if (t.dtype !== 'float32') throw new Error('CGAdam: inputs must be float32');
     const backend = args.backend as GPUBackendLike;
-    installRunner(backend);
     const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
     const mOut = backend.makeTensorInfo(param.shape, 'float32');
     const vOut = backend.makeTensorInfo(param.shape, 'float32');

@@ -3,7 +3,6 @@
 // separate adds had). The parameter and its moments keep their GPU buffers from step to step, so the
 // dispatches that read them keep finding their bind groups in the runner's cache (../runner.ts).
 import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
-import { installRunner } from '../runner.js';
 import { ADAM_UNIFORMS, adamUpdateWGSL } from './CGAdam.js';
 import { CGAdamInPlace, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
@@ -52,7 +51,6 @@ export const cgAdamInPlaceKernel: KernelDef = {
     for (const t of [param, m, v]) {
       if (backend.tensorMap.get(t.dataId).refCount !== 1) throw new Error('CGAdamInPlace: param, m and v must not share their data');
     }
-    installRunner(backend);
     const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
     const u = floats(lr / bc1, Math.sqrt(bc2), beta1, beta2, 1 - beta1, 1 - beta2, eps);
     const flat = (t: TensorInfo): TensorInfo => ({ ...t, shape: [size] });

@@ -4,7 +4,6 @@
 // sums a small input itself; a large one is cut across workgroups whose partial sums one more dispatch adds.
 // Sums are in a fixed order (per-thread strided sums, then a tree), so results repeat exactly.
 import { ceilDiv, floats, ints, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
-import { installRunner } from '../runner.js';
 import { CGLossGrad, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 const THREADS = 256;
@@ -109,7 +108,6 @@ export const cgLossGradKernel: KernelDef = {
     const n = x.shape.reduce((a, b) => a * b, 1);
     if (n === 0) throw new Error('CGLossGrad: empty input');
     const backend = args.backend as GPUBackendLike;
-    installRunner(backend);
     const groups = n <= ONE_GROUP ? 1 : Math.min(MAX_GROUPS, ceilDiv(n, ONE_GROUP));
     // d(gradScale·loss)/dx: lsgan 2(x − t)/N, vanilla (σ(x) − t)/N, l1 sign(x − t)/N, each × gradScale (as
     // losses.ts composes it: the factor is formed in double, then applied in float32).

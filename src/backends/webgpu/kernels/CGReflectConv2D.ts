@@ -7,29 +7,36 @@ import { CGReflectConv2D, kernelAttrs, kernelInputs } from '../../../core/ops/ke
 import { convForward, convForwardReflect } from '../conv_gemm.js';
 import type { GPUBackendLike, KernelArgs, KernelDef, TensorInfo } from '../program.js';
 
-/** x reflection-padded by `pad` on H and W with tfjs-webgpu's own MirrorPad (the fallback of both kernels). */
-export function reflectPadded(args: KernelArgs, x: TensorInfo, pad: number): TensorInfo {
+/** The valid convolution over x reflection-padded by `pad` on H and W (both reflect kernels' geometry). */
+export function reflectConvInfo(x: TensorInfo, filterShape: number[], stride: number, pad: number) {
+  const [n, h, w, c] = x.shape;
+  return tf.backend_util.computeConv2DInfo([n, h + 2 * pad, w + 2 * pad, c],
+    filterShape as [number, number, number, number], stride, 1, 'valid', undefined, false, 'channelsLast');
+}
+
+/**
+ * `run` on x reflection-padded by `pad` on H and W with tfjs-webgpu's own MirrorPad, the padded copy freed
+ * after: the fallback of both kernels where the tiled path does not read through the reflection.
+ */
+export function onReflectPadded(args: KernelArgs, x: TensorInfo, pad: number,
+                                run: (padded: TensorInfo) => TensorInfo): TensorInfo {
   const mirrorPad = tf.getKernel('MirrorPad', 'webgpu');
   if (!mirrorPad) throw new Error('webgpu: no MirrorPad kernel');
-  return mirrorPad.kernelFunc({ inputs: { x }, backend: args.backend as never,
+  const padded = mirrorPad.kernelFunc({ inputs: { x }, backend: args.backend as never,
     attrs: { paddings: [[0, 0], [pad, pad], [pad, pad], [0, 0]], mode: 'reflect' } }) as TensorInfo;
+  const out = run(padded);
+  (args.backend as GPUBackendLike).disposeData(padded.dataId);
+  return out;
 }
 
 export const cgReflectConv2DKernel: KernelDef = {
   kernelName: CGReflectConv2D,
   make: () => (args) => {
-    const { x, filter, bias } = kernelInputs(CGReflectConv2D, args.inputs) as { x: TensorInfo; filter: TensorInfo;
-      bias?: TensorInfo };
+    const { x, filter, bias } = kernelInputs(CGReflectConv2D, args.inputs);
     const { pad, stride } = kernelAttrs(CGReflectConv2D, args.attrs);
     const backend = args.backend as GPUBackendLike;
-    const [n, h, w, c] = x.shape;
-    const info = tf.backend_util.computeConv2DInfo([n, h + 2 * pad, w + 2 * pad, c],
-      filter.shape as [number, number, number, number], stride, 1, 'valid', undefined, false, 'channelsLast');
-    const y = convForwardReflect(backend, x, filter, bias, info, pad);
-    if (y) return y;
-    const padded = reflectPadded(args, x, pad);
-    const out = convForward(backend, padded, filter, bias, 'linear', 0, info);
-    backend.disposeData(padded.dataId);
-    return out;
+    const info = reflectConvInfo(x, filter.shape, stride, pad);
+    return convForwardReflect(backend, x, filter, bias, info, pad) ??
+      onReflectPadded(args, x, pad, (padded) => convForward(backend, padded, filter, bias, 'linear', 0, info));
   },
 };
