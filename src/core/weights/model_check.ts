@@ -8,11 +8,12 @@ import { parseSafetensorsHeader } from './safetensors.js';
 
 export const SPEC_METADATA_KEY = 'cyclegan.spec';
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
+export function sameShape(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-function describe(spec: NetworkSpec): string {
+/** The spec fields a mismatch message names. */
+export function describe(spec: NetworkSpec): string {
   return spec.role === 'generator'
     ? `netG=${spec.netG} ngf=${spec.ngf} norm=${spec.norm}`
     : `netD=${spec.netD} ndf=${spec.ndf} norm=${spec.norm}`;

@@ -6,7 +6,7 @@ import { tf } from '../tf.js';
 import { CycleGANError } from '../errors.js';
 import { Network, tfToTorchLayout, torchToTfLayout, type NetworkSpec } from '../networks/index.js';
 import { readSafetensors, writeSafetensors, type RawTensor } from './safetensors.js';
-import { checkModelFile, SPEC_METADATA_KEY } from './model_check.js';
+import { checkModelFile, describe, sameShape, SPEC_METADATA_KEY } from './model_check.js';
 export { checkModelFile, expectedStateShapes, looksLikeTorchSave, SPEC_METADATA_KEY } from './model_check.js';
 
 export const FORMAT_METADATA_KEY = 'cyclegan.format';
@@ -102,16 +102,7 @@ export function networkFromStateDict(spec: NetworkSpec, stateDict: Map<string, R
   }
 }
 
-function sameShape(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
 
 function tfToTorchShape(s: readonly number[]): number[] {
   return s.length === 4 ? [s[3], s[2], s[0], s[1]] : s.slice();
-}
-
-function describe(spec: NetworkSpec): string {
-  return spec.role === 'generator'
-    ? `netG=${spec.netG} ngf=${spec.ngf} norm=${spec.norm}`
-    : `netD=${spec.netD} ndf=${spec.ndf} norm=${spec.norm}`;
 }

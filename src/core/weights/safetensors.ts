@@ -12,9 +12,6 @@ export interface SafetensorsFile {
   metadata: Record<string, string>;
 }
 
-// Every dtype a PyTorch state dict may hold (the .pth reader reads .safetensors state dicts through here too).
-const DTYPE_BYTES: Record<string, number> = { F32: 4, F16: 2, F64: 8, BF16: 2, I64: 8, I32: 4, I16: 2, I8: 1, U8: 1, BOOL: 1 };
-
 export interface SafetensorsEntry {
   name: string;
   dtype: string;
@@ -97,7 +94,6 @@ export function readSafetensors(buf: Uint8Array, source = 'safetensors data'): S
   const { entries, metadata } = parseSafetensorsHeader(buf, source);
   const tensors = new Map<string, RawTensor>();
   for (const e of entries) {
-    if (DTYPE_BYTES[e.dtype] === undefined) throw new CycleGANError(`${source}: tensor '${e.name}' has unsupported dtype ${e.dtype}`);
     tensors.set(e.name, { shape: e.shape, data: toFloat32(buf.subarray(e.begin, e.end), e.dtype, e.count) });
   }
   return { tensors, metadata };
