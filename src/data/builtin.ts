@@ -35,11 +35,16 @@ export async function readDatasetInfo(dir: string): Promise<DatasetInfo | null> 
   }
 }
 
-export async function cachedDatasetPath(name: string, cacheDir = defaultCacheDir()): Promise<string | null> {
+/** A built dataset's folder and info (one read of its dataset.json), or null when it is not built by this version. */
+export async function cachedDataset(name: string, cacheDir = defaultCacheDir()): Promise<{ dir: string; info: DatasetInfo } | null> {
   const s = spec(name);
   const dir = join(cacheDir, 'datasets', name);
   const info = await readDatasetInfo(dir);
-  return info && info.version === s.version ? dir : null;
+  return info && info.version === s.version ? { dir, info } : null;
+}
+
+export async function cachedDatasetPath(name: string, cacheDir = defaultCacheDir()): Promise<string | null> {
+  return (await cachedDataset(name, cacheDir))?.dir ?? null;
 }
 
 /**

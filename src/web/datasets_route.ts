@@ -5,7 +5,7 @@
 // folder from the URL). The static build serves no /datasets/ (the page says so).
 import * as path from 'node:path';
 import { BUILTIN_DATASETS } from '../data/builtin/registry.js';
-import { cachedDatasetPath, defaultCacheDir, readDatasetInfo } from '../data/builtin.js';
+import { cachedDataset, defaultCacheDir } from '../data/builtin.js';
 import { listImageFiles } from '../data/image_files.js';
 import type { DatasetsIndex, ServedDataset } from './train/protocol.js';
 
@@ -21,9 +21,9 @@ export function datasetRoutes(cacheDir = defaultCacheDir()): {
   const listings = new Map<string, Listing>();
   // listed once per build of a dataset (its dataset.json's builtAt), not per request
   const listing = async (name: string): Promise<Listing | null> => {
-    const dir = await cachedDatasetPath(name, cacheDir);
-    const info = dir ? await readDatasetInfo(dir) : null;
-    if (!dir || !info) return null;
+    const built = await cachedDataset(name, cacheDir);
+    if (!built) return null;
+    const { dir, info } = built;
     const have = listings.get(name);
     if (have && have.builtAt === info.builtAt) return have;
     const byUrl = new Map<string, string>();
@@ -52,13 +52,8 @@ export function datasetRoutes(cacheDir = defaultCacheDir()): {
       const hint = datasets.length ? '' : `no built-in dataset is built on this server yet (cyclegan datasets get ${Object.keys(BUILTIN_DATASETS).join('|')}, then reload)`;
       return { datasets, hint };
     },
-    async file(raw) {
-      let pathname: string;
-      try {
-        pathname = decodeURIComponent(raw); // the page encodes each name's path segments
-      } catch {
-        return null;
-      }
+    // (acceptRequest, http.ts, has already refused any path with an escape: it arrives as the file's own name)
+    async file(pathname) {
       const m = /^\/datasets\/([^/]+)\/[AB]\//.exec(pathname);
       if (!m || !(m[1] in BUILTIN_DATASETS)) return null;
       const l = await listing(m[1]);
