@@ -11,7 +11,7 @@ import { registerWasmExtras } from '../../backends/wasm.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../core/limits.js';
 import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
 import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
-import { requiredMultiple, testTransform, translateImage } from '../../core/translate_image.js';
+import { checkSize, testTransform, translateImage } from '../../core/translate_image.js';
 import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineData, type EngineImage, type EngineOptions, type PendingStep } from './engine.js';
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
@@ -403,8 +403,7 @@ async function translate(msg: Extract<ToWorker, { type: 'translate' }>): Promise
   const net = engine.nets[msg.net];
   // the official test-time transform (--preprocess none: size rounded to a multiple of 4, bicubic), as `cyclegan translate`
   const x = testTransform(msg.image, {}, msg.name);
-  const m = requiredMultiple(net.spec);
-  if (x.width % m || x.height % m) throw new Error(`${net.spec.role === 'generator' ? net.spec.netG : ''} needs a width and height that are multiples of ${m}; this image is ${x.width}x${x.height}`);
+  checkSize(net, x.width, x.height, msg.name);
   const out = floatToU8(await translateImage(net, u8ToFloat(x), false));
   post({ type: 'translated', image: out, net: msg.net, name: msg.name }, [out.data.buffer]);
 }
