@@ -66,7 +66,7 @@ export class Adam {
   apply(grads: Map<string, GradientParts>): void {
     this.step++;
     const t = this.step;
-    const inPlace = backendHasKernel(CGAdamInPlace);
+    const inPlace = Adam.takesGradientParts();
     const fused = backendHasKernel(CGAdam);
     for (const [name, p] of this.params) {
       const parts = grads.get(name);

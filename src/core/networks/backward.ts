@@ -13,11 +13,11 @@
 import { tf } from '../tf.js';
 import type { Rng } from '../rng.js';
 import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
-import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGReflectConv2D,
+import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad,
   CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
-import { batchNorm, conv2d, convTranspose2d, reflectPad, type Activation } from '../ops/nn.js';
+import { batchNorm, conv2d, convTranspose2d, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/mirror_pad_backward.js';
-import { fusedNormActivation, type Network } from './network.js';
+import { foldsReflectPad, fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
 
 type T4 = tf.Tensor4D;
@@ -30,13 +30,8 @@ type ConvTLayer = Extract<Layer, { op: 'convTranspose2d' }>;
  */
 interface SavedInput { x: T4; pad: number; folded?: boolean }
 
-/**
- * Whether a reflection pad followed by this layer runs as one CGReflectConv2D (a GPU backend that has it:
- * the conv reads through the reflection and the padded tensor is never made).
- */
-export function foldsReflectPad(next: Layer | undefined): boolean {
-  return next?.op === 'conv2d' && next.pad === 0 && backendHasKernel(CGReflectConv2D);
-}
+// foldsReflectPad is network.ts's (Network.apply asks it too); re-exported for the kernel tests.
+export { foldsReflectPad };
 
 /** What one layer keeps for its backward pass; every tensor here is owned by the record. */
 type Rec =
@@ -142,8 +137,7 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
         const w = param(net, `${l.key}.weight`) as T4;
         const b = l.bias ? param(net, `${l.key}.bias`) as tf.Tensor1D : undefined;
         advance(fromPad?.folded
-          ? runCGKernel(CGReflectConv2D, b ? { x: cur, filter: w, bias: b } : { x: cur, filter: w },
-            { pad: fromPad.pad, stride: l.stride }) as T4
+          ? reflectConv2d(cur, w, b, fromPad.pad, l.stride)
           : conv2d(cur, w, b, l.stride, l.pad));
         break;
       }

@@ -2,8 +2,8 @@
 // state_dict names. Parameters live in TF.js layout: conv [kh,kw,in,out], transposed conv [kh,kw,out,in].
 import { tf } from '../tf.js';
 import { Rng } from '../rng.js';
-import { batchNorm, conv2d, convTranspose2d, instanceNorm, reflectPad, type Activation } from '../ops/nn.js';
-import { backendHasKernel, runCGKernel } from '../ops/kernels.js';
+import { batchNorm, conv2d, convTranspose2d, instanceNorm, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
+import { backendHasKernel } from '../ops/kernels.js';
 import { CGReflectConv2D } from '../ops/kernel_names.js';
 import { buildLayers, walkLayers } from './architectures.js';
 import { initConvWeight, type InitOptions } from './init.js';
@@ -17,6 +17,15 @@ export interface ApplyOptions {
 }
 
 /** PyTorch layout → TF.js layout for a conv or transposed-conv weight (the same permutation for both). */
+/**
+ * Whether a reflection pad followed by `next` runs as one CGReflectConv2D (a GPU backend that has it: the conv
+ * reads through the reflection and the padded tensor is never made); Network.apply and the reverse pass's
+ * forward (backward.ts) both ask this.
+ */
+export function foldsReflectPad(next: Layer | undefined): next is Extract<Layer, { op: 'conv2d' }> {
+  return next?.op === 'conv2d' && next.pad === 0 && backendHasKernel(CGReflectConv2D);
+}
+
 /**
  * The activation fused into an instance norm: a ReLU/LeakyReLU right after it (one pass on backends with
  * the fused kernel). Network.apply and the reverse pass (backward.ts) both fuse by this rule; `fused` says
@@ -84,11 +93,9 @@ export class Network {
           // Pad + valid conv as one CGReflectConv2D where the backend has it (GPU) and no gradient is being
           // recorded (it has no TF.js gradient; training differentiates through backward.ts, which folds too).
           const next = layers[i + 1];
-          if (next?.op === 'conv2d' && next.pad === 0 && !tf.engine().isTapeOn() && backendHasKernel(CGReflectConv2D)) {
-            const w = this.p(`${next.key}.weight`) as tf.Tensor4D;
-            const b = next.bias ? this.p(`${next.key}.bias`) : undefined;
-            x = runCGKernel(CGReflectConv2D, b ? { x, filter: w, bias: b } : { x, filter: w },
-              { pad: l.pad, stride: next.stride }) as tf.Tensor4D;
+          if (!tf.engine().isTapeOn() && foldsReflectPad(next)) {
+            x = reflectConv2d(x, this.p(`${next.key}.weight`) as tf.Tensor4D,
+              next.bias ? this.p(`${next.key}.bias`) : undefined, l.pad, next.stride);
             i++;
             break;
           }

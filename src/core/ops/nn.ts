@@ -1,7 +1,7 @@
 // The network building blocks as plain functions over NHWC tensors, with PyTorch semantics.
 import { tf } from '../tf.js';
 import { backendHasKernel, runCGKernel } from './kernels.js';
-import { CGInstanceNorm, CGInstanceNormGrad, type CGActivation, type CGInstanceNormAttrs } from './kernel_names.js';
+import { CGInstanceNorm, CGInstanceNormGrad, CGReflectConv2D, type CGActivation, type CGInstanceNormAttrs } from './kernel_names.js';
 
 export type Activation = CGActivation;
 
@@ -11,6 +11,16 @@ export function reflectPad(x: tf.Tensor4D, pad: number): tf.Tensor4D {
 }
 
 /** Conv2d with symmetric zero padding; filter [kh,kw,in,out]. */
+/**
+ * ReflectionPad2d(pad) then a valid conv (+ bias) as one CGReflectConv2D: the convolution reads x through the
+ * reflection, so the padded tensor is never made. Only where the backend has the kernel (see foldsReflectPad);
+ * it has no TF.js gradient (training differentiates through networks/backward.ts).
+ */
+export function reflectConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor | undefined, pad: number,
+                              stride: number): tf.Tensor4D {
+  return runCGKernel(CGReflectConv2D, bias ? { x, filter, bias } : { x, filter }, { pad, stride }) as tf.Tensor4D;
+}
+
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
                        pad: number): tf.Tensor4D {
   const padArg = pad === 0 ? 'valid' : pad;
