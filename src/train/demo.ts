@@ -75,8 +75,9 @@ export async function runDemo(o: DemoOptions): Promise<{ result: TrainResult; ex
   const opts = resolveTrainOptions({ ...base, backend, ...plan.trainFlags });
   log(`  using ${backend}: ${rate.toFixed(2)} steps/s → ${plan.epochs} epochs of ${plan.perEpoch} images in about ${Math.round(budget / 60)} min`);
 
-  log(`3/4 training (report: ${path.join(runPaths(checkpointsDir, name).web, 'index.html')})`);
-  await fsp.rm(runPaths(checkpointsDir, name).root, { recursive: true, force: true }); // the demo always starts afresh
+  const paths = runPaths(checkpointsDir, name);
+  log(`3/4 training (report: ${paths.webIndex})`);
+  await fsp.rm(paths.root, { recursive: true, force: true }); // the demo always starts afresh
   const stop = installStopSignals();
   let result: TrainResult;
   try {
@@ -99,7 +100,7 @@ export async function runDemo(o: DemoOptions): Promise<{ result: TrainResult; ex
   });
   if (ds.info.truth) {
     const untrained = CycleGANModel.create(modelOptions(opts));
-    const nets = await loadNets(runPaths(checkpointsDir, name), 'latest', ['G_A']);
+    const nets = await loadNets(paths, 'latest', ['G_A']);
     try {
       const e0 = await evaluate(untrained.nets.G_A, { dataroot: ds.path, direction: 'AtoB', preprocess: opts.preprocess, cropSize: opts.cropSize, loadSize: opts.cropSize });
       const e1 = await evaluate(nets.G_A!, { dataroot: ds.path, direction: 'AtoB', preprocess: opts.preprocess, cropSize: opts.cropSize, loadSize: opts.cropSize });
@@ -112,8 +113,7 @@ export async function runDemo(o: DemoOptions): Promise<{ result: TrainResult; ex
   log('');
   log(`done in ${(elapsed() / 60).toFixed(1)} min. Look at:`);
   log(`  ${test.page}   translated test images (real → fake → reconstructed, both directions)`);
-  const run = runPaths(path.dirname(result.runDir), path.basename(result.runDir));
-  log(`  ${run.webIndex}   training report: loss curves and samples per epoch`);
-  log(`  ${result.runDir}   checkpoints (latest_net_G_A.safetensors translates A → B: cyclegan translate --model ${netFile(run.root, 'latest', 'G_A')} IMAGES --out DIR)`);
+  log(`  ${paths.webIndex}   training report: loss curves and samples per epoch`);
+  log(`  ${result.runDir}   checkpoints (latest_net_G_A.safetensors translates A → B: cyclegan translate --model ${netFile(paths.root, 'latest', 'G_A')} IMAGES --out DIR)`);
   return { result, exitCode: 0 };
 }

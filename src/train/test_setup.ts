@@ -26,11 +26,6 @@ const NO_EFFECT: Record<string, string> = {
   'init-gain': 'the weights come from the checkpoint',
 };
 
-function positiveInt(flag: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) fail(`--${flag} must be a whole number ≥ 1, got ${String(v)}`);
-  return v;
-}
-
 export interface TestSetup {
   model: 'cycle_gan' | 'test';
   backend: string;
@@ -143,7 +138,8 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const cropSize = Number(dataOpt('crop-size'));
   const loadSize = given.has('load-size') ? Number(f['load-size']) : cropSize;
   const numTest = Number(f['num-test']);
-  for (const [flag, v] of [['crop-size', cropSize], ['load-size', loadSize], ['num-test', numTest]] as const) {
+  const imageWidth = Number(f['display-winsize']);
+  for (const [flag, v] of [['crop-size', cropSize], ['load-size', loadSize], ['num-test', numTest], ['display-winsize', imageWidth]] as const) {
     if (!Number.isInteger(v) || v < 1) fail(`--${flag} must be a whole number ≥ 1, got ${String(v)}`);
   }
   const aspectRatio = Number(f['aspect-ratio'] ?? 1);
@@ -156,7 +152,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
 
   const test: TestOptions = {
     dataroot, name, checkpointsDir, resultsDir: String(f['results-dir'] ?? './results'), epoch, loadIter, aspectRatio, numTest, phase,
-    imageWidth: positiveInt('display-winsize', f['display-winsize'] ?? 256),
+    imageWidth,
     direction: direction as 'AtoB' | 'BtoA', preprocess: preprocess as TestOptions['preprocess'], loadSize, cropSize, eval: Boolean(f['eval']), log,
   };
   const single: SingleTestOptions = { ...test, datasetMode, maxDatasetSize: mds, netName: `G${suffix}` };
