@@ -12,7 +12,7 @@ import { activationWGSL, fields, type FusedActivation, type Program } from './pr
 export const NARROW_WG = 128;
 /** Pixels of dy staged at a time by the filter-gradient kernel. */
 const WG_PIXELS = 128;
-export const NARROW_FIELDS = ['M', 'N', 'C', 'srcH', 'srcW', 'outH', 'outW', 'kH', 'kW', 'strideH', 'strideW',
+const NARROW_FIELDS = ['M', 'N', 'C', 'srcH', 'srcW', 'outH', 'outW', 'kH', 'kW', 'strideH', 'strideW',
   'padT', 'padL', 'dilH', 'dilW', 'kChunk', 'K'];
 
 export type NarrowMode = 'fwd' | 'dgrad';

@@ -18,7 +18,7 @@ export type TiledMode = 'fwd' | 'dgrad' | 'wgrad';
 /** One kernel configuration: block TM×TN×TK, PM×PN outputs per thread, register prefetch. */
 export interface TileConfig { TM: number; TN: number; TK: number; PM: number; PN: number; pf: boolean }
 
-export const tileThreads = (c: TileConfig) => (c.TM / c.PM) * (c.TN / c.PN);
+const tileThreads = (c: TileConfig) => (c.TM / c.PM) * (c.TN / c.PN);
 
 export function configName(c: TileConfig): string {
   return `${c.TM}x${c.TN}x${c.TK}/${c.PM}x${c.PN}${c.pf ? 'p' : ''}`;
@@ -36,11 +36,11 @@ export function validConfig(c: TileConfig, maxWorkgroupBytes = 16384): boolean {
   return tiledSharedBytes(c) <= maxWorkgroupBytes;
 }
 
-export function tiledSharedBytes(c: TileConfig): number {
+function tiledSharedBytes(c: TileConfig): number {
   return 4 * c.TK * ((c.TM + 4) + (c.TN + 4));
 }
 
-export const TILED_FIELDS = ['batch', 'kH', 'M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'srcH', 'srcW', 'inC', 'outH', 'outW', 'kW',
+const TILED_FIELDS = ['batch', 'kH', 'M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'srcH', 'srcW', 'inC', 'outH', 'outW', 'kW',
   'strideH', 'strideW', 'padT', 'padL', 'dilH', 'dilW', 'rowsH', 'rowsW', 'ih0', 'iw0', 'kh0', 'kw0', 'tapsH',
   'tapsW', 'offH', 'offW', 'dstH', 'dstW'];
 

@@ -110,7 +110,7 @@ const BIND_GROUP_CACHE_LIMIT = 1 << 14;
  * the pool only at the next submit: on lavapipe (64 px, ngf 8, ResNet-9) 15 → 64 took the host's encode CPU
  * time per step from 110 to 88 ms for 8% more GPU memory allocated; 128 gave 83 ms for 16% more.
  */
-export const DEFAULT_SUBMIT_BATCH = 64;
+const DEFAULT_SUBMIT_BATCH = 64;
 
 /**
  * Byte offsets of tfjs-webgpu's uniform fields (WGSL alignment of i32/f32 scalars and vectors, its vec5/vec6

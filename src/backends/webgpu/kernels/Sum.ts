@@ -51,7 +51,7 @@ function chunkProgram(c: number, chunks: number, outShape: number[]): Program {
 }
 
 /** Channel sums of an NHWC float32 tensor, shaped as `outShape` ([c] or [1, 1, 1, c]). */
-export function channelSum(backend: GPUBackendLike, x: TensorInfo, outShape: number[]): TensorInfo {
+function channelSum(backend: GPUBackendLike, x: TensorInfo, outShape: number[]): TensorInfo {
   const c = x.shape[3];
   const rows = x.shape[0] * x.shape[1] * x.shape[2];
   const chunks = Math.max(1, ceilDiv(rows, RL * ROWS_PER_THREAD));
