@@ -1,4 +1,4 @@
-// `cyclegan bench` end to end at a tiny size: every field of the JSON line is present and plausible.
+// `cyclegan bench` end to end at a tiny size: every field of the JSON line is present and positive.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { tryRegisterNativeBackend } from '../src/backends/native/index.js';
@@ -14,7 +14,8 @@ test('runBench reports every timing and the peak RSS on the native backend', { s
   for (const k of ['g_fwd_ms', 'g_fwd_bwd_ms', 'iter_ms', 'peak_rss_mb'] as const) {
     assert.ok(typeof r[k] === 'number' && r[k]! > 0, `${k} = ${r[k]}`);
   }
-  assert.ok(r.g_fwd_bwd_ms > r.g_fwd_ms * 0.5, 'forward+backward is not cheaper than half a forward');
+  // No comparison between the timings: one sample each at 32 px is at the mercy of the machine's load (CI once
+  // saw a forward slower than twice the forward+backward). Speed belongs to the benchmarks, not to unit tests.
   assert.ok((r.threads ?? 0) >= 1);
 });
 
