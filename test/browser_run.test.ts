@@ -68,3 +68,14 @@ test('browser-run: page → `cyclegan train --continue` and CLI → page both en
   whole.dispose();
   await assert.rejects(exportBrowserRun(ck, 'nothing'), /no run at/);
 });
+
+test('browser-run takes --checkpoints-dir and --name from the option table: official spellings, errors naming the flag', async () => {
+  const ck = await tempDir('brun-flags');
+  dirs.push(ck);
+  await assert.rejects(browserRunCommand(['export', '--out', path.join(ck, 'x.safetensors')]), /missing required flag --name/);
+  await assert.rejects(browserRunCommand(['export', '--nmae', 'r']), /unknown flag --nmae \(did you mean --name\?\); see cyclegan browser-run --help/);
+  await assert.rejects(browserRunCommand(['export', '--name', 'r', '--lr', '0.1']), /unknown flag --lr \(a train option; browser-run does not take it\)/);
+  // the official snake_case spelling is the same flag
+  await assert.rejects(browserRunCommand(['export', '--name', 'nothing', '--checkpoints_dir', ck, '--out', path.join(ck, 'x.safetensors')]),
+    new RegExp(`no run at ${path.join(ck, 'nothing').replace(/[\\^$.*+?()[\]{}|]/g, '\\$&')} `));
+});

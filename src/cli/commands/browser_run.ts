@@ -1,11 +1,12 @@
 // `cyclegan browser-run`: moves a run between the in-browser training page and `cyclegan train`.
 import { readFile } from 'node:fs/promises';
-import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
-import { CycleGANError, writeFileAtomic, exportBrowserRun, importBrowserRun } from '../../index.js';
+import { requireString, UsageError, type FlagSpec } from '../args.js';
+import {
+  BASE_OPTIONS, CycleGANError, parseCommandArgs, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
+} from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'checkpoints-dir', type: 'string', default: './checkpoints', help: 'where runs are stored' },
-  { name: 'name', type: 'string', help: 'the run (CHECKPOINTS_DIR/NAME)' },
+  ...pickOptions(BASE_OPTIONS, ['checkpoints-dir', 'name']),
   { name: 'out', type: 'string', help: 'export: the file to write (load it in the page with "Continue a CLI run")' },
   { name: 'help', type: 'boolean', default: false },
 ];
@@ -22,7 +23,7 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS, { command: 'browser-run' });
+  const args = parseCommandArgs(argv, FLAGS, 'browser-run');
   if (args.flags.help) {
     console.log(usage());
     return 0;
@@ -40,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const r = await importBrowserRun(bytes, dir, name, rest[0]);
     console.log(`wrote ${r.root}: ${r.totalIters} images trained, next epoch ${r.epoch}; continue with: cyclegan train --dataroot DATAROOT --name ${name}` +
-      `${dir !== './checkpoints' ? ` --checkpoints-dir ${dir}` : ''} --continue`);
+      `${dir !== FLAGS[0].default ? ` --checkpoints-dir ${dir}` : ''} --continue`);
     return 0;
   }
   if (action === 'export') {
