@@ -190,6 +190,24 @@ test('official defaults and the size rule have one owner each', async () => {
   const { requiredMultiple } = await import('../src/translate.js');
   const size = await import('../src/core/networks/size.js');
   assert.equal(requiredMultiple, size.requiredMultiple);
+  // the discriminator's part of the rule (a crop it can score) too: the train options call it, and it agrees with
+  // the networks it describes (a PatchGAN's output is empty exactly where it says the crop is too small)
+  assert.deepEqual(await holders('(s - 2) / 2'), ['core/networks/size.ts']);
+  assert.match((await (cache ??= sources())).get('train/options.ts')!, /discriminatorTooDeep\(/);
+  const { createNetwork } = await import('../src/core/networks/index.js');
+  for (const [netD, nLayersD] of [['basic', 3], ['n_layers', 1], ['n_layers', 4]] as const) {
+    const net = createNetwork({ role: 'discriminator', netD, nLayersD, inputNc: 1, ndf: 1, norm: 'none' }, { seed: 1 });
+    try {
+      for (let side = 4; side <= 40; side++) {
+        const out = tf.tidy(() => net.apply(tf.zeros([1, side, side, 1]) as tf.Tensor4D).shape[1]);
+        assert.equal(size.discriminatorTooDeep({ netD, nLayersD }, side) === undefined, out >= 1, `${netD} ${nLayersD} at ${side}: output side ${out}`);
+      }
+    } finally {
+      net.dispose();
+    }
+  }
+  assert.deepEqual(size.discriminatorTooDeep({ netD: 'n_layers', nLayersD: 8 }, 32), { layers: 8, most: 3 });
+  assert.equal(size.discriminatorTooDeep({ netD: 'pixel', nLayersD: 8 }, 1), undefined);
 });
 
 test('TF.js setup has one owner: gradients, Tensor methods, the page\'s Node stubs; no union package in the library', async () => {

@@ -12,7 +12,7 @@ import { GAN_MODES } from '../core/losses.js';
 import { LR_POLICIES } from '../core/schedule.js';
 import { defaultCycleGANOptions, type CycleGANOptions } from '../core/model.js';
 import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../core/data/transforms.js';
-import { sameSizeMultiple } from '../core/networks/size.js';
+import { discriminatorTooDeep, sameSizeMultiple } from '../core/networks/size.js';
 import { checkFlagValue, DIRECTIONS, parseDecimal } from '../core/limits.js';
 
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
@@ -411,17 +411,10 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     const m = sizeMultiple(r.netG);
     if (r.cropSize % m !== 0) fail(`--crop-size must be a multiple of ${m} for --netG ${r.netG}, got ${r.cropSize}`);
   }
-  if (r.preprocess.includes('crop') && r.netD !== 'pixel') {
-    // Each of the n stride-2 convs (k4, p1) halves the side, then two stride-1 convs take 1 each: too many
-    // layers for the crop would fail deep inside a conv at the first step.
-    const n = r.netD === 'basic' ? 3 : r.nLayersD;
-    const out = (k: number) => { let side = r.cropSize; for (let i = 0; i < k; i++) side = Math.floor((side - 2) / 2) + 1; return side - 2; };
-    if (out(n) < 1) {
-      let most = 0;
-      while (most < n && out(most + 1) >= 1) most++;
-      fail(`--crop-size ${r.cropSize} is too small for a ${n}-layer discriminator (its output would be empty); ` +
-        (r.netD === 'basic' ? 'use a larger --crop-size' : `use --n-layers-D ${most} or less, or a larger --crop-size`));
-    }
+  const tooDeep = r.preprocess.includes('crop') ? discriminatorTooDeep(r, r.cropSize) : undefined;
+  if (tooDeep) {
+    fail(`--crop-size ${r.cropSize} is too small for a ${tooDeep.layers}-layer discriminator (its output would be empty); ` +
+      (r.netD === 'basic' ? 'use a larger --crop-size' : `use --n-layers-D ${tooDeep.most} or less, or a larger --crop-size`));
   }
   // Official cycle_gan_model.py asserts this: the identity loss feeds B images to G_A.
   if (r.lambdaIdentity > 0 && r.inputNc !== r.outputNc)

@@ -1,6 +1,7 @@
 // The official architectures (models/networks.py) as layer lists. Each builder mirrors the order of the
 // official nn.Sequential, so a layer's position gives the official state_dict key ('model.4.weight').
 import type { DiscriminatorSpec, GeneratorSpec, Layer, NetworkSpec, NormType } from './spec.js';
+import { discriminatorLayers } from './size.js';
 
 const EPS = 1e-5;
 
@@ -144,8 +145,8 @@ export function buildLayers(spec: NetworkSpec): Layer[] {
     }
   } else {
     switch (spec.netD) {
-      case 'basic': return nLayerDiscriminator(spec, 3);
-      case 'n_layers': return nLayerDiscriminator(spec, spec.nLayersD);
+      case 'basic':
+      case 'n_layers': return nLayerDiscriminator(spec, discriminatorLayers(spec));
       case 'pixel': return pixelDiscriminator(spec);
     }
   }

@@ -1,7 +1,8 @@
 // The size rule, in one place: which image sizes a network takes, and at which sizes a generator's output
 // has exactly its input's size. translate/test/the page check inputs with the first; training (whose cycle
-// loss compares an image with its reconstruction) requires the second of its crop.
-import type { GeneratorSpec, NetworkSpec } from './spec.js';
+// loss compares an image with its reconstruction) requires the second of its crop, and a crop the discriminator
+// can score (the third).
+import type { DiscriminatorSpec, GeneratorSpec, NetworkSpec } from './spec.js';
 
 /**
  * The multiple that a network's input width and height must be: U-Nets concatenate each skip with the
@@ -27,4 +28,29 @@ export function minimumSide(spec: NetworkSpec): number {
  */
 export function sameSizeMultiple(netG: GeneratorSpec['netG']): number {
   return netG === 'unet_256' ? 256 : netG === 'unet_128' ? 128 : 4;
+}
+
+/** The stride-2 layers of a discriminator: basic is the official 3-layer PatchGAN, n_layers has nLayersD, pixel none. */
+export function discriminatorLayers(spec: Pick<DiscriminatorSpec, 'netD' | 'nLayersD'>): number {
+  return spec.netD === 'basic' ? 3 : spec.netD === 'n_layers' ? spec.nLayersD : 0;
+}
+
+/**
+ * Whether a discriminator scores an image of this side: undefined when it does, else its layer count and the most
+ * layers that would. A PatchGAN's stride-2 convs (k4, p1) each halve the side, then two stride-1 convs (k4, p1)
+ * take 1 each: with too many layers its output is empty, which would fail deep inside a conv at the first step.
+ * The pixel discriminator (1×1 convs) takes any size.
+ */
+export function discriminatorTooDeep(spec: Pick<DiscriminatorSpec, 'netD' | 'nLayersD'>, side: number): { layers: number; most: number } | undefined {
+  if (spec.netD === 'pixel') return undefined;
+  const out = (layers: number) => {
+    let s = side;
+    for (let i = 0; i < layers; i++) s = Math.floor((s - 2) / 2) + 1;
+    return s - 2;
+  };
+  const layers = discriminatorLayers(spec);
+  if (out(layers) >= 1) return undefined;
+  let most = 0;
+  while (most < layers && out(most + 1) >= 1) most++;
+  return { layers, most };
 }
