@@ -15,6 +15,7 @@ import { readModelSpec } from '../src/web/models.js';
 import { normalizeLossRecord } from '../src/web/run_data.js';
 import { floatToU8, decodeImageU8 } from '../src/data/image.js';
 import { saveTensorPng } from '../src/report/images.js';
+import { lossPlotSvg } from '../src/report/loss_plot.js';
 import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
 import { bundlePage, bundleTrainPage, TFJS_NODE_IMPORTS } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
@@ -62,6 +63,10 @@ test('loss, visual and model names and the loss colours are declared once, in th
   assert.equal(NET_NAMES, MODEL_NAMES);
   assert.deepEqual(Object.keys(LOSS_COLORS), [...LOSS_NAMES]);
   assert.deepEqual(visualNames(false), ['real_A', 'fake_B', 'rec_A', 'real_B', 'fake_A', 'rec_B']);
+  // the loss plot draws each loss in the model's colour, read from LOSS_COLORS itself (no renamed copy)
+  assert.deepEqual(await holders('= LOSS_COLORS;'), []);
+  const svg = lossPlotSvg([{ x: 0, losses: { D_A: 1, cycle_B: 2 } }, { x: 1, losses: { D_A: 0.5, cycle_B: 1 } }]);
+  for (const n of ['D_A', 'cycle_B'] as const) assert.ok(svg.includes(`stroke="${LOSS_COLORS[n]}"`), `${n} is not drawn in ${LOSS_COLORS[n]}`);
   // the server keeps exactly the model's losses from a loss_log line
   const rec = normalizeLossRecord({ epoch: 1, iter: 2, ...Object.fromEntries(LOSS_NAMES.map((n, i) => [n, i])), extra: 9 }, 0);
   assert.deepEqual(Object.keys(rec!.losses), [...LOSS_NAMES]);
@@ -185,6 +190,9 @@ test('official defaults and the size rule have one owner each', async () => {
   assert.deepEqual([def('ngf'), def('netG'), def('lr'), def('lambda-identity'), def('pool-size')], [m.ngf, m.netG, m.lr, m.lambdaIdentity, m.poolSize]);
   assert.deepEqual([def('load-size'), def('crop-size'), def('preprocess')], [DEFAULT_TRANSFORM.loadSize, DEFAULT_TRANSFORM.cropSize, DEFAULT_TRANSFORM.preprocess]);
   assert.deepEqual(await holders("'AtoB', 'BtoA'"), ['core/limits.ts']);
+  // and no module renames an owner's list or rule (the option table took --preprocess's choices as PREPROCESS)
+  assert.deepEqual(await holders('= PREPROCESS_MODES;'), []);
+  assert.deepEqual(await holders('= sameSizeMultiple;'), []);
   // one size rule: the networks' module, used by translate (and the page) and the train options
   assert.deepEqual(await holders("'unet_256' ?"), ['core/networks/size.ts']);
   const { requiredMultiple } = await import('../src/translate.js');

@@ -9,7 +9,6 @@ export interface LossPoint {
   losses: Record<string, number>;
 }
 
-const COLORS: Record<string, string> = LOSS_COLORS;
 const FALLBACK = ['#17becf', '#bcbd22', '#393b79', '#637939'];
 
 function esc(s: string): string {
@@ -70,7 +69,7 @@ function panel(points: LossPoint[], keys: string[], title: string, x0: number, y
   }
   parts.push(`<text x="${x0 + left + pw / 2}" y="${y0 + h - 4}" font-size="11" text-anchor="middle">epoch</text>`);
   keys.forEach((k, i) => {
-    const color = COLORS[k] ?? FALLBACK[i % FALLBACK.length];
+    const color = (LOSS_COLORS as Record<string, string>)[k] ?? FALLBACK[i % FALLBACK.length];
     const pts = points.filter((p) => Number.isFinite(p.losses[k])).map((p) => `${sx(p.x).toFixed(1)},${sy(p.losses[k]).toFixed(1)}`);
     if (pts.length === 1) {
       const [x, y] = pts[0].split(',');

@@ -17,7 +17,6 @@ import { checkFlagValue, DIRECTIONS, parseDecimal } from '../core/limits.js';
 
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
 export { DIRECTIONS };
-export const PREPROCESS = PREPROCESS_MODES;
 // The official defaults have one owner each: the model's (defaultCycleGANOptions) and the transform's
 // (DEFAULT_TRANSFORM); the table below refers to them instead of restating them.
 const M = defaultCycleGANOptions();
@@ -35,7 +34,7 @@ export interface TrainOptions extends CycleGANOptions {
   batchSize: number;
   loadSize: number;
   cropSize: number;
-  preprocess: (typeof PREPROCESS)[number];
+  preprocess: (typeof PREPROCESS_MODES)[number];
   noFlip: boolean;
   serialBatches: boolean;
   maxDatasetSize: number;
@@ -118,7 +117,7 @@ export const BASE_OPTIONS: OptionDef[] = [
   o('load-size', 'load_size', 'number', DEFAULT_TRANSFORM.loadSize, 'scale images to this size'),
   o('crop-size', 'crop_size', 'number', DEFAULT_TRANSFORM.cropSize, 'then crop to this size'),
   o('max-dataset-size', 'max_dataset_size', 'number', Infinity, 'use at most this many images per domain'),
-  o('preprocess', 'preprocess', 'string', DEFAULT_TRANSFORM.preprocess, 'image preprocessing', { choices: PREPROCESS }),
+  o('preprocess', 'preprocess', 'string', DEFAULT_TRANSFORM.preprocess, 'image preprocessing', { choices: PREPROCESS_MODES }),
   o('no-flip', 'no_flip', 'boolean', false, 'no random horizontal flips'),
   o('display-winsize', 'display_winsize', 'number', 256, 'display size', { ignored: 'visdom/HTML display size of the official code; our pages size images themselves' }),
   o('epoch', 'epoch', 'string', 'latest', 'which checkpoint to load: latest, an epoch number or iter_<n>'),
@@ -300,9 +299,6 @@ function choice<T extends string>(flag: string, v: unknown, choices: readonly T[
   return v as T;
 }
 
-/** A training crop must be a multiple of this for the output to match the input (the networks' size rule). */
-export const sizeMultiple = sameSizeMultiple;
-
 /**
  * Validates raw flag values (from parseCommandArgs, or an object from a library caller) into TrainOptions.
  * Every failure is a CycleGANError naming the flag. `requireData` is false for commands that only load nets.
@@ -359,7 +355,7 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     batchSize: int('batch-size', get('batch-size'), 1),
     loadSize: int('load-size', get('load-size'), 1),
     cropSize: int('crop-size', get('crop-size'), 1),
-    preprocess: choice('preprocess', get('preprocess'), PREPROCESS),
+    preprocess: choice('preprocess', get('preprocess'), PREPROCESS_MODES),
     noFlip: Boolean(get('no-flip')),
     serialBatches: Boolean(get('serial-batches')),
     maxDatasetSize,
@@ -408,7 +404,7 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
   if ((r.preprocess === 'resize_and_crop' || r.preprocess === 'scale_width_and_crop') && r.cropSize > r.loadSize)
     fail(`--crop-size ${r.cropSize} is larger than --load-size ${r.loadSize}`);
   if (r.preprocess.includes('crop')) {
-    const m = sizeMultiple(r.netG);
+    const m = sameSizeMultiple(r.netG); // the cycle loss compares an image with its reconstruction
     if (r.cropSize % m !== 0) fail(`--crop-size must be a multiple of ${m} for --netG ${r.netG}, got ${r.cropSize}`);
   }
   const tooDeep = r.preprocess.includes('crop') ? discriminatorTooDeep(r, r.cropSize) : undefined;

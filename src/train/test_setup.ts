@@ -7,8 +7,9 @@ import { existsSync } from 'node:fs';
 import { CycleGANError } from '../core/errors.js';
 import type { ParsedArgs } from '../flags.js';
 import { GENERATOR_NAMES, NORM_TYPES, type GeneratorSpec } from '../core/networks/index.js';
+import { PREPROCESS_MODES } from '../core/data/transforms.js';
 import {
-  DATASET_MODES, DIRECTIONS, MODELS, PREPROCESS, aliasValue, applySuffix, backendFor, TEST_OPTIONS,
+  DATASET_MODES, DIRECTIONS, MODELS, aliasValue, applySuffix, backendFor, TEST_OPTIONS,
 } from './options.js';
 import { pthFile, runPaths, netFile, readRunOptions } from './run_folder.js';
 import { type SingleTestOptions, type TestOptions } from './test_run.js';
@@ -134,7 +135,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const direction = String(dataOpt('direction'));
   if (!(DIRECTIONS as readonly string[]).includes(direction)) fail(`--direction must be AtoB or BtoA, got '${direction}'`);
   const preprocess = String(dataOpt('preprocess'));
-  if (!(PREPROCESS as readonly string[]).includes(preprocess)) fail(`--preprocess must be one of ${PREPROCESS.join(', ')}; got '${preprocess}'`);
+  if (!(PREPROCESS_MODES as readonly string[]).includes(preprocess)) fail(`--preprocess must be one of ${PREPROCESS_MODES.join(', ')}; got '${preprocess}'`);
   const cropSize = Number(dataOpt('crop-size'));
   const loadSize = given.has('load-size') ? Number(f['load-size']) : cropSize;
   const numTest = Number(f['num-test']);
