@@ -1,3 +1,32 @@
+test('FID of two sets: statistics computed once and shared (--save-stats), the samples path equal to the covariance one', () => {
+  let seed = 5;
+  const r = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 - 0.5; };
+  const feats = (n: number, d: number, shift: number): Features => ({ n, dims: d, data: Float64Array.from({ length: n * d }, () => r() + shift) });
+  const d = 8;
+  // n < d: from the samples; n ≥ d: from the statistics; both give frechetDistance of the statistics
+  for (const n of [5, 20]) {
+    const a = feats(n, d, 0), b = feats(n + 1, d, 0.3);
+    const want = frechetDistance(statsOf(a), statsOf(b));
+    const setA: FidSet = { features: a }, setB: FidSet = { features: b };
+    assert.equal(fidFromSamples(setA, setB), n < d);
+    const got = fidOfSets(setA, setB);
+    assert.ok(Math.abs(got / want - 1) < 1e-9, `n ${n}: ${got} vs ${want}`);
+    assert.equal(frechetDistanceOfFeatures(a, b), got);
+    assert.equal(setA.stats !== undefined, n >= d, 'statistics are computed only on the covariance path');
+  }
+  // statsOfSet computes a folder's statistics once and keeps them: what --save-stats wrote is what the distance uses
+  const a = feats(20, d, 0), b = feats(20, d, 0.3), other = feats(20, d, 1);
+  const setA: FidSet = { features: a };
+  const saved = statsOfSet(setA);
+  assert.equal(statsOfSet(setA), saved);
+  setA.stats = statsOf(other); // stand-in: had the distance recomputed them, it would not see this
+  assert.equal(fidOfSets(setA, { features: b }), frechetDistance(statsOf(other), statsOf(b)));
+  // an .npz (statistics only) against a folder
+  assert.equal(fidOfSets({ stats: statsOf(a) }, { features: b }), frechetDistance(statsOf(a), statsOf(b)));
+  assert.throws(() => fidOfSets({ features: feats(1, d, 0) }, { features: b }), /a covariance needs at least 2 images, got 1/);
+  assert.throws(() => fidOfSets({ features: feats(3, 4, 0) }, { features: feats(3, 8, 0) }), /features have different dimensions \(4 and 8\)/);
+});
+
 // FID/KID (issue 14): parity with pytorch-fid on a fixture made at test time by Debian's torch/torchvision
 // (test/fixtures/fid/make_fid_fixture.py: patched Inception3 with seeded random weights, legacy .pth, scipy
 // sqrtm), .npz statistics both ways with NumPy, edge cases, and the weights download against a local server.
@@ -13,8 +42,9 @@ import * as path from 'node:path';
 import { initBackend } from '../src/backends/index.js';
 import { downloadFile, hashPrefixOf } from '../src/data/http_download.js';
 import {
-  computeFid, encodeFidStats, featuresOfFiles, FidInception, frechetDistance, frechetDistanceOfFeatures, inceptionWeightsPath,
-  kernelInceptionDistance, listFidImages, parseFidStats, readFidStats, statsOf, writeFidStats, type FidDims,
+  computeFid, encodeFidStats, featuresOfFiles, fidFromSamples, fidOfSets, FidInception, frechetDistance, frechetDistanceOfFeatures,
+  inceptionWeightsPath, kernelInceptionDistance, listFidImages, parseFidStats, readFidStats, statsOf, statsOfSet, writeFidStats,
+  type Features, type FidDims, type FidSet,
 } from '../src/metrics/index.js';
 import { symmetricEigenvalues, traceSqrtProduct } from '../src/metrics/linalg.js';
 import { encodeNpy } from '../src/metrics/npz.js';

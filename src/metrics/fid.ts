@@ -3,7 +3,7 @@
 import { CycleGANError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { tf } from '../core/tf.js';
-import { meanAndCovariance, traceSqrtProduct, traceSqrtProductOfSamples } from './linalg.js';
+import { centre, meanAndCovariance, traceSqrtProduct, traceSqrtProductOfCentred } from './linalg.js';
 import type { FidStats } from './npz.js';
 
 /** Inception features of n images: row-major n×dims, float64 (computed in float32 by the network). */
@@ -16,6 +16,27 @@ export interface Features {
 export function statsOf(f: Features): FidStats {
   const { mu, sigma } = meanAndCovariance(f.data, f.n, f.dims);
   return { mu, sigma, dims: f.dims };
+}
+
+/** One side of an FID: its features (a folder of images), its statistics (an .npz file), or both. */
+export interface FidSet {
+  features?: Features;
+  stats?: FidStats;
+}
+
+/** The set's statistics: computed from its features the first time (statsOf), then kept on the set. */
+export function statsOfSet(s: FidSet): FidStats {
+  if (!s.stats && !s.features) throw new Error('an FID set needs its features or its statistics');
+  return (s.stats ??= statsOf(s.features!));
+}
+
+/**
+ * Whether FID between two sets comes from their samples: both are folders, each smaller than the feature
+ * dimension, so the trace term comes from the n2×n1 cross-Gram matrix (traceSqrtProductOfCentred) instead of
+ * d×d covariances: seconds instead of minutes at d = 2048.
+ */
+export function fidFromSamples(a: FidSet, b: FidSet): boolean {
+  return !!(a.features && b.features) && Math.max(a.features.n, b.features.n) < a.features.dims;
 }
 
 /** ‖μ1 − μ2‖² + Tr(Σ1) + Tr(Σ2) − 2·Tr(sqrtm(Σ1·Σ2)), in float64. */
@@ -36,32 +57,34 @@ export function frechetDistance(a: FidStats, b: FidStats): number {
 }
 
 /**
- * FID from the features themselves: the same number as frechetDistance(statsOf(a), statsOf(b)), but when both
- * sets are smaller than the feature dimension the trace term comes from the n2×n1 cross-Gram matrix of the
- * samples (traceSqrtProductOfSamples) instead of d×d covariances: seconds instead of minutes at d = 2048.
+ * FID between two sets: from the samples where fidFromSamples says so (the same number as from the statistics),
+ * else frechetDistance of their statistics, each computed at most once (statsOfSet: `--save-stats` and the
+ * distance share them).
  */
-export function frechetDistanceOfFeatures(a: Features, b: Features): number {
-  if (a.dims !== b.dims) throw new CycleGANError(`features have different dimensions (${a.dims} and ${b.dims})`);
-  for (const f of [a, b]) if (f.n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${f.n}`);
-  const d = a.dims;
-  if (Math.max(a.n, b.n) >= d) return frechetDistance(statsOf(a), statsOf(b));
-  for (const f of [a, b]) for (let i = 0; i < f.data.length; i++) if (!Number.isFinite(f.data[i])) throw new CycleGANError('a feature is not finite');
-  const mean = (f: Features) => {
-    const mu = new Float64Array(d);
-    for (let i = 0; i < f.n; i++) for (let j = 0; j < d; j++) mu[j] += f.data[i * d + j];
-    for (let j = 0; j < d; j++) mu[j] /= f.n;
-    return mu;
-  };
-  // Tr(S) = Σ‖xᵢ − μ‖² / (n − 1)
-  const trace = (f: Features, mu: Float64Array) => {
+export function fidOfSets(a: FidSet, b: FidSet): number {
+  if (a.features && b.features) {
+    if (a.features.dims !== b.features.dims) throw new CycleGANError(`features have different dimensions (${a.features.dims} and ${b.features.dims})`);
+    for (const f of [a.features, b.features]) if (f.n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${f.n}`);
+  }
+  if (!fidFromSamples(a, b)) return frechetDistance(statsOfSet(a), statsOfSet(b));
+  const fa = a.features!, fb = b.features!;
+  const d = fa.dims;
+  for (const f of [fa, fb]) for (let i = 0; i < f.data.length; i++) if (!Number.isFinite(f.data[i])) throw new CycleGANError('a feature is not finite');
+  // A = Xc/√(n−1) (the centred samples, once): S = AᵀA, so Tr(S) = ‖A‖², and Tr(sqrtm(S1·S2)) comes from A and B
+  const ca = centre(fa.data, fa.n, d, 1 / Math.sqrt(fa.n - 1)), cb = centre(fb.data, fb.n, d, 1 / Math.sqrt(fb.n - 1));
+  const squares = (c: Float64Array) => {
     let s = 0;
-    for (let i = 0; i < f.n; i++) for (let j = 0; j < d; j++) { const t = f.data[i * d + j] - mu[j]; s += t * t; }
-    return s / (f.n - 1);
+    for (let i = 0; i < c.length; i++) s += c[i] * c[i];
+    return s;
   };
-  const m1 = mean(a), m2 = mean(b);
   let diff2 = 0;
-  for (let j = 0; j < d; j++) diff2 += (m1[j] - m2[j]) ** 2;
-  return diff2 + trace(a, m1) + trace(b, m2) - 2 * traceSqrtProductOfSamples(a.data, a.n, b.data, b.n, d);
+  for (let j = 0; j < d; j++) diff2 += (ca.mu[j] - cb.mu[j]) ** 2;
+  return diff2 + squares(ca.c) + squares(cb.c) - 2 * traceSqrtProductOfCentred(ca.c, fa.n, cb.c, fb.n, d);
+}
+
+/** FID from the features themselves (fidOfSets of two folders). */
+export function frechetDistanceOfFeatures(a: Features, b: Features): number {
+  return fidOfSets({ features: a }, { features: b });
 }
 
 export interface KidOptions {

@@ -10,11 +10,14 @@ import { isImageFile } from '../data/dataset.js';
 import { downloadFile } from '../data/http_download.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
 import { FID_DIMS, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
-import { frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, statsOf, type Features, type KidResult } from './fid.js';
+import { fidFromSamples, fidOfSets, kernelInceptionDistance, statsOfSet, type Features, type FidSet, type KidResult } from './fid.js';
 import { readFidStats, writeFidStats, type FidStats } from './npz.js';
 
 export { FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
-export { frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, statsOf, type Features, type KidResult, type KidOptions } from './fid.js';
+export {
+  fidFromSamples, fidOfSets, frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, statsOf, statsOfSet,
+  type Features, type FidSet, type KidResult, type KidOptions,
+} from './fid.js';
 export { readFidStats, writeFidStats, parseFidStats, encodeFidStats, type FidStats } from './npz.js';
 
 /** The file pytorch-fid's inception.py loads (FID_WEIGHTS_URL), ported from TensorFlow's 2015-12-05 Inception. */
@@ -122,12 +125,10 @@ export async function featuresOfFiles(net: FidInception, files: string[], o: Fea
   return { n: files.length, dims, data };
 }
 
-export interface PathStats {
-  /** present for an .npz; for a folder, statsOf(features) when needed */
-  stats?: FidStats;
+/** A path as one side of an FID: an .npz's statistics, or a folder's features (its statistics: statsOfSet). */
+export interface PathStats extends FidSet {
   /** number of images (undefined for an .npz) */
   n?: number;
-  features?: Features;
   ignored?: string[];
 }
 
@@ -181,14 +182,10 @@ export async function computeFid(p1: string, p2: string, o: FidOptions = {}): Pr
   const getNet = async () => (net ??= await loadFidInception(o));
   try {
     const a = await statsOfPath(p1, getNet, { ...o, dims, onProgress: (d, t) => o.onImages?.(0, d, t) });
-    if (o.saveStats) await writeFidStats(o.saveStats, a.stats ??= statsOf(a.features!));
+    if (o.saveStats) await writeFidStats(o.saveStats, statsOfSet(a));
     const b = await statsOfPath(p2, getNet, { ...o, dims, onProgress: (d, t) => o.onImages?.(1, d, t) });
-    if (!(a.features && b.features && Math.max(a.features.n, b.features.n) < dims) && dims >= 768) {
-      o.log?.(`FID: square root of ${dims}×${dims} covariance products in float64 (can take a minute)`);
-    }
-    const fid = a.features && b.features
-      ? frechetDistanceOfFeatures(a.features, b.features)
-      : frechetDistance(a.stats ?? statsOf(a.features!), b.stats ?? statsOf(b.features!));
+    if (!fidFromSamples(a, b) && dims >= 768) o.log?.(`FID: square root of ${dims}×${dims} covariance products in float64 (can take a minute)`);
+    const fid = fidOfSets(a, b);
     const r: FidResult = { fid, n1: a.n, n2: b.n, dims };
     if (o.kid) {
       const k: KidResult = await kernelInceptionDistance(a.features!, b.features!, {

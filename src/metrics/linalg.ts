@@ -11,7 +11,7 @@
 import { CycleGANError } from '../core/errors.js';
 
 /** Column means of row-major n×d samples, and the samples centred on them, times `scale`. */
-function centre(x: Float64Array, n: number, d: number, scale = 1): { mu: Float64Array; c: Float64Array } {
+export function centre(x: Float64Array, n: number, d: number, scale = 1): { mu: Float64Array; c: Float64Array } {
   const mu = new Float64Array(d);
   for (let i = 0; i < n; i++) {
     const row = i * d;
@@ -267,13 +267,12 @@ export function traceSqrtProduct(s1: Float64Array, s2: Float64Array, d: number):
 }
 
 /**
- * Tr(sqrtm(S1·S2)) straight from the samples, for S = XcᵀXc/(n−1) with Xc the centred n×d samples: with
- * A = Xc1/√(n1−1), B = Xc2/√(n2−1), eig(S1·S2) \ {0} = eig(AᵀA·BᵀB) \ {0} = eig((BAᵀ)ᵀ(BAᵀ)), so the trace is
- * the sum of the singular values of the n2×n1 matrix K = B·Aᵀ (its nuclear norm): computed as Σ√λ of the
- * smaller of KᵀK / KKᵀ. Exact, and with n < d far cheaper than anything d×d.
+ * Tr(sqrtm(S1·S2)) straight from the samples, for S = XcᵀXc/(n−1) with Xc the centred n×d samples: given
+ * A = Xc1/√(n1−1), B = Xc2/√(n2−1) (centre with that scale), eig(S1·S2) \ {0} = eig(AᵀA·BᵀB) \ {0} =
+ * eig((BAᵀ)ᵀ(BAᵀ)), so the trace is the sum of the singular values of the n2×n1 matrix K = B·Aᵀ (its nuclear
+ * norm): computed as Σ√λ of the smaller of KᵀK / KKᵀ. Exact, and with n < d far cheaper than anything d×d.
  */
-export function traceSqrtProductOfSamples(x1: Float64Array, n1: number, x2: Float64Array, n2: number, d: number): number {
-  const a = centre(x1, n1, d, 1 / Math.sqrt(n1 - 1)).c, b = centre(x2, n2, d, 1 / Math.sqrt(n2 - 1)).c;
+export function traceSqrtProductOfCentred(a: Float64Array, n1: number, b: Float64Array, n2: number, d: number): number {
   const k = rowProducts(b, n2, a, n1, d); // K[i][j] = b_i · a_j
   // G = K·Kᵀ (n2×n2) or Kᵀ·K (n1×n1), whichever is smaller: both are the Gram matrix of the rows of K or Kᵀ
   const m = Math.min(n1, n2);
