@@ -23,6 +23,7 @@ export {
 
 // data
 export { datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent } from './data/builtin.js';
+export { directionFolders } from './data/dataset.js';
 export {
   getOfficialDataset, isOfficialDataset, getPretrained, OFFICIAL_BASE, OFFICIAL_DATASETS, OFFICIAL_PRETRAINED, PRETRAINED_SPEC,
 } from './data/official.js';

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import {
   writeJsonAtomic, CycleGANError, type FlagSpec, type ParsedArgs, FID_WEIGHTS_ENV, loadFidInception,
   addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide,
-  type Network, evaluate, truthFolder, loadRunNetwork, testLabels, testLabelOf, type TestSetup,
+  type Network, directionFolders, evaluate, truthFolder, loadRunNetwork, testLabels, testLabelOf, type TestSetup,
 } from '../../index.js';
 import { progressPrinter } from './datasets.js';
 
@@ -62,8 +62,7 @@ export async function evalMetrics(args: ParsedArgs, setup: TestSetup, ctx: EvalC
     }
     // model terms as test.py: the A side is <phase>A, or <phase>B with --direction BtoA
     const swap = dir === 'BtoA';
-    const folderA = path.join(t.dataroot, `${t.phase}${swap ? 'B' : 'A'}`);
-    const folderB = path.join(t.dataroot, `${t.phase}${swap ? 'A' : 'B'}`);
+    const { A: folderA, B: folderB } = directionFolders(t.dataroot, t.phase, dir);
     const owned: Network[] = [];
     try {
       let sides: TranslationSide[];
