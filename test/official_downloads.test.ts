@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import { writeStoredZip } from '../src/weights/zip.js';
+import { listImageFiles } from '../src/data/image_files.js';
 import { makeRandomDataset, tempDir } from './workflow_util.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -78,6 +79,9 @@ test('datasets get: official names from a mirror, resumed after an interruption,
   const src = path.join(work, 'src', 'mini');
   await makeRandomDataset(src, { n: 2, size: 12, phase: 'train' });
   await makeRandomDataset(src, { n: 1, size: 12, phase: 'test' });
+  // not images (a note, a hidden file): dataset.json counts the images training lists (listImageFiles), not these
+  await fsp.writeFile(path.join(src, 'trainA', 'notes.txt'), 'not an image');
+  await fsp.copyFile(path.join(src, 'trainB', 'b000.png'), path.join(src, 'trainB', '.b000.png'));
   const good = await zipOf(src, 'mini');
   const bad = Buffer.from(good);
   bad[Math.floor(bad.length / 3)] ^= 0xff; // inside an entry's data: its CRC-32 no longer matches
@@ -90,6 +94,10 @@ test('datasets get: official names from a mirror, resumed after an interruption,
     assert.ok(s.hits.some((h) => /mini\.zip bytes=\d+-/.test(h)), `no resumed request: ${s.hits.join('; ')}`);
     for (const f of ['trainA/a000.png', 'trainB/b001.png', 'testA/a000.png', 'dataset.json']) assert.ok(existsSync(path.join(cache, 'datasets/mini', f)), f);
     assert.deepEqual(readFileSync(path.join(cache, 'datasets/mini/trainA/a000.png')), readFileSync(path.join(src, 'trainA/a000.png')));
+    const info = JSON.parse(readFileSync(path.join(cache, 'datasets/mini/dataset.json'), 'utf8'));
+    for (const d of ['trainA', 'trainB', 'testA', 'testB']) {
+      assert.equal(info.counts[d], (await listImageFiles(path.join(cache, 'datasets/mini', d))).files.length, d);
+    }
     assert.ok(!existsSync(path.join(cache, 'downloads/mini.zip')) && !existsSync(path.join(cache, 'downloads/mini.zip.part')));
     // cached: no new request; --out places a copy
     const n = s.hits.length;

@@ -94,6 +94,8 @@ test('one safetensors parser and one halfToFloat: the server reads model headers
 
 test('one image extension list, one tensor2im and one PNG writer', async () => {
   assert.deepEqual(await holders("'.tiff'"), ['data/image_files.ts']);
+  // nor as a pattern (official.ts counted a dataset's images with its own /\.(jpe?g|png|…|tiff?|webp)$/i and walker)
+  assert.deepEqual(await holders('tiff?'), []);
   assert.deepEqual(await holders('/ 2) * 255'), ['core/data/pixels.ts']);
   // sharp's .png(): the raw-pixel writer, the loss plot's SVG rasteriser, and test's --aspect_ratio resize
   assert.deepEqual(await holders('.png()'), ['data/decode.ts', 'report/loss_plot.ts', 'train/test_run.ts']);

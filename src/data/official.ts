@@ -16,6 +16,7 @@ import { parseTorchStateDict } from '../weights/torch_pth.js';
 import { networkFromStateDict, saveNetwork } from '../weights/network_file.js';
 import type { GeneratorSpec } from '../core/networks/index.js';
 import { downloadFile } from './http_download.js';
+import { listImageFiles } from './image_files.js';
 import { netFile } from '../train/run_folder.js';
 import { DEFAULT_TRANSFORM } from '../core/data/transforms.js';
 import { defaultCacheDir, readDatasetInfo, type DatasetInfo, type ProgressEvent } from './builtin.js';
@@ -118,15 +119,6 @@ async function extractZip(zip: ZipReader, dir: string, onProgress?: (e: Progress
   return n;
 }
 
-async function countImages(dir: string): Promise<number> {
-  let n = 0;
-  for (const e of await fsp.readdir(dir, { withFileTypes: true })) {
-    if (e.isDirectory()) n += await countImages(path.join(dir, e.name));
-    else if (/\.(jpe?g|png|bmp|ppm|tiff?|webp)$/i.test(e.name)) n++;
-  }
-  return n;
-}
-
 /**
  * An official dataset in the cache (CACHE/datasets/NAME, with dataset.json), downloaded and checked if needed;
  * `out` also places a copy there. Returns its folder and info.
@@ -163,7 +155,7 @@ export async function getOfficialDataset(name: string, o: OfficialGetOptions & {
         throw new CycleGANError(`${source}: the archive has no <phase>A folder (found: ${subdirs.join(', ') || 'nothing'}); deleted it, nothing was installed`);
       }
       const counts: Record<string, number> = {};
-      for (const d of subdirs.sort()) counts[d] = await countImages(path.join(root, d));
+      for (const d of subdirs.sort()) counts[d] = (await listImageFiles(path.join(root, d))).files.length;
       const full: DatasetInfo = {
         name, version: 1, description: `official CycleGAN dataset ${name}`, source: source, license: 'see the official CycleGAN repository',
         counts, recommended: { preprocess: DEFAULT_TRANSFORM.preprocess, loadSize: DEFAULT_TRANSFORM.loadSize, cropSize: DEFAULT_TRANSFORM.cropSize, inputNc: 3, outputNc: 3 }, builtAt: new Date().toISOString(),
