@@ -121,6 +121,24 @@ test('test: model flags are checked against the run\'s saved options; defaults c
   assert.equal(t.single.netName, 'G_B');
   assert.equal(t.single.datasetMode, 'single');
   assert.equal(t.test.loadIter, 7);
+  // the value checks test shares with train (choice, checkFolderName, checkEpoch): the same one line for the same value
+  const trainError = (flag: string, v: string): string => {
+    try {
+      resolveTrainOptions({ dataroot: 'd', name: 'n', [flag]: v });
+    } catch (e) {
+      return (e as Error).message;
+    }
+    assert.fail(`train took --${flag} ${v}`);
+  };
+  // (--direction is checked while parsing, by core/limits.ts's FLAG_CHOICES, for every command)
+  for (const [flag, v] of [['netG', 'resnet_7blocks'], ['norm', 'group'], ['preprocess', 'zoom'],
+    ['dataset-mode', 'pairs'], ['epoch', 'best'], ['phase', '..'], ['name', '.']] as const) {
+    const want = trainError(flag, v);
+    assert.match(want, new RegExp(`^--${flag} must be`));
+    // a run with no saved options, so that the flag itself is checked (not compared with opt.json)
+    const argv = ['--dataroot', dir, '--name', 'unsaved', '--checkpoints_dir', path.join(dir, 'ck'), `--${flag}`, v];
+    await assert.rejects(resolveTestSetup(parseCommandArgs(argv, TEST_OPTIONS, 'test'), { log: () => {} }), (e: Error) => e.message === want, `test --${flag} ${v}`);
+  }
 });
 
 test('docs/workflow.md shows the option tables of src/train/options.ts', () => {

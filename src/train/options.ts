@@ -276,7 +276,8 @@ export function backendFor(backend: string | undefined, gpuIds: string | undefin
   return ids.some((s) => Number(s) >= 0) ? 'gpu' : 'auto-cpu';
 }
 
-function fail(msg: string): never {
+/** Every option check's failure: one line naming the flag (exit 2). */
+export function fail(msg: string): never {
   throw new CycleGANError(msg);
 }
 
@@ -294,9 +295,22 @@ function num(flag: string, v: unknown, min: number, opts: { exclusive?: boolean;
   return v;
 }
 
-function choice<T extends string>(flag: string, v: unknown, choices: readonly T[]): T {
+/** A flag with a fixed set of values (train's and test's checks). */
+export function choice<T extends string>(flag: string, v: unknown, choices: readonly T[]): T {
   if (typeof v !== 'string' || !(choices as readonly string[]).includes(v)) fail(`--${flag} must be one of ${choices.join(', ')}; got '${String(v)}'`);
   return v as T;
+}
+
+/** --name (after --suffix) and --phase become folder names: no path separators, not . or .. */
+export function checkFolderName(flag: 'name' | 'phase', v: string): string {
+  if (/[/\\]/.test(v) || v === '.' || v === '..') fail(`--${flag} must be a plain folder ${flag === 'phase' ? 'prefix' : 'name'}, got '${v}'`);
+  return v;
+}
+
+/** --epoch: 'latest', an epoch number or iter_<n> (the checkpoint labels a run folder holds). */
+export function checkEpoch(epoch: string): string {
+  if (epoch !== 'latest' && !/^(\d+|iter_\d+)$/.test(epoch)) fail(`--epoch must be 'latest', an epoch number or iter_<n>, got '${epoch}'`);
+  return epoch;
 }
 
 /**
@@ -388,16 +402,16 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
     deterministic: Boolean(get('deterministic')),
     backend,
   };
-  if (/[/\\]/.test(r.phase) || r.phase === '.' || r.phase === '..') fail(`--phase must be a plain folder prefix, got '${r.phase}'`);
+  checkFolderName('phase', r.phase);
   r.name = applySuffix(r.name, r.suffix, optionsToJson(r));
-  if (/[/\\]/.test(r.name) || r.name === '.' || r.name === '..') fail(`--name must be a plain folder name, got '${r.name}'`);
+  checkFolderName('name', r.name);
   if (r.loadIter > 0) r.epoch = `iter_${r.loadIter}`;
   // Memory-sizing bounds (the CLI parser checks them too; library callers and opt.json come through here).
   for (const [flag, v] of [['ngf', r.ngf], ['ndf', r.ndf], ['n-layers-D', r.nLayersD], ['batch-size', r.batchSize],
     ['load-size', r.loadSize], ['crop-size', r.cropSize]] as const) checkFlagValue(flag, v);
   for (const [flag, v] of [['input-nc', r.inputNc], ['output-nc', r.outputNc]] as const)
     if (v !== 1 && v !== 3) fail(`--${flag} must be 1 (greyscale) or 3 (RGB), got ${v}`);
-  if (r.epoch !== 'latest' && !/^(\d+|iter_\d+)$/.test(r.epoch)) fail(`--epoch must be 'latest', an epoch number or iter_<n>, got '${r.epoch}'`);
+  checkEpoch(r.epoch);
   if (r.nEpochs + r.nEpochsDecay < 1) fail('--n-epochs plus --n-epochs-decay must be at least 1');
   if (r.epochCount > r.nEpochs + r.nEpochsDecay)
     fail(`--epoch-count ${r.epochCount} is past the last epoch (--n-epochs ${r.nEpochs} + --n-epochs-decay ${r.nEpochsDecay}); raise --n-epochs-decay (or --n-epochs) to train more`);

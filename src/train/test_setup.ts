@@ -4,12 +4,11 @@
 // Model flags given on the command line are checked against the run's saved options: a mismatch is a
 // one-line error instead of a failure deep inside loading.
 import { existsSync } from 'node:fs';
-import { CycleGANError } from '../core/errors.js';
 import type { ParsedArgs } from '../flags.js';
 import { GENERATOR_NAMES, NORM_TYPES, type GeneratorSpec } from '../core/networks/index.js';
 import { PREPROCESS_MODES } from '../core/data/transforms.js';
 import {
-  DATASET_MODES, DIRECTIONS, MODELS, aliasValue, applySuffix, backendFor, TEST_OPTIONS,
+  DATASET_MODES, DIRECTIONS, MODELS, aliasValue, applySuffix, backendFor, checkEpoch, checkFolderName, choice, fail, TEST_OPTIONS,
 } from './options.js';
 import { pthFile, runPaths, netFile, readRunOptions } from './run_folder.js';
 import { type SingleTestOptions, type TestOptions } from './test_run.js';
@@ -40,10 +39,6 @@ export interface TestSetup {
   saved?: Record<string, unknown>;
 }
 
-function fail(msg: string): never {
-  throw new CycleGANError(msg);
-}
-
 const officialName = (flag: string) => TEST_OPTIONS.find((d) => d.name === flag)?.official ?? flag;
 
 function hasNet(root: string, label: string, net: string): boolean {
@@ -70,15 +65,14 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const values: Record<string, unknown> = {};
   for (const d of TEST_OPTIONS) values[d.official ?? d.name] = f[d.name];
   const name = applySuffix(str('name'), String(f['suffix'] ?? ''), values);
-  if (/[/\\]/.test(name) || name === '.' || name === '..') fail(`--name must be a plain folder name, got '${name}'`);
+  checkFolderName('name', name);
   const checkpointsDir = str('checkpoints-dir');
   const run = runPaths(checkpointsDir, name);
   const runDir = run.root;
   const saved = await readRunOptions(run);
   const loadIter = Number(f['load-iter'] ?? 0);
   if (!Number.isInteger(loadIter) || loadIter < 0) fail(`--load-iter must be a whole number ≥ 0, got ${String(f['load-iter'])}`);
-  const epoch = str('epoch');
-  if (epoch !== 'latest' && !/^(\d+|iter_\d+)$/.test(epoch)) fail(`--epoch must be 'latest', an epoch number or iter_<n>, got '${epoch}'`);
+  const epoch = checkEpoch(str('epoch'));
   const label = loadIter > 0 ? `iter_${loadIter}` : epoch;
   const suffix = String(f['model-suffix'] ?? '');
 
@@ -92,8 +86,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
     model = !hasNet(runDir, label, 'G_A') && hasNet(runDir, label, `G${suffix}`) ? 'test' : 'cycle_gan';
     if (model === 'test') notes.push(`${runDir} holds one generator (${label}_net_G${suffix}): testing it as --model test`);
   }
-  const datasetMode = (given.has('dataset-mode') ? String(f['dataset-mode']) : model === 'test' ? 'single' : 'unaligned') as 'single' | 'unaligned';
-  if (!(DATASET_MODES as readonly string[]).includes(datasetMode)) fail(`--dataset-mode must be one of ${DATASET_MODES.join(', ')}; got '${datasetMode}'`);
+  const datasetMode = choice('dataset-mode', given.has('dataset-mode') ? String(f['dataset-mode']) : model === 'test' ? 'single' : 'unaligned', DATASET_MODES);
   if (model === 'cycle_gan' && datasetMode === 'single') fail('--dataset-mode single needs --model test (one generator); --model cycle_gan tests both domains');
   if (given.has('model-suffix') && model !== 'test') notes.push('--model-suffix only applies to --model test');
 
@@ -113,10 +106,8 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
       fail(`--${k} ${String(v)} does not match the run's ${String(saved[k])} (${run.opt}); the saved networks fix it: drop the flag`);
     }
   }
-  const netG = String(pick('netG'));
-  if (!(GENERATOR_NAMES as readonly string[]).includes(netG)) fail(`--netG must be one of ${GENERATOR_NAMES.join(', ')}; got '${netG}'`);
-  const norm = String(pick('norm'));
-  if (!(NORM_TYPES as readonly string[]).includes(norm)) fail(`--norm must be one of ${NORM_TYPES.join(', ')}; got '${norm}'`);
+  const netG = choice('netG', String(pick('netG')), GENERATOR_NAMES);
+  const norm = choice('norm', String(pick('norm')), NORM_TYPES);
   const whole = (flag: string, min: number): number => {
     const v = Number(pick(flag));
     if (!Number.isInteger(v) || v < min) fail(`--${flag} must be a whole number ≥ ${min}, got ${String(pick(flag))}`);
@@ -126,16 +117,14 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const inputNc = whole('input-nc', 1), outputNc = whole('output-nc', 1);
   const noDropout = Boolean(pick('no-dropout'));
   const gen = (i: number, o: number): GeneratorSpec => ({
-    role: 'generator', netG: netG as GeneratorSpec['netG'], inputNc: i, outputNc: o, ngf, norm: norm as GeneratorSpec['norm'], useDropout: !noDropout,
+    role: 'generator', netG, inputNc: i, outputNc: o, ngf, norm, useDropout: !noDropout,
   });
   const archText = `--netG ${netG} --ngf ${ngf} --norm ${norm}${noDropout ? ' --no_dropout' : ''} (input_nc ${inputNc}, output_nc ${outputNc})`;
 
   // Data options: given, else the run's, else the defaults (load size = crop size, as test_options.py).
   const dataOpt = (flag: string): unknown => (given.has(flag) ? f[flag] : saved?.[officialName(flag)] ?? f[flag]);
-  const direction = String(dataOpt('direction'));
-  if (!(DIRECTIONS as readonly string[]).includes(direction)) fail(`--direction must be AtoB or BtoA, got '${direction}'`);
-  const preprocess = String(dataOpt('preprocess'));
-  if (!(PREPROCESS_MODES as readonly string[]).includes(preprocess)) fail(`--preprocess must be one of ${PREPROCESS_MODES.join(', ')}; got '${preprocess}'`);
+  const direction = choice('direction', String(dataOpt('direction')), DIRECTIONS);
+  const preprocess = choice('preprocess', String(dataOpt('preprocess')), PREPROCESS_MODES);
   const cropSize = Number(dataOpt('crop-size'));
   const loadSize = given.has('load-size') ? Number(f['load-size']) : cropSize;
   const numTest = Number(f['num-test']);
@@ -146,7 +135,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const aspectRatio = Number(f['aspect-ratio'] ?? 1);
   if (!(aspectRatio > 0 && Number.isFinite(aspectRatio))) fail(`--aspect-ratio must be a positive number, got ${String(f['aspect-ratio'])}`);
   const phase = String(f['phase'] ?? 'test');
-  if (/[/\\]/.test(phase)) fail(`--phase must be a plain folder prefix, got '${phase}'`);
+  checkFolderName('phase', phase);
   const mds = Number(f['max-dataset-size'] ?? Infinity);
   for (const flag of Object.keys(NO_EFFECT)) if (given.has(flag)) notes.push(`--${officialName(flag)} has no effect at test time (${NO_EFFECT[flag]})`);
   for (const n of notes) log(`cyclegan: ${n}`);
@@ -154,7 +143,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const test: TestOptions = {
     dataroot, name, checkpointsDir, resultsDir: String(f['results-dir'] ?? './results'), epoch, loadIter, aspectRatio, numTest, phase,
     imageWidth,
-    direction: direction as 'AtoB' | 'BtoA', preprocess: preprocess as TestOptions['preprocess'], loadSize, cropSize, eval: Boolean(f['eval']), log,
+    direction, preprocess, loadSize, cropSize, eval: Boolean(f['eval']), log,
   };
   const single: SingleTestOptions = { ...test, datasetMode, maxDatasetSize: mds, netName: `G${suffix}` };
   const backend = backendFor(String(f['backend'] ?? 'auto'), f['gpu-ids'] === undefined ? undefined : String(f['gpu-ids']), given.has('backend'));

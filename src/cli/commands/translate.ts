@@ -3,7 +3,7 @@ import { requireString, UsageError } from '../args.js';
 import {
   CycleGANError, loadNetwork, loadRunNetwork, netFile, pthFile, checkPreprocess, PREPROCESS_MODES, collectInputs,
   translateFiles, MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, type OptionDef, startBackend,
-  resolveTestSetup, testLabelOf,
+  resolveTestSetup, testLabelOf, checkFlagValue,
 } from '../../index.js';
 import { existsSync } from 'node:fs';
 
@@ -33,7 +33,7 @@ function usage(): string {
 
 /** The generator of a run for a direction (G_A for AtoB, G_B for BtoA), or its single G<suffix>. */
 export function runGeneratorName(runDir: string, label: string, direction: string, model: string | undefined, suffix: string): string {
-  if (direction !== 'AtoB' && direction !== 'BtoA') throw new UsageError(`--direction must be AtoB or BtoA, got '${direction}'`);
+  checkFlagValue('direction', direction);
   const byDir = direction === 'AtoB' ? 'G_A' : 'G_B';
   if (model === 'test') return `G${suffix}`;
   if (model === undefined && !existsSync(netFile(runDir, label, byDir)) && !existsSync(pthFile(runDir, label, byDir))) {
