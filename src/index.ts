@@ -17,7 +17,7 @@ export {
   type FlagSpec, type ParsedArgs, type Rename, type FlagType, type FlagValue,
 } from './flags.js';
 export {
-  BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp,
+  ARCH_FLAGS, BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp,
   resolveTrainOptions, jsonToRawFlags, applySuffix, type OptionDef, type TrainOptions,
 } from './train/options.js';
 
@@ -35,8 +35,8 @@ export { runDemo, type DemoOptions } from './train/demo.js';
 export { DEMO_DEFAULTS, planDemo, chooseDemoBackend, measureStepRate, type DemoPlan } from './train/demo_plan.js';
 export { openTrainData } from './train/data_source.js';
 export { installStopSignals } from './train/signals.js';
-export { resolveTestSetup, testLabelOf, type TestSetup } from './train/test_setup.js';
-export { runSingleTest, runTest, testLabels } from './train/test_run.js';
+export { resolveTestSetup, type TestSetup } from './train/test_setup.js';
+export { runSingleTest, runTest, resultsPaths, testLabelOf, testLabels } from './train/test_run.js';
 export { evaluate, truthFolder } from './train/evaluate.js';
 export { translateFile, translateFiles, collectInputs, outputPaths } from './translate.js';
 export { FID_WEIGHTS_ENV, FID_DIMS, loadFidInception, computeFid, type FidDims } from './metrics/index.js';

@@ -235,3 +235,19 @@ test('TF.js setup has one owner: gradients, Tensor methods, the page\'s Node stu
     assert.ok(list.includes(`from './${kernel}_grad.js'`), `${f} is not in register_all_gradients.ts`);
   }
 });
+
+test('a test\'s results layout, the checkpoint label it loads and the flags that fix a run\'s networks have one owner each', async () => {
+  // RESULTS/NAME/<phase>_<epoch>[_iter<n>]/index.html + images/: resultsPaths (test_run.ts); eval's metrics go on that page
+  assert.deepEqual(await holders("'index.html'"), ['train/run_folder.ts', 'train/test_run.ts']);
+  const src = await (cache ??= sources());
+  assert.match(src.get('cli/commands/eval_metrics.ts')!, /resultsPaths\(/);
+  // --load_iter n > 0 loads iter_<n>, else --epoch: testLabelOf (train --continue of an official run folder asks it too)
+  assert.deepEqual(await holders('> 0 ? `iter_'), ['train/test_run.ts']);
+  const { resultsPaths, testLabelOf } = await import('../src/train/test_run.js');
+  assert.equal(testLabelOf({ epoch: '5', loadIter: 7 }), 'iter_7');
+  assert.deepEqual(resultsPaths({ resultsDir: 'r', name: 'n', epoch: 'latest', loadIter: 7, phase: 'test' }),
+    { dir: path.join('r', 'n', 'test_latest_iter7'), images: path.join('r', 'n', 'test_latest_iter7', 'images'), page: path.join('r', 'n', 'test_latest_iter7', 'index.html') });
+  // the flags train --continue and test take from the run (ARCH_FLAGS, options.ts), not two lists
+  assert.deepEqual(await holders("'ndf', 'norm', 'input-nc', 'output-nc', 'no-dropout'"), ['train/options.ts']);
+  for (const f of ['train/test_setup.ts', 'cli/commands/train.ts']) assert.match(src.get(f)!, /ARCH_FLAGS\b/, `${f} does not use ARCH_FLAGS`);
+});

@@ -25,6 +25,12 @@ export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'webgpu'] as const;
 export const MODELS = ['cycle_gan', 'test'] as const;
 export const DATASET_MODES = ['unaligned', 'single'] as const;
 
+/**
+ * The flags that fix the saved networks' shapes: continuing a run (train --continue) and testing one take them from
+ * the run, and a different value given on the command line is an error.
+ */
+export const ARCH_FLAGS = ['netG', 'netD', 'n-layers-D', 'ngf', 'ndf', 'norm', 'input-nc', 'output-nc', 'no-dropout'] as const;
+
 /** The model's options (src/core/model.ts) plus those of data, schedule, checkpoints and the run itself. */
 export interface TrainOptions extends CycleGANOptions {
   dataroot: string;

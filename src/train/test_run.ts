@@ -56,10 +56,21 @@ export interface TestResult {
   images: Array<{ side: 'A' | 'B'; input: string; real: string; fake: string; rec: string }>;
 }
 
+/** The checkpoint label a test loads (--load_iter wins over --epoch). */
+export function testLabelOf(t: Pick<TestOptions, 'epoch' | 'loadIter'>): string {
+  return (t.loadIter ?? 0) > 0 ? `iter_${t.loadIter}` : t.epoch;
+}
+
 /** The label of the checkpoint to load and the results folder, as test.py names them. */
 export function testLabels(o: Pick<TestOptions, 'epoch' | 'loadIter' | 'phase'>): { load: string; dir: string } {
   const it = o.loadIter ?? 0;
-  return { load: it > 0 ? `iter_${it}` : o.epoch, dir: `${o.phase}_${o.epoch}${it > 0 ? `_iter${it}` : ''}` };
+  return { load: testLabelOf(o), dir: `${o.phase}_${o.epoch}${it > 0 ? `_iter${it}` : ''}` };
+}
+
+/** Where a test writes, as test.py: RESULTS/NAME/<phase>_<epoch>[_iter<n>]/ with index.html and images/. */
+export function resultsPaths(o: Pick<TestOptions, 'resultsDir' | 'name' | 'epoch' | 'loadIter' | 'phase'>): { dir: string; images: string; page: string } {
+  const dir = path.join(o.resultsDir, o.name, testLabels(o).dir);
+  return { dir, images: path.join(dir, 'images'), page: path.join(dir, 'index.html') };
 }
 
 /** Writes a result image; --aspect_ratio stretches it as the official save_images does (bicubic). */
@@ -87,8 +98,7 @@ function progress(log: (l: string) => void, total: number): (label: string) => v
 /** Runs the test on already-loaded generators (G_A: A→B, G_B: B→A). */
 export async function testWithNets(o: TestOptions, G_A: Network, G_B: Network): Promise<TestResult> {
   const log = o.log ?? ((l: string) => console.error(l));
-  const dir = path.join(o.resultsDir, o.name, testLabels(o).dir);
-  const imgDir = path.join(dir, 'images');
+  const { dir, images: imgDir, page } = resultsPaths(o);
   // In model terms: the A side is DATAROOT/<phase>A, or <phase>B with --direction BtoA (official set_input).
   const folders = directionFolders(o.dataroot, o.phase, o.direction);
   const tOpts: TranslateOptions = { preprocess: o.preprocess, loadSize: o.loadSize, cropSize: o.cropSize, eval: o.eval };
@@ -142,7 +152,6 @@ export async function testWithNets(o: TestOptions, G_A: Network, G_B: Network): 
     sections,
     imageWidth: o.imageWidth,
   });
-  const page = path.join(dir, 'index.html');
   await writeFileAtomic(page, html);
   return { page, dir, A, B, images };
 }
@@ -193,8 +202,7 @@ export interface SingleTestResult {
 /** models/test_model.py over data/single_dataset.py: real → fake with one generator. */
 export async function testSingleWithNet(o: SingleTestOptions, G: Network): Promise<SingleTestResult> {
   const log = o.log ?? ((l: string) => console.error(l));
-  const dir = path.join(o.resultsDir, o.name, testLabels(o).dir);
-  const imgDir = path.join(dir, 'images');
+  const { dir, images: imgDir, page } = resultsPaths(o);
   const folder = o.datasetMode === 'single' ? o.dataroot : directionFolders(o.dataroot, o.phase, o.direction).A;
   const scan = await scanImageFolder(folder, { maxDatasetSize: o.maxDatasetSize });
   if (scan.skipped.length) log(`warning: skipped ${scan.skipped.length} unreadable file(s): ${describeSkipped(scan.skipped)}`);
@@ -231,7 +239,6 @@ export async function testSingleWithNet(o: SingleTestOptions, G: Network): Promi
     sections,
     imageWidth: o.imageWidth,
   });
-  const page = path.join(dir, 'index.html');
   await writeFileAtomic(page, html);
   return { page, dir, folder, processed: todo.length, available: scan.images.length, images };
 }

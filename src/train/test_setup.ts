@@ -8,13 +8,10 @@ import type { ParsedArgs } from '../flags.js';
 import { GENERATOR_NAMES, NORM_TYPES, type GeneratorSpec } from '../core/networks/index.js';
 import { PREPROCESS_MODES } from '../core/data/transforms.js';
 import {
-  DATASET_MODES, DIRECTIONS, MODELS, aliasValue, applySuffix, backendFor, checkEpoch, checkFolderName, choice, fail, TEST_OPTIONS,
+  ARCH_FLAGS, DATASET_MODES, DIRECTIONS, MODELS, aliasValue, applySuffix, backendFor, checkEpoch, checkFolderName, choice, fail, TEST_OPTIONS,
 } from './options.js';
 import { pthFile, runPaths, netFile, readRunOptions } from './run_folder.js';
-import { type SingleTestOptions, type TestOptions } from './test_run.js';
-
-/** Flags that fix the saved networks: given at test time, they must agree with the run's opt.json. */
-const ARCH = ['netG', 'ngf', 'norm', 'input-nc', 'output-nc', 'no-dropout', 'netD', 'ndf', 'n-layers-D'] as const;
+import { testLabelOf, type SingleTestOptions, type TestOptions } from './test_run.js';
 
 /** Flags that test.py overrides (num_threads, batch_size, serial_batches, no_flip) or that only shape training. */
 const NO_EFFECT: Record<string, string> = {
@@ -73,7 +70,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const loadIter = Number(f['load-iter'] ?? 0);
   if (!Number.isInteger(loadIter) || loadIter < 0) fail(`--load-iter must be a whole number ≥ 0, got ${String(f['load-iter'])}`);
   const epoch = checkEpoch(str('epoch'));
-  const label = loadIter > 0 ? `iter_${loadIter}` : epoch;
+  const label = testLabelOf({ epoch, loadIter });
   const suffix = String(f['model-suffix'] ?? '');
 
   // --model: given, or what the folder holds (official test.py defaults to test; our runs have G_A and G_B).
@@ -98,7 +95,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
     if (flag === 'no-dropout') return model === 'cycle_gan'; // the CycleGAN model sets it; the test model does not
     return f[flag];
   };
-  for (const flag of ARCH) {
+  for (const flag of ARCH_FLAGS) { // given at test time, they must agree with the run's opt.json
     if (!given.has(flag) || !saved) continue;
     const k = officialName(flag);
     const v = aliasValue(flag, f[flag]);
@@ -151,9 +148,4 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
     model, backend, test, single, archText, runDir, saved,
     specs: { G: gen(inputNc, outputNc), G_A: gen(inputNc, outputNc), G_B: gen(outputNc, inputNc) },
   };
-}
-
-/** The checkpoint label a test loads (--load_iter wins over --epoch). */
-export function testLabelOf(t: Pick<TestOptions, 'epoch' | 'loadIter'>): string {
-  return (t.loadIter ?? 0) > 0 ? `iter_${t.loadIter}` : t.epoch;
 }

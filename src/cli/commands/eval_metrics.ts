@@ -1,11 +1,10 @@
 // `cyclegan eval --metrics fid,kid,psnr,ssim`: the distribution metrics of a run's translations (FID/KID,
 // src/metrics/) next to PSNR/SSIM where the dataset has a ground truth. Kept out of eval.ts, which owns the
 // test options; eval.ts hands over when --metrics asks for more than psnr,ssim.
-import * as path from 'node:path';
 import {
   writeJsonAtomic, CycleGANError, type FlagSpec, type ParsedArgs, FID_WEIGHTS_ENV, loadFidInception,
   addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide,
-  type Network, directionFolders, evaluate, truthFolder, loadRunNetwork, testLabels, testLabelOf, type TestSetup,
+  type Network, directionFolders, evaluate, truthFolder, loadRunNetwork, resultsPaths, testLabelOf, type TestSetup,
 } from '../../index.js';
 import { progressPrinter } from './datasets.js';
 
@@ -108,7 +107,7 @@ export async function evalMetrics(args: ParsedArgs, setup: TestSetup, ctx: EvalC
     const label = testLabelOf(t);
     const file = evalResultFile(setup.runDir, label);
     await writeJsonAtomic(file, { ...result, at: new Date().toISOString() });
-    const page = path.join(t.resultsDir, t.name, testLabels(t).dir, 'index.html');
+    const { page } = resultsPaths(t);
     const onPage = await addMetricsToPage(page, lines);
     ctx.log(`scores written to ${file}${onPage ? ` and ${page}` : ''}`);
   }

@@ -2,12 +2,12 @@
 // (src/train/options.ts) and the trainer.
 import { existsSync } from 'node:fs';
 import {
-  CycleGANError, TRAIN_OPTIONS, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix,
+  ARCH_FLAGS, CycleGANError, TRAIN_OPTIONS, testLabelOf, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix,
   type TrainOptions, runPaths, pthFile, readRunOptions, openTrainData, train, installStopSignals,
 } from '../../index.js';
 
-/** Flags that fix the networks' shapes: on --continue they come from the run and may not change. */
-const ARCH_FLAGS = ['netG', 'netD', 'n-layers-D', 'ngf', 'ndf', 'norm', 'input-nc', 'output-nc', 'no-dropout'];
+/** A train option's default (the table's). */
+const defaultOf = (flag: string) => TRAIN_OPTIONS.find((d) => d.name === flag)?.default;
 
 /**
  * Options for a run: explicit flags, over (with --continue) the run's saved opt.json, over the official
@@ -36,12 +36,12 @@ export async function resolveRunOptions(argv: string[], log: (line: string) => v
       name = applySuffix(name, given['suffix'], {});
     }
   }
-  const paths = runPaths(typeof given['checkpoints-dir'] === 'string' ? given['checkpoints-dir'] : './checkpoints', name);
+  const paths = runPaths(String(given['checkpoints-dir'] ?? defaultOf('checkpoints-dir')), name);
   // Official semantics when asked for: --epoch-count, --epoch N or --load-iter give the networks to load.
   const official = 'epoch-count' in given || ('epoch' in given && given['epoch'] !== 'latest') || Number(given['load-iter'] ?? 0) > 0;
   const saved = await readRunOptions(paths);
   if (!saved) {
-    const label = Number(given['load-iter'] ?? 0) > 0 ? `iter_${String(given['load-iter'])}` : String(given['epoch'] ?? 'latest');
+    const label = testLabelOf({ epoch: String(given['epoch'] ?? defaultOf('epoch')), loadIter: Number(given['load-iter'] ?? defaultOf('load-iter')) });
     if (existsSync(pthFile(paths.root, label, 'G_A'))) {
       // An official run folder: the .pth files hold weights only; the flags give the architecture.
       const o = resolveTrainOptions(given, { notes });
