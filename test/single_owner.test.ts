@@ -251,3 +251,14 @@ test('a test\'s results layout, the checkpoint label it loads and the flags that
   assert.deepEqual(await holders("'ndf', 'norm', 'input-nc', 'output-nc', 'no-dropout'"), ['train/options.ts']);
   for (const f of ['train/test_setup.ts', 'cli/commands/train.ts']) assert.match(src.get(f)!, /ARCH_FLAGS\b/, `${f} does not use ARCH_FLAGS`);
 });
+
+// The web pages (issue 12's training page beside the translate page) share their browser-side facts too.
+test('the pages decode images in one module (src/web/page/image_file.ts): translate page, training page and worker', async () => {
+  for (const needle of ['createImageBitmap(', 'getImageData(', 'PNG, JPEG, WebP, GIF or BMP', 'function headerSize']) {
+    assert.deepEqual(await holders(needle), ['web/page/image_file.ts'], `${needle} is restated outside src/web/page/image_file.ts`);
+  }
+  const src = await (cache ??= sources());
+  for (const f of ['web/page/main.ts', 'web/train/page.ts', 'web/train/worker.ts']) {
+    assert.match(src.get(f)!, /from '(\.\.\/page|\.)\/image_file\.js'/, `${f} does not decode through src/web/page/image_file.ts`);
+  }
+});

@@ -12,6 +12,7 @@ import { requiredMultiple, testTransform, translateImage } from '../../core/tran
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { startDashboard } from './dashboard.js';
 import { rawToCanvas } from './canvas.js';
+import { bitmapToRgb, notAnImage, openImage } from './image_file.js';
 
 export interface ModelInfo {
   id: string;
@@ -109,46 +110,26 @@ async function getNetwork(m: ModelInfo): Promise<Network> {
   return net;
 }
 
-async function decodeFile(file: File, cfg: PageConfig): Promise<{ rgba: ImageData; bitmap: ImageBitmap }> {
+async function decodeFile(file: File, cfg: PageConfig): Promise<{ raw: RawImage; bitmap: ImageBitmap }> {
   if (file.size > cfg.maxUploadBytes) {
     throw new Error(`this file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${(cfg.maxUploadBytes / 1048576).toFixed(0)} MB`);
   }
-  let bitmap: ImageBitmap;
-  try {
-    // Raw decoded values, as PIL gives them: no colour-space conversion, no premultiplication.
-    bitmap = await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  } catch {
-    throw new Error(`'${file.name}' could not be read as an image (PNG, JPEG, WebP, GIF or BMP)`);
-  }
+  const bitmap = await openImage(file);
+  if (!bitmap) throw new Error(notAnImage(file.name));
   if (bitmap.width * bitmap.height > cfg.maxPixels) {
     const size = `${bitmap.width}x${bitmap.height}`;
     bitmap.close();
     throw new Error(`this image is ${size}; the limit is ${cfg.maxPixels} pixels`);
   }
-  const c = document.createElement('canvas');
-  c.width = bitmap.width;
-  c.height = bitmap.height;
-  const ctx = c.getContext('2d', { willReadFrequently: true })!;
-  ctx.drawImage(bitmap, 0, 0);
-  return { rgba: ctx.getImageData(0, 0, c.width, c.height), bitmap };
-}
-
-function rgbaToRaw(img: ImageData): RawImage {
-  const n = img.width * img.height;
-  const data = new Uint8Array(n * 3);
-  for (let i = 0; i < n; i++) {
-    data[i * 3] = img.data[i * 4];
-    data[i * 3 + 1] = img.data[i * 4 + 1];
-    data[i * 3 + 2] = img.data[i * 4 + 2];
-  }
-  return { data, width: img.width, height: img.height, channels: 3 };
+  return { raw: bitmapToRgb(bitmap), bitmap };
 }
 
 async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend: string): Promise<void> {
   showError(null);
   $('#result-slot').replaceChildren();
   $('#download').hidden = true;
-  const { rgba, bitmap } = await decodeFile(file, cfg);
+  const decoded = await decodeFile(file, cfg);
+  const { bitmap } = decoded;
   const inputCanvas = document.createElement('canvas');
   inputCanvas.width = bitmap.width;
   inputCanvas.height = bitmap.height;
@@ -158,7 +139,7 @@ async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend:
   $('#input-slot').replaceChildren(inputCanvas);
 
   const net = await getNetwork(model);
-  let raw = rgbaToRaw(rgba);
+  let raw = decoded.raw;
   if (model.spec.inputNc === 1) raw = rgbToLuma(raw);
   else if (model.spec.inputNc !== 3) throw new Error(`this model takes ${model.spec.inputNc} channels; only RGB or greyscale models run here`);
   // The official test-time transform (--preprocess none: size rounded to a multiple of 4, bicubic).
@@ -180,11 +161,12 @@ async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend:
   // The download is the network's output as `cyclegan translate` writes it; the view is at the input's size.
   const exact = rawToCanvas(out);
   let result = exact;
-  if (w !== rgba.width || h !== rgba.height) {
+  const input = decoded.raw;
+  if (w !== input.width || h !== input.height) {
     result = document.createElement('canvas');
-    result.width = rgba.width;
-    result.height = rgba.height;
-    result.getContext('2d')!.drawImage(exact, 0, 0, rgba.width, rgba.height);
+    result.width = input.width;
+    result.height = input.height;
+    result.getContext('2d')!.drawImage(exact, 0, 0, input.width, input.height);
   }
   result.dataset.testid = 'result';
   result.dataset.networkSize = `${w}x${h}`;

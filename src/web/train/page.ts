@@ -5,6 +5,7 @@ import { drawChart, drawLegend } from '../page/dashboard.js';
 import { pickEngineOptions, type EngineOptions } from './engine.js';
 import { formatSeconds, type DatasetsIndex, type ServedDataset, type CurvePoint, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 import { rawToCanvas } from '../page/canvas.js';
+import { bitmapToRgb, notAnImage, openImage } from '../page/image_file.js';
 
 // The official options that matter in a browser, from the option table every command uses (names, help, defaults,
 // choices, and resolveTrainOptions' checks); the URL takes the same names. Where a laptop GPU needs smaller than the
@@ -432,18 +433,12 @@ function main(): void {
     void (async () => {
       try {
         showError(null);
-        const bmp = await createImageBitmap(f, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' }).catch(() => {
-          throw new Error(`'${f.name}' could not be read as an image (PNG, JPEG, WebP, GIF or BMP)`);
-        });
-        const c = new OffscreenCanvas(bmp.width, bmp.height);
-        const ctx = c.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D;
-        ctx.drawImage(bmp, 0, 0);
-        const rgba = ctx.getImageData(0, 0, bmp.width, bmp.height).data;
-        const rgb = new Uint8Array(bmp.width * bmp.height * 3);
-        for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) { rgb[i] = rgba[j]; rgb[i + 1] = rgba[j + 1]; rgb[i + 2] = rgba[j + 2]; }
-        const net = $<HTMLSelectElement>('#translate-net').value as 'G_A' | 'G_B';
-        send({ type: 'translate', net, name: f.name, image: { data: rgb, width: bmp.width, height: bmp.height, channels: 3 } });
+        const bmp = await openImage(f);
+        if (!bmp) throw new Error(notAnImage(f.name));
+        const image = bitmapToRgb(bmp);
         bmp.close();
+        const net = $<HTMLSelectElement>('#translate-net').value as 'G_A' | 'G_B';
+        send({ type: 'translate', net, name: f.name, image });
       } catch (e) {
         showError((e as Error).message);
       }

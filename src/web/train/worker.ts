@@ -14,6 +14,7 @@ import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/net
 import { checkSize, testTransform, translateImage } from '../../core/translate_image.js';
 import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineData, type EngineImage, type EngineOptions, type PendingStep } from './engine.js';
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
+import { bitmapToRgb, headerSize, IMAGE_FORMATS, openImage } from '../page/image_file.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
 
 /** The largest image file taken (bytes); the pixel limit is the CLI's default. */
@@ -62,57 +63,25 @@ async function pickBackend(forced: string | null): Promise<{ name: string; why: 
   throw new Error(`no TF.js backend could start (${skipped.join('; ')})`);
 }
 
-/** width × height from the first bytes of a PNG, JPEG, GIF or BMP (null: decode and look). */
-export function headerSize(b: Uint8Array): { width: number; height: number } | null {
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return { width: dv.getUint32(16), height: dv.getUint32(20) };
-  if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };
-  if (b.length >= 26 && b[0] === 0x42 && b[1] === 0x4d) return { width: Math.abs(dv.getInt32(18, true)), height: Math.abs(dv.getInt32(22, true)) };
-  if (b.length >= 4 && b[0] === 0xff && b[1] === 0xd8) {
-    let o = 2;
-    while (o + 9 < b.length) {
-      if (b[o] !== 0xff) return null;
-      const marker = b[o + 1];
-      const len = dv.getUint16(o + 2);
-      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { width: dv.getUint16(o + 7), height: dv.getUint16(o + 5) };
-      o += 2 + len;
-    }
-  }
-  return null;
-}
-
 class SkipFile extends Error {}
 
-/** The file's pixels as the CLI reads them: raw decoded values (no colour management, no premultiplication), RGB. */
+/** The file's pixels as the CLI reads them (image_file.ts), with the file and pixel limits; unusable: SkipFile. */
 async function decode(f: PickedFile): Promise<EngineImage> {
   if (f.file.size === 0) throw new SkipFile(`${f.name} (empty file)`);
   if (f.file.size > MAX_FILE_BYTES) throw new SkipFile(`${f.name} (${(f.file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB)`);
   const limit = DEFAULT_MAX_IMAGE_PIXELS;
   const head = headerSize(new Uint8Array(await f.file.slice(0, 65536).arrayBuffer()));
   if (head && head.width * head.height > limit) throw new SkipFile(`${f.name} (${head.width}x${head.height} is over the ${limit}-pixel limit)`);
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(f.file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
-  } catch {
-    throw new SkipFile(`${f.name} (could not be read as an image: PNG, JPEG, WebP, GIF or BMP)`);
-  }
+  const bitmap = await openImage(f.file);
+  if (!bitmap) throw new SkipFile(`${f.name} (could not be read as an image: ${IMAGE_FORMATS})`);
   const { width, height } = bitmap;
   if (width * height > limit) {
     bitmap.close();
     throw new SkipFile(`${f.name} (${width}x${height} is over the ${limit}-pixel limit)`);
   }
-  const canvas = new OffscreenCanvas(width, height);
-  const ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D;
-  ctx.drawImage(bitmap, 0, 0);
+  const rgb = bitmapToRgb(bitmap);
   bitmap.close();
-  const rgba = ctx.getImageData(0, 0, width, height).data;
-  const rgb = new Uint8Array(width * height * 3);
-  for (let i = 0, j = 0; i < rgb.length; i += 3, j += 4) {
-    rgb[i] = rgba[j];
-    rgb[i + 1] = rgba[j + 1];
-    rgb[i + 2] = rgba[j + 2];
-  }
-  return { name: f.name, data: rgb, width, height, channels: 3 };
+  return { name: f.name, ...rgb };
 }
 
 /** Both domains decoded; unusable files are skipped with one warning, a domain left empty is an error. */
