@@ -262,3 +262,13 @@ test('the pages decode images in one module (src/web/page/image_file.ts): transl
     assert.match(src.get(f)!, /from '(\.\.\/page|\.)\/image_file\.js'/, `${f} does not decode through src/web/page/image_file.ts`);
   }
 });
+
+test('the pages pick their TF.js backend in one module (src/web/page/backend.ts): translate page and training worker', async () => {
+  for (const needle of ["'webgpu', 'webgl', 'wasm'", 'WEBGL_RENDER_FLOAT32_CAPABLE', 'setWasmPaths(', 'tf.setBackend(', 'registerWebGPUKernels()']) {
+    assert.deepEqual((await holders(needle)).filter((f) => f.startsWith('web/')), ['web/page/backend.ts'], `${needle} is restated outside src/web/page/backend.ts`);
+  }
+  const src = await (cache ??= sources());
+  for (const f of ['web/page/main.ts', 'web/train/worker.ts']) {
+    assert.match(src.get(f)!, /import \{ pickBackend \} from '(\.\.\/page|\.)\/backend\.js'/, `${f} does not pick its backend through src/web/page/backend.ts`);
+  }
+});

@@ -2,16 +2,13 @@
 // Bundled by src/web/bundle.ts; the network, the test-time transform and the pixel conversions are the
 // project's own modules, so the page computes what `cyclegan translate` computes in Node.
 import { tf } from '../../core/tf.js';
-import '@tensorflow/tfjs-backend-webgpu';
-import '@tensorflow/tfjs-backend-webgl';
-import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { decodeNetwork } from '../../core/weights/network_codec.js';
 import type { Network } from '../../core/networks/index.js';
 import { requiredMultiple, testTransform, translateImage } from '../../core/translate_image.js';
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { startDashboard } from './dashboard.js';
 import { rawToCanvas } from './canvas.js';
+import { pickBackend } from './backend.js';
 import { bitmapToRgb, notAnImage, openImage } from './image_file.js';
 
 export interface ModelInfo {
@@ -49,24 +46,6 @@ function progress(value: number | null, hidden = false): void {
   p.hidden = hidden;
   if (value === null) p.removeAttribute('value'); // indeterminate
   else p.value = value;
-}
-
-/** webgpu, else webgl (only with float32 render targets: half floats would cost several levels), else wasm. */
-async function pickBackend(forced: string | null): Promise<string> {
-  setWasmPaths('/wasm/');
-  registerWebGPUKernels(); // our WGSL kernels, as in Node (src/backends/webgpu)
-  const order = forced ? [forced] : ['webgpu', 'webgl', 'wasm', 'cpu'];
-  for (const name of order) {
-    try {
-      if (!(await tf.setBackend(name))) continue;
-      await tf.ready();
-      if (name === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE')) continue;
-      return name;
-    } catch {
-      // this backend is not available in this browser; try the next one
-    }
-  }
-  throw new Error(`no TF.js backend could start (tried ${order.join(', ')})`);
 }
 
 async function fetchWithProgress(url: string, total: number, onProgress: (f: number) => void): Promise<Uint8Array> {
@@ -206,8 +185,10 @@ function fillDirections(cfg: PageConfig): void {
 async function main(): Promise<void> {
   let cfg = await fetchConfig();
   const forced = new URLSearchParams(location.search).get('backend');
-  const backend = await pickBackend(forced);
+  const picked = await pickBackend({ forced, wasmPath: '/wasm/' });
+  const backend = picked.name;
   $('[data-testid=backend]').textContent = backend;
+  $('[data-testid=backend]').title = picked.why;
   document.body.dataset.backend = backend;
 
   // For scripts and tests: run a served generator on an NHWC float input in [-1, 1], as the page does.

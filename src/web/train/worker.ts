@@ -3,10 +3,7 @@
 // checkpoints to the Origin Private File System, and answers downloads and test translations. The page
 // (page.ts) only draws what this posts.
 import { tf } from '../../core/tf.js';
-import '@tensorflow/tfjs-backend-webgpu';
-import '@tensorflow/tfjs-backend-webgl';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { registerWebGPUKernels, webgpuKernels } from '../../backends/webgpu/kernels/register_all.js';
+import { webgpuKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { registerWasmExtras } from '../../backends/wasm.js';
 import { DEFAULT_MAX_IMAGE_PIXELS } from '../../core/limits.js';
 import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
@@ -14,6 +11,7 @@ import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/net
 import { checkSize, testTransform, translateImage } from '../../core/translate_image.js';
 import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineData, type EngineImage, type EngineOptions, type PendingStep } from './engine.js';
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
+import { pickBackend } from '../page/backend.js';
 import { bitmapToRgb, headerSize, IMAGE_FORMATS, openImage } from '../page/image_file.js';
 import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
 
@@ -35,33 +33,6 @@ let history: { points: CurvePoint[]; stride: number } = { points: [], stride: 1 
 let loop: Promise<void> | null = null;
 let stopRequest: 'pause' | 'stop' | null = null;
 let checkpointMs = 180_000;
-
-/** webgpu, else webgl (float32 render targets only: half floats would cost several levels), else wasm; and why. */
-async function pickBackend(forced: string | null): Promise<{ name: string; why: string }> {
-  setWasmPaths(new URL('../wasm/', self.location.href).href);
-  registerWebGPUKernels(); // our WGSL kernels, as Node's webgpu backend (src/backends/webgpu)
-  const order = forced ? [forced] : ['webgpu', 'webgl', 'wasm', 'cpu'];
-  const skipped: string[] = [];
-  for (const name of order) {
-    try {
-      if (name === 'webgpu') {
-        const gpu = (navigator as unknown as { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
-        if (!gpu) { skipped.push('webgpu: this browser has no WebGPU in workers'); continue; }
-        if (!(await gpu.requestAdapter())) { skipped.push('webgpu: no WebGPU adapter'); continue; }
-      }
-      if (!(await tf.setBackend(name))) { skipped.push(`${name}: could not start`); continue; }
-      await tf.ready();
-      if (name === 'wasm') registerWasmExtras(); // the filter gradient tfjs-backend-wasm lacks (as in Node)
-      if (name === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE')) { skipped.push('webgl: no float32 render targets'); continue; }
-      const why = forced ? `chosen with ?backend=${forced}` :
-        name === 'webgpu' ? 'WebGPU is available (our own WGSL kernels, as in Node)' : `the first that works here (${skipped.join('; ')})`;
-      return { name, why };
-    } catch (e) {
-      skipped.push(`${name}: ${(e as Error).message}`);
-    }
-  }
-  throw new Error(`no TF.js backend could start (${skipped.join('; ')})`);
-}
 
 class SkipFile extends Error {}
 
@@ -380,7 +351,8 @@ async function translate(msg: Extract<ToWorker, { type: 'translate' }>): Promise
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init': {
-      const b = await pickBackend(msg.backend);
+      // the filter gradient tfjs-backend-wasm lacks (as in Node) on wasm
+      const b = await pickBackend({ forced: msg.backend, wasmPath: new URL('../wasm/', self.location.href).href, started: (n) => { if (n === 'wasm') registerWasmExtras(); } });
       backend = b.name;
       const s = await RunStore.open(msg.storage);
       store = s instanceof RunStore ? s : null;
