@@ -19,6 +19,7 @@ import { lossPlotSvg } from '../src/report/loss_plot.js';
 import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_names.js';
 import { bundlePage, bundleTrainPage, TFJS_NODE_IMPORTS } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
+import { addCurvePoint, curvePoint, emptyCurves, MAX_CURVE_POINTS } from '../src/web/train/protocol.js';
 
 const SRC = path.join(REPO_ROOT, 'src');
 
@@ -271,4 +272,24 @@ test('the pages pick their TF.js backend in one module (src/web/page/backend.ts)
   for (const f of ['web/page/main.ts', 'web/train/worker.ts']) {
     assert.match(src.get(f)!, /import \{ pickBackend \} from '(\.\.\/page|\.)\/backend\.js'/, `${f} does not pick its backend through src/web/page/backend.ts`);
   }
+});
+
+test('the training page and its worker thin the loss curves by one rule (src/web/train/protocol.ts)', async () => {
+  for (const needle of ['% 2 === 1', 'stride *= 2', 'epochIter /']) {
+    assert.deepEqual((await holders(needle)).filter((f) => f.startsWith('web/')), ['web/train/protocol.ts'], `${needle} is restated outside src/web/train/protocol.ts`);
+  }
+  const src = await (cache ??= sources());
+  for (const f of ['web/train/page.ts', 'web/train/worker.ts']) assert.match(src.get(f)!, /addCurvePoint\(/, `${f} does not thin through addCurvePoint`);
+  // the rule: every stride-th image's point; at the bound every other point goes and the stride doubles
+  const h = emptyCurves();
+  const losses = { G_A: 1 };
+  for (let n = 1; n <= MAX_CURVE_POINTS; n++) addCurvePoint(h, curvePoint({ epoch: 1, epochIter: n, losses }, 10 * MAX_CURVE_POINTS), n);
+  assert.equal(h.stride, 2);
+  assert.equal(h.points.length, MAX_CURVE_POINTS / 2);
+  assert.deepEqual(h.points.slice(0, 2).map((p) => p.iter), [2, 4]);
+  assert.equal(h.points[0].x, 2 / (10 * MAX_CURVE_POINTS));
+  addCurvePoint(h, curvePoint({ epoch: 1, epochIter: MAX_CURVE_POINTS + 1, losses }, 1), MAX_CURVE_POINTS + 1);
+  assert.equal(h.points.length, MAX_CURVE_POINTS / 2, 'an image off the stride adds no point');
+  addCurvePoint(h, curvePoint({ epoch: 2, epochIter: 1, losses }, 4), MAX_CURVE_POINTS + 2);
+  assert.deepEqual(h.points.at(-1), { x: 1.25, epoch: 2, iter: 1, losses });
 });

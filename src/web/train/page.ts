@@ -3,7 +3,7 @@
 import { resolveTrainOptions, TRAIN_OPTIONS, type OptionDef } from '../../train/options.js';
 import { drawChart, drawLegend } from '../page/dashboard.js';
 import { pickEngineOptions, type EngineOptions } from './engine.js';
-import { formatSeconds, type DatasetsIndex, type ServedDataset, type CurvePoint, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
+import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type DatasetsIndex, type ServedDataset, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 import { rawToCanvas } from '../page/canvas.js';
 import { bitmapToRgb, notAnImage, openImage } from '../page/image_file.js';
 
@@ -254,8 +254,7 @@ function main(): void {
 
   const worker = new Worker(new URL('./worker.js', location.href), { type: 'module' });
   const send = (m: ToWorker) => worker.postMessage(m);
-  const points: CurvePoint[] = [];
-  let stride = 1;
+  let curves = emptyCurves();
   const svg = $('#loss-chart') as unknown as SVGSVGElement;
   let drawPending = false;
   const redraw = () => {
@@ -263,8 +262,8 @@ function main(): void {
     drawPending = true;
     requestAnimationFrame(() => {
       drawPending = false;
-      drawChart(svg, points);
-      drawLegend($('#legend'), points[points.length - 1]);
+      drawChart(svg, curves.points);
+      drawLegend($('#legend'), curves.points[curves.points.length - 1]);
     });
   };
   let savedRun = false;
@@ -318,21 +317,12 @@ function main(): void {
         $('[data-testid=eta]').textContent = formatSeconds(m.etaSeconds);
         $('[data-testid=lr]').textContent = m.lr.toPrecision(4);
         $('#epoch').textContent = `epoch ${m.epoch} of ${m.lastEpoch}, image ${m.epochIter} of ${m.size}`;
-        if (m.totalIters % stride === 0) {
-          points.push({ x: m.epoch - 1 + m.epochIter / m.size, epoch: m.epoch, iter: m.epochIter, losses: m.losses });
-          if (points.length >= 2000) {
-            const kept = points.filter((_, i) => i % 2 === 1);
-            points.length = 0;
-            points.push(...kept);
-            stride *= 2;
-          }
-        }
+        addCurvePoint(curves, curvePoint(m, m.size), m.totalIters);
         redraw();
         break;
       }
       case 'history':
-        points.length = 0;
-        points.push(...m.points);
+        curves = m.curves; // the worker's own, stride included, so both go on keeping the same points
         $('[data-testid=images-trained]').textContent = String(m.totalIters);
         redraw();
         break;
@@ -388,8 +378,7 @@ function main(): void {
     if (files.B.length === 0) throw new Error('domain B: no images chosen (the folder is empty)');
     const options = readForm();
     showWarning(null);
-    points.length = 0;
-    stride = 1;
+    curves = emptyCurves();
     hook.losses = [];
     $('[data-testid=images-trained]').textContent = '0';
     const summary = `${options.netG}, ngf ${options.ngf}, ${options.cropSize} px, ${options.nEpochs}+${options.nEpochsDecay} epochs, ` +
@@ -416,8 +405,7 @@ function main(): void {
     up.value = '';
     if (!f) return;
     if (files.A.length === 0 || files.B.length === 0) throw new Error('choose the run\'s images of both domains first (the folders it was trained on)');
-    points.length = 0;
-    stride = 1;
+    curves = emptyCurves();
     hook.losses = [];
     $('#saved').textContent = '';
     send({ type: 'upload', state: f, name: f.name, A: files.A, B: files.B, checkpointSeconds: checkpointSeconds() });

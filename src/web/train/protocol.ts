@@ -12,6 +12,36 @@ export interface CurvePoint {
   losses: Record<string, number>;
 }
 
+/** A step's point: x is the fractional epoch, as `cyclegan train`'s loss log (src/train/trainer.ts) writes it. */
+export function curvePoint(s: { epoch: number; epochIter: number; losses: Record<string, number> }, epochSize: number): CurvePoint {
+  return { x: s.epoch - 1 + s.epochIter / epochSize, epoch: s.epoch, iter: s.epochIter, losses: { ...s.losses } };
+}
+
+/** Loss-curve points kept: when this many are reached, every other one is dropped and the stride doubles. */
+export const MAX_CURVE_POINTS = 2000;
+
+/** The loss curves of a run, bounded: the points of every stride-th image trained. Saved with each checkpoint. */
+export interface CurveHistory {
+  points: CurvePoint[];
+  stride: number;
+}
+
+export const emptyCurves = (): CurveHistory => ({ points: [], stride: 1 });
+
+/**
+ * Adds the point of the step that brought the run to totalIters images (kept when totalIters is a multiple of
+ * the stride); the one thinning rule of the worker's saved history and the page's drawn curves, so both keep the
+ * same points.
+ */
+export function addCurvePoint(h: CurveHistory, p: CurvePoint, totalIters: number): void {
+  if (totalIters % h.stride !== 0) return;
+  h.points.push(p);
+  if (h.points.length >= MAX_CURVE_POINTS) {
+    h.points = h.points.filter((_, i) => i % 2 === 1);
+    h.stride *= 2;
+  }
+}
+
 export interface PickedFile {
   name: string;
   file: Blob;
@@ -56,7 +86,7 @@ export type FromWorker =
   | { type: 'estimate'; secondsPerImage: number; images: number; text: string }
   | { type: 'step'; totalIters: number; epoch: number; lastEpoch: number; epochIter: number; size: number; lr: number; losses: Losses;
       imagesPerSecond: number; etaSeconds: number }
-  | { type: 'history'; points: CurvePoint[]; options: EngineOptions; totalIters: number }
+  | { type: 'history'; curves: CurveHistory; options: EngineOptions; totalIters: number }
   | { type: 'samples'; images: Record<string, RawImage> }
   | { type: 'checkpoint'; saved: SavedRun; why: string }
   | { type: 'file'; net: string; bytes: Uint8Array }

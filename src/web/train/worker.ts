@@ -13,12 +13,10 @@ import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineDat
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
 import { pickBackend } from '../page/backend.js';
 import { bitmapToRgb, headerSize, IMAGE_FORMATS, openImage } from '../page/image_file.js';
-import { formatSeconds, type CurvePoint, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
+import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type CurveHistory, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
 
 /** The largest image file taken (bytes); the pixel limit is the CLI's default. */
 export const MAX_FILE_BYTES = 50 * 1024 * 1024;
-/** Loss-curve points kept (older points are thinned to every other one when this is reached). */
-const MAX_POINTS = 2000;
 const SAMPLE_EVERY_MS = 3000;
 
 const scope = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
@@ -29,7 +27,7 @@ let store: RunStore | null = null;
 let engine: TrainEngine | null = null;
 let data: EngineData | null = null;
 let run: Omit<SavedRun, 'stateFile' | 'savedAt'> | null = null;
-let history: { points: CurvePoint[]; stride: number } = { points: [], stride: 1 };
+let history: CurveHistory = emptyCurves();
 let loop: Promise<void> | null = null;
 let stopRequest: 'pause' | 'stop' | null = null;
 let checkpointMs = 180_000;
@@ -78,15 +76,6 @@ async function decodeAll(domains: { A: PickedFile[]; B: PickedFile[] }, options:
   return out;
 }
 
-function addPoint(p: CurvePoint, totalIters: number): void {
-  if (totalIters % history.stride !== 0) return;
-  history.points.push(p);
-  if (history.points.length >= MAX_POINTS) {
-    history.points = history.points.filter((_, i) => i % 2 === 1);
-    history.stride *= 2;
-  }
-}
-
 async function checkpoint(why: string): Promise<void> {
   if (!engine || !store || !run) return;
   const bytes = await engine.serialize({ history, summary: run.summary });
@@ -128,7 +117,7 @@ async function trainLoop(): Promise<FromWorker> {
     const span = (now - recent[0].t) / 1000;
     const ips = span > 0 ? (recent[recent.length - 1].n - recent[0].n) / span : 0;
     const losses = r.losses;
-    addPoint({ x: r.epoch - 1 + r.epochIter / e.size, epoch: r.epoch, iter: r.epochIter, losses: { ...losses } }, r.totalIters);
+    addCurvePoint(history, curvePoint(r, e.size), r.totalIters);
     const left = e.imagesLeft + (e.totalIters - r.totalIters);
     post({ type: 'step', totalIters: r.totalIters, epoch: r.epoch, lastEpoch: e.lastEpoch, epochIter: r.epochIter, size: e.size, lr: r.lr, losses,
       imagesPerSecond: ips, etaSeconds: ips > 0 ? left / ips : NaN });
@@ -253,7 +242,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   const images = created.imagesLeft;
   post({ type: 'estimate', secondsPerImage: spi, images, text: `about ${formatSeconds(spi * images)} for ${images} images (${(1 / spi).toFixed(2)} images/s measured here on ${backend})` });
   engine = created;
-  history = { points: [], stride: 1 };
+  history = emptyCurves();
   checkpointMs = msg.checkpointSeconds * 1000;
   await saveRunData(domains, msg.summary);
   startLoop();
@@ -277,9 +266,9 @@ async function resume(checkpointSeconds: number): Promise<void> {
   const restored = TrainEngine.restore(stateBytes, data, 'the saved checkpoint');
   engine = restored.engine;
   const extra = restored.extra as { history?: typeof history; summary?: string } | undefined;
-  history = extra?.history ?? { points: [], stride: 1 };
+  history = extra?.history ?? emptyCurves();
   run = { runId: saved.runId, dataFile: saved.dataFile, totalIters: saved.totalIters, epoch: saved.epoch, lastEpoch: saved.lastEpoch, size: saved.size, backend, summary: saved.summary };
-  post({ type: 'history', points: history.points, options: engine.options, totalIters: engine.totalIters });
+  post({ type: 'history', curves: history, options: engine.options, totalIters: engine.totalIters });
   if (engine.done) {
     await postSamples();
     post({ type: 'state', state: 'done', text: `finished: ${engine.totalIters} images trained` });
@@ -299,12 +288,12 @@ async function upload(msg: Extract<ToWorker, { type: 'upload' }>): Promise<void>
   data = await decodeAll(domains, peekRunOptions(stateBytes, msg.name));
   const restored = TrainEngine.restore(stateBytes, data, msg.name);
   engine = restored.engine;
-  history = { points: [], stride: 1 };
+  history = emptyCurves();
   checkpointMs = msg.checkpointSeconds * 1000;
   const o = engine.options;
   const summary = `${o.netG}, ngf ${o.ngf}, ${o.cropSize} px, ${o.nEpochs}+${o.nEpochsDecay} epochs, ${data.A.length}+${data.B.length} images (from ${msg.name})`;
   await saveRunData(domains, summary);
-  post({ type: 'history', points: [], options: o, totalIters: engine.totalIters });
+  post({ type: 'history', curves: history, options: o, totalIters: engine.totalIters });
   startLoop();
 }
 
