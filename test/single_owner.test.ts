@@ -293,3 +293,11 @@ test('the training page and its worker thin the loss curves by one rule (src/web
   addCurvePoint(h, curvePoint({ epoch: 2, epochIter: 1, losses }, 4), MAX_CURVE_POINTS + 2);
   assert.deepEqual(h.points.at(-1), { x: 1.25, epoch: 2, iter: 1, losses });
 });
+
+test('a training-page run is summarised and declared finished in one place each (the worker)', async () => {
+  assert.deepEqual((await holders(' epochs, ')).filter((f) => f.startsWith('web/')), ['web/train/worker.ts']);
+  const src = await (cache ??= sources());
+  const worker = src.get('web/train/worker.ts')!;
+  assert.equal(worker.split('px, ${').length - 1, 1, 'the run summary is written more than once');
+  assert.equal(worker.split('finished: ${').length - 1, 1, 'the finished line is written more than once');
+});

@@ -381,9 +381,7 @@ function main(): void {
     curves = emptyCurves();
     hook.losses = [];
     $('[data-testid=images-trained]').textContent = '0';
-    const summary = `${options.netG}, ngf ${options.ngf}, ${options.cropSize} px, ${options.nEpochs}+${options.nEpochsDecay} epochs, ` +
-      `${files.A.length}+${files.B.length} images`;
-    send({ type: 'start', options, A: files.A, B: files.B, summary, checkpointSeconds: checkpointSeconds() });
+    send({ type: 'start', options, A: files.A, B: files.B, checkpointSeconds: checkpointSeconds() });
     $('#saved').textContent = '';
     setState('preparing', 'starting…');
   }));

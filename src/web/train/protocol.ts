@@ -66,7 +66,7 @@ export interface DatasetsIndex {
 export type ToWorker =
   /** storage: ?storage=indexeddb uses IndexedDB even where the Origin Private File System exists */
   | { type: 'init'; backend: string | null; storage: 'opfs' | 'indexeddb' | null }
-  | { type: 'start'; options: EngineOptions; A: PickedFile[]; B: PickedFile[]; summary: string; checkpointSeconds: number }
+  | { type: 'start'; options: EngineOptions; A: PickedFile[]; B: PickedFile[]; checkpointSeconds: number }
   | { type: 'pause' }
   | { type: 'resume'; checkpointSeconds: number }
   | { type: 'stop' }

@@ -96,6 +96,9 @@ async function postSamples(): Promise<void> {
   post({ type: 'samples', images }, transfer);
 }
 
+/** The state of a run whose plan is through (at the end of training, or resumed after it). */
+const finished = (e: TrainEngine): FromWorker => ({ type: 'state', state: 'done', text: `finished: ${e.totalIters} images trained` });
+
 /**
  * Trains until the plan ends or a pause/stop is asked for, checkpointing every checkpointMs and at the end.
  * Each step's losses are read while the next step is already queued (one step late), so a GPU is never left idle
@@ -155,7 +158,7 @@ async function trainLoop(): Promise<FromWorker> {
   await checkpoint(why);
   const wasStop = stopRequest === 'stop';
   stopRequest = null;
-  if (e.done) return { type: 'state', state: 'done', text: `finished: ${e.totalIters} images trained` };
+  if (e.done) return finished(e);
   return { type: 'state', state: 'paused', text: `${wasStop ? 'stopped' : 'paused'} after ${e.totalIters} images; resume continues exactly from here` };
 }
 
@@ -244,7 +247,7 @@ async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
   engine = created;
   history = emptyCurves();
   checkpointMs = msg.checkpointSeconds * 1000;
-  await saveRunData(domains, msg.summary);
+  await saveRunData(domains, runSummary(msg.options, domains));
   startLoop();
 }
 
@@ -271,7 +274,7 @@ async function resume(checkpointSeconds: number): Promise<void> {
   post({ type: 'history', curves: history, options: engine.options, totalIters: engine.totalIters });
   if (engine.done) {
     await postSamples();
-    post({ type: 'state', state: 'done', text: `finished: ${engine.totalIters} images trained` });
+    post(finished(engine));
     return;
   }
   startLoop();
@@ -291,10 +294,15 @@ async function upload(msg: Extract<ToWorker, { type: 'upload' }>): Promise<void>
   history = emptyCurves();
   checkpointMs = msg.checkpointSeconds * 1000;
   const o = engine.options;
-  const summary = `${o.netG}, ngf ${o.ngf}, ${o.cropSize} px, ${o.nEpochs}+${o.nEpochsDecay} epochs, ${data.A.length}+${data.B.length} images (from ${msg.name})`;
-  await saveRunData(domains, summary);
+  await saveRunData(domains, runSummary(o, data, msg.name));
   post({ type: 'history', curves: history, options: o, totalIters: engine.totalIters });
   startLoop();
+}
+
+/** The line that names a run on the page (its saved-run notice): the settings that matter, the images, where it came from. */
+function runSummary(o: EngineOptions, images: { A: unknown[]; B: unknown[] }, from?: string): string {
+  return `${o.netG}, ngf ${o.ngf}, ${o.cropSize} px, ${o.nEpochs}+${o.nEpochsDecay} epochs, ${images.A.length}+${images.B.length} images` +
+    (from ? ` (from ${from})` : '');
 }
 
 async function saveRunData(domains: { A: PickedFile[]; B: PickedFile[] }, summary: string): Promise<void> {
