@@ -105,6 +105,21 @@ test('serve without flags: / and /train lead to the training page (the query kep
   assert.equal((await get('/train/other.js')).status, 404);
 });
 
+test('serve without flags bundles only the training page at start; the translate page only if /app.js is asked for', async () => {
+  const lines: string[] = [];
+  const s = await startServer({ trainBundle, port: 0, cacheDir: cache, log: (l) => lines.push(l) });
+  try {
+    assert.deepEqual(lines.filter((l) => /web page bundled/.test(l)), [], lines.join('\n'));
+    assert.equal((await fetch(new URL('/', s.url), { redirect: 'manual' })).status, 302);
+    const r = await fetch(new URL('/app.js', s.url));
+    assert.equal(r.status, 200);
+    assert.ok((await r.text()).length > 100_000, 'the translate page bundle');
+    assert.equal(lines.filter((l) => /web page bundled/.test(l)).length, 1, lines.join('\n'));
+  } finally {
+    await s.close();
+  }
+});
+
 function trainUrl(params: Record<string, string | number>): string {
   const q = new URLSearchParams(Object.entries({ ...TINY, ...params }).map(([k, v]) => [k, String(v)]));
   return `${server.url}train?${q}`;

@@ -43,6 +43,25 @@ export async function bundleTrainPage(opts: { minify?: boolean } = {}): Promise<
   return { page, worker };
 }
 
+/**
+ * A bundle built when first asked for (`cyclegan serve` builds only the pages its mode serves, and each once):
+ * `prebuilt` if given (tests share one); after a failed build, the next call builds again. `built` hears of each
+ * bundle this builds (serve logs its size and time).
+ */
+export function lazyBundle<B>(prebuilt: B | undefined, build: () => Promise<B>, built: (b: B) => void = () => {}): () => Promise<B> {
+  let bundle: Promise<B> | undefined = prebuilt ? Promise.resolve(prebuilt) : undefined;
+  return () => {
+    bundle ??= build().then((b) => {
+      built(b);
+      return b;
+    }, (e: unknown) => {
+      bundle = undefined; // try again on the next request
+      throw e;
+    });
+    return bundle;
+  };
+}
+
 // No module of ours that the page reaches may import Node (scripts/check-boundaries.mjs checks that at build
 // time, and bundling refuses it). TF.js packages (and seedrandom) import Node modules on code paths a browser
 // never takes; exactly these become empty modules, and any other Node import reached from the page fails

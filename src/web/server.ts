@@ -8,7 +8,7 @@ import { lookup as dnsLookup } from 'node:dns/promises';
 import * as path from 'node:path';
 import { CycleGANError } from '../core/errors.js';
 import { INDEX_HTML, STYLE_CSS } from './assets.js';
-import { bundlePage, wasmDistDir, WASM_FILES, type PageBundle, type TrainBundle } from './bundle.js';
+import { bundlePage, lazyBundle, wasmDistDir, WASM_FILES, type PageBundle, type TrainBundle } from './bundle.js';
 import { trainRoutes } from './train_route.js';
 import { datasetRoutes } from './datasets_route.js';
 import { acceptRequest, json, listen, notFound, send, sendFile, serverUrl } from './http.js';
@@ -28,7 +28,7 @@ export interface ServeOptions {
   maxUploadBytes?: number;
   /** the largest image (width × height) the page accepts */
   maxPixels?: number;
-  /** a bundle built earlier (tests share one); otherwise the page is bundled at start */
+  /** a bundle built earlier (tests share one); otherwise the translate page is bundled at start, or on its first request when only the training page is served */
   bundle?: PageBundle;
   /** the training page's bundle built earlier (tests share one); otherwise it is bundled on its first request */
   trainBundle?: TrainBundle;
@@ -50,7 +50,8 @@ export const DEFAULT_MAX_PIXELS = 4096 * 4096;
 /** What the routes serve from. */
 interface Site {
   source: ModelSource;
-  bundle: PageBundle;
+  /** the translate page's bundle (built once, when first needed) */
+  page: () => Promise<PageBundle>;
   wasmDir: string;
   config: { maxUploadBytes: number; maxPixels: number };
   /** the training page's routes (src/web/train_route.ts) */
@@ -75,7 +76,7 @@ async function route(site: Site, res: http.ServerResponse, pathname: string, que
     case '/style.css':
       return send(res, 200, 'text/css; charset=utf-8', STYLE_CSS, { 'Cache-Control': 'no-cache' });
     case '/app.js':
-      return send(res, 200, 'text/javascript; charset=utf-8', site.bundle.js, { 'Cache-Control': 'no-cache' });
+      return send(res, 200, 'text/javascript; charset=utf-8', (await site.page()).js, { 'Cache-Control': 'no-cache' });
     case '/favicon.ico':
       return send(res, 204, 'image/x-icon', '');
     case '/api/config':
@@ -120,10 +121,12 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   });
   const log = opts.log ?? (() => {});
   const source = await openModelSource(opts);
-  const bundle = opts.bundle ?? (await bundlePage());
-  log(`web page bundled (${(bundle.js.length / 1e6).toFixed(1)} MB, ${bundle.buildMs} ms)`);
+  const page = lazyBundle(opts.bundle, () => bundlePage(), (b) => log(`web page bundled (${(b.js.length / 1e6).toFixed(1)} MB, ${b.buildMs} ms)`));
+  // A model or a run is shown on the translate page: bundled now, so that a failure is reported at start and the
+  // first visit does not wait. The training page alone (no model, no run) never bundles it unless /app.js is asked for.
+  if (!source.trainOnly) await page();
   const site: Site = {
-    source, bundle, wasmDir: wasmDistDir(),
+    source, page, wasmDir: wasmDistDir(),
     config: { maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS },
     train: trainRoutes(opts.trainBundle, log),
     datasets: datasetRoutes(opts.cacheDir),

@@ -2,7 +2,7 @@
 // page's relative URLs are the same as in the static build's train/index.html), its HTML, CSS, page script and
 // worker script. The bundle is built on the first request (serving a model or a run does not wait for it).
 import { TRAIN_CSS, TRAIN_HTML } from './train/assets.js';
-import { bundleTrainPage, type TrainBundle } from './bundle.js';
+import { bundleTrainPage, lazyBundle, type TrainBundle } from './bundle.js';
 
 export interface Reply {
   status: number;
@@ -14,17 +14,9 @@ export interface Reply {
 const NO_CACHE = { 'Cache-Control': 'no-cache' };
 
 export function trainRoutes(prebuilt?: TrainBundle, log: (line: string) => void = () => {}): (pathname: string, query: URLSearchParams) => Promise<Reply | null> {
-  let bundle: Promise<TrainBundle> | undefined = prebuilt ? Promise.resolve(prebuilt) : undefined;
-  const getBundle = () => {
-    bundle ??= bundleTrainPage().then((b) => {
-      log(`training page bundled (${((b.page.js.length + b.worker.js.length) / 1e6).toFixed(1)} MB, ${b.page.buildMs + b.worker.buildMs} ms)`);
-      return b;
-    }, (e: unknown) => {
-      bundle = undefined; // try again on the next request
-      throw e;
-    });
-    return bundle;
-  };
+  const getBundle = lazyBundle(prebuilt, () => bundleTrainPage(), (b) => {
+    log(`training page bundled (${((b.page.js.length + b.worker.js.length) / 1e6).toFixed(1)} MB, ${b.page.buildMs + b.worker.buildMs} ms)`);
+  });
   return async (pathname, query) => {
     const search = query.toString();
     switch (pathname) {
