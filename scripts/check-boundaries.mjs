@@ -2,7 +2,7 @@
 // nothing from Node and nothing of ours outside src/core; the web page imports only Node-free modules; the CLI
 // imports the library only through its public API, src/index.ts. Exits 1 with one line per violation.
 //   node scripts/check-boundaries.mjs [root]     (root: a checkout, default this one)
-// With the default root it also bundles the page (dist/src/web/bundle.js): esbuild then sees the whole graph,
+// With the default root it also bundles the pages (dist/src/web/bundle.js): esbuild then sees the whole graph,
 // packages included, and refuses any Node module outside the explicit list of TF.js's own (TFJS_NODE_IMPORTS).
 import { readdirSync, readFileSync, existsSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -100,15 +100,17 @@ for (const file of tsFiles(cli)) {
   }
 }
 
-// 4. The page bundle itself (this checkout only: it needs the compiled dist/ and esbuild).
-if (root === here && errors.length === 0) {
-  const bundleModule = path.join(root, 'dist', 'src', 'web', 'bundle.js');
-  if (existsSync(bundleModule)) {
-    const { bundlePage } = await import(pathToFileURL(bundleModule).href);
+// 4. The page bundles themselves, the translate page and the training page with its worker (where the root has
+// the compiled dist/: a built checkout), with the same rules: one line for each bundle that fails.
+const bundleModule = path.join(root, 'dist', 'src', 'web', 'bundle.js');
+if (errors.length === 0 && existsSync(bundleModule)) {
+  const { bundlePage, trainEntries } = await import(pathToFileURL(bundleModule).href);
+  const train = trainEntries();
+  for (const [what, entry] of [['the translate page', undefined], ['the training page', train.page], ['the training worker', train.worker]]) {
     try {
-      await bundlePage({ minify: false });
+      await bundlePage({ minify: false, entry });
     } catch (e) {
-      errors.push(e.message);
+      errors.push(`${what}: ${e.message}`);
     }
   }
 }

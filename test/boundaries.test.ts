@@ -60,6 +60,7 @@ test('the boundary check fails on each planted violation, naming file and import
     'src/core/union.ts': "import '@tensorflow/tfjs';\n",
     'src/core/env.ts': 'export const home = process.env.HOME;\n',
     'src/web/page/extra.ts': "import { readFile } from '../../data/files.js';\nexport { readFile };\n",
+    'src/web/train/worker.ts': "import { cpus } from 'node:os';\nexport const n = cpus;\n",
     'src/cli/commands/deep.ts': "import { readFile } from '../../data/files.js';\nexport { readFile };\n",
   });
   try {
@@ -74,9 +75,38 @@ test('the boundary check fails on each planted violation, naming file and import
       "src/core/env.ts uses the Node global 'process.env'",
       "src/data/files.ts imports 'node:fs/promises' and the web page reaches it",
       "src/data/files.ts imports 'sharp' and the web page reaches it",
+      "src/web/train/worker.ts imports 'node:os' and the web page reaches it",
       "src/cli/commands/deep.ts imports '../../data/files.js': the CLI imports the library only from src/index.ts",
     ]) assert.ok(r.stderr.includes(line), `missing: ${line}\n${r.stderr}`);
-    assert.equal(r.stderr.trim().split('\n').length, 9, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 10, r.stderr);
+  } finally {
+    await fsp.rm(root, { recursive: true, force: true });
+  }
+});
+
+// The bundles are checked where the root has a compiled dist/src/web/bundle.js (a built checkout; the first test
+// runs the real one). A stand-in module here refuses one entry as esbuild's plugin does: the check must bundle the
+// translate page, the training page and the training worker, and name the one that fails.
+test('the boundary check bundles the translate page, the training page and the training worker, naming the one that fails', async () => {
+  const root = await plant({
+    ...CLEAN,
+    'package.json': '{ "type": "module" }\n',
+    'dist/src/web/bundle.js': [
+      "import { appendFileSync } from 'node:fs';",
+      "const log = new URL('../../../bundled.txt', import.meta.url);",
+      "export const trainEntries = () => ({ page: 'train-page', worker: 'train-worker' });",
+      'export async function bundlePage({ entry }) {',
+      "  appendFileSync(log, `${entry ?? 'translate-page'}\\n`);",
+      "  if (entry === 'train-worker') throw new Error(\"cannot bundle the web page: src/web/train/worker.ts imports the Node module 'node:os'\");",
+      '}',
+      '',
+    ].join('\n'),
+  });
+  try {
+    const r = check(root);
+    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.stderr.trim(), "check-boundaries: the training worker: cannot bundle the web page: src/web/train/worker.ts imports the Node module 'node:os'");
+    assert.deepEqual((await fsp.readFile(path.join(root, 'bundled.txt'), 'utf8')).trim().split('\n'), ['translate-page', 'train-page', 'train-worker']);
   } finally {
     await fsp.rm(root, { recursive: true, force: true });
   }
