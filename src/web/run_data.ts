@@ -5,11 +5,12 @@ import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { LOSS_NAMES, VISUAL_NAMES } from '../core/model_names.js';
 import { parseSampleImageFile, type RunPaths } from '../train/run_folder.js';
+import type { LossPoint } from './page/dashboard.js';
 
 const SAMPLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}\.(png|jpg|jpeg)$/;
 
 /** Normalizes one loss_log.jsonl record (the workflow's {epoch, epochIter, x, losses} or flat {epoch, iter, D_A…}). */
-export function normalizeLossRecord(r: Record<string, unknown>, index: number): { x: number; epoch: number; iter: number; losses: Record<string, number> } | null {
+export function normalizeLossRecord(r: Record<string, unknown>, index: number): LossPoint | null {
   if (!r || typeof r !== 'object') return null;
   const src = (r.losses && typeof r.losses === 'object' ? r.losses : r) as Record<string, unknown>;
   const losses: Record<string, number> = {};

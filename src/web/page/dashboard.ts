@@ -6,6 +6,10 @@ import { LOSS_COLORS, LOSS_NAMES } from '../../core/model_names.js';
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const POLL_MS = 2000;
 
+/**
+ * One point of the loss curves, x in fractional epochs: what /api/losses serves from a run's log (src/web/run_data.ts)
+ * and the training page draws and saves (src/web/train/protocol.ts).
+ */
 export interface LossPoint {
   x: number;
   epoch: number;

@@ -3,17 +3,10 @@ import type { Losses } from '../../core/model.js';
 import type { RawImage } from '../../core/data/pixels.js';
 import type { EngineOptions } from './engine.js';
 import type { SavedRun } from './storage.js';
-
-/** One point of the loss curves (x in epochs, as the run dashboard draws them). */
-export interface CurvePoint {
-  x: number;
-  epoch: number;
-  iter: number;
-  losses: Record<string, number>;
-}
+import type { LossPoint } from '../page/dashboard.js';
 
 /** A step's point: x is the fractional epoch, as `cyclegan train`'s loss log (src/train/trainer.ts) writes it. */
-export function curvePoint(s: { epoch: number; epochIter: number; losses: Record<string, number> }, epochSize: number): CurvePoint {
+export function curvePoint(s: { epoch: number; epochIter: number; losses: Record<string, number> }, epochSize: number): LossPoint {
   return { x: s.epoch - 1 + s.epochIter / epochSize, epoch: s.epoch, iter: s.epochIter, losses: { ...s.losses } };
 }
 
@@ -22,7 +15,7 @@ export const MAX_CURVE_POINTS = 2000;
 
 /** The loss curves of a run, bounded: the points of every stride-th image trained. Saved with each checkpoint. */
 export interface CurveHistory {
-  points: CurvePoint[];
+  points: LossPoint[];
   stride: number;
 }
 
@@ -33,7 +26,7 @@ export const emptyCurves = (): CurveHistory => ({ points: [], stride: 1 });
  * the stride); the one thinning rule of the worker's saved history and the page's drawn curves, so both keep the
  * same points.
  */
-export function addCurvePoint(h: CurveHistory, p: CurvePoint, totalIters: number): void {
+export function addCurvePoint(h: CurveHistory, p: LossPoint, totalIters: number): void {
   if (totalIters % h.stride !== 0) return;
   h.points.push(p);
   if (h.points.length >= MAX_CURVE_POINTS) {
