@@ -8,6 +8,7 @@ import { requiredMultiple, testTransform, translateImage } from '../../core/tran
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { startDashboard } from './dashboard.js';
 import { rawToCanvas } from './canvas.js';
+import { $, showText } from './dom.js';
 import { pickBackend } from './backend.js';
 import { bitmapToRgb, notAnImage, openImage } from './image_file.js';
 
@@ -29,16 +30,12 @@ export interface PageConfig {
   run?: { name: string };
 }
 
-const $ = <T extends HTMLElement>(sel: string) => document.querySelector(sel) as T;
-
 function setStatus(text: string): void {
   $('#status').textContent = text;
 }
 
 function showError(text: string | null): void {
-  const el = $('#error');
-  el.textContent = text ?? '';
-  el.hidden = !text;
+  showText('#error', text);
 }
 
 function progress(value: number | null, hidden = false): void {

@@ -5,6 +5,7 @@ import { drawChart, drawLegend } from '../page/dashboard.js';
 import { pickEngineOptions, type EngineOptions } from './engine.js';
 import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type DatasetsIndex, type ServedDataset, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 import { rawToCanvas } from '../page/canvas.js';
+import { $, showText } from '../page/dom.js';
 import { bitmapToRgb, notAnImage, openImage } from '../page/image_file.js';
 
 // The official options that matter in a browser, from the option table every command uses (names, help, defaults,
@@ -25,7 +26,6 @@ const FIELDS: OptionDef[] = PAGE_OPTIONS.map((n) => {
 /** Ours: how often the full state is saved to the browser's storage while training (0: after every step). */
 const CHECKPOINT_MINUTES_DEFAULT = 3;
 
-const $ = <E extends HTMLElement>(sel: string) => document.querySelector(sel) as E;
 const query = new URLSearchParams(location.search);
 
 interface Hook {
@@ -101,16 +101,12 @@ function checkpointSeconds(): number {
 }
 
 function showError(text: string | null): void {
-  const el = $('#error');
-  el.textContent = text ?? '';
-  el.hidden = !text;
+  showText('#error', text);
   if (text) hook.lastError = text;
 }
 
 function showWarning(text: string | null): void {
-  const el = $('#warning');
-  el.textContent = text ?? '';
-  el.hidden = !text;
+  showText('#warning', text);
 }
 
 /** Files from an input or a drop, with their folder-relative names; hidden files (.DS_Store) left out. */
