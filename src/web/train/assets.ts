@@ -1,6 +1,18 @@
 // The training page's HTML and its own CSS (kept in TypeScript so `tsc` ships them in dist/). Every URL in it
 // is relative, so the same files work under `cyclegan serve` (/train/) and from any static host (train/index.html).
 
+/** One domain's pickers (files, a folder, a drop zone); page.ts finds them by these ids. */
+const domainBox = (dom: 'A' | 'B'): string => {
+  const d = dom.toLowerCase();
+  return `    <div id="drop-${d}" class="drop">
+      <b>Domain ${dom}</b> <span id="count-${d}">0 file(s)</span><br>
+      files: <input type="file" accept="image/*" multiple data-testid="domain-${d}"><br>
+      or a folder: <input type="file" id="folder-${d}" webkitdirectory multiple><br>
+      or drop a folder here
+    </div>
+`;
+};
+
 export const TRAIN_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -21,19 +33,7 @@ export const TRAIN_HTML = `<!doctype html>
 <section id="data">
   <h2>Images</h2>
   <div class="domains">
-    <div id="drop-a" class="drop">
-      <b>Domain A</b> <span id="count-a">0 file(s)</span><br>
-      files: <input type="file" accept="image/*" multiple data-testid="domain-a"><br>
-      or a folder: <input type="file" id="folder-a" webkitdirectory multiple><br>
-      or drop a folder here
-    </div>
-    <div id="drop-b" class="drop">
-      <b>Domain B</b> <span id="count-b">0 file(s)</span><br>
-      files: <input type="file" accept="image/*" multiple data-testid="domain-b"><br>
-      or a folder: <input type="file" id="folder-b" webkitdirectory multiple><br>
-      or drop a folder here
-    </div>
-  </div>
+${domainBox('A')}${domainBox('B')}  </div>
   <div id="builtin">
     or a built-in dataset: <select data-testid="dataset" disabled><option value="">(none)</option></select>
     using the first <input type="number" id="dataset-max" min="1" step="1" value="200"> images of each domain

@@ -73,17 +73,10 @@ export const SAMPLE_NAMES: readonly VisualName[] = visualNames(false);
 const STATE_KEY = 'cyclegan.engine';
 const STATE_VERSION = 1;
 
-interface EngineJson {
+/** The JSON part of a serialized run: RunState without its tensors (the networks and the training state's tensors). */
+interface EngineJson extends Omit<RunState, 'nets' | 'training'> {
   version: number;
-  options: EngineOptions;
-  epoch: number;
-  epochIter: number;
-  totalIters: number;
-  data: { rng: RngState; position: number };
-  scheduler: unknown;
   model: TrainingState['json'];
-  /** the caller's own JSON (the page keeps its loss curves and settings here) */
-  extra?: unknown;
 }
 
 /**
@@ -99,6 +92,7 @@ export interface RunState {
   totalIters: number;
   data: { rng: RngState; position: number };
   scheduler: unknown;
+  /** the caller's own JSON (the page keeps its loss curves and settings here) */
   extra?: unknown;
 }
 

@@ -345,6 +345,11 @@ async function translate(msg: Extract<ToWorker, { type: 'translate' }>): Promise
   post({ type: 'translated', image: out, net: msg.net, name: msg.name }, [out.data.buffer]);
 }
 
+/** A new run (a start, an upload) replaces the engine: not while this tab's loop trains it. */
+function refuseWhileTraining(): void {
+  if (loop) throw new Error('training is already running; pause it first');
+}
+
 async function handle(msg: ToWorker): Promise<void> {
   switch (msg.type) {
     case 'init': {
@@ -360,7 +365,7 @@ async function handle(msg: ToWorker): Promise<void> {
       return;
     }
     case 'start':
-      if (loop) throw new Error('training is already running; pause it first');
+      refuseWhileTraining();
       return start(msg);
     case 'pause':
     case 'stop':
@@ -381,7 +386,7 @@ async function handle(msg: ToWorker): Promise<void> {
     case 'download-run':
       return downloadRun();
     case 'upload':
-      if (loop) throw new Error('training is already running; pause it first');
+      refuseWhileTraining();
       return upload(msg);
     case 'translate':
       return translate(msg);
