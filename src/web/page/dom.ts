@@ -9,3 +9,17 @@ export function showText(sel: string, text: string | null): void {
   el.textContent = text ?? '';
   el.hidden = !text;
 }
+
+/** A drop zone: highlighted (class `over`) while something is dragged over it; what is dropped goes to `take`. */
+export function onDrop(zone: HTMLElement, take: (dt: DataTransfer | null) => void): void {
+  zone.addEventListener('dragover', (e) => {
+    e.preventDefault();
+    zone.classList.add('over');
+  });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    take(e.dataTransfer);
+  });
+}

@@ -8,7 +8,7 @@ import { requiredMultiple, testTransform, translateImage } from '../../core/tran
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { startDashboard } from './dashboard.js';
 import { rawToCanvas } from './canvas.js';
-import { $, showText } from './dom.js';
+import { $, onDrop, showText } from './dom.js';
 import { pickBackend } from './backend.js';
 import { bitmapToRgb, notAnImage, openImage } from './image_file.js';
 
@@ -239,17 +239,7 @@ async function main(): Promise<void> {
     input.value = ''; // so that choosing the same file again (e.g. after ticking eval mode) runs again
     void run(f);
   });
-  const drop = $('#drop');
-  drop.addEventListener('dragover', (e) => {
-    e.preventDefault();
-    drop.classList.add('over');
-  });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    void run(e.dataTransfer?.files[0]);
-  });
+  onDrop($('#drop'), (dt) => void run(dt?.files[0]));
   document.body.dataset.ready = '1';
 }
 

@@ -5,7 +5,7 @@ import { drawChart, drawLegend } from '../page/dashboard.js';
 import { pickEngineOptions, type EngineOptions } from './engine.js';
 import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type DatasetsIndex, type ServedDataset, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 import { rawToCanvas } from '../page/canvas.js';
-import { $, showText } from '../page/dom.js';
+import { $, onDrop, showText } from '../page/dom.js';
 import { bitmapToRgb, notAnImage, openImage } from '../page/image_file.js';
 
 // The official options that matter in a browser, from the option table every command uses (names, help, defaults,
@@ -236,13 +236,8 @@ function main(): void {
         showCount();
       });
     }
-    const zone = $(`#drop-${lower}`);
-    zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
-    zone.addEventListener('dragleave', () => zone.classList.remove('over'));
-    zone.addEventListener('drop', (e) => {
-      e.preventDefault();
-      zone.classList.remove('over');
-      if (e.dataTransfer) void droppedFiles(e.dataTransfer).then((l) => { files[dom] = l; showCount(); }, (err: Error) => showError(err.message));
+    onDrop($(`#drop-${lower}`), (dt) => {
+      if (dt) void droppedFiles(dt).then((l) => { files[dom] = l; showCount(); }, (err: Error) => showError(err.message));
     });
   }
 
