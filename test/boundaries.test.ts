@@ -15,13 +15,18 @@ function check(root?: string): { status: number | null; stderr: string } {
   return { status: r.status, stderr: r.stderr };
 }
 
-async function plant(files: Record<string, string>): Promise<string> {
+/** The files written into a fresh folder for `fn` (the checkout's root to check), removed after it. */
+async function withPlant(files: Record<string, string>, fn: (root: string) => Promise<void>): Promise<void> {
   const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-bounds-'));
-  for (const [f, text] of Object.entries(files)) {
-    await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
-    await fsp.writeFile(path.join(root, f), text);
+  try {
+    for (const [f, text] of Object.entries(files)) {
+      await fsp.mkdir(path.dirname(path.join(root, f)), { recursive: true });
+      await fsp.writeFile(path.join(root, f), text);
+    }
+    await fn(root);
+  } finally {
+    await fsp.rm(root, { recursive: true, force: true });
   }
-  return root;
 }
 
 const CLEAN = {
@@ -35,23 +40,20 @@ const CLEAN = {
   'src/cli/commands/x.ts': "import type { X } from '../../index.js';\nexport const run = (x: X) => x;\n",
 };
 
-test('the boundary check passes on this checkout (core, page, CLI imports and the page bundle)', () => {
+test('the boundary check passes on this checkout (core, page, CLI imports and the page bundles)', () => {
   const r = check();
   assert.equal(r.status, 0, r.stderr);
 });
 
 test('a clean tree passes; Node modules outside src/core are fine', async () => {
-  const root = await plant(CLEAN);
-  try {
+  await withPlant(CLEAN, async (root) => {
     const r = check(root);
     assert.equal(r.status, 0, r.stderr);
-  } finally {
-    await fsp.rm(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('the boundary check fails on each planted violation, naming file and import', async () => {
-  const root = await plant({
+  await withPlant({
     ...CLEAN,
     'src/core/reads.ts': "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n",
     'src/core/bare_fs.ts': "export async function f() { return import('fs'); }\n",
@@ -62,8 +64,7 @@ test('the boundary check fails on each planted violation, naming file and import
     'src/web/page/extra.ts': "import { readFile } from '../../data/files.js';\nexport { readFile };\n",
     'src/web/train/worker.ts': "import { cpus } from 'node:os';\nexport const n = cpus;\n",
     'src/cli/commands/deep.ts': "import { readFile } from '../../data/files.js';\nexport { readFile };\n",
-  });
-  try {
+  }, async (root) => {
     const r = check(root);
     assert.equal(r.status, 1);
     for (const line of [
@@ -79,16 +80,14 @@ test('the boundary check fails on each planted violation, naming file and import
       "src/cli/commands/deep.ts imports '../../data/files.js': the CLI imports the library only from src/index.ts",
     ]) assert.ok(r.stderr.includes(line), `missing: ${line}\n${r.stderr}`);
     assert.equal(r.stderr.trim().split('\n').length, 10, r.stderr);
-  } finally {
-    await fsp.rm(root, { recursive: true, force: true });
-  }
+  });
 });
 
 // The bundles are checked where the root has a compiled dist/src/web/bundle.js (a built checkout; the first test
 // runs the real one). A stand-in module here refuses one entry as esbuild's plugin does: the check must bundle the
 // translate page, the training page and the training worker, and name the one that fails.
 test('the boundary check bundles the translate page, the training page and the training worker, naming the one that fails', async () => {
-  const root = await plant({
+  await withPlant({
     ...CLEAN,
     'package.json': '{ "type": "module" }\n',
     'dist/src/web/bundle.js': [
@@ -101,15 +100,12 @@ test('the boundary check bundles the translate page, the training page and the t
       '}',
       '',
     ].join('\n'),
-  });
-  try {
+  }, async (root) => {
     const r = check(root);
     assert.equal(r.status, 1, r.stderr);
     assert.equal(r.stderr.trim(), "check-boundaries: the training worker: cannot bundle the web page: src/web/train/worker.ts imports the Node module 'node:os'");
     assert.deepEqual((await fsp.readFile(path.join(root, 'bundled.txt'), 'utf8')).trim().split('\n'), ['translate-page', 'train-page', 'train-worker']);
-  } finally {
-    await fsp.rm(root, { recursive: true, force: true });
-  }
+  });
 });
 
 test('package.json exports: Node gets the Node API, browsers the core (and nothing of ours outside src/core)', async () => {
