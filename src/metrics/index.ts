@@ -11,7 +11,7 @@ import { downloadFile } from '../data/http_download.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
 import { FID_DIMS, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
 import { fidFromSamples, fidOfSets, kernelInceptionDistance, statsOfSet, type Features, type FidSet, type KidResult } from './fid.js';
-import { readFidStats, writeFidStats, type FidStats } from './npz.js';
+import { readFidStats, writeFidStats } from './npz.js';
 
 export { FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
 export {
@@ -99,33 +99,46 @@ export interface FeatureOptions {
   onProgress?: (done: number, total: number) => void;
 }
 
-/** Inception features of image files (decoded as PIL's convert('RGB')). */
-export async function featuresOfFiles(net: FidInception, files: string[], o: FeatureOptions = {}): Promise<Features> {
-  const dims = o.dims ?? 2048;
-  const bs = o.batchSize ?? 50;
-  if (!Number.isInteger(bs) || bs < 1) throw new CycleGANError(`--batch-size must be a whole number ≥ 1, got ${bs}`);
-  const data = new Float64Array(files.length * dims);
+/**
+ * Inception features of n images, `batchSize` per forward pass: `prepare(start, count, put)` hands images
+ * start … start + count − 1 of the batch to `put(k, rgb, width, height)` (k: the place in the batch), which
+ * resizes and scales them as pytorch-fid (prepareImage); each batch's features land in their float64 rows,
+ * then `onBatch(done)` reports.
+ */
+export async function featuresOfBatches(net: FidInception, n: number, dims: FidDims, batchSize: number,
+  prepare: (start: number, count: number, put: (k: number, rgb: Uint8Array, width: number, height: number) => void) => Promise<void>,
+  onBatch?: (done: number) => void): Promise<Features> {
+  const data = new Float64Array(n * dims);
   const px = INCEPTION_SIZE * INCEPTION_SIZE * 3;
-  o.onProgress?.(0, files.length);
-  for (let start = 0; start < files.length; start += bs) {
-    const batch = files.slice(start, start + bs);
-    const input = new Float32Array(batch.length * px);
-    // decode the batch concurrently (sharp decodes on libuv's pool)
-    const imgs = await Promise.all(batch.map((f) => decodeImageU8(f, { channels: 3 })));
-    imgs.forEach((img, i) => prepareImage(img.data, img.width, img.height, input, i * px));
-    const out = tf.tidy(() => net.features(tf.tensor4d(input, [batch.length, INCEPTION_SIZE, INCEPTION_SIZE, 3]), dims));
+  for (let start = 0; start < n; start += batchSize) {
+    const count = Math.min(batchSize, n - start);
+    const input = new Float32Array(count * px);
+    await prepare(start, count, (k, rgb, width, height) => prepareImage(rgb, width, height, input, k * px));
+    const out = tf.tidy(() => net.features(tf.tensor4d(input, [count, INCEPTION_SIZE, INCEPTION_SIZE, 3]), dims));
     try {
       const v = await out.data();
       for (let i = 0; i < v.length; i++) data[start * dims + i] = v[i];
     } finally {
       out.dispose();
     }
-    o.onProgress?.(start + batch.length, files.length);
+    onBatch?.(start + count);
   }
-  return { n: files.length, dims, data };
+  return { n, dims, data };
 }
 
-/** A path as one side of an FID: an .npz's statistics, or a folder's features (its statistics: statsOfSet). */
+/** Inception features of image files (decoded as PIL's convert('RGB')). */
+export async function featuresOfFiles(net: FidInception, files: string[], o: FeatureOptions = {}): Promise<Features> {
+  const dims = o.dims ?? 2048;
+  const bs = o.batchSize ?? 50;
+  if (!Number.isInteger(bs) || bs < 1) throw new CycleGANError(`--batch-size must be a whole number ≥ 1, got ${bs}`);
+  o.onProgress?.(0, files.length);
+  return featuresOfBatches(net, files.length, dims, bs, async (start, count, put) => {
+    // decode the batch concurrently (sharp decodes on libuv's pool)
+    const imgs = await Promise.all(files.slice(start, start + count).map((f) => decodeImageU8(f, { channels: 3 })));
+    imgs.forEach((img, k) => put(k, img.data, img.width, img.height));
+  }, (done) => o.onProgress?.(done, files.length));
+}
+
 export interface PathStats extends FidSet {
   /** number of images (undefined for an .npz) */
   n?: number;

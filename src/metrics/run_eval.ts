@@ -5,15 +5,14 @@ import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
 import { CycleGANError } from '../core/errors.js';
-import { tf } from '../core/tf.js';
 import { describeSkipped, scanImageFolder } from '../data/dataset.js';
 import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { escapeHtml } from '../report/html.js';
 import { checkSize, testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import type { Network } from '../core/networks/index.js';
-import { INCEPTION_SIZE, prepareImage, type FidInception } from './inception.js';
+import type { FidInception } from './inception.js';
 import { frechetDistanceOfFeatures, kernelInceptionDistance, type Features } from './fid.js';
-import { featuresOfFiles, listFidImages } from './index.js';
+import { featuresOfBatches, featuresOfFiles, listFidImages } from './index.js';
 
 export interface TranslationSide {
   /** 'fake_B' (G_A over the A images) or 'fake_A' (G_B over the B images) */
@@ -51,17 +50,12 @@ export interface RunScoreOptions {
 
 /** Features of net(input) for each input file, the translation quantised to 8 bits as util.tensor2im does. */
 async function translatedFeatures(inception: FidInception, side: TranslationSide, files: string[], o: RunScoreOptions): Promise<Features> {
-  const dims = 2048;
-  const bs = o.batchSize ?? 50;
-  const px = INCEPTION_SIZE * INCEPTION_SIZE * 3;
-  const data = new Float64Array(files.length * dims);
   const channels = (side.net.spec.inputNc === 1 ? 1 : 3) as 1 | 3;
-  for (let start = 0; start < files.length; start += bs) {
-    const batch = files.slice(start, start + bs);
-    const input = new Float32Array(batch.length * px);
-    for (let i = 0; i < batch.length; i++) {
-      const real = u8ToFloat(testTransform(await decodeImageU8(batch[i], { channels }), o.tOpts, batch[i]));
-      checkSize(side.net, real.width, real.height, batch[i]);
+  return featuresOfBatches(inception, files.length, 2048, o.batchSize ?? 50, async (start, count, put) => {
+    for (let k = 0; k < count; k++) {
+      const file = files[start + k];
+      const real = u8ToFloat(testTransform(await decodeImageU8(file, { channels }), o.tOpts, file));
+      checkSize(side.net, real.width, real.height, file);
       const fake = floatToU8(await translateImage(side.net, real, o.tOpts.eval));
       let rgb = fake.data;
       if (fake.channels === 1) {
@@ -69,18 +63,10 @@ async function translatedFeatures(inception: FidInception, side: TranslationSide
         rgb = new Uint8Array(fake.data.length * 3);
         for (let j = 0; j < fake.data.length; j++) rgb[3 * j] = rgb[3 * j + 1] = rgb[3 * j + 2] = fake.data[j];
       }
-      prepareImage(rgb, fake.width, fake.height, input, i * px);
-      o.onProgress?.(`translating and scoring ${side.label}`, start + i + 1, files.length);
+      put(k, rgb, fake.width, fake.height);
+      o.onProgress?.(`translating and scoring ${side.label}`, start + k + 1, files.length);
     }
-    const out = tf.tidy(() => inception.features(tf.tensor4d(input, [batch.length, INCEPTION_SIZE, INCEPTION_SIZE, 3]), dims));
-    try {
-      const v = await out.data();
-      for (let i = 0; i < v.length; i++) data[start * dims + i] = v[i];
-    } finally {
-      out.dispose();
-    }
-  }
-  return { n: files.length, dims, data };
+  });
 }
 
 /** FID (and KID) of each side's translations against the real images of its target domain. */
