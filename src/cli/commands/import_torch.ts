@@ -2,7 +2,7 @@
 // state dict) → a self-describing network file that translate/test/export load directly.
 import { requireString, UsageError, type FlagSpec } from '../args.js';
 import {
-  BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, initBackend, GENERATOR_NAMES, NORM_TYPES,
+  BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, initBackend,
   validateSpec, type GeneratorSpec, type GeneratorName, type NormType, networkFromStateDict, saveNetwork,
   readTorchStateDict,
 } from '../../index.js';
