@@ -39,7 +39,9 @@ export { resolveTestSetup, type TestSetup } from './train/test_setup.js';
 export { runSingleTest, runTest, resultsPaths, testLabelOf, testLabels } from './train/test_run.js';
 export { evaluate, truthFolder } from './train/evaluate.js';
 export { translateFile, translateFiles, collectInputs, outputPaths } from './translate.js';
-export { FID_WEIGHTS_ENV, FID_DIMS, loadFidInception, computeFid, type FidDims } from './metrics/index.js';
+export {
+  checkFidDims, FID_BATCH_SIZE, FID_WEIGHTS_ENV, FID_WEIGHTS_FILE, FID_DIMS, KID_DEFAULTS, loadFidInception, computeFid, type FidDims,
+} from './metrics/index.js';
 export {
   addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide,
 } from './metrics/run_eval.js';

@@ -301,3 +301,32 @@ test('a training-page run is summarised and declared finished in one place each 
   assert.equal(worker.split('px, ${').length - 1, 1, 'the run summary is written more than once');
   assert.equal(worker.split('finished: ${').length - 1, 1, 'the finished line is written more than once');
 });
+
+test('commands take shared flags from their one declaration and parse with the one command parser', async () => {
+  // official options: the option table (pickOptions); CLI-only flags several commands share: cli/args.ts commonFlags;
+  // the FID/KID flags of `fid` and `eval --metrics`: METRIC_FLAGS, with the library's defaults
+  for (const [needle, owner] of [["name: 'help'", 'cli/args.ts'], ["name: 'cache-dir'", 'cli/args.ts'], ["name: 'mirror'", 'cli/args.ts'],
+    ["name: 'inception-weights'", 'cli/commands/eval_metrics.ts'], ["name: 'kid-subsets'", 'cli/commands/eval_metrics.ts']] as const) {
+    assert.deepEqual(await holders(needle), [owner], `${needle} is declared outside ${owner}`);
+  }
+  const { TRAIN_OPTIONS, TEST_OPTIONS } = await import('../src/train/options.js');
+  const src = await (cache ??= sources());
+  const commands = [...src].filter(([f]) => f.startsWith('cli/commands/'));
+  for (const name of new Set([...TRAIN_OPTIONS, ...TEST_OPTIONS].map((d) => d.name))) {
+    // other meanings under the same name: fid's --batch-size and --seed are pytorch-fid's and KID's; --model of
+    // export, serve and translate is a model file (translate also takes the official cycle_gan | test)
+    const other = (f: string) => (f === 'cli/commands/fid.ts' && ['batch-size', 'seed'].includes(name)) || name === 'model';
+    const own = commands.filter(([f, code]) => code.includes(`name: '${name}'`) && !other(f));
+    assert.deepEqual(own.map(([f]) => f), [], `--${name} is declared by a command instead of picked from the option table`);
+  }
+  assert.deepEqual(await holders('parseArgs('), ['flags.ts', 'train/options.ts']);
+  assert.deepEqual(await holders("?? 1000"), []);
+  const { KID_DEFAULTS } = await import('../src/metrics/fid.js');
+  const { EVAL_METRIC_FLAGS } = await import('../src/cli/commands/eval_metrics.js');
+  assert.equal(EVAL_METRIC_FLAGS.find((f) => f.name === 'kid-subset-size')!.default, KID_DEFAULTS.subsetSize);
+  // parseCommandArgs: a train-only flag is named as such, with the command's --help
+  for (const cmd of ['fid', 'datasets', 'export', 'browser_run']) {
+    const { run } = await import(`../src/cli/commands/${cmd}.js`) as { run: (argv: string[]) => Promise<number> };
+    await assert.rejects(run(['--lr', '0.1']), new RegExp(`unknown flag --lr \\(a train option; ${cmd.replace('_', '-')} does not take it\\); see cyclegan ${cmd.replace('_', '-')} --help`));
+  }
+});

@@ -87,6 +87,9 @@ export function frechetDistanceOfFeatures(a: Features, b: Features): number {
   return fidOfSets({ features: a }, { features: b });
 }
 
+/** KID's defaults: 100 subsets of 1000 images (capped at the smaller set), subsets drawn with seed 0. */
+export const KID_DEFAULTS = { subsets: 100, subsetSize: 1000, seed: 0 } as const;
+
 export interface KidOptions {
   /** number of random subsets (default 100) */
   subsets?: number;
@@ -131,14 +134,14 @@ function gather(f: Features, idx: Int32Array): Float32Array {
  */
 export async function kernelInceptionDistance(x: Features, y: Features, o: KidOptions = {}): Promise<KidResult> {
   if (x.dims !== y.dims) throw new CycleGANError(`features have different dimensions (${x.dims} and ${y.dims})`);
-  const subsets = o.subsets ?? 100;
+  const subsets = o.subsets ?? KID_DEFAULTS.subsets;
   if (!Number.isInteger(subsets) || subsets < 1) throw new CycleGANError(`--kid-subsets must be a whole number ≥ 1, got ${subsets}`);
-  const want = o.subsetSize ?? 1000;
+  const want = o.subsetSize ?? KID_DEFAULTS.subsetSize;
   if (!Number.isInteger(want) || want < 2) throw new CycleGANError(`--kid-subset-size must be a whole number ≥ 2, got ${want}`);
   const m = Math.min(want, x.n, y.n);
   if (m < 2) throw new CycleGANError(`KID needs at least 2 images on each side (have ${x.n} and ${y.n})`);
   const d = x.dims;
-  const rng = new Rng(o.seed ?? 0);
+  const rng = new Rng(o.seed ?? KID_DEFAULTS.seed);
   const mmds: number[] = [];
   const kernelSum = (g: Float32Array, skipDiag: boolean, cols: number): number => {
     let s = 0;

@@ -16,6 +16,12 @@ import type { StateDict } from '../weights/torch_pth.js';
 export const FID_DIMS = [64, 192, 768, 2048] as const;
 export type FidDims = (typeof FID_DIMS)[number];
 export const INCEPTION_SIZE = 299;
+
+/** Checks a feature dimension (--dims): one of pytorch-fid's block outputs. */
+export function checkFidDims(dims: number): FidDims {
+  if (!(FID_DIMS as readonly number[]).includes(dims)) throw new CycleGANError(`--dims must be one of ${FID_DIMS.join(', ')}; got ${dims}`);
+  return dims as FidDims;
+}
 const BN_EPS = 0.001;
 
 interface ConvSpec {
@@ -297,7 +303,7 @@ export class FidInception {
    * output averaged over its spatial positions. The caller disposes the result.
    */
   features(x: tf.Tensor4D, dims: FidDims = 2048): tf.Tensor2D {
-    if (!FID_DIMS.includes(dims)) throw new CycleGANError(`--dims must be one of ${FID_DIMS.join(', ')}; got ${dims}`);
+    checkFidDims(dims);
     // Block by block, each in its own tidy that keeps only the block's output, so memory holds one block's
     // activations at a time (one tidy over the whole network would keep every intermediate of a 50-image batch).
     let h = x;

@@ -9,13 +9,13 @@ import { defaultCacheDir } from '../data/builtin.js';
 import { isImageFile } from '../data/dataset.js';
 import { downloadFile } from '../data/http_download.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
-import { FID_DIMS, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
+import { checkFidDims, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
 import { fidFromSamples, fidOfSets, kernelInceptionDistance, statsOfSet, type Features, type FidSet, type KidResult } from './fid.js';
 import { readFidStats, writeFidStats } from './npz.js';
 
-export { FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
+export { checkFidDims, FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
 export {
-  fidFromSamples, fidOfSets, frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, statsOf, statsOfSet,
+  fidFromSamples, fidOfSets, frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, KID_DEFAULTS, statsOf, statsOfSet,
   type Features, type FidSet, type KidResult, type KidOptions,
 } from './fid.js';
 export { readFidStats, writeFidStats, parseFidStats, encodeFidStats, type FidStats } from './npz.js';
@@ -23,6 +23,8 @@ export { readFidStats, writeFidStats, parseFidStats, encodeFidStats, type FidSta
 /** The file pytorch-fid's inception.py loads (FID_WEIGHTS_URL), ported from TensorFlow's 2015-12-05 Inception. */
 export const FID_WEIGHTS_URL = 'https://github.com/mseitzer/pytorch-fid/releases/download/fid_weights/pt_inception-2015-12-05-6726825d.pth';
 export const FID_WEIGHTS_FILE = 'pt_inception-2015-12-05-6726825d.pth';
+/** Images per Inception forward pass (pytorch-fid's --batch-size default). */
+export const FID_BATCH_SIZE = 50;
 /** Environment variable naming a local copy of the weights (same as --inception-weights). */
 export const FID_WEIGHTS_ENV = 'CYCLEGAN_INCEPTION_WEIGHTS';
 
@@ -129,7 +131,7 @@ export async function featuresOfBatches(net: FidInception, n: number, dims: FidD
 /** Inception features of image files (decoded as PIL's convert('RGB')). */
 export async function featuresOfFiles(net: FidInception, files: string[], o: FeatureOptions = {}): Promise<Features> {
   const dims = o.dims ?? 2048;
-  const bs = o.batchSize ?? 50;
+  const bs = o.batchSize ?? FID_BATCH_SIZE;
   if (!Number.isInteger(bs) || bs < 1) throw new CycleGANError(`--batch-size must be a whole number ≥ 1, got ${bs}`);
   o.onProgress?.(0, files.length);
   return featuresOfBatches(net, files.length, dims, bs, async (start, count, put) => {
@@ -188,7 +190,7 @@ export interface FidResult {
 /** FID (and KID) between two paths, each a folder of images or an .npz statistics file. */
 export async function computeFid(p1: string, p2: string, o: FidOptions = {}): Promise<FidResult> {
   const dims = o.dims ?? 2048;
-  if (!FID_DIMS.includes(dims)) throw new CycleGANError(`--dims must be one of ${FID_DIMS.join(', ')}; got ${dims}`);
+  checkFidDims(dims);
   if (o.kid && (isStatsFile(p1) || isStatsFile(p2))) throw new CycleGANError('--kid needs two image folders (a statistics file has no per-image features)');
   for (const p of [p1, p2]) if (!(await fsp.stat(p).catch(() => null))) throw new CycleGANError(`${p} does not exist`);
   let net: FidInception | undefined;

@@ -12,7 +12,7 @@ import { checkSize, testTransform, translateImage, type TranslateOptions } from 
 import type { Network } from '../core/networks/index.js';
 import type { FidInception } from './inception.js';
 import { frechetDistanceOfFeatures, kernelInceptionDistance, type Features } from './fid.js';
-import { featuresOfBatches, featuresOfFiles, listFidImages } from './index.js';
+import { FID_BATCH_SIZE, featuresOfBatches, featuresOfFiles, listFidImages } from './index.js';
 
 export interface TranslationSide {
   /** 'fake_B' (G_A over the A images) or 'fake_A' (G_B over the B images) */
@@ -51,7 +51,7 @@ export interface RunScoreOptions {
 /** Features of net(input) for each input file, the translation quantised to 8 bits as util.tensor2im does. */
 async function translatedFeatures(inception: FidInception, side: TranslationSide, files: string[], o: RunScoreOptions): Promise<Features> {
   const channels = (side.net.spec.inputNc === 1 ? 1 : 3) as 1 | 3;
-  return featuresOfBatches(inception, files.length, 2048, o.batchSize ?? 50, async (start, count, put) => {
+  return featuresOfBatches(inception, files.length, 2048, o.batchSize ?? FID_BATCH_SIZE, async (start, count, put) => {
     for (let k = 0; k < count; k++) {
       const file = files[start + k];
       const real = u8ToFloat(testTransform(await decodeImageU8(file, { channels }), o.tOpts, file));

@@ -1,5 +1,5 @@
 // cyclegan bench --size S --ngf N --n-blocks B --iters I --warmup W [--backend X] [--no-iter] [--json]
-import { type FlagSpec, formatFlags } from '../args.js';
+import { printNotes, commonFlags, type FlagSpec, formatFlags } from '../args.js';
 import { BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, runBench } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
@@ -11,12 +11,12 @@ const FLAGS: FlagSpec[] = [
   ...pickOptions(BASE_OPTIONS, ['backend']),
   { name: 'no-iter', type: 'boolean', default: false, help: 'skip the full training step' },
   { name: 'json', type: 'boolean', default: false, help: 'print one JSON line' },
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, FLAGS, 'bench');
-  for (const n of args.notes) console.error(`cyclegan: ${n}`);
+  printNotes(args);
   if (args.flags.help) {
     console.log('usage: cyclegan bench [flags]\n' + formatFlags(FLAGS));
     return 0;

@@ -1,6 +1,6 @@
 // `cyclegan browser-run`: moves a run between the in-browser training page and `cyclegan train`.
 import { readFile } from 'node:fs/promises';
-import { requireString, UsageError, type FlagSpec } from '../args.js';
+import { commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
   BASE_OPTIONS, CycleGANError, parseCommandArgs, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
 } from '../../index.js';
@@ -8,7 +8,7 @@ import {
 const FLAGS: FlagSpec[] = [
   ...pickOptions(BASE_OPTIONS, ['checkpoints-dir', 'name']),
   { name: 'out', type: 'string', help: 'export: the file to write (load it in the page with "Continue a CLI run")' },
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 function usage(): string {

@@ -1,19 +1,20 @@
 // `cyclegan datasets list` and `cyclegan datasets get NAME [--out DIR]`.
-import { parseArgs, UsageError, type FlagSpec } from '../args.js';
+import { commonFlags, UsageError, type FlagSpec } from '../args.js';
 import {
   datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent, getOfficialDataset,
   isOfficialDataset, OFFICIAL_BASE, OFFICIAL_DATASETS,
+  parseCommandArgs,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', type: 'string', help: 'also place the dataset in this folder' },
-  { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
+  ...commonFlags('cache-dir'),
   { name: 'force', type: 'boolean', default: false, help: 'rebuild even if cached' },
-  { name: 'mirror', type: 'string', help: `official datasets: base URL or local folder instead of ${OFFICIAL_BASE} (or $CYCLEGAN_MIRROR)` },
+  ...commonFlags('mirror'),
   { name: 'keep-downloads', type: 'boolean', default: false, help: 'keep the 1.3 GB FlightGear package after building' },
   { name: 'train-size', type: 'number', help: 'mnist2ink: training images per domain (default 2000; needs --out)' },
   { name: 'test-size', type: 'number', help: 'mnist2ink: test images per domain (default 200; needs --out)' },
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 const USAGE = `usage: cyclegan datasets list
@@ -58,7 +59,7 @@ export function progressPrinter(): { onProgress: (e: ProgressEvent) => void; end
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS, { command: 'datasets' });
+  const args = parseCommandArgs(argv, FLAGS, 'datasets');
   const [sub, name, ...extra] = args.positional;
   if (args.flags.help || !sub) {
     console.log(USAGE);

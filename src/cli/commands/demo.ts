@@ -1,5 +1,5 @@
 // cyclegan demo: the flags; the workflow is src/train/demo.ts, its plan src/train/demo_plan.ts.
-import { formatFlags, type FlagSpec } from '../args.js';
+import { printNotes, commonFlags, formatFlags, type FlagSpec } from '../args.js';
 import {
   CycleGANError, parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS, runDemo, DEMO_DEFAULTS,
 } from '../../index.js';
@@ -10,14 +10,14 @@ const FLAGS: FlagSpec[] = [
   { name: 'minutes', type: 'number', default: DEMO_DEFAULTS.minutes, help: 'training time budget' },
   ...pickOptions(TRAIN_OPTIONS, ['ngf', 'seed', 'backend'], { ngf: DEMO_DEFAULTS.ngf, seed: DEMO_DEFAULTS.seed })
     .map((d) => (d.name === 'ngf' ? { ...d, help: 'generator (and discriminator) width' } : d.name === 'backend' ? { ...d, help: 'auto: the faster of native and wasm on this machine' } : d)),
-  { name: 'cache-dir', type: 'string', help: 'dataset cache (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
+  ...commonFlags('cache-dir'),
   ...pickOptions(TEST_OPTIONS, ['num-test'], { 'num-test': 24 }),
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, FLAGS, 'demo');
-  for (const n of args.notes) console.error(`cyclegan: ${n}`);
+  printNotes(args);
   if (args.flags.help) {
     console.log('usage: cyclegan demo [--dataset mnist2ink] [--out ./cyclegan-demo] [--minutes 7] [--backend auto]\n' +
       formatFlags(FLAGS));

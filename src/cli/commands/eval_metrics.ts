@@ -2,7 +2,7 @@
 // src/metrics/) next to PSNR/SSIM where the dataset has a ground truth. Kept out of eval.ts, which owns the
 // test options; eval.ts hands over when --metrics asks for more than psnr,ssim.
 import {
-  writeJsonAtomic, CycleGANError, type FlagSpec, type ParsedArgs, FID_WEIGHTS_ENV, loadFidInception,
+  writeJsonAtomic, CycleGANError, type FlagSpec, type ParsedArgs, FID_BATCH_SIZE, FID_WEIGHTS_ENV, FID_WEIGHTS_FILE, KID_DEFAULTS, loadFidInception,
   addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide,
   type Network, directionFolders, evaluate, truthFolder, loadRunNetwork, resultsPaths, testLabelOf, type TestSetup,
 } from '../../index.js';
@@ -10,12 +10,17 @@ import { progressPrinter } from './datasets.js';
 
 export const METRICS = ['psnr', 'ssim', 'fid', 'kid'] as const;
 
+/** The FID/KID flags `cyclegan fid` and `cyclegan eval --metrics` share; their defaults are the library's. */
+export const METRIC_FLAGS: FlagSpec[] = [
+  { name: 'inception-weights', type: 'string', help: `fid/kid: local ${FID_WEIGHTS_FILE} (or $${FID_WEIGHTS_ENV}; default: downloaded once into the cache)` },
+  { name: 'kid-subsets', type: 'number', default: KID_DEFAULTS.subsets, help: 'kid: number of random subsets' },
+  { name: 'kid-subset-size', type: 'number', default: KID_DEFAULTS.subsetSize, help: 'kid: images per subset (capped at the smaller set)' },
+];
+
 export const EVAL_METRIC_FLAGS: FlagSpec[] = [
   { name: 'metrics', type: 'string', default: 'psnr,ssim', help: `comma-separated: ${METRICS.join(', ')} (fid/kid: translations vs the real test images of the other domain)` },
-  { name: 'inception-weights', type: 'string', help: `fid/kid: local pt_inception-2015-12-05-6726825d.pth (or $${FID_WEIGHTS_ENV}; default: downloaded into the cache)` },
-  { name: 'kid-subsets', type: 'number', default: 100, help: 'kid: number of random subsets' },
-  { name: 'kid-subset-size', type: 'number', default: 1000, help: 'kid: images per subset (capped at the smaller set)' },
-  { name: 'fid-batch-size', type: 'number', default: 50, help: 'fid/kid: images per Inception forward pass' },
+  ...METRIC_FLAGS,
+  { name: 'fid-batch-size', type: 'number', default: FID_BATCH_SIZE, help: 'fid/kid: images per Inception forward pass' },
 ];
 
 export interface EvalContext {

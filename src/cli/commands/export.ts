@@ -1,16 +1,17 @@
 // `cyclegan export`: a saved network (.safetensors) as an ONNX model or a TF.js graph model.
 import * as path from 'node:path';
-import { parseArgs, requireString, UsageError, type FlagSpec } from '../args.js';
+import { commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
   loadNetwork, networkToStateDict, encodeTorchStateDict, writeFileAtomic, writeOnnx, writeTfjsGraphModel,
   ONNX_OPSET,
+  parseCommandArgs,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'network file (.safetensors) written by train/import-torch' },
   { name: 'format', type: 'string', default: 'onnx', help: 'onnx | tfjs | pth' },
   { name: 'out', type: 'string', help: 'onnx: output FILE.onnx; tfjs: output folder (model.json + weights); pth: output FILE.pth' },
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 function usage(): string {
@@ -27,7 +28,7 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS, { command: 'export' });
+  const args = parseCommandArgs(argv, FLAGS, 'export');
   if (args.flags.help) {
     console.log(usage());
     return 0;

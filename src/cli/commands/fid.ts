@@ -1,29 +1,31 @@
 // cyclegan fid PATH1 PATH2: FID (and KID) between two folders of images or .npz statistics files, computed
 // as `python -m pytorch_fid PATH1 PATH2` computes it (src/metrics/).
-import { parseArgs, UsageError, formatFlags, type FlagSpec } from '../args.js';
-import { initBackend, computeFid, FID_DIMS, FID_WEIGHTS_ENV, type FidDims } from '../../index.js';
+import { commonFlags, UsageError, formatFlags, type FlagSpec } from '../args.js';
+import {
+  BASE_OPTIONS, checkFidDims, computeFid, FID_BATCH_SIZE, FID_DIMS, initBackend, KID_DEFAULTS, parseCommandArgs, pickOptions,
+} from '../../index.js';
 import { progressPrinter } from './datasets.js';
+import { METRIC_FLAGS } from './eval_metrics.js';
 
+// pytorch-fid's flags (--dims, --batch-size, --save-stats), the FID/KID flags shared with eval --metrics, ours
 const FLAGS: FlagSpec[] = [
-  { name: 'inception-weights', type: 'string', help: `local pt_inception-2015-12-05-6726825d.pth (or $${FID_WEIGHTS_ENV}; default: downloaded once into the cache)` },
   { name: 'dims', type: 'number', default: 2048, help: `Inception features: ${FID_DIMS.join(', ')}` },
-  { name: 'batch-size', type: 'number', default: 50, help: 'images per Inception forward pass' },
+  { name: 'batch-size', type: 'number', default: FID_BATCH_SIZE, help: 'images per Inception forward pass' },
   { name: 'kid', type: 'boolean', default: false, help: 'also KID (two image folders): mean and std over random subsets' },
-  { name: 'kid-subsets', type: 'number', default: 100, help: 'KID: number of subsets' },
-  { name: 'kid-subset-size', type: 'number', default: 1000, help: 'KID: images per subset (capped at the smaller set)' },
-  { name: 'seed', type: 'number', default: 0, help: 'KID: seed of the subset draws' },
+  ...METRIC_FLAGS,
+  { name: 'seed', type: 'number', default: KID_DEFAULTS.seed, help: 'KID: seed of the subset draws' },
   { name: 'save-stats', type: 'string', help: 'write PATH1\'s statistics (mu, sigma) to this .npz, as pytorch-fid does' },
-  { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
+  ...commonFlags('cache-dir'),
   { name: 'json', type: 'boolean', default: false, help: 'print {"fid", "n1", "n2"[, "kid_mean", "kid_std"]} as JSON' },
-  { name: 'backend', type: 'string', default: 'auto', help: 'auto, native, wasm, cpu or webgpu' },
-  { name: 'help', type: 'boolean', default: false },
+  ...pickOptions(BASE_OPTIONS, ['backend']),
+  ...commonFlags('help'),
 ];
 
 const USAGE = 'usage: cyclegan fid PATH1 PATH2 [--dims 2048] [--batch-size 50] [--kid] [--save-stats FILE] [--json]\n' +
   '  each PATH is a folder of images or an .npz statistics file (pytorch-fid\'s mu/sigma layout)';
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, FLAGS);
+  const args = parseCommandArgs(argv, FLAGS, 'fid');
   if (args.flags.help) {
     console.log(`${USAGE}\n\nflags:\n${formatFlags(FLAGS)}`);
     return 0;
@@ -32,15 +34,14 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError(`fid needs exactly two paths (folders of images or .npz files), got ${args.positional.length}`);
   }
   const [p1, p2] = args.positional;
-  const dims = args.flags.dims as number;
-  if (!(FID_DIMS as readonly number[]).includes(dims)) throw new UsageError(`--dims must be one of ${FID_DIMS.join(', ')}; got ${dims}`);
+  const dims = checkFidDims(args.flags.dims as number);
   const json = Boolean(args.flags.json);
   const progress = progressPrinter();
   const log = (line: string) => process.stderr.write(`${line}\n`);
   try {
     await initBackend(String(args.flags.backend));
     const r = await computeFid(p1, p2, {
-      dims: dims as FidDims,
+      dims,
       batchSize: args.flags['batch-size'] as number,
       file: args.flags['inception-weights'] as string | undefined,
       cacheDir: args.flags['cache-dir'] as string | undefined,

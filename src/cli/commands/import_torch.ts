@@ -1,6 +1,6 @@
 // `cyclegan import-torch`: an official PyTorch generator (.pth in either torch.save format, or a .safetensors
 // state dict) → a self-describing network file that translate/test/export load directly.
-import { requireString, UsageError, type FlagSpec } from '../args.js';
+import { printNotes, commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
   BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, initBackend,
   validateSpec, type GeneratorSpec, type GeneratorName, type NormType, networkFromStateDict, saveNetwork,
@@ -12,7 +12,7 @@ import {
 const FLAGS: FlagSpec[] = [
   ...pickOptions(BASE_OPTIONS, ['netG', 'ngf', 'norm', 'input-nc', 'output-nc', 'no-dropout', 'backend'], { backend: 'cpu', 'no-dropout': true }),
   { name: 'out', type: 'string', help: 'output model file (.safetensors)' },
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 function usage(): string {
@@ -33,7 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(usage());
     return 0;
   }
-  for (const n of args.notes) console.error(`cyclegan: ${n}`);
+  printNotes(args);
   if (args.positional.length === 0) throw new UsageError('import-torch needs the .pth file to import (see --help)');
   if (args.positional.length > 1) throw new UsageError(`import-torch takes one file, got ${args.positional.length}`);
   const file = args.positional[0];

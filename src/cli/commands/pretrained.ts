@@ -1,17 +1,16 @@
 // `cyclegan pretrained list` and `cyclegan pretrained get NAME`: the official pretrained CycleGAN generators
 // (scripts/download_cyclegan_model.sh), downloaded and converted into ready model files.
-import { UsageError, formatFlags, type FlagSpec } from '../args.js';
+import { printNotes, commonFlags, UsageError, formatFlags, type FlagSpec } from '../args.js';
 import {
   BASE_OPTIONS, parseCommandArgs, pickOptions, defaultCacheDir, type ProgressEvent, getPretrained, OFFICIAL_BASE,
   OFFICIAL_PRETRAINED, PRETRAINED_SPEC, type GeneratorSpec,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
-  { name: 'cache-dir', type: 'string', help: 'cache folder (default $CYCLEGAN_CACHE or ~/.cache/cyclegan)' },
-  { name: 'mirror', type: 'string', help: `base URL or local folder instead of ${OFFICIAL_BASE} (or $CYCLEGAN_MIRROR)` },
+  ...commonFlags('cache-dir', 'mirror'),
   ...pickOptions(BASE_OPTIONS, ['checkpoints-dir', 'netG', 'ngf', 'norm']),
   { name: 'force', type: 'boolean', default: false, help: 'download and convert again even if cached' },
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 const USAGE = `usage: cyclegan pretrained list
@@ -48,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(USAGE + '\n\n' + formatFlags(FLAGS));
     return args.flags.help ? 0 : 1;
   }
-  for (const n of args.notes) console.error(`cyclegan: ${n}`);
+  printNotes(args);
   if (sub === 'list') {
     console.log(`official pretrained CycleGAN generators (cyclegan pretrained get NAME):\n  ${OFFICIAL_PRETRAINED.join(', ')}`);
     return 0;

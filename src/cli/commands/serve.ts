@@ -1,5 +1,5 @@
 // `cyclegan serve`: the in-browser translator for one generator, or the live dashboard of a run.
-import { UsageError, type FlagSpec, formatFlags } from '../args.js';
+import { printNotes, commonFlags, UsageError, type FlagSpec, formatFlags } from '../args.js';
 import {
   BASE_OPTIONS, parseCommandArgs, pickOptions, startServer, DEFAULT_MAX_UPLOAD_BYTES, loadRunNetwork, netFile,
   pthFile, saveNetwork, type GeneratorSpec,
@@ -44,12 +44,12 @@ const FLAGS: FlagSpec[] = [
   { name: 'host', type: 'string', default: '127.0.0.1', help: 'address to bind; other machines can connect only if you change it' },
   { name: 'port', type: 'number', default: 8080, help: 'port (0 = any free port)' },
   { name: 'max-upload-mb', type: 'number', default: DEFAULT_MAX_UPLOAD_BYTES / 1048576, help: 'largest image file the page accepts' },
-  { name: 'help', type: 'boolean', default: false },
+  ...commonFlags('help'),
 ];
 
 export async function run(argv: string[]): Promise<number> {
   const args = parseCommandArgs(argv, FLAGS, 'serve');
-  for (const n of args.notes) console.error(`cyclegan: ${n}`);
+  printNotes(args);
   if (args.flags.help) {
     console.log('usage: cyclegan serve --model MODEL.safetensors [--port 8080] [--host 127.0.0.1]\n' +
       '       cyclegan serve --checkpoints-dir DIR --name NAME [--port 8080]\n' +

@@ -1,5 +1,5 @@
 // `cyclegan translate`: images (files or folders) through one generator, from a model file or a training run.
-import { requireString, UsageError } from '../args.js';
+import { printNotes, requireString, UsageError } from '../args.js';
 import {
   CycleGANError, loadNetwork, loadRunNetwork, netFile, pthFile, checkPreprocess, PREPROCESS_MODES, collectInputs,
   translateFiles, MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, type OptionDef, startBackend,
@@ -74,7 +74,7 @@ export async function run(argv: string[]): Promise<number> {
   let source: string;
   let backend: string;
   if (model) {
-    for (const n of args.notes) log(`cyclegan: ${n}`);
+    printNotes(args, log);
     backend = await startBackend(args.given.has('backend') || args.flags['gpu-ids'] === undefined ? String(args.flags.backend) : 'gpu', log);
     net = await loadNetwork(model);
     source = model;
