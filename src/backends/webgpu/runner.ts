@@ -8,8 +8,14 @@
 //   - bind groups are cached by (layout, buffers): the buffer pool hands the same buffers back step after
 //     step, so in a steady training loop almost every dispatch reuses a bind group;
 //   - a program may declare `extraOutputs`: further tensors it writes (read_write bindings after the
-//     uniforms), so one dispatch can produce several results (CGAdam: param, m and v).
+//     uniforms, numbered by extraOutputBinding), so one dispatch can produce several results (CGAdam: param,
+//     m and v);
+//   - the pipeline of a program seen before with the same inputs is found without tfjs-webgpu's makeShaderKey
+//     (a string built from every shape, broadcast and dtype on each call): a table per program key holds
+//     the signatures met so far (shapes, dtypes, workgroup size, names, flat dispatch) with their pipeline key;
+//   - setPipeline is skipped when the pass already has that pipeline (runs of the same kernel: Adam).
 // Programs that draw or read pixels (textures) keep the stock path. The shader text is tfjs-webgpu's own.
+import { tf } from '../../core/tf.js';
 import type { Program, TensorInfo, UniformValue } from './program.js';
 
 type GPUBufferLike = { size: number; usage: number; destroy(): void };
@@ -43,6 +49,7 @@ interface Backend {
     has(id: object): boolean;
   };
   commandQueueOwnedIds: WeakSet<object>;
+  pipelineCache: Record<string, Pipeline | Promise<Pipeline>>;
   commandEncoder: { beginComputePass(d: unknown): PassEncoder } | null;
   computePassEncoder: PassEncoder | null;
   dispatchCountInPass: number;
@@ -51,6 +58,7 @@ interface Backend {
   querySet: object | null;
   querySetCount: number;
   uploadToGPU(dataId: object): void;
+  makeTensorInfo(shape: number[], dtype: string): TensorInfo;
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
@@ -91,9 +99,26 @@ export function takeCompanion(backend: object, owner: TensorInfo): Companion | u
   return c;
 }
 
+/**
+ * The binding number of a program's extra output `i` (`extraOutputs`): after the output (0), the inputs
+ * (1..inputs) and the uniforms (inputs + 1). The one place that numbers them: the runner's layouts and bind
+ * groups and the kernels' WGSL declarations (extraOutputWGSL) all ask it.
+ */
+export function extraOutputBinding(inputs: number, i: number): number {
+  return 2 + inputs + i;
+}
+
+/** The WGSL declarations of a program's extra outputs, in `extraOutputs` order (f32 arrays, read_write). */
+export function extraOutputWGSL(inputs: number, names: readonly string[]): string {
+  return names.map((n, i) => `@group(0) @binding(${extraOutputBinding(inputs, i)}) var<storage, read_write> ${n} : array<f32>;`)
+    .join('\n');
+}
+
 export interface RunnerStats {
   dispatches: number;
   bindGroupsCreated: number;
+  /** Dispatches whose pipeline was found by the signature table, without tfjs-webgpu's makeShaderKey. */
+  keyHits: number;
   submits: number;
   /** Dispatches per submit (the stock runner's WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE is 15). */
   batch: number;
@@ -164,7 +189,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   if (backend.cgRunner) return backend.cgRunner;
   const batch = submitBatch ?? envBatch();
   const device = backend.device;
-  const stats: RunnerStats = { dispatches: 0, bindGroupsCreated: 0, submits: 0, batch };
+  const stats: RunnerStats = { dispatches: 0, bindGroupsCreated: 0, keyHits: 0, submits: 0, batch };
   backend.cgRunner = stats;
 
   const align = Math.max(device.limits.minUniformBufferOffsetAlignment ?? 256, 16);
@@ -188,7 +213,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       }
       entries.push({ binding: 1 + inputs, visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'uniform', hasDynamicOffset: true } });
       for (let i = 0; i < extra; i++) {
-        entries.push({ binding: 2 + inputs + i, visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'storage' } });
+        entries.push({ binding: extraOutputBinding(inputs, i), visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'storage' } });
       }
       const group = device.createBindGroupLayout({ entries });
       l = { group, pipeline: device.createPipelineLayout({ bindGroupLayouts: [group] }) };
@@ -229,10 +254,8 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   });
 
   const stockRun = backend.runWebGPUProgram.bind(backend);
-  backend.runWebGPUProgram = (program, inputs, dtype, uniforms, output) => {
-    const p = program as AnyProgram;
-    if (p.pixelsOpType != null) return stockRun(program, inputs, dtype, uniforms, output);
-    compiling = p;
+  const compileRun: typeof stockRun = (program, inputs, dtype, uniforms, output) => {
+    compiling = program as AnyProgram;
     backend.device = compileDevice;
     try {
       return stockRun(program, inputs, dtype, uniforms, output);
@@ -240,6 +263,47 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       backend.device = device;
       compiling = null;
     }
+  };
+
+  // Pipeline keys by signature, per program key (the base shaderKey a program is made with).
+  const signatures = new Map<string, Signature[]>();
+  const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
+  const dtypes: string[] = [];
+  backend.runWebGPUProgram = (program, inputs, dtype, uniforms, given) => {
+    const p = program as AnyProgram;
+    if (p.pixelsOpType != null) return stockRun(program, inputs, dtype, uniforms, given);
+    const base = p.shaderKey;
+    const output = given ?? backend.makeTensorInfo(p.outputShape, dtype);
+    // Empty outputs, dispatches over the device's per-dimension limit (tfjs-webgpu reshapes them) and
+    // parallel compilation: tfjs-webgpu's own path.
+    const d = p.dispatch;
+    if (output.shape.some((n: number) => n === 0) || d[0] > maxPerDim || d[1] > maxPerDim || d[2] > maxPerDim ||
+        (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY') as boolean)) {
+      return compileRun(program, inputs, dtype, uniforms, output);
+    }
+    backend.uploadToGPU(output.dataId);
+    dtypes.length = inputs.length;
+    for (let i = 0; i < inputs.length; i++) {
+      backend.uploadToGPU(inputs[i].dataId);
+      dtypes[i] = backend.tensorMap.get(inputs[i].dataId)!.dtype;
+    }
+    const known = signatures.get(base);
+    const hit = known?.find((sg) => sameSignature(sg, p, inputs, dtypes, output));
+    const pipeline = hit ? backend.pipelineCache[hit.key] : undefined;
+    if (hit && pipeline && !(pipeline instanceof Promise)) {
+      p.shaderKey = hit.key;
+      p.pipeline = pipeline as Pipeline;
+      stats.keyHits++;
+      backend.recordAndSubmit(p, output, inputs, uniforms);
+      return output;
+    }
+    const out = compileRun(program, inputs, dtype, uniforms, output);
+    // p.shaderKey is now tfjs-webgpu's full key for this signature; tables stay small (one entry per shape
+    // combination a kernel meets), bounded all the same.
+    const list = known ?? [];
+    if (!known) signatures.set(base, list);
+    if (list.length < MAX_SIGNATURES) list.push(signatureOf(p, inputs, dtypes, output, p.shaderKey));
+    return out;
   };
 
   const bufferIds = new WeakMap<object, number>();
@@ -259,6 +323,8 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   };
 
   const plans = new WeakMap<object, { offsets: number[]; slot: number; count: number }>();
+  let lastPass: PassEncoder | null = null;
+  let lastPipeline: Pipeline | null = null;
   const stockRecord = backend.recordAndSubmit.bind(backend);
   backend.recordAndSubmit = (program, output, inputs, programUniforms) => {
     const p = program as AnyProgram;
@@ -327,7 +393,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       for (let i = 0; i < inputs.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[1 + i] } });
       entries.push({ binding: 1 + inputs.length, resource: { buffer: ring, offset: 0, size: slot } });
       for (let i = 0; i < extra.length; i++) {
-        entries.push({ binding: 2 + inputs.length + i, resource: { buffer: buffers[1 + inputs.length + i] } });
+        entries.push({ binding: extraOutputBinding(inputs.length, i), resource: { buffer: buffers[1 + inputs.length + i] } });
       }
       if (bindGroups.size >= BIND_GROUP_CACHE_LIMIT) {
         oldBindGroups = bindGroups;
@@ -354,7 +420,11 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       backend.computePassEncoder = backend.commandEncoder!.beginComputePass({});
     }
     const pass = backend.computePassEncoder!;
-    pass.setPipeline(pipeline);
+    if (pass !== lastPass || pipeline !== lastPipeline) {
+      pass.setPipeline(pipeline);
+      lastPass = pass;
+      lastPipeline = pipeline;
+    }
     pass.setBindGroup(0, group, [base]);
     pass.dispatchWorkgroups(p.dispatch[0], p.dispatch[1], p.dispatch[2]);
     stats.dispatches++;
@@ -441,6 +511,44 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     stockSubmit();
   };
   return stats;
+}
+
+/** Signatures kept per program key (see runWebGPUProgram); beyond it, tfjs-webgpu's key every call. */
+const MAX_SIGNATURES = 64;
+
+/**
+ * What tfjs-webgpu's makeShaderKey reads besides the program key: the workgroup size, the variable names,
+ * whether the dispatch is flat, and the inputs' and output's shapes (their ranks, broadcast dims and
+ * equality with the output follow from them) and buffer dtypes.
+ */
+type Signature = {
+  workgroupSize: number[]; variableNames: string[]; flat: boolean;
+  shapes: number[][]; dtypes: string[]; outShape: number[]; outDtype: string; key: string;
+};
+
+function signatureOf(p: AnyProgram, inputs: TensorInfo[], dtypes: string[], output: TensorInfo, key: string): Signature {
+  return {
+    workgroupSize: [...p.workgroupSize], variableNames: [...p.variableNames], flat: p.dispatch[1] === 1 && p.dispatch[2] === 1,
+    shapes: inputs.map((t) => [...t.shape]), dtypes: [...dtypes], outShape: [...output.shape], outDtype: output.dtype, key,
+  };
+}
+
+const sameNumbers = (a: readonly number[], b: readonly number[]) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
+function sameSignature(s: Signature, p: AnyProgram, inputs: TensorInfo[], dtypes: string[], output: TensorInfo): boolean {
+  if (s.shapes.length !== inputs.length || s.outDtype !== output.dtype || !sameNumbers(s.outShape, output.shape)) return false;
+  if (s.flat !== (p.dispatch[1] === 1 && p.dispatch[2] === 1) || !sameNumbers(s.workgroupSize, p.workgroupSize)) return false;
+  for (let i = 0; i < inputs.length; i++) {
+    if (s.dtypes[i] !== dtypes[i] || !sameNumbers(s.shapes[i], inputs[i].shape)) return false;
+  }
+  const names = p.variableNames;
+  if (names.length !== s.variableNames.length) return false;
+  for (let i = 0; i < names.length; i++) if (names[i] !== s.variableNames[i]) return false;
+  return true;
 }
 
 function envBatch(): number {
