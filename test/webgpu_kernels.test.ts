@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { tf } from '../src/core/tf.js';
 import { convTranspose2d, instanceNorm, reflectPad, type Activation } from '../src/core/ops/nn.js';
 import { Adam } from '../src/core/optim.js';
+import { backendHasKernel, runCGKernel } from '../src/core/ops/kernels.js';
+import { CGInstanceNormAdd } from '../src/core/ops/kernel_names.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 
@@ -280,6 +282,11 @@ for (const [shape, activation] of [[[2, 7, 9, 20], 'none'], [[1, 33, 31, 3], 're
     await check(`${name} fwd`, (t) => instanceNorm(t.x as tf.Tensor4D, 1e-5, activation, 0.2), ins);
     await check(`${name} grad`, (t) => tf.grad((x: tf.Tensor) =>
       tf.sum(tf.mul(instanceNorm(x as tf.Tensor4D, 1e-5, activation, 0.2), t.dy)))(t.x), ins, 2e-5);
+    // CGInstanceNormAdd (webgpu only) against the composed norm + add on cpu (dy serves as the residual).
+    assert.ok(tf.getKernel(CGInstanceNormAdd, 'webgpu'), 'webgpu registers CGInstanceNormAdd');
+    await check(`${name} + residual`, (t) => backendHasKernel(CGInstanceNormAdd)
+      ? runCGKernel(CGInstanceNormAdd, { x: t.x, residual: t.dy }, { eps: 1e-5, activation, alpha: 0.2 })
+      : tf.add(instanceNorm(t.x as tf.Tensor4D, 1e-5, activation, 0.2), t.dy), ins);
   });
 }
 

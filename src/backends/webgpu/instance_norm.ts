@@ -186,29 +186,32 @@ const ACT_FNS4 = `
  * channels are a multiple of 4 (every CycleGAN norm layer), each thread does 4 neighbouring channels with
  * vec4 loads and stores: a quarter of the threads and of the index arithmetic.
  */
-function applyProgram(kind: 'fwd' | 'grad', shape: number[]): Program {
+function applyProgram(kind: 'fwd' | 'grad', shape: number[], residual = false): Program {
   const size = shape.reduce((a, b) => a * b, 1);
   const vec4 = shape[3] % 4 === 0;
+  // The forward's optional residual (CGInstanceNormAdd): added after the activation.
+  const res = kind === 'fwd' && residual;
+  const names = kind === 'fwd' ? (res ? ['x', 'stats', 'res'] : ['x', 'stats']) : ['x', 'y', 'dy', 'stats', 'gm'];
   if (vec4) {
     // (mean, rstd) pairs of channels ch..ch+3 are interleaved in stats (and in gm)
     const pair = (t: string, k: number) => `vec4<f32>(${t}[s + ${k}], ${t}[s + ${k + 2}], ${t}[s + ${k + 4}], ${t}[s + ${k + 6}])`;
     const body = kind === 'fwd' ? `
-        result[index] = activate4((x[index] - ${pair('stats', 0)}) * ${pair('stats', 1)});` : `
+        result[index] = activate4((x[index] - ${pair('stats', 0)}) * ${pair('stats', 1)})${res ? ' + res[index]' : ''};` : `
         let rstd = ${pair('stats', 1)};
         let xh = (x[index] - ${pair('stats', 0)}) * rstd;
         let g = dy[index] * actGrad4(y[index]);
         result[index] = rstd * (g - ${pair('gm', 0)} - xh * ${pair('gm', 1)});`;
     return {
       outputShape: shape,
-      shaderKey: `cgInstanceNorm_apply4_${kind}`,
+      shaderKey: `cgInstanceNorm_apply4_${kind}${res ? '_res' : ''}`,
       dispatchLayout: { x: shape.map((_, i) => i) },
       dispatch: [ceilDiv(size / 4, 64), 1, 1],
-      variableNames: kind === 'fwd' ? ['x', 'stats'] : ['x', 'y', 'dy', 'stats', 'gm'],
+      variableNames: names,
       uniforms: UNIFORMS,
       workgroupSize: [64, 1, 1],
       size: true,
       outputComponent: 4,
-      variableComponents: kind === 'fwd' ? [4, 1] : [4, 4, 4, 1, 1],
+      variableComponents: kind === 'fwd' ? (res ? [4, 1, 4] : [4, 1]) : [4, 4, 4, 1, 1],
       getUserCode: () => `
         ${ACT_FNS4}
         fn main(index : i32) {
@@ -222,17 +225,17 @@ function applyProgram(kind: 'fwd' | 'grad', shape: number[]): Program {
     };
   }
   const body = kind === 'fwd' ? `
-        result[index] = activate((x[index] - stats[s]) * stats[s + 1]);` : `
+        result[index] = activate((x[index] - stats[s]) * stats[s + 1])${res ? ' + res[index]' : ''};` : `
         let rstd = stats[s + 1];
         let xh = (x[index] - stats[s]) * rstd;
         let g = dy[index] * actGrad(y[index]);
         result[index] = rstd * (g - gm[s] - xh * gm[s + 1]);`;
   return {
     outputShape: shape,
-    shaderKey: `cgInstanceNorm_apply_${kind}`,
+    shaderKey: `cgInstanceNorm_apply_${kind}${res ? '_res' : ''}`,
     dispatchLayout: { x: shape.map((_, i) => i) },
     dispatch: [ceilDiv(size, 64), 1, 1],
-    variableNames: kind === 'fwd' ? ['x', 'stats'] : ['x', 'y', 'dy', 'stats', 'gm'],
+    variableNames: names,
     uniforms: UNIFORMS,
     workgroupSize: [64, 1, 1],
     size: true,
@@ -277,6 +280,16 @@ export function instanceNormForward(backend: GPUBackendLike, x: TensorInfo, attr
   // The gradient gets y (and the same x): it takes these statistics instead of computing them again
   // (two dispatches fewer per backward). They go with y's data otherwise.
   attachCompanion(backend, y, stats, { x: x.dataId, eps: attrs.eps } satisfies StatsTag);
+  return y;
+}
+
+/** act(norm(x)) + residual in one pass after the statistics (CGInstanceNormAdd; no gradient, so nothing kept). */
+export function instanceNormAddForward(backend: GPUBackendLike, x: TensorInfo, residual: TensorInfo,
+                                       attrs: { eps: number; act: number; alpha: number }): TensorInfo {
+  const { chunks, u } = uniformsFor(x, attrs);
+  const stats = statistics(backend, x, u, chunks);
+  const y = run(backend, applyProgram('fwd', x.shape, true), [x, stats, residual], u);
+  backend.disposeData(stats.dataId);
   return y;
 }
 

@@ -2,9 +2,9 @@
 // state_dict names. Parameters live in TF.js layout: conv [kh,kw,in,out], transposed conv [kh,kw,out,in].
 import { tf } from '../tf.js';
 import { Rng } from '../rng.js';
-import { batchNorm, conv2d, convTranspose2d, instanceNorm, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
+import { batchNorm, conv2d, convTranspose2d, instanceNorm, instanceNormAdd, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
 import { backendHasKernel } from '../ops/kernels.js';
-import { CGReflectConv2D } from '../ops/kernel_names.js';
+import { CGInstanceNormAdd, CGReflectConv2D } from '../ops/kernel_names.js';
 import { buildLayers, walkLayers } from './architectures.js';
 import { initConvWeight, type InitOptions } from './init.js';
 import type { Layer, NetworkSpec } from './spec.js';
@@ -35,6 +35,15 @@ export function fusedNormActivation(next: Layer | undefined): { act: Activation;
   if (next?.op === 'relu') return { act: 'relu', alpha: 0.2, fused: true };
   if (next?.op === 'leakyRelu') return { act: 'leakyrelu', alpha: next.alpha, fused: true };
   return { act: 'none', alpha: 0.2, fused: false };
+}
+
+/**
+ * Whether a residual block whose body ends in an instance norm adds its skip connection inside that norm
+ * (CGInstanceNormAdd, on a GPU backend that has it: one dispatch fewer per ResNet block). Network.apply asks
+ * it when no gradient tape records (the kernel has no TF.js gradient).
+ */
+export function foldsResidualAdd(body: Layer[]): boolean {
+  return body[body.length - 1]?.op === 'instanceNorm' && backendHasKernel(CGInstanceNormAdd);
 }
 
 export function torchToTfLayout(t: tf.Tensor): tf.Tensor {
@@ -84,9 +93,10 @@ export class Network {
     return tf.tidy(() => this.run(this.layers, x, opts));
   }
 
-  private run(layers: Layer[], input: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D {
+  /** Layers [0, end) of `layers` on `input`. */
+  private run(layers: Layer[], input: tf.Tensor4D, opts: ApplyOptions, end = layers.length): tf.Tensor4D {
     let x = input;
-    for (let i = 0; i < layers.length; i++) {
+    for (let i = 0; i < end; i++) {
       const l = layers[i];
       switch (l.op) {
         case 'reflectPad': {
@@ -131,7 +141,15 @@ export class Network {
         case 'dropout':
           if (opts.training) x = tf.dropout(x, l.rate, undefined, opts.rng ? opts.rng.nextUint32() : undefined) as tf.Tensor4D;
           break;
-        case 'residual': x = tf.add(x, this.run(l.body, x, opts)); break;
+        case 'residual': {
+          const last = l.body[l.body.length - 1];
+          if (!tf.engine().isTapeOn() && last?.op === 'instanceNorm' && foldsResidualAdd(l.body)) {
+            x = instanceNormAdd(this.run(l.body, x, opts, l.body.length - 1), x, last.eps);
+          } else {
+            x = tf.add(x, this.run(l.body, x, opts));
+          }
+          break;
+        }
         case 'skip': x = tf.concat([x, this.run(l.body, x, opts)], 3); break;
       }
     }

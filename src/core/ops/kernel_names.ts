@@ -12,6 +12,14 @@ export const CGInstanceNorm = 'CGInstanceNorm';
 export type CGInstanceNormInputs = Pick<NamedTensorInfoMap, 'x'>;
 export interface CGInstanceNormAttrs { eps: number; activation: CGActivation; alpha: number }
 
+/**
+ * CGInstanceNorm followed by adding `residual` (same shape): act(norm(x)) + residual in one pass, the ResNet
+ * block's last norm and its skip connection. Inference only (no gradient).
+ */
+export const CGInstanceNormAdd = 'CGInstanceNormAdd';
+export type CGInstanceNormAddInputs = Pick<NamedTensorInfoMap, 'x' | 'residual'>;
+export type CGInstanceNormAddAttrs = CGInstanceNormAttrs;
+
 /** The gradient of CGInstanceNorm: dx from x, y and dy (same attrs). */
 export const CGInstanceNormGrad = 'CGInstanceNormGrad';
 export type CGInstanceNormGradInputs = Pick<NamedTensorInfoMap, 'x' | 'y' | 'dy'>;
@@ -61,6 +69,7 @@ export interface CGReflectConv2DBackpropFilterAttrs { pad: number; stride: numbe
 /** Every custom kernel: name → inputs, attrs and what it returns. */
 export interface CGKernels {
   [CGInstanceNorm]: { inputs: CGInstanceNormInputs; attrs: CGInstanceNormAttrs; out: 'one' };
+  [CGInstanceNormAdd]: { inputs: CGInstanceNormAddInputs; attrs: CGInstanceNormAddAttrs; out: 'one' };
   [CGInstanceNormGrad]: { inputs: CGInstanceNormGradInputs; attrs: CGInstanceNormGradAttrs; out: 'one' };
   [CGMirrorPadGrad]: { inputs: CGMirrorPadGradInputs; attrs: CGMirrorPadGradAttrs; out: 'one' };
   [CGAdam]: { inputs: CGAdamInputs; attrs: CGAdamAttrs; out: 'many' };
@@ -76,7 +85,7 @@ export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInsta
  * summed as soon as it is made, which holds less memory at once).
  */
 export const GPU_ONLY_KERNEL_NAMES: readonly CGKernelName[] = [CGAdamInPlace, CGLossGrad, CGReflectConv2D,
-  CGReflectConv2DBackpropFilter];
+  CGReflectConv2DBackpropFilter, CGInstanceNormAdd];
 
 /** A kernel's inputs as tensors (what ops pass) rather than TensorInfos (what backends receive). */
 export type TensorInputs<I> = { [K in keyof I]: Tensor };

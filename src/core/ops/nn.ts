@@ -1,7 +1,7 @@
 // The network building blocks as plain functions over NHWC tensors, with PyTorch semantics.
 import { tf } from '../tf.js';
 import { backendHasKernel, runCGKernel } from './kernels.js';
-import { CGInstanceNorm, CGInstanceNormGrad, CGReflectConv2D, type CGActivation, type CGInstanceNormAttrs } from './kernel_names.js';
+import { CGInstanceNorm, CGInstanceNormAdd, CGInstanceNormGrad, CGReflectConv2D, type CGActivation, type CGInstanceNormAttrs } from './kernel_names.js';
 
 export type Activation = CGActivation;
 
@@ -86,6 +86,14 @@ export function instanceNorm(x: tf.Tensor4D, eps = 1e-5, activation: Activation 
     const y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, eps))) as tf.Tensor4D;
     return activate(y, activation, alpha);
   });
+}
+
+/**
+ * instanceNorm(x, eps) + residual as one CGInstanceNormAdd: only where the backend has it (see foldsResidualAdd
+ * in networks/network.ts); it has no TF.js gradient.
+ */
+export function instanceNormAdd(x: tf.Tensor4D, residual: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
+  return runCGKernel(CGInstanceNormAdd, { x, residual }, { eps, activation: 'none', alpha: 0.2 }) as tf.Tensor4D;
 }
 
 /**

@@ -2,6 +2,7 @@
 // the bias corrections computed in double on the host), out of place: the new param, m and v from one
 // dispatch (m and v are the runner's extra outputs, ../runner.ts). The training step uses CGAdamInPlace.
 import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { extraOutputWGSL } from '../runner.js';
 import { CGAdam, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 /** The uniforms both Adam kernels take, in `adamUniforms` order. */
@@ -24,19 +25,19 @@ export function adamUpdateWGSL(m: string, v: string, mOut: string, vOut: string,
 
 function program(shape: number[], mOut: TensorInfo, vOut: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
   const size = shape.reduce((a, b) => a * b, 1);
+  const names = ['p', 'g', 'm', 'v'];
   return {
     outputShape: shape,
     shaderKey: 'cgAdam',
     dispatchLayout: { x: shape.map((_, i) => i) },
     dispatch: [ceilDiv(size, 64), 1, 1],
-    variableNames: ['p', 'g', 'm', 'v'],
+    variableNames: names,
     uniforms: ADAM_UNIFORMS,
     workgroupSize: [64, 1, 1],
     size: true,
     extraOutputs: [mOut, vOut],
     getUserCode: () => `
-      @group(0) @binding(6) var<storage, read_write> mNew : array<f32>;
-      @group(0) @binding(7) var<storage, read_write> vNew : array<f32>;
+      ${extraOutputWGSL(names.length, ['mNew', 'vNew'])}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         let gi = g[index];${adamUpdateWGSL('m', 'v', 'mNew', 'vNew', 'p')}

@@ -3,13 +3,13 @@
 // separate adds had). The parameter and its moments keep their GPU buffers from step to step, so the
 // dispatches that read them keep finding their bind groups in the runner's cache (../runner.ts).
 import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { extraOutputWGSL } from '../runner.js';
 import { ADAM_UNIFORMS, adamUpdateWGSL } from './CGAdam.js';
 import { CGAdamInPlace, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
   const names = ['g0', 'g1', 'g2'].slice(0, parts);
-  // Bindings: 0 = result (the parameter, read and written), 1..parts = gradients, parts+1 = uniforms, then m, v.
-  const mBinding = parts + 2;
+  // result is the parameter (read and written); m and v are the extra outputs.
   return {
     outputShape: [size],
     shaderKey: `cgAdamInPlace${parts}`,
@@ -21,8 +21,7 @@ function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Pro
     size: true,
     extraOutputs: [m, v],
     getUserCode: () => `
-      @group(0) @binding(${mBinding}) var<storage, read_write> mState : array<f32>;
-      @group(0) @binding(${mBinding + 1}) var<storage, read_write> vState : array<f32>;
+      ${extraOutputWGSL(parts, ['mState', 'vState'])}
       fn main(index : i32) {
         if (index >= uniforms.size) { return; }
         var gi = g0[index];

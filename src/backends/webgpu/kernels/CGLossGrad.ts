@@ -4,6 +4,7 @@
 // sums a small input itself; a large one is cut across workgroups whose partial sums one more dispatch adds.
 // Sums are in a fixed order (per-thread strided sums, then a tree), so results repeat exactly.
 import { ceilDiv, floats, ints, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { extraOutputWGSL } from '../runner.js';
 import { CGLossGrad, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 const THREADS = 256;
@@ -24,7 +25,6 @@ const TREE = `
 
 function lossProgram(shape: number[], twoInputs: boolean, groups: number, sums: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
   const names = twoInputs ? ['x', 'other'] : ['x'];
-  const sumsBinding = names.length + 2;
   return {
     outputShape: shape,
     shaderKey: `cgLossGrad${names.length}`,
@@ -35,7 +35,7 @@ function lossProgram(shape: number[], twoInputs: boolean, groups: number, sums: 
     workgroupSize: [THREADS, 1, 1],
     extraOutputs: [sums],
     getUserCode: () => `
-      @group(0) @binding(${sumsBinding}) var<storage, read_write> sums : array<f32>;
+      ${extraOutputWGSL(names.length, ['sums'])}
       var<workgroup> red : array<f32, ${THREADS}>;
       fn main(flatIndex : i32) {
         let lid = localId.x;

@@ -9,6 +9,7 @@ import { cgAdamKernel } from './CGAdam.js';
 import { cgAdamInPlaceKernel } from './CGAdamInPlace.js';
 import { cgLossGradKernel } from './CGLossGrad.js';
 import { cgInstanceNormKernel } from './CGInstanceNorm.js';
+import { cgInstanceNormAddKernel } from './CGInstanceNormAdd.js';
 import { cgInstanceNormGradKernel } from './CGInstanceNormGrad.js';
 import { cgMirrorPadGradKernel } from './CGMirrorPadGrad.js';
 import { conv2DKernel } from './Conv2D.js';
@@ -25,6 +26,7 @@ export const webgpuKernels: readonly KernelDef[] = [
   conv2DBackpropInputKernel,
   conv2DBackpropFilterKernel,
   cgInstanceNormKernel,
+  cgInstanceNormAddKernel,
   cgInstanceNormGradKernel,
   cgMirrorPadGradKernel,
   cgAdamKernel,
