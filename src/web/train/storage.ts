@@ -27,15 +27,29 @@ export interface SavedRun {
 
 export class StorageError extends Error {}
 
-/** A one-line message for a failed write: a full quota says so and what is kept. */
-export function describeStorageError(e: unknown, what: 'the checkpoint' | 'the training images'): string {
+/**
+ * A one-line message for a failed write: a full quota says so and what is kept. `overQuota`: the Storage API says
+ * the bytes do not fit (Chromium does not always fail such an OPFS write with QuotaExceededError: it has been seen
+ * to reject it with a NotReadableError instead).
+ */
+export function describeStorageError(e: unknown, what: 'the checkpoint' | 'the training images', overQuota = false): string {
   const name = (e as { name?: string })?.name;
   const then = what === 'the checkpoint' ? 'then pause to save again' : 'then start the run again: this one trains but cannot be resumed after a reload';
-  if (name === 'QuotaExceededError') {
+  if (name === 'QuotaExceededError' || overQuota) {
     return `the browser's storage quota for this page is full, so ${what} could not be saved; the previous checkpoint is kept ` +
       `(free space or allow this site more storage, ${then})`;
   }
   return `${what} could not be saved (${(e as Error)?.message ?? String(e)}); the previous checkpoint is kept (${then})`;
+}
+
+/** Whether `bytes` more would exceed this origin's storage quota, as the Storage API estimates it (false when it cannot say). */
+async function wouldExceedQuota(bytes: number): Promise<boolean> {
+  try {
+    const { usage, quota } = await navigator.storage.estimate();
+    return usage !== undefined && quota !== undefined && usage + bytes > quota;
+  } catch {
+    return false;
+  }
 }
 
 interface PackedFile { name: string; bytes: Uint8Array }
@@ -223,7 +237,7 @@ export class RunStore {
       await this.write(name, packed);
     } catch (e) {
       await this.remove(name);
-      throw new StorageError(describeStorageError(e, 'the training images'));
+      throw new StorageError(describeStorageError(e, 'the training images', await wouldExceedQuota(packed.length)));
     }
     return name;
   }
@@ -238,7 +252,7 @@ export class RunStore {
       await this.write(POINTER, JSON.stringify(next));
     } catch (e) {
       await this.remove(stateFile);
-      throw new StorageError(describeStorageError(e, 'the checkpoint'));
+      throw new StorageError(describeStorageError(e, 'the checkpoint', await wouldExceedQuota(state.length)));
     }
     if (prev && prev.stateFile !== stateFile) await this.remove(prev.stateFile);
     if (prev && prev.dataFile !== run.dataFile) await this.remove(prev.dataFile);
