@@ -275,10 +275,13 @@ test('the pages pick their TF.js backend in one module (src/web/page/backend.ts)
 });
 
 test('the training page and its worker thin the loss curves by one rule (src/web/train/protocol.ts)', async () => {
-  for (const needle of ['% 2 === 1', 'stride *= 2', 'epochIter /']) {
+  const src = await (cache ??= sources());
+  for (const needle of ['% 2 === 1', 'stride *= 2']) {
     assert.deepEqual((await holders(needle)).filter((f) => f.startsWith('web/')), ['web/train/protocol.ts'], `${needle} is restated outside src/web/train/protocol.ts`);
   }
-  const src = await (cache ??= sources());
+  // the curves' x (fractional epoch): one rule for `cyclegan train`'s loss log and the page
+  assert.deepEqual(await holders('epoch - 1 + '), ['core/data/sampling.ts']);
+  for (const f of ['train/trainer.ts', 'web/train/protocol.ts']) assert.match(src.get(f)!, /fractionalEpoch\(/, `${f} does not place its points with fractionalEpoch`);
   for (const f of ['web/train/page.ts', 'web/train/worker.ts']) assert.match(src.get(f)!, /addCurvePoint\(/, `${f} does not thin through addCurvePoint`);
   // the rule: every stride-th image's point; at the bound every other point goes and the stride doubles
   const h = emptyCurves();

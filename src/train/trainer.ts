@@ -14,6 +14,7 @@
 // sums and log lines), train_checkpoint.ts (checkpoints); this file is the epoch loop.
 import { tf } from '../core/tf.js';
 import { disposeLosses, readLosses, type LossTensors } from '../core/model.js';
+import { fractionalEpoch } from '../core/data/sampling.js';
 import { Progress, stdoutSink, type ProgressSink, formatLosses } from './progress.js';
 import type { TrainOptions } from './options.js';
 import { startBackend } from '../backends/index.js';
@@ -178,7 +179,7 @@ async function trainEpochs(s: Session): Promise<TrainResult> {
         if (crossed(opts.printFreq)) {
           logged = await acc.takeMean();
           lastLosses = logged;
-          await lossLog.write({ epoch, epochIter, totalIters, x: epoch - 1 + epochIter / data.size, lr, time: pos.elapsedBefore + seconds(), losses: logged }, seconds);
+          await lossLog.write({ epoch, epochIter, totalIters, x: fractionalEpoch(epoch, epochIter, data.size), lr, time: pos.elapsedBefore + seconds(), losses: logged }, seconds);
         }
         hooks.onStep?.({ epoch, epochIter, totalIters, lr, losses: logged });
         progress.update({ epoch, lastEpoch, epochIter, epochSize: data.size, totalIters, itersLeft: itersLeftAt(), lr, losses: lastLosses }, n);

@@ -5,6 +5,14 @@
 import { Rng, type RngState } from '../rng.js';
 import { drawParams, type TransformOptions, type TransformParams } from './transforms.js';
 
+/**
+ * Where a step stands in the run, in epochs: epoch `epoch` (from 1) with `epochIter` of its `epochSize` images
+ * done. The loss curves' x, in `cyclegan train`'s loss log and on the training page.
+ */
+export function fractionalEpoch(epoch: number, epochIter: number, epochSize: number): number {
+  return epoch - 1 + epochIter / epochSize;
+}
+
 /** One sample of an epoch: indices into the A and B lists (folder terms) and each image's random choices. */
 export interface PlannedSample { a: number; b: number; pa: TransformParams; pb: TransformParams }
 

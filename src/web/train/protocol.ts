@@ -4,10 +4,11 @@ import type { RawImage } from '../../core/data/pixels.js';
 import type { EngineOptions } from './engine.js';
 import type { SavedRun } from './storage.js';
 import type { LossPoint } from '../page/dashboard.js';
+import { fractionalEpoch } from '../../core/data/sampling.js';
 
-/** A step's point: x is the fractional epoch, as `cyclegan train`'s loss log (src/train/trainer.ts) writes it. */
+/** A step's point: x is the fractional epoch, as in `cyclegan train`'s loss log. */
 export function curvePoint(s: { epoch: number; epochIter: number; losses: Record<string, number> }, epochSize: number): LossPoint {
-  return { x: s.epoch - 1 + s.epochIter / epochSize, epoch: s.epoch, iter: s.epochIter, losses: { ...s.losses } };
+  return { x: fractionalEpoch(s.epoch, s.epochIter, epochSize), epoch: s.epoch, iter: s.epochIter, losses: { ...s.losses } };
 }
 
 /** Loss-curve points kept: when this many are reached, every other one is dropped and the stride doubles. */
