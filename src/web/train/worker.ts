@@ -232,12 +232,17 @@ function sortByPath(files: PickedFile[]): PickedFile[] {
   });
 }
 
-async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+/** A new run (a start, an upload) begins: the current engine goes, and the picked files are put in the walk's order. */
+async function newRun(text: string, picked: { A: PickedFile[]; B: PickedFile[] }): Promise<{ A: PickedFile[]; B: PickedFile[] }> {
   await refuseIfOtherTabTrains();
-  post({ type: 'state', state: 'preparing', text: 'reading the images…' });
+  post({ type: 'state', state: 'preparing', text });
   engine?.dispose();
   engine = null;
-  const domains = { A: sortByPath(msg.A), B: sortByPath(msg.B) };
+  return { A: sortByPath(picked.A), B: sortByPath(picked.B) };
+}
+
+async function start(msg: Extract<ToWorker, { type: 'start' }>): Promise<void> {
+  const domains = await newRun('reading the images…', msg);
   data = await decodeAll(domains, msg.options);
   const created = TrainEngine.create(msg.options, data); // checks the options against the images
   post({ type: 'state', state: 'preparing', text: 'measuring the speed of this machine…' });
@@ -282,11 +287,7 @@ async function resume(checkpointSeconds: number): Promise<void> {
 
 /** A run `cyclegan browser-run export` wrote, continued here on the picked images (the run's own images). */
 async function upload(msg: Extract<ToWorker, { type: 'upload' }>): Promise<void> {
-  await refuseIfOtherTabTrains();
-  post({ type: 'state', state: 'preparing', text: `reading ${msg.name} and the images…` });
-  engine?.dispose();
-  engine = null;
-  const domains = { A: sortByPath(msg.A), B: sortByPath(msg.B) };
+  const domains = await newRun(`reading ${msg.name} and the images…`, msg);
   const stateBytes = new Uint8Array(await msg.state.arrayBuffer());
   data = await decodeAll(domains, peekRunOptions(stateBytes, msg.name));
   const restored = TrainEngine.restore(stateBytes, data, msg.name);
