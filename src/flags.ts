@@ -181,7 +181,8 @@ export function formatFlags(specs: readonly FlagSpec[]): string {
     .filter((s) => s.help)
     .map((s) => {
       const ch = s.choices ? ` [${s.choices.join('|')}]` : '';
-      const def = s.default !== undefined && s.type !== 'boolean' ? ` (default ${String(s.default)})` : '';
+      // a switch is off unless given; one that is on by default (--no-dropout of the CycleGAN model) says so
+      const def = s.default !== undefined && (s.type !== 'boolean' || s.default === true) ? ` (default ${String(s.default)})` : '';
       return `  --${s.name.padEnd(18)} ${s.ignored ? `accepted, ignored: ${s.ignored}` : `${s.help}${ch}${def}`}`;
     })
     .join('\n');

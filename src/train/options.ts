@@ -6,7 +6,7 @@
 // (and the older official spellings, with a note) are the same flag. Official options that mean nothing
 // here (visdom, wandb, ...) are accepted with a one-line note saying so.
 import { CycleGANError } from '../core/errors.js';
-import { parseArgs, type FlagSpec, type ParsedArgs, type Rename } from '../flags.js';
+import { formatFlags, parseArgs, type FlagSpec, type ParsedArgs, type Rename } from '../flags.js';
 import { DISCRIMINATOR_NAMES, GENERATOR_NAMES, INIT_TYPES, NORM_TYPES } from '../core/networks/index.js';
 import { GAN_MODES } from '../core/losses.js';
 import { LR_POLICIES } from '../core/schedule.js';
@@ -465,13 +465,7 @@ export function jsonToRawFlags(json: Record<string, unknown>): Record<string, un
 
 /** One help line per option, for `cyclegan <command> --help`. */
 export function optionsHelp(usage: string, defs: readonly OptionDef[]): string {
-  const lines = [usage, '', 'options (the official snake_case spellings work too):'];
-  for (const d of defs) {
-    if (d.ignored || !d.help) continue;
-    const def = d.default === undefined || d.type === 'boolean' ? '' : ` (default ${d.default})`;
-    const ch = d.choices ? ` [${d.choices.join('|')}]` : '';
-    lines.push(`  --${d.name.padEnd(18)} ${d.help}${ch}${def}`);
-  }
+  const lines = [usage, '', 'options (the official snake_case spellings work too):', formatFlags(defs.filter((d) => !d.ignored))];
   const ign = defs.filter((d) => d.ignored).map((d) => `--${d.official ?? d.name}`);
   if (ign.length) lines.push('', `accepted and ignored (they drive the official visdom/wandb displays): ${ign.join(' ')}`);
   lines.push(`older official spellings are accepted with a note: ${OLD_SPELLINGS.map((r) => `--${r.from}`).join(' ')}`);

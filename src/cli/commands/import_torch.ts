@@ -1,6 +1,6 @@
 // `cyclegan import-torch`: an official PyTorch generator (.pth in either torch.save format, or a .safetensors
 // state dict) → a self-describing network file that translate/test/export load directly.
-import { printNotes, commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
+import { printNotes, commonFlags, formatFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
   BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, initBackend,
   validateSpec, type GeneratorSpec, type GeneratorName, type NormType, networkFromStateDict, saveNetwork,
@@ -23,7 +23,7 @@ function usage(): string {
     'official pretrained models, e.g. latest_net_G_A.pth / horse2zebra.pth) or a .safetensors state dict.',
     'The flags must describe the architecture the weights were trained with (official defaults: resnet_9blocks, 64).',
     '',
-    ...FLAGS.filter((f) => f.help && f.name !== 'help').map((f) => `  --${f.name.padEnd(11)} ${f.help}${f.default !== undefined ? ` (default ${String(f.default)})` : ''}`),
+    formatFlags(FLAGS),
   ].join('\n');
 }
 
