@@ -240,6 +240,7 @@ test('TF.js setup has one owner: gradients, Tensor methods, the page\'s Node stu
 test('a test\'s results layout, the checkpoint label it loads and the flags that fix a run\'s networks have one owner each', async () => {
   // RESULTS/NAME/<phase>_<epoch>[_iter<n>]/index.html + images/: resultsPaths (test_run.ts); eval's metrics go on that page
   assert.deepEqual(await holders("'index.html'"), ['train/run_folder.ts', 'train/test_run.ts']);
+  assert.deepEqual(await holders("'./results'"), ['train/options.ts'], 'the --results-dir default is restated');
   const src = await (cache ??= sources());
   assert.match(src.get('cli/commands/eval_metrics.ts')!, /resultsPaths\(/);
   // --load_iter n > 0 loads iter_<n>, else --epoch: testLabelOf (train --continue of an official run folder asks it too)

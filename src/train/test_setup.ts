@@ -47,7 +47,8 @@ function hasNet(root: string, label: string, net: string): boolean {
  */
 export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: string) => void; requireData?: boolean } = {}): Promise<TestSetup> {
   const log = io.log ?? ((l: string) => console.error(l));
-  // Options a command does not offer (translate has no --num-test) take the table's defaults.
+  // Options a command does not offer (translate has no --num-test) take the table's defaults; so every f[flag]
+  // below has a value (the given one or the table's default) and restates no default.
   const f: ParsedArgs['flags'] = {};
   for (const d of TEST_OPTIONS) f[d.name] = d.default;
   for (const [k, v] of Object.entries(args.flags)) if (v !== undefined || !(k in f)) f[k] = v;
@@ -61,17 +62,17 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const dataroot = io.requireData === false ? String(f['dataroot'] ?? '') : str('dataroot');
   const values: Record<string, unknown> = {};
   for (const d of TEST_OPTIONS) values[d.official ?? d.name] = f[d.name];
-  const name = applySuffix(str('name'), String(f['suffix'] ?? ''), values);
+  const name = applySuffix(str('name'), String(f['suffix']), values);
   checkFolderName('name', name);
   const checkpointsDir = str('checkpoints-dir');
   const run = runPaths(checkpointsDir, name);
   const runDir = run.root;
   const saved = await readRunOptions(run);
-  const loadIter = Number(f['load-iter'] ?? 0);
+  const loadIter = Number(f['load-iter']);
   if (!Number.isInteger(loadIter) || loadIter < 0) fail(`--load-iter must be a whole number ≥ 0, got ${String(f['load-iter'])}`);
   const epoch = checkEpoch(str('epoch'));
   const label = testLabelOf({ epoch, loadIter });
-  const suffix = String(f['model-suffix'] ?? '');
+  const suffix = String(f['model-suffix']);
 
   // --model: given, or what the folder holds (official test.py defaults to test; our runs have G_A and G_B).
   let model: 'cycle_gan' | 'test';
@@ -129,21 +130,21 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   for (const [flag, v] of [['crop-size', cropSize], ['load-size', loadSize], ['num-test', numTest], ['display-winsize', imageWidth]] as const) {
     if (!Number.isInteger(v) || v < 1) fail(`--${flag} must be a whole number ≥ 1, got ${String(v)}`);
   }
-  const aspectRatio = Number(f['aspect-ratio'] ?? 1);
+  const aspectRatio = Number(f['aspect-ratio']);
   if (!(aspectRatio > 0 && Number.isFinite(aspectRatio))) fail(`--aspect-ratio must be a positive number, got ${String(f['aspect-ratio'])}`);
-  const phase = String(f['phase'] ?? 'test');
+  const phase = String(f['phase']);
   checkFolderName('phase', phase);
-  const mds = Number(f['max-dataset-size'] ?? Infinity);
+  const mds = Number(f['max-dataset-size']);
   for (const flag of Object.keys(NO_EFFECT)) if (given.has(flag)) notes.push(`--${officialName(flag)} has no effect at test time (${NO_EFFECT[flag]})`);
   for (const n of notes) log(`cyclegan: ${n}`);
 
   const test: TestOptions = {
-    dataroot, name, checkpointsDir, resultsDir: String(f['results-dir'] ?? './results'), epoch, loadIter, aspectRatio, numTest, phase,
+    dataroot, name, checkpointsDir, resultsDir: String(f['results-dir']), epoch, loadIter, aspectRatio, numTest, phase,
     imageWidth,
     direction, preprocess, loadSize, cropSize, eval: Boolean(f['eval']), log,
   };
   const single: SingleTestOptions = { ...test, datasetMode, maxDatasetSize: mds, netName: `G${suffix}` };
-  const backend = backendFor(String(f['backend'] ?? 'auto'), f['gpu-ids'] === undefined ? undefined : String(f['gpu-ids']), given.has('backend'));
+  const backend = backendFor(String(f['backend']), f['gpu-ids'] === undefined ? undefined : String(f['gpu-ids']), given.has('backend'));
   return {
     model, backend, test, single, archText, runDir, saved,
     specs: { G: gen(inputNc, outputNc), G_A: gen(inputNc, outputNc), G_B: gen(outputNc, inputNc) },

@@ -44,7 +44,7 @@ export function parseMetrics(text: string): Set<(typeof METRICS)[number]> {
 
 /** Runs the requested metrics when they include fid or kid; `handled: false` leaves plain PSNR/SSIM to eval.ts. */
 export async function evalMetrics(args: ParsedArgs, setup: TestSetup, ctx: EvalContext): Promise<{ handled: boolean }> {
-  const metrics = parseMetrics(String(args.flags['metrics'] ?? 'psnr,ssim'));
+  const metrics = parseMetrics(String(args.flags['metrics']));
   if (!metrics.has('fid') && !metrics.has('kid')) return { handled: false };
   const t = setup.test;
   const dir = t.direction;

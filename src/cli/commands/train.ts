@@ -84,7 +84,7 @@ export async function run(argv: string[]): Promise<number> {
     const r = await train(opts, data, { signal: stop.signal });
     const where = `${r.runDir}/web/index.html`;
     if (r.status === 'interrupted') {
-      console.error(`stopped at epoch ${r.epoch}, image ${r.epochIter}; resume with: cyclegan train --dataroot ${opts.dataroot} --name ${opts.name}${opts.checkpointsDir !== './checkpoints' ? ` --checkpoints-dir ${opts.checkpointsDir}` : ''} --continue`);
+      console.error(`stopped at epoch ${r.epoch}, image ${r.epochIter}; resume with: cyclegan train --dataroot ${opts.dataroot} --name ${opts.name}${opts.checkpointsDir !== defaultOf('checkpoints-dir') ? ` --checkpoints-dir ${opts.checkpointsDir}` : ''} --continue`);
       console.error(`report: ${where}`);
       return stop.exitCode() || 130;
     }
