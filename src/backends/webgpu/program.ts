@@ -52,9 +52,16 @@ export function floats(...values: number[]): UniformValue[] {
   return values.map((v) => ({ type: 'float32', data: [v] }));
 }
 
-/** `name: i32, …` for a Uniforms struct. */
-export function fields(type: 'i32' | 'f32', names: string[]): string {
-  return names.map((n) => `${n} : ${type}, `).join('');
+const fieldText = { i32: new Map<readonly string[], string>(), f32: new Map<readonly string[], string>() };
+
+/** `name: i32, …` for a Uniforms struct (built once per list: the kernels pass module-level lists). */
+export function fields(type: 'i32' | 'f32', names: readonly string[]): string {
+  let text = fieldText[type].get(names);
+  if (text === undefined) {
+    text = names.map((n) => `${n} : ${type}, `).join('');
+    fieldText[type].set(names, text);
+  }
+  return text;
 }
 
 export function isNHWC(dataFormat: unknown): boolean {

@@ -374,7 +374,10 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     if (programUniforms) {
       for (const f of programUniforms) {
         const view = f.type === 'float32' ? f32 : f.type === 'uint32' ? u32 : i32;
-        if (f.data.length === 0) view[b4 + at[k++]] = 1; else view.set(f.data, b4 + at[k++]);
+        const n = f.data.length;
+        if (n === 1) view[b4 + at[k++]] = f.data[0];
+        else if (n === 0) view[b4 + at[k++]] = 1;
+        else view.set(f.data, b4 + at[k++]);
       }
     }
 

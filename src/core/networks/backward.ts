@@ -15,7 +15,7 @@ import type { Rng } from '../rng.js';
 import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
 import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad,
   CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
-import { batchNorm, conv2d, convTranspose2d, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
+import { batchNorm, conv2d, convTranspose2d, convTransposeCrop, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/mirror_pad_backward.js';
 import { foldsReflectPad, fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
@@ -306,10 +306,23 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
         break;
       }
       case 'convTranspose2d': {
-        // Forward: the full ('valid') transposed conv, cropped by `pad` at the start (and zero rows appended
-        // when outputPad > pad), plus the bias. Backward: place dy back into the full output's frame.
+        // Forward: the transposed conv with PyTorch's crop as its explicit padding (convTransposeCrop), or the
+        // full ('valid') one cropped by `pad` at the start (and zero rows appended when outputPad > pad), plus the
+        // bias. Backward: the gradients of that convolution; in the second form dy is first placed back into the
+        // full output's frame.
         const { l, x } = r;
         const w = param(net, `${l.key}.weight`) as T4;
+        const crop = convTransposeCrop(l.pad, l.outputPad);
+        if (crop) {
+          if (grads) {
+            accumulate(grads, `${l.key}.weight`, runKernel<T4>('Conv2DBackpropFilter', { x: g, dy: x },
+              { strides: [l.stride, l.stride], pad: crop, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape }));
+            if (l.bias) accumulate(grads, `${l.key}.bias`, biasGrad(g));
+          }
+          if (wantDx) dx = tf.conv2d(g, w, l.stride, crop);
+          x.dispose();
+          break;
+        }
         const [n, h, wd] = x.shape;
         const fullH = (h - 1) * l.stride + l.k;
         const fullW = (wd - 1) * l.stride + l.k;

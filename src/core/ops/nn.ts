@@ -30,8 +30,10 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | 
 
 /**
  * PyTorch ConvTranspose2d(k, stride, padding, output_padding) on NHWC with filter [kh,kw,out,in].
- * The full ('valid') transposed convolution is computed and then cropped by `pad` at the start and
- * `pad - outputPad` at the end, which is PyTorch's alignment; TF.js 'same' would be one pixel off.
+ * PyTorch's output is the full ('valid') transposed convolution cropped by `pad` at the start and
+ * `pad - outputPad` at the end (TF.js 'same' would be one pixel off). Where outputPad <= pad that crop is the
+ * transposed convolution's own explicit padding [pad, pad - outputPad], so no cropped copy is made; otherwise
+ * (zero rows appended) the full one is computed, sliced and padded.
  */
 export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
                                 pad: number, outputPad: number): tf.Tensor4D {
@@ -41,18 +43,33 @@ export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Te
     const outC = filter.shape[2];
     const fullH = (h - 1) * stride + k;
     const fullW = (w - 1) * stride + filter.shape[1];
-    let y = tf.conv2dTranspose(x, filter, [n, fullH, fullW, outC], stride, 'valid') as tf.Tensor4D;
     const outH = fullH - 2 * pad + outputPad;
     const outW = fullW - 2 * pad + outputPad;
-    const endH = Math.min(fullH, pad + outH);
-    const endW = Math.min(fullW, pad + outW);
-    y = tf.slice(y, [0, pad, pad, 0], [n, endH - pad, endW - pad, outC]);
-    if (endH - pad < outH || endW - pad < outW) {
-      // output_padding larger than padding: PyTorch appends zero rows/columns (before the bias)
-      y = tf.pad(y, [[0, 0], [0, outH - (endH - pad)], [0, outW - (endW - pad)], [0, 0]]);
+    let y: tf.Tensor4D;
+    const crop = convTransposeCrop(pad, outputPad);
+    if (crop) {
+      y = tf.conv2dTranspose(x, filter, [n, outH, outW, outC], stride, crop) as tf.Tensor4D;
+    } else {
+      y = tf.conv2dTranspose(x, filter, [n, fullH, fullW, outC], stride, 'valid') as tf.Tensor4D;
+      const endH = Math.min(fullH, pad + outH);
+      const endW = Math.min(fullW, pad + outW);
+      y = tf.slice(y, [0, pad, pad, 0], [n, endH - pad, endW - pad, outC]);
+      if (endH - pad < outH || endW - pad < outW) {
+        // output_padding larger than padding: PyTorch appends zero rows/columns (before the bias)
+        y = tf.pad(y, [[0, 0], [0, outH - (endH - pad)], [0, outW - (endW - pad)], [0, 0]]);
+      }
     }
     return bias ? tf.add(y, bias) : y;
   });
+}
+
+/**
+ * The explicit padding that makes a transposed convolution (or its forward conv) produce PyTorch's cropped
+ * ConvTranspose2d output directly: [pad, pad - outputPad] on H and W; null where outputPad > pad.
+ */
+export function convTransposeCrop(pad: number, outputPad: number): tf.backend_util.ExplicitPadding | null {
+  if (outputPad > pad) return null;
+  return [[0, 0], [pad, pad - outputPad], [pad, pad - outputPad], [0, 0]];
 }
 
 function activate(x: tf.Tensor4D, activation: Activation, alpha: number): tf.Tensor4D {
@@ -68,6 +85,8 @@ function activate(x: tf.Tensor4D, activation: Activation, alpha: number): tf.Ten
 export function instanceNorm(x: tf.Tensor4D, eps = 1e-5, activation: Activation = 'none', alpha = 0.2): tf.Tensor4D {
   if (backendHasKernel(CGInstanceNorm) && backendHasKernel(CGInstanceNormGrad)) {
     const attrs: CGInstanceNormAttrs = { eps, activation, alpha };
+    // Without a tape (inference) the kernel alone: customGrad's bookkeeping costs host time per layer.
+    if (!tf.engine().isTapeOn()) return runCGKernel(CGInstanceNorm, { x }, attrs) as tf.Tensor4D;
     const f = tf.customGrad((...args: Array<tf.Tensor | tf.GradSaveFunc>) => {
       const input = args[0] as tf.Tensor;
       const save = args[1] as tf.GradSaveFunc;
