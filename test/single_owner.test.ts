@@ -325,6 +325,10 @@ test('commands take shared flags from their one declaration and parse with the o
   }
   assert.deepEqual(await holders('parseArgs('), ['flags.ts', 'train/options.ts']);
   assert.deepEqual(await holders("?? 1000"), []);
+  // one check each for an FID set's size and a covariance's samples; KID's choice fields declared once
+  assert.deepEqual(await holders('FID needs at least 2'), ['metrics/index.ts']);
+  assert.deepEqual(await holders('a covariance needs at least 2'), ['metrics/linalg.ts']);
+  assert.deepEqual(await holders('kidSubsetSize?: number'), ['metrics/fid.ts']);
   const { KID_DEFAULTS } = await import('../src/metrics/fid.js');
   const { EVAL_METRIC_FLAGS } = await import('../src/cli/commands/eval_metrics.js');
   assert.equal(EVAL_METRIC_FLAGS.find((f) => f.name === 'kid-subset-size')!.default, KID_DEFAULTS.subsetSize);

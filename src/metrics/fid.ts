@@ -3,7 +3,7 @@
 import { CycleGANError } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
 import { tf } from '../core/tf.js';
-import { centre, meanAndCovariance, traceSqrtProduct, traceSqrtProductOfCentred } from './linalg.js';
+import { centre, checkCovarianceSamples, meanAndCovariance, traceSqrtProduct, traceSqrtProductOfCentred } from './linalg.js';
 import type { FidStats } from './npz.js';
 
 /** Inception features of n images: row-major n×dims, float64 (computed in float32 by the network). */
@@ -64,7 +64,7 @@ export function frechetDistance(a: FidStats, b: FidStats): number {
 export function fidOfSets(a: FidSet, b: FidSet): number {
   if (a.features && b.features) {
     if (a.features.dims !== b.features.dims) throw new CycleGANError(`features have different dimensions (${a.features.dims} and ${b.features.dims})`);
-    for (const f of [a.features, b.features]) if (f.n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${f.n}`);
+    for (const f of [a.features, b.features]) checkCovarianceSamples(f.n);
   }
   if (!fidFromSamples(a, b)) return frechetDistance(statsOfSet(a), statsOfSet(b));
   const fa = a.features!, fb = b.features!;
@@ -89,6 +89,14 @@ export function frechetDistanceOfFeatures(a: Features, b: Features): number {
 
 /** KID's defaults: 100 subsets of 1000 images (capped at the smaller set), subsets drawn with seed 0. */
 export const KID_DEFAULTS = { subsets: 100, subsetSize: 1000, seed: 0 } as const;
+
+/** Whether and how a computation adds KID to FID (cyclegan fid --kid, eval --metrics kid). */
+export interface KidChoice {
+  kid?: boolean;
+  kidSubsets?: number;
+  kidSubsetSize?: number;
+  seed?: number;
+}
 
 export interface KidOptions {
   /** number of random subsets (default 100) */

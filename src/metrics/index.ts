@@ -10,13 +10,13 @@ import { isImageFile } from '../data/dataset.js';
 import { downloadFile } from '../data/http_download.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
 import { checkFidDims, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
-import { fidFromSamples, fidOfSets, kernelInceptionDistance, statsOfSet, type Features, type FidSet, type KidResult } from './fid.js';
+import { fidFromSamples, fidOfSets, kernelInceptionDistance, statsOfSet, type Features, type FidSet, type KidChoice, type KidResult } from './fid.js';
 import { readFidStats, writeFidStats } from './npz.js';
 
 export { checkFidDims, FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
 export {
   fidFromSamples, fidOfSets, frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, KID_DEFAULTS, statsOf, statsOfSet,
-  type Features, type FidSet, type KidResult, type KidOptions,
+  type Features, type FidSet, type KidChoice, type KidResult, type KidOptions,
 } from './fid.js';
 export { readFidStats, writeFidStats, parseFidStats, encodeFidStats, type FidStats } from './npz.js';
 
@@ -147,6 +147,11 @@ export interface PathStats extends FidSet {
   ignored?: string[];
 }
 
+/** FID compares two sets' covariances: each needs two images at least. */
+export function checkFidSetSize(dir: string, n: number): void {
+  if (n < 2) throw new CycleGANError(`${dir} has ${n} image${n === 1 ? '' : 's'}: FID needs at least 2 per set`);
+}
+
 export function isStatsFile(p: string): boolean {
   return p.toLowerCase().endsWith('.npz');
 }
@@ -159,16 +164,12 @@ export async function statsOfPath(p: string, net: () => Promise<FidInception>, o
     return { stats };
   }
   const { files, ignored } = await listFidImages(p);
-  if (files.length < 2) throw new CycleGANError(`${p} has ${files.length} image: FID needs at least 2 per set`);
+  checkFidSetSize(p, files.length);
   const features = await featuresOfFiles(await net(), files, o);
   return { n: files.length, features, ignored };
 }
 
-export interface FidOptions extends FeatureOptions, WeightsOptions {
-  kid?: boolean;
-  kidSubsets?: number;
-  kidSubsetSize?: number;
-  seed?: number;
+export interface FidOptions extends FeatureOptions, WeightsOptions, KidChoice {
   /** write the first path's statistics here (pytorch-fid's --save-stats) */
   saveStats?: string;
   /** progress per path: (which, done, total) */

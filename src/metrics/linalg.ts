@@ -43,9 +43,14 @@ function rowProducts(p: Float64Array, np: number, q: Float64Array, nq: number, l
   return out;
 }
 
+/** An unbiased covariance (÷ (n − 1)) needs two samples. */
+export function checkCovarianceSamples(n: number): void {
+  if (n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${n}`);
+}
+
 /** Row-major n×d samples → mean (d) and unbiased covariance (d×d, as np.cov(rowvar=False)). */
 export function meanAndCovariance(x: Float64Array, n: number, d: number): { mu: Float64Array; sigma: Float64Array } {
-  if (n < 2) throw new CycleGANError(`a covariance needs at least 2 images, got ${n}`);
+  checkCovarianceSamples(n);
   const { mu, c } = centre(x, n, d);
   const sigma = new Float64Array(d * d);
   // sigma = cᵀc / (n-1), upper triangle by row axpys (contiguous), then mirrored. Samples go in blocks so a

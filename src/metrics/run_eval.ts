@@ -4,15 +4,14 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
-import { CycleGANError } from '../core/errors.js';
 import { describeSkipped, scanImageFolder } from '../data/dataset.js';
 import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { escapeHtml } from '../report/html.js';
 import { checkSize, testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import type { Network } from '../core/networks/index.js';
 import type { FidInception } from './inception.js';
-import { frechetDistanceOfFeatures, kernelInceptionDistance, type Features } from './fid.js';
-import { FID_BATCH_SIZE, featuresOfBatches, featuresOfFiles, listFidImages } from './index.js';
+import { frechetDistanceOfFeatures, kernelInceptionDistance, type Features, type KidChoice } from './fid.js';
+import { checkFidSetSize, FID_BATCH_SIZE, featuresOfBatches, featuresOfFiles, listFidImages } from './index.js';
 
 export interface TranslationSide {
   /** 'fake_B' (G_A over the A images) or 'fake_A' (G_B over the B images) */
@@ -35,14 +34,10 @@ export interface SideScores {
   kid_std?: number;
 }
 
-export interface RunScoreOptions {
+export interface RunScoreOptions extends KidChoice {
   tOpts: TranslateOptions;
   /** at most this many translated images per side */
   numTest?: number;
-  kid?: boolean;
-  kidSubsets?: number;
-  kidSubsetSize?: number;
-  seed?: number;
   batchSize?: number;
   log?: (line: string) => void;
   onProgress?: (stage: string, done: number, total: number) => void;
@@ -76,10 +71,10 @@ export async function scoreTranslations(inception: FidInception, sides: Translat
     const scan = await scanImageFolder(side.inputs);
     if (scan.skipped.length) o.log?.(`warning: skipped ${scan.skipped.length} unreadable file(s): ${describeSkipped(scan.skipped, 5)}`);
     const files = scan.images.slice(0, o.numTest ?? Infinity).map((e) => e.path);
-    if (files.length < 2) throw new CycleGANError(`${side.inputs}: FID needs at least 2 images, found ${files.length}`);
+    checkFidSetSize(side.inputs, files.length);
     const fake = await translatedFeatures(inception, side, files, o);
     const real = await listFidImages(side.real);
-    if (real.files.length < 2) throw new CycleGANError(`${side.real}: FID needs at least 2 images, found ${real.files.length}`);
+    checkFidSetSize(side.real, real.files.length);
     const realF = await featuresOfFiles(inception, real.files, {
       dims: 2048, batchSize: o.batchSize, onProgress: (d, t) => o.onProgress?.(`Inception features of ${side.real}`, d, t),
     });
