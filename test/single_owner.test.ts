@@ -64,6 +64,8 @@ test('loss, visual and model names and the loss colours are declared once, in th
   assert.equal(NET_NAMES, MODEL_NAMES);
   assert.deepEqual(Object.keys(LOSS_COLORS), [...LOSS_NAMES]);
   assert.deepEqual(visualNames(false), ['real_A', 'fake_B', 'rec_A', 'real_B', 'fake_A', 'rec_B']);
+  // the loss plot escapes its labels with the reports' one escaper (html.ts escapeHtml), not a copy
+  assert.deepEqual(await holders("'&amp;'"), ['report/html.ts']);
   // the loss plot draws each loss in the model's colour, read from LOSS_COLORS itself (no renamed copy)
   assert.deepEqual(await holders('= LOSS_COLORS;'), []);
   const svg = lossPlotSvg([{ x: 0, losses: { D_A: 1, cycle_B: 2 } }, { x: 1, losses: { D_A: 0.5, cycle_B: 1 } }]);

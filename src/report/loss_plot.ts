@@ -2,6 +2,7 @@
 // so the report page needs no script and the picture can be opened on its own.
 import sharp from 'sharp';
 import { LOSS_COLORS } from '../core/model_names.js';
+import { escapeHtml } from './html.js';
 
 export interface LossPoint {
   /** x position: fractional epoch (epoch - 1 + epochIter / epochSize) */
@@ -10,10 +11,6 @@ export interface LossPoint {
 }
 
 const FALLBACK = ['#17becf', '#bcbd22', '#393b79', '#637939'];
-
-function esc(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
 
 function niceTicks(lo: number, hi: number, n: number): number[] {
   if (!(hi > lo)) return [lo];
@@ -56,7 +53,7 @@ function panel(points: LossPoint[], keys: string[], title: string, x0: number, y
   const sx = (x: number) => x0 + left + ((x - xmin) / (xmax - xmin)) * pw;
   const sy = (y: number) => y0 + top + ph - ((Math.min(y, ymax) - ymin) / (ymax - ymin)) * ph;
   const parts: string[] = [];
-  parts.push(`<text x="${x0 + left}" y="${y0 + 16}" font-size="13" font-weight="bold">${esc(title)}</text>`);
+  parts.push(`<text x="${x0 + left}" y="${y0 + 16}" font-size="13" font-weight="bold">${escapeHtml(title)}</text>`);
   parts.push(`<rect x="${x0 + left}" y="${y0 + top}" width="${pw}" height="${ph}" fill="none" stroke="#999"/>`);
   for (const t of niceTicks(ymin, ymax, 4)) {
     const y = sy(t);
@@ -79,7 +76,7 @@ function panel(points: LossPoint[], keys: string[], title: string, x0: number, y
     }
     const ly = y0 + top + 12 + i * 16;
     parts.push(`<line x1="${x0 + left + pw + 10}" x2="${x0 + left + pw + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="2"/>`);
-    parts.push(`<text x="${x0 + left + pw + 34}" y="${ly}" font-size="11">${esc(k)}</text>`);
+    parts.push(`<text x="${x0 + left + pw + 34}" y="${ly}" font-size="11">${escapeHtml(k)}</text>`);
   });
   return parts.join('\n');
 }
