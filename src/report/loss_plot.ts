@@ -5,7 +5,7 @@ import { LOSS_COLORS } from '../core/model_names.js';
 import { escapeHtml } from './html.js';
 
 export interface LossPoint {
-  /** x position: fractional epoch (epoch - 1 + epochIter / epochSize) */
+  /** x position: the fractional epoch (fractionalEpoch, src/core/data/sampling.ts) */
   x: number;
   losses: Record<string, number>;
 }
