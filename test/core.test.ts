@@ -115,7 +115,7 @@ test('MirrorPad gradient folds the reflected border back (numeric check)', () =>
   }
 });
 
-test('ImagePool: official fill-then-swap semantics, size 0 passes through, state round-trips', () => {
+test('ImagePool: official fill-then-swap semantics, size 0 passes through, state round-trips', async () => {
   const img = (v: number) => tf.fill([1, 2, 2, 3], v) as tf.Tensor4D;
   const pass = new ImagePool(0);
   const p0 = pass.query(img(7));
@@ -129,7 +129,7 @@ test('ImagePool: official fill-then-swap semantics, size 0 passes through, state
     assert.ok(v <= i);
   }
   assert.ok(fromHistory > 70 && fromHistory < 130, `about half from history, got ${fromHistory}`);
-  const state = pool.getState();
+  const state = await pool.getStateAsync();
   const copy = new ImagePool(3, new Rng(99));
   copy.setState(state);
   for (let i = 0; i < 20; i++) assert.equal(copy.query(img(1000 + i)).dataSync()[0], pool.query(img(1000 + i)).dataSync()[0]);
@@ -213,7 +213,7 @@ test('bad weight files and mismatched state dicts are clear errors', async () =>
   net.dispose();
 });
 
-test('training state round-trips: a restored model takes the identical next step', () => {
+test('training state round-trips: a restored model takes the identical next step', async () => {
   const opts = { ...defaultCycleGANOptions(), ngf: 4, ndf: 4, netG: 'resnet_6blocks' as const, poolSize: 2, seed: 3 };
   const a = CycleGANModel.create(opts);
   const A = tf.randomUniform([1, 32, 32, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
@@ -223,7 +223,7 @@ test('training state round-trips: a restored model takes the identical next step
   for (const n of ['G_A', 'G_B', 'D_A', 'D_B'] as const) {
     for (const [k, v] of a.nets[n].params) b.nets[n].params.get(k)!.assign(v);
   }
-  b.setTrainingState(a.getTrainingState());
+  b.setTrainingState(await a.getTrainingStateAsync());
   const la = a.trainStep(A, B);
   const lb = b.trainStep(A, B);
   assert.deepEqual(lb, la);

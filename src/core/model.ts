@@ -6,7 +6,7 @@ import { createNetwork, type DiscriminatorSpec, type GeneratorSpec, type Network
 import type { InitType } from './networks/init.js';
 import { ganLossAndGrad, l1LossAndGrad, type GanMode } from './losses.js';
 import { backward, forwardTrace, type ParamGrads } from './networks/backward.js';
-import { ImagePool } from './pool.js';
+import { ImagePool, type PoolState } from './pool.js';
 import { Adam, type AdamState, type GradientParts } from './optim.js';
 // loss_names / visual_names / model_names are declared once, in a module free of TF.js (the page imports it).
 import { LOSS_NAMES, type LossName, type VisualName } from './model_names.js';
@@ -289,24 +289,20 @@ export class CycleGANModel {
     return this.optimizerG.lr;
   }
 
-  getTrainingState(): TrainingState {
-    return this.trainingState(this.optimizerG.getState(), this.optimizerD.getState(), this.poolA.getState(), this.poolB.getState());
-  }
-
-  /** getTrainingState read asynchronously (webgpu: no synchronous reads in a worker or in Node). */
+  /** Adam moments and step, image pools (read asynchronously: webgpu has no synchronous reads in a worker or in Node). */
   async getTrainingStateAsync(): Promise<TrainingState> {
     const [g, d, a, b] = await Promise.all([this.optimizerG.getStateAsync(), this.optimizerD.getStateAsync(), this.poolA.getStateAsync(), this.poolB.getStateAsync()]);
     return this.trainingState(g, d, a, b);
   }
 
-  private trainingState(g: AdamState, d: AdamState, a: ReturnType<ImagePool['getState']>, b: ReturnType<ImagePool['getState']>): TrainingState {
+  private trainingState(g: AdamState, d: AdamState, a: PoolState, b: PoolState): TrainingState {
     const tensors = new Map<string, { shape: number[]; data: Float32Array }>();
     const opt = (prefix: string, s: AdamState) => {
       for (const [k, t] of s.m) tensors.set(`${prefix}.m.${k}`, t);
       for (const [k, t] of s.v) tensors.set(`${prefix}.v.${k}`, t);
       return { step: s.step, lr: s.lr };
     };
-    const pool = (prefix: string, s: ReturnType<ImagePool['getState']>): PoolMeta => {
+    const pool = (prefix: string, s: PoolState): PoolMeta => {
       s.images.forEach((img, i) => tensors.set(`${prefix}.${i}`, img));
       return { count: s.images.length, rng: s.rng };
     };

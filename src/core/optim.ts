@@ -107,13 +107,7 @@ export class Adam {
     }
   }
 
-  getState(): AdamState {
-    const dump = (src: Map<string, tf.Variable>) =>
-      new Map([...src].map(([k, t]) => [k, { shape: t.shape.slice(), data: t.dataSync() as Float32Array }]));
-    return { step: this.step, lr: this.lr, m: dump(this.m), v: dump(this.v) };
-  }
-
-  /** getState read asynchronously (webgpu: no synchronous reads in a worker or in Node). */
+  /** The moments and step, read asynchronously (webgpu: no synchronous reads in a worker or in Node). */
   async getStateAsync(): Promise<AdamState> {
     const dump = async (src: Map<string, tf.Variable>) => new Map(await Promise.all([...src].map(async ([k, t]) =>
       [k, { shape: t.shape.slice(), data: Float32Array.from(await t.data() as Float32Array) }] as const)));

@@ -2,6 +2,9 @@
 import { tf } from './tf.js';
 import { Rng } from './rng.js';
 
+/** An image pool's resumable state (getStateAsync / setState). */
+export type PoolState = { images: { shape: number[]; data: Float32Array }[]; rng: [number, number, number, number] };
+
 export class ImagePool {
   private images: tf.Tensor4D[] = [];
 
@@ -37,18 +40,16 @@ export class ImagePool {
     return this.images.length;
   }
 
-  /** Stored images and RNG state, for resumable runs. */
-  getState(): { images: { shape: number[]; data: Float32Array }[]; rng: [number, number, number, number] } {
-    return { images: this.images.map((t) => ({ shape: t.shape.slice(), data: t.dataSync() as Float32Array })), rng: this.rng.getState() };
-  }
-
-  /** getState read asynchronously (webgpu: no synchronous reads in a worker or in Node). */
-  async getStateAsync(): Promise<ReturnType<ImagePool['getState']>> {
+  /**
+   * Stored images and RNG state, for resumable runs, read asynchronously (webgpu has no synchronous reads in a
+   * worker or in Node; the one reader serves every backend).
+   */
+  async getStateAsync(): Promise<PoolState> {
     const images = await Promise.all(this.images.map(async (t) => ({ shape: t.shape.slice(), data: Float32Array.from(await t.data() as Float32Array) })));
     return { images, rng: this.rng.getState() };
   }
 
-  setState(state: { images: { shape: number[]; data: Float32Array }[]; rng: [number, number, number, number] }): void {
+  setState(state: PoolState): void {
     this.clear();
     this.images = state.images.map((s) => tf.keep(tf.tensor4d(s.data, s.shape as [number, number, number, number])));
     this.rng.setState(state.rng);
