@@ -14,18 +14,15 @@
 #   TORCH_DEVICE=cpu CONFIGS=32/8/6 ITERS=1 WARMUP=1 bash scripts/gpu-bench.sh run     (ours on lavapipe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DIR=.gpu-bench
+. scripts/gpu-carry.sh
+DIR=$GPU_CARRY
 
 prepare() {
   [ -f dist/src/bench.js ] || { echo "gpu-bench: run npm run build first" >&2; exit 2; }
   rm -rf "$DIR" && mkdir -p "$DIR/node_modules/webgpu/dist/linux-x64" "$DIR/debs"
-  local ex; ex=$(git rev-parse --git-path info/exclude); mkdir -p "$(dirname "$ex")"
-  grep -qx "/$DIR/" "$ex" 2>/dev/null || echo "/$DIR/" >> "$ex"
+  gpu_exclude "$DIR"
   echo "gpu-bench: bundling the bench (esbuild)"
-  npx --no-install esbuild scripts/gpu-bench-entry.mjs --bundle --platform=node --format=esm --target=node20 \
-    --outfile="$DIR/bench.mjs" --external:webgpu --external:sharp --external:onnxruntime-node \
-    --external:@tensorflow/tfjs-backend-wasm --external:'*.node' --log-level=warning \
-    --banner:js="import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);"
+  gpu_bundle scripts/gpu-bench-entry.mjs "$DIR/bench.mjs"
   echo "gpu-bench: dawn.node from npm webgpu $(node -p "require('./node_modules/webgpu/package.json').version")"
   cp node_modules/webgpu/package.json node_modules/webgpu/index.js "$DIR/node_modules/webgpu/"
   xz -T0 -4 -c node_modules/webgpu/dist/linux-x64/dawn.node > "$DIR/dawn.node.xz"
@@ -44,20 +41,8 @@ prepare() {
 run() {
   [ -f "$DIR/bench.mjs" ] || { echo "gpu-bench: $DIR/ is missing: run 'bash scripts/gpu-bench.sh prepare' here and carry it" >&2; exit 2; }
   local node=$DIR/bin/node
-  # The unpacked binaries (about 120 MB) are removed on exit so that a smoke run here leaves .gpu-bench small
-  # enough to carry (the device tool takes 64 MiB a call).
-  trap 'rm -rf "$DIR/bin" "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node"' EXIT
-  mkdir -p "$DIR/bin"
-  [ -x "$node" ] || { xz -dc "$DIR/node.xz" > "$node"; chmod +x "$node"; }
-  [ -f "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node" ] ||
-    xz -dc "$DIR/dawn.node.xz" > "$DIR/node_modules/webgpu/dist/linux-x64/dawn.node"
-  if ! ldconfig -p | grep -q 'libvulkan\.so\.1' || ! ldconfig -p | grep -q 'libGLdispatch\.so\.0'; then
-    echo "gpu-bench: no Vulkan loader or glvnd here; unpacking the carried ones"
-    for f in "$DIR"/debs/*.deb; do dpkg -x "$f" /; done
-    ldconfig
-  fi
-  local icd=/usr/local/nvidia/share/vulkan/icd.d/nvidia_icd.json
-  if [ -z "${VK_DRIVER_FILES:-}" ] && [ -f "$icd" ]; then export VK_DRIVER_FILES=$icd; fi
+  trap gpu_cleanup EXIT
+  gpu_unpack
   local py=${TORCH_PYTHON:-}
   if [ -z "$py" ]; then
     for c in python3 /usr/bin/python3; do "$c" -c 'import torch' 2>/dev/null && { py=$c; break; }; done
@@ -67,7 +52,7 @@ run() {
   local log=$DIR/gpu-bench.log
   {
     echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores; node $("$node" -v); torch $("$py" -c 'import torch; print(torch.__version__)') on $dev"
-    command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | sed 's/^/# GPU: /'
+    gpu_name_line name,driver_version,memory.total
     echo "| config | ours g_fwd | torch g_fwd | ratio | ours g_fwd_bwd | torch g_fwd_bwd | ratio | ours iter | torch iter | ratio | ours peak GPU MB | torch peak GB | ratio |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   } | tee "$log"
