@@ -334,6 +334,20 @@ test('commands take shared flags from their one declaration and parse with the o
   const { KID_DEFAULTS } = await import('../src/metrics/fid.js');
   const { EVAL_METRIC_FLAGS } = await import('../src/cli/commands/eval_metrics.js');
   assert.equal(EVAL_METRIC_FLAGS.find((f) => f.name === 'kid-subset-size')!.default, KID_DEFAULTS.subsetSize);
+  // every command starts with parseCommand (parse, --help, the parser's notes) but those whose options go
+  // through resolveTrainOptions / resolveTestSetup, which print the notes themselves
+  assert.deepEqual(commands.filter(([, code]) => code.includes('parseCommandArgs(')).map(([f]) => f).sort(),
+    ['cli/commands/eval.ts', 'cli/commands/test.ts', 'cli/commands/train.ts', 'cli/commands/translate.ts']);
+  const { run: fid } = await import('../src/cli/commands/fid.js');
+  const errors: string[] = [];
+  const error = console.error;
+  console.error = (line: unknown) => { errors.push(String(line)); };
+  try {
+    await assert.rejects(fid(['--batchSize', '4']), /fid needs exactly two paths/);
+  } finally {
+    console.error = error;
+  }
+  assert.deepEqual(errors, ['cyclegan: --batchSize is the older spelling of --batch-size; using it as such']);
   // parseCommandArgs: a train-only flag is named as such, with the command's --help
   for (const cmd of ['fid', 'datasets', 'export', 'browser_run']) {
     const { run } = await import(`../src/cli/commands/${cmd}.js`) as { run: (argv: string[]) => Promise<number> };

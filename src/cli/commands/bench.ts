@@ -1,6 +1,6 @@
 // cyclegan bench --size S --ngf N --n-blocks B --iters I --warmup W [--backend X] [--no-iter] [--json]
-import { printNotes, commonFlags, type FlagSpec, formatFlags } from '../args.js';
-import { BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, runBench } from '../../index.js';
+import { parseCommand, commonFlags, type FlagSpec, formatFlags } from '../args.js';
+import { BASE_OPTIONS, pickOptions, CycleGANError, runBench } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'size', type: 'number', default: 128, help: 'square image size in pixels' },
@@ -15,12 +15,8 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'bench');
-  printNotes(args);
-  if (args.flags.help) {
-    console.log('usage: cyclegan bench [flags]\n' + formatFlags(FLAGS));
-    return 0;
-  }
+  const args = parseCommand(argv, FLAGS, 'bench', () => 'usage: cyclegan bench [flags]\n' + formatFlags(FLAGS));
+  if (!args) return 0;
   if (args.positional.length) throw new CycleGANError(`unexpected argument '${args.positional[0]}'`);
   const f = args.flags;
   const result = await runBench({

@@ -1,8 +1,8 @@
 // `cyclegan browser-run`: moves a run between the in-browser training page and `cyclegan train`.
 import { readFile } from 'node:fs/promises';
-import { commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
+import { parseCommand, commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
-  BASE_OPTIONS, CycleGANError, parseCommandArgs, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
+  BASE_OPTIONS, CycleGANError, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
@@ -23,11 +23,8 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'browser-run');
-  if (args.flags.help) {
-    console.log(usage());
-    return 0;
-  }
+  const args = parseCommand(argv, FLAGS, 'browser-run', usage);
+  if (!args) return 0;
   const [action, ...rest] = args.positional;
   const name = requireString(args, 'name');
   const dir = String(args.flags['checkpoints-dir']);

@@ -1,10 +1,9 @@
 // `cyclegan datasets list` and `cyclegan datasets get NAME [--out DIR]`.
-import { commonFlags, UsageError, type FlagSpec } from '../args.js';
+import { parseCommand, commonFlags, UsageError, type FlagSpec } from '../args.js';
 import {
   datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent, getOfficialDataset,
   isOfficialDataset, OFFICIAL_BASE, OFFICIAL_DATASETS,
-  parseCommandArgs,
-} from '../../index.js';
+  } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', type: 'string', help: 'also place the dataset in this folder' },
@@ -59,11 +58,12 @@ export function progressPrinter(): { onProgress: (e: ProgressEvent) => void; end
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'datasets');
+  const args = parseCommand(argv, FLAGS, 'datasets', () => USAGE);
+  if (!args) return 0;
   const [sub, name, ...extra] = args.positional;
-  if (args.flags.help || !sub) {
+  if (!sub) {
     console.log(USAGE);
-    return args.flags.help ? 0 : 1;
+    return 1;
   }
   const cacheDir = (args.flags['cache-dir'] as string | undefined) ?? defaultCacheDir();
   if (sub === 'list') {

@@ -1,7 +1,7 @@
 // cyclegan demo: the flags; the workflow is src/train/demo.ts, its plan src/train/demo_plan.ts.
-import { printNotes, commonFlags, formatFlags, type FlagSpec } from '../args.js';
+import { parseCommand, commonFlags, formatFlags, type FlagSpec } from '../args.js';
 import {
-  CycleGANError, parseCommandArgs, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS, runDemo, DEMO_DEFAULTS,
+  CycleGANError, pickOptions, TRAIN_OPTIONS, TEST_OPTIONS, runDemo, DEMO_DEFAULTS,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
@@ -16,13 +16,9 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'demo');
-  printNotes(args);
-  if (args.flags.help) {
-    console.log('usage: cyclegan demo [--dataset mnist2ink] [--out ./cyclegan-demo] [--minutes 7] [--backend auto]\n' +
-      formatFlags(FLAGS));
-    return 0;
-  }
+  const args = parseCommand(argv, FLAGS, 'demo', () => 'usage: cyclegan demo [--dataset mnist2ink] [--out ./cyclegan-demo] [--minutes 7] [--backend auto]\n' +
+    formatFlags(FLAGS));
+  if (!args) return 0;
   const log = (l: string) => console.log(l);
   const minutes = args.flags.minutes as number;
   if (!(minutes > 0)) throw new CycleGANError(`--minutes must be greater than 0, got ${minutes}`);

@@ -1,11 +1,10 @@
 // `cyclegan export`: a saved network (.safetensors) as an ONNX model or a TF.js graph model.
 import * as path from 'node:path';
-import { commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
+import { parseCommand, commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
   loadNetwork, networkToStateDict, encodeTorchStateDict, writeFileAtomic, writeOnnx, writeTfjsGraphModel,
   ONNX_OPSET,
-  parseCommandArgs,
-} from '../../index.js';
+  } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'network file (.safetensors) written by train/import-torch' },
@@ -28,11 +27,8 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'export');
-  if (args.flags.help) {
-    console.log(usage());
-    return 0;
-  }
+  const args = parseCommand(argv, FLAGS, 'export', usage);
+  if (!args) return 0;
   if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
   const modelPath = requireString(args, 'model');
   const out = requireString(args, 'out');

@@ -1,8 +1,8 @@
 // cyclegan fid PATH1 PATH2: FID (and KID) between two folders of images or .npz statistics files, computed
 // as `python -m pytorch_fid PATH1 PATH2` computes it (src/metrics/).
-import { commonFlags, UsageError, formatFlags, type FlagSpec } from '../args.js';
+import { parseCommand, commonFlags, UsageError, formatFlags, type FlagSpec } from '../args.js';
 import {
-  BASE_OPTIONS, checkFidDims, computeFid, FID_BATCH_SIZE, FID_DIMS, initBackend, KID_DEFAULTS, parseCommandArgs, pickOptions,
+  BASE_OPTIONS, checkFidDims, computeFid, FID_BATCH_SIZE, FID_DIMS, initBackend, KID_DEFAULTS, pickOptions,
 } from '../../index.js';
 import { progressPrinter } from './datasets.js';
 import { METRIC_FLAGS } from './eval_metrics.js';
@@ -25,11 +25,8 @@ const USAGE = 'usage: cyclegan fid PATH1 PATH2 [--dims 2048] [--batch-size 50] [
   '  each PATH is a folder of images or an .npz statistics file (pytorch-fid\'s mu/sigma layout)';
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'fid');
-  if (args.flags.help) {
-    console.log(`${USAGE}\n\nflags:\n${formatFlags(FLAGS)}`);
-    return 0;
-  }
+  const args = parseCommand(argv, FLAGS, 'fid', () => `${USAGE}\n\nflags:\n${formatFlags(FLAGS)}`);
+  if (!args) return 0;
   if (args.positional.length !== 2) {
     throw new UsageError(`fid needs exactly two paths (folders of images or .npz files), got ${args.positional.length}`);
   }

@@ -1,8 +1,8 @@
 // `cyclegan import-torch`: an official PyTorch generator (.pth in either torch.save format, or a .safetensors
 // state dict) → a self-describing network file that translate/test/export load directly.
-import { printNotes, commonFlags, formatFlags, requireString, UsageError, type FlagSpec } from '../args.js';
+import { parseCommand, commonFlags, formatFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
-  BASE_OPTIONS, parseCommandArgs, pickOptions, CycleGANError, initBackend,
+  BASE_OPTIONS, pickOptions, CycleGANError, initBackend,
   validateSpec, type GeneratorSpec, type GeneratorName, type NormType, networkFromStateDict, saveNetwork,
   readTorchStateDict,
 } from '../../index.js';
@@ -28,12 +28,8 @@ function usage(): string {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'import-torch');
-  if (args.flags.help) {
-    console.log(usage());
-    return 0;
-  }
-  printNotes(args);
+  const args = parseCommand(argv, FLAGS, 'import-torch', usage);
+  if (!args) return 0;
   if (args.positional.length === 0) throw new UsageError('import-torch needs the .pth file to import (see --help)');
   if (args.positional.length > 1) throw new UsageError(`import-torch takes one file, got ${args.positional.length}`);
   const file = args.positional[0];

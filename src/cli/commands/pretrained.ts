@@ -1,8 +1,8 @@
 // `cyclegan pretrained list` and `cyclegan pretrained get NAME`: the official pretrained CycleGAN generators
 // (scripts/download_cyclegan_model.sh), downloaded and converted into ready model files.
-import { printNotes, commonFlags, UsageError, formatFlags, type FlagSpec } from '../args.js';
+import { parseCommand, commonFlags, UsageError, formatFlags, type FlagSpec } from '../args.js';
 import {
-  BASE_OPTIONS, parseCommandArgs, pickOptions, defaultCacheDir, type ProgressEvent, getPretrained, OFFICIAL_BASE,
+  BASE_OPTIONS, pickOptions, defaultCacheDir, type ProgressEvent, getPretrained, OFFICIAL_BASE,
   OFFICIAL_PRETRAINED, PRETRAINED_SPEC, type GeneratorSpec,
 } from '../../index.js';
 
@@ -41,13 +41,14 @@ function printer(): { on: (e: ProgressEvent) => void; end: () => void } {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'pretrained');
+  const help = () => USAGE + '\n\n' + formatFlags(FLAGS);
+  const args = parseCommand(argv, FLAGS, 'pretrained', help);
+  if (!args) return 0;
   const [sub, name, ...extra] = args.positional;
-  if (args.flags.help || !sub) {
-    console.log(USAGE + '\n\n' + formatFlags(FLAGS));
-    return args.flags.help ? 0 : 1;
+  if (!sub) {
+    console.log(help());
+    return 1;
   }
-  printNotes(args);
   if (sub === 'list') {
     console.log(`official pretrained CycleGAN generators (cyclegan pretrained get NAME):\n  ${OFFICIAL_PRETRAINED.join(', ')}`);
     return 0;

@@ -1,7 +1,7 @@
 // `cyclegan serve`: the in-browser translator for one generator, or the live dashboard of a run.
-import { printNotes, commonFlags, UsageError, type FlagSpec, formatFlags } from '../args.js';
+import { parseCommand, commonFlags, UsageError, type FlagSpec, formatFlags } from '../args.js';
 import {
-  BASE_OPTIONS, parseCommandArgs, pickOptions, startServer, DEFAULT_MAX_UPLOAD_BYTES, loadRunNetwork, netFile,
+  BASE_OPTIONS, pickOptions, startServer, DEFAULT_MAX_UPLOAD_BYTES, loadRunNetwork, netFile,
   pthFile, saveNetwork, type GeneratorSpec,
 } from '../../index.js';
 import { existsSync, promises as fsp } from 'node:fs';
@@ -48,16 +48,12 @@ const FLAGS: FlagSpec[] = [
 ];
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseCommandArgs(argv, FLAGS, 'serve');
-  printNotes(args);
-  if (args.flags.help) {
-    console.log('usage: cyclegan serve --model MODEL.safetensors [--port 8080] [--host 127.0.0.1]\n' +
-      '       cyclegan serve --checkpoints-dir DIR --name NAME [--port 8080]\n' +
-      '       cyclegan serve [--port 8080]   (the training page only)\n\n' +
-      'Every form also serves the in-browser training page at /train.\n\n' +
-      formatFlags(FLAGS));
-    return 0;
-  }
+  const args = parseCommand(argv, FLAGS, 'serve', () => 'usage: cyclegan serve --model MODEL.safetensors [--port 8080] [--host 127.0.0.1]\n' +
+    '       cyclegan serve --checkpoints-dir DIR --name NAME [--port 8080]\n' +
+    '       cyclegan serve [--port 8080]   (the training page only)\n\n' +
+    'Every form also serves the in-browser training page at /train.\n\n' +
+    formatFlags(FLAGS));
+  if (!args) return 0;
   if (args.positional.length) throw new UsageError(`unexpected argument '${args.positional[0]}'`);
   const port = args.flags.port as number;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be an integer from 0 to 65535, got ${port}`);
