@@ -283,13 +283,17 @@ export function instanceNormForward(backend: GPUBackendLike, x: TensorInfo, attr
   return y;
 }
 
-/** act(norm(x)) + residual in one pass after the statistics (CGInstanceNormAdd; no gradient, so nothing kept). */
+/**
+ * act(norm(x)) + residual in the apply pass (CGInstanceNormAdd). The statistics stay beside y as for
+ * CGInstanceNorm: the reverse pass differentiates the norm with y = this sum (activation 'none', so the
+ * gradient reads y's values for nothing) and takes them from there.
+ */
 export function instanceNormAddForward(backend: GPUBackendLike, x: TensorInfo, residual: TensorInfo,
                                        attrs: { eps: number; act: number; alpha: number }): TensorInfo {
   const { chunks, u } = uniformsFor(x, attrs);
   const stats = statistics(backend, x, u, chunks);
   const y = run(backend, applyProgram('fwd', x.shape, true), [x, stats, residual], u);
-  backend.disposeData(stats.dataId);
+  attachCompanion(backend, y, stats, { x: x.dataId, eps: attrs.eps } satisfies StatsTag);
   return y;
 }
 

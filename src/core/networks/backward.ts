@@ -13,11 +13,11 @@
 import { tf } from '../tf.js';
 import type { Rng } from '../rng.js';
 import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
-import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad,
+import { CGInstanceNorm, CGInstanceNormAdd, CGInstanceNormGrad, CGMirrorPadGrad,
   CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
 import { batchNorm, conv2d, convTranspose2d, convTransposeCrop, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/mirror_pad_backward.js';
-import { foldsReflectPad, fusedNormActivation, type Network } from './network.js';
+import { foldsReflectPad, foldsResidualAdd, fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
 
 type T4 = tf.Tensor4D;
@@ -109,7 +109,8 @@ export function forwardTrace(net: Network, x: T4, opts: TraceOptions = {}): { y:
   return { y, trace: { net, records } };
 }
 
-function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions, records: Rec[]): T4 {
+/** Layers [0, end) of `layers` on `input`; returns their output (the caller owns it, `input` if none ran). */
+function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions, records: Rec[], end = layers.length): T4 {
   let cur = input;
   let owned = false; // the caller owns `input`
   // The input of a reflection pad that produced `cur`, for the conv that follows it.
@@ -119,7 +120,7 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
     cur = next;
     owned = true;
   };
-  for (let i = 0; i < layers.length; i++) {
+  for (let i = 0; i < end; i++) {
     const l = layers[i];
     const fromPad = padSource;
     padSource = null;
@@ -194,6 +195,18 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
       }
       case 'residual': {
         const body: Rec[] = [];
+        const last = l.body[l.body.length - 1];
+        if (last?.op === 'instanceNorm' && fusedInstanceNorm() && foldsResidualAdd(l.body)) {
+          // The body's last norm adds the skip connection in its own passes (CGInstanceNormAdd, as Network.apply
+          // does). Its record keeps that sum as y: without an activation the norm's gradient needs y only to find
+          // the statistics kept beside it, never its values.
+          const h = runLayers(net, l.body, cur, opts, body, l.body.length - 1);
+          const y = runCGKernel(CGInstanceNormAdd, { x: h, residual: cur }, { eps: last.eps, activation: 'none', alpha: 0.2 }) as T4;
+          body.push({ op: 'instanceNorm', x: h === cur ? h.clone() : h, y: y.clone(), eps: last.eps, act: 'none', alpha: 0.2 });
+          records.push({ op: 'residual', body });
+          advance(y);
+          break;
+        }
         const b = runLayers(net, l.body, cur, opts, body);
         records.push({ op: 'residual', body });
         const y = tf.add(cur, b) as T4;

@@ -40,7 +40,8 @@ export function fusedNormActivation(next: Layer | undefined): { act: Activation;
 /**
  * Whether a residual block whose body ends in an instance norm adds its skip connection inside that norm
  * (CGInstanceNormAdd, on a GPU backend that has it: one dispatch fewer per ResNet block). Network.apply asks
- * it when no gradient tape records (the kernel has no TF.js gradient).
+ * it when no gradient tape records (the kernel has no TF.js gradient); the reverse pass's forward
+ * (backward.ts) too.
  */
 export function foldsResidualAdd(body: Layer[]): boolean {
   return body[body.length - 1]?.op === 'instanceNorm' && backendHasKernel(CGInstanceNormAdd);
