@@ -269,6 +269,8 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   const signatures = new Map<string, Signature[]>();
   const maxPerDim = device.limits.maxComputeWorkgroupsPerDimension;
   const dtypes: string[] = [];
+  const found: GPUBufferLike[] = [];
+  let foundFor: AnyProgram | null = null;
   backend.runWebGPUProgram = (program, inputs, dtype, uniforms, given) => {
     const p = program as AnyProgram;
     if (p.pixelsOpType != null) return stockRun(program, inputs, dtype, uniforms, given);
@@ -281,11 +283,18 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
         (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY') as boolean)) {
       return compileRun(program, inputs, dtype, uniforms, output);
     }
-    backend.uploadToGPU(output.dataId);
+    // One tensorMap look-up per tensor: its buffer (uploaded if it has none yet) and dtype, the buffers handed
+    // on to recordAndSubmit (found) so that it does not look them up again.
+    const od = backend.tensorMap.get(output.dataId)!;
+    if (od.resource == null) backend.uploadToGPU(output.dataId);
+    found.length = inputs.length + 1;
+    found[0] = od.resource as GPUBufferLike;
     dtypes.length = inputs.length;
     for (let i = 0; i < inputs.length; i++) {
-      backend.uploadToGPU(inputs[i].dataId);
-      dtypes[i] = backend.tensorMap.get(inputs[i].dataId)!.dtype;
+      const d = backend.tensorMap.get(inputs[i].dataId)!;
+      if (d.resource == null) backend.uploadToGPU(inputs[i].dataId);
+      dtypes[i] = d.dtype;
+      found[i + 1] = d.resource as GPUBufferLike;
     }
     const known = signatures.get(base);
     const hit = known?.find((sg) => sameSignature(sg, p, inputs, dtypes, output));
@@ -294,7 +303,12 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       p.shaderKey = hit.key;
       p.pipeline = pipeline as Pipeline;
       stats.keyHits++;
-      backend.recordAndSubmit(p, output, inputs, uniforms);
+      foundFor = p;
+      try {
+        backend.recordAndSubmit(p, output, inputs, uniforms);
+      } finally {
+        foundFor = null;
+      }
       return output;
     }
     const out = compileRun(program, inputs, dtype, uniforms, output);
@@ -316,10 +330,11 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   // Two generations: when the current one is full it becomes the old one, whose entries move back on use.
   let bindGroups = new Map<string, object>();
   let oldBindGroups = new Map<string, object>();
+  const isBuffer = (r: unknown): r is GPUBufferLike => r != null && typeof (r as GPUBufferLike).size === 'number';
   const bufferOf = (t: TensorInfo): GPUBufferLike => {
     const r = backend.tensorMap.get(t.dataId)?.resource;
-    if (!r || typeof (r as GPUBufferLike).size !== 'number') throw new Error('webgpu runner: a program input is not a GPU buffer');
-    return r as GPUBufferLike;
+    if (!isBuffer(r)) throw new Error('webgpu runner: a program input is not a GPU buffer');
+    return r;
   };
 
   const plans = new WeakMap<object, { offsets: number[]; slot: number; count: number }>();
@@ -383,7 +398,12 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
 
     const extra = p.extraOutputs ?? [];
     for (const t of extra) backend.uploadToGPU(t.dataId);
-    const buffers = [bufferOf(output), ...inputs.map(bufferOf), ...extra.map(bufferOf)];
+    let buffers: GPUBufferLike[];
+    if (foundFor === p && found.length === inputs.length + 1 && found.every(isBuffer)) {
+      buffers = extra.length ? [...found, ...extra.map(bufferOf)] : found;
+    } else {
+      buffers = [bufferOf(output), ...inputs.map(bufferOf), ...extra.map(bufferOf)];
+    }
     let key = `${layout.key}|${slot}`;
     for (const b of buffers) key += `|${idOf(b)}`;
     let group = bindGroups.get(key);
