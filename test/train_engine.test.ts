@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
-import { TrainEngine, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
+import { TrainEngine, checkEngineOptions, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
 import { loadFolderData } from './helpers/engine.js';
 import { openTrainData } from '../src/train/data_source.js';
 import { train } from '../src/train/trainer.js';
@@ -119,4 +119,19 @@ test('engine vs `cyclegan train` (wasm): same seed and images give the same loss
   assert.ok(d <= 1e-6, `weights differ from the Node trainer's by ${d}`);
   for (const n of NET_NAMES) nets[n]!.dispose();
   engine.dispose();
+});
+
+test("the engine refuses what `cyclegan train` refuses (its checks, naming the flag), also from a stored state's options", async () => {
+  const ok = pickEngineOptions(trainOptions('/unused', '/unused', 'cpu'));
+  checkEngineOptions(ok); // the options `cyclegan train` accepts pass
+  for (const [change, re] of [
+    [{ ngf: 1e6 }, /--ngf/], // past the memory bound (the form had no such limit before)
+    [{ cropSize: 15 }, /--crop-size must be a multiple of 4/],
+    [{ netD: 'n_layers', nLayersD: 5, cropSize: 16, loadSize: 18 }, /--crop-size 16 is too small for a 5-layer discriminator/],
+    [{ lambdaIdentity: 0.5, inputNc: 1, outputNc: 3 }, /--lambda-identity needs --input-nc equal to --output-nc/],
+    [{ preprocess: 'sideways' }, /--preprocess must be one of/],
+    [{ nEpochs: 0, nEpochsDecay: 0 }, /--n-epochs plus --n-epochs-decay must be at least 1/],
+  ] as const) {
+    assert.throws(() => checkEngineOptions({ ...ok, ...change } as typeof ok), re, JSON.stringify(change));
+  }
 });

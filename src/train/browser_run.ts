@@ -6,16 +6,9 @@
 import { CycleGANError } from '../core/errors.js';
 import { decodeRunState, encodeRunState, pickEngineOptions, type EngineOptions } from '../web/train/engine.js';
 import { hasCheckpoint, loadCheckpoint, readRunOptions, runPaths, saveCheckpoint, type Nets, type TrainStateJson } from './run_folder.js';
-import { jsonToRawFlags, optionsToJson, resolveTrainOptions, TRAIN_OPTIONS } from './options.js';
+import { jsonToRawFlags, optionsToJson, optionsToRawFlags, resolveTrainOptions } from './options.js';
 import { writeJsonAtomic } from '../atomic.js';
 import type { RngState } from '../core/rng.js';
-
-/** The engine's options as `cyclegan train` flags (the option table's names). */
-function engineFlags(o: EngineOptions): Record<string, unknown> {
-  const raw: Record<string, unknown> = {};
-  for (const d of TRAIN_OPTIONS) if (d.key in o) raw[d.name] = (o as unknown as Record<string, unknown>)[d.key];
-  return raw;
-}
 
 /**
  * Writes CHECKPOINTS_DIR/NAME from a state the page saved ("Download the run"): opt.json and a checkpoint, so that
@@ -26,7 +19,7 @@ export async function importBrowserRun(bytes: Uint8Array, checkpointsDir: string
   if (await hasCheckpoint(paths)) throw new CycleGANError(`${paths.root} already holds a run; choose another --name`);
   const st = decodeRunState(bytes, source);
   try {
-    const opts = resolveTrainOptions({ ...engineFlags(st.options), name, 'checkpoints-dir': checkpointsDir }, { requireData: false });
+    const opts = resolveTrainOptions({ ...optionsToRawFlags(st.options), name, 'checkpoints-dir': checkpointsDir }, { requireData: false });
     await writeJsonAtomic(paths.opt, { ...optionsToJson(opts), epoch_count: st.options.epochCount, imported_from: 'the browser training page' });
     const json: TrainStateJson = {
       version: 1, epoch: st.epoch, epochIter: st.epochIter, totalIters: st.totalIters, epochCount: st.options.epochCount,

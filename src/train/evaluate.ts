@@ -9,6 +9,7 @@ import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { psnrImages, ssim } from '../data/metrics.js';
 import { testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import type { Network } from '../core/networks/index.js';
+import { defaultOf, TEST_OPTIONS } from './options.js';
 
 export interface EvalOptions {
   dataroot: string;
@@ -35,7 +36,7 @@ export interface EvalResult {
  * The truth folder of a direction: dataset.json's `truth` entry if present (built-in datasets write it),
  * else the convention <phase>B_truth for AtoB and <phase>A_truth for BtoA.
  */
-export async function truthFolder(dataroot: string, direction: 'AtoB' | 'BtoA', phase = 'test'): Promise<string> {
+export async function truthFolder(dataroot: string, direction: 'AtoB' | 'BtoA', phase = String(defaultOf(TEST_OPTIONS, 'phase'))): Promise<string> {
   let name = direction === 'AtoB' ? `${phase}B_truth` : `${phase}A_truth`;
   try {
     const info = JSON.parse(await fsp.readFile(path.join(dataroot, 'dataset.json'), 'utf8')) as { truth?: Record<string, string> };
@@ -53,7 +54,7 @@ export async function truthFolder(dataroot: string, direction: 'AtoB' | 'BtoA', 
 
 /** PSNR and SSIM (means over the images) of net(input) against the truth image of the same name. */
 export async function evaluate(net: Network, o: EvalOptions): Promise<EvalResult> {
-  const phase = o.phase ?? 'test';
+  const phase = o.phase ?? String(defaultOf(TEST_OPTIONS, 'phase'));
   const inputs = directionFolders(o.dataroot, phase, o.direction).A;
   const truth = await truthFolder(o.dataroot, o.direction, phase);
   const scan = await scanImageFolder(inputs);

@@ -438,6 +438,20 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
   return r;
 }
 
+/** A flag's default in an option table (TRAIN_OPTIONS, TEST_OPTIONS): library callers that leave it out get the CLI's. */
+export function defaultOf(table: readonly OptionDef[], flag: string): FlagSpec['default'] {
+  const d = table.find((o) => o.name === flag);
+  if (!d) throw new Error(`no option --${flag} in this table`);
+  return d.default;
+}
+
+/** Options held by field (TrainOptions, or a subset such as the training page's) as flag-keyed raw values, for resolveTrainOptions. */
+export function optionsToRawFlags(o: object): Record<string, unknown> {
+  const raw: Record<string, unknown> = {};
+  for (const d of TRAIN_OPTIONS) if (d.key in o) raw[d.name] = (o as Record<string, unknown>)[d.key];
+  return raw;
+}
+
 /** The options as written to opt.json (official snake_case names, like the official opt.txt). */
 export function optionsToJson(opts: TrainOptions): Record<string, unknown> {
   const out: Record<string, unknown> = {};

@@ -8,6 +8,7 @@ import { checkModelPath } from '../weights/network_file.js';
 import { parseSafetensorsHeader } from '../core/weights/safetensors.js';
 import { MAX_SAFETENSORS_HEADER } from '../core/limits.js';
 import { netFile, runPaths, type RunPaths } from '../train/run_folder.js';
+import { BASE_OPTIONS, defaultOf } from '../train/options.js';
 
 export interface ModelEntry {
   id: string;
@@ -35,7 +36,7 @@ export async function openModelSource(opts: { modelPath?: string; checkpointsDir
     return { models: async () => [entry] };
   }
   if (opts.name) {
-    const run = runPaths(path.resolve(opts.checkpointsDir ?? './checkpoints'), opts.name);
+    const run = runPaths(path.resolve(opts.checkpointsDir ?? String(defaultOf(BASE_OPTIONS, 'checkpoints-dir'))), opts.name);
     const st = await fsp.stat(run.root).catch(() => null);
     if (!st?.isDirectory()) throw new CycleGANError(`no run folder ${run.root} (check --checkpoints-dir and --name)`);
     // Generators appear once training saved its first checkpoint, so they are looked up on each request.

@@ -2,12 +2,10 @@
 // (src/train/options.ts) and the trainer.
 import { existsSync } from 'node:fs';
 import {
-  ARCH_FLAGS, CycleGANError, TRAIN_OPTIONS, testLabelOf, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix,
+  ARCH_FLAGS, CycleGANError, TRAIN_OPTIONS, defaultOf, testLabelOf, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix,
   type TrainOptions, runPaths, pthFile, readRunOptions, openTrainData, train, installStopSignals,
 } from '../../index.js';
 
-/** A train option's default (the table's). */
-const defaultOf = (flag: string) => TRAIN_OPTIONS.find((d) => d.name === flag)?.default;
 
 /**
  * Options for a run: explicit flags, over (with --continue) the run's saved opt.json, over the official
@@ -36,12 +34,12 @@ export async function resolveRunOptions(argv: string[], log: (line: string) => v
       name = applySuffix(name, given['suffix'], {});
     }
   }
-  const paths = runPaths(String(given['checkpoints-dir'] ?? defaultOf('checkpoints-dir')), name);
+  const paths = runPaths(String(given['checkpoints-dir'] ?? defaultOf(TRAIN_OPTIONS, 'checkpoints-dir')), name);
   // Official semantics when asked for: --epoch-count, --epoch N or --load-iter give the networks to load.
   const official = 'epoch-count' in given || ('epoch' in given && given['epoch'] !== 'latest') || Number(given['load-iter'] ?? 0) > 0;
   const saved = await readRunOptions(paths);
   if (!saved) {
-    const label = testLabelOf({ epoch: String(given['epoch'] ?? defaultOf('epoch')), loadIter: Number(given['load-iter'] ?? defaultOf('load-iter')) });
+    const label = testLabelOf({ epoch: String(given['epoch'] ?? defaultOf(TRAIN_OPTIONS, 'epoch')), loadIter: Number(given['load-iter'] ?? defaultOf(TRAIN_OPTIONS, 'load-iter')) });
     if (existsSync(pthFile(paths.root, label, 'G_A'))) {
       // An official run folder: the .pth files hold weights only; the flags give the architecture.
       const o = resolveTrainOptions(given, { notes });
@@ -84,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     const r = await train(opts, data, { signal: stop.signal });
     const where = `${r.runDir}/web/index.html`;
     if (r.status === 'interrupted') {
-      console.error(`stopped at epoch ${r.epoch}, image ${r.epochIter}; resume with: cyclegan train --dataroot ${opts.dataroot} --name ${opts.name}${opts.checkpointsDir !== defaultOf('checkpoints-dir') ? ` --checkpoints-dir ${opts.checkpointsDir}` : ''} --continue`);
+      console.error(`stopped at epoch ${r.epoch}, image ${r.epochIter}; resume with: cyclegan train --dataroot ${opts.dataroot} --name ${opts.name}${opts.checkpointsDir !== defaultOf(TRAIN_OPTIONS, 'checkpoints-dir') ? ` --checkpoints-dir ${opts.checkpointsDir}` : ''} --continue`);
       console.error(`report: ${where}`);
       return stop.exitCode() || 130;
     }

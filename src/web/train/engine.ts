@@ -13,7 +13,7 @@ import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, LOSS_
   type Losses, type TrainingState } from '../../core/model.js';
 import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../core/model_names.js';
 import { LrSchedule, type LrPolicy } from '../../core/schedule.js';
-import { applyTransform, checkPreprocess, resizeBicubic, resizedSize, type Preprocess, type TransformOptions } from '../../core/data/transforms.js';
+import { applyTransform, resizeBicubic, resizedSize, type Preprocess, type TransformOptions } from '../../core/data/transforms.js';
 import { planEpoch, samplingStart, type PlannedSample } from '../../core/data/sampling.js';
 import { floatToU8, rgbToLuma, u8ToFloat, type RawImage } from '../../core/data/pixels.js';
 import { imagesToTensor } from '../../core/data/image_tensors.js';
@@ -22,6 +22,7 @@ import { parseSafetensorsHeader, readSafetensors, writeSafetensors, type RawTens
 import { networkFromStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
 import type { Network } from '../../core/networks/index.js';
 import { requiredMultiple } from '../../core/networks/size.js';
+import { optionsToRawFlags, resolveTrainOptions } from '../../train/options.js';
 
 /** The options the loop reads: the model's, and the data / schedule options of `cyclegan train` (same names). */
 export interface EngineOptions extends CycleGANOptions {
@@ -148,29 +149,17 @@ export function decodeRunState(bytes: Uint8Array, source = 'saved training state
   };
 }
 
-/** Checks the options a caller (a form, a URL, a stored state) hands in; each failure names the official option. */
+/**
+ * Checks the options a caller (a form, a URL, a stored state) hands in, with `cyclegan train`'s own checks (each failure
+ * names the flag), so a crafted state cannot ask for what the CLI refuses (sizes past the memory bounds, a crop the
+ * generator or discriminator cannot take).
+ */
 export function checkEngineOptions(o: EngineOptions): void {
-  const fail = (m: string): never => { throw new CycleGANError(m); };
-  const whole = (name: string, v: number, min: number) => { if (!Number.isInteger(v) || v < min) fail(`${name} must be a whole number ≥ ${min}, got ${v}`); };
-  whole('ngf', o.ngf, 1);
-  whole('ndf', o.ndf, 1);
-  whole('batch_size', o.batchSize, 1);
-  whole('load_size', o.loadSize, 1);
-  whole('crop_size', o.cropSize, 1);
-  whole('n_epochs', o.nEpochs, 0);
-  whole('n_epochs_decay', o.nEpochsDecay, 0);
-  whole('epoch_count', o.epochCount, 1);
-  whole('pool_size', o.poolSize, 0);
-  if (o.nEpochs + o.nEpochsDecay < 1) fail('n_epochs plus n_epochs_decay must be at least 1');
-  if (!(o.lr > 0)) fail(`lr must be greater than 0, got ${o.lr}`);
-  for (const [n, v] of [['lambda_A', o.lambdaA], ['lambda_B', o.lambdaB], ['lambda_identity', o.lambdaIdentity]] as const) {
-    if (!(v >= 0)) fail(`${n} must be at least 0, got ${v}`);
-  }
-  checkPreprocess(o.preprocess);
-  if (o.preprocess.includes('crop') && o.preprocess !== 'crop' && o.cropSize > o.loadSize) fail(`crop_size ${o.cropSize} is larger than load_size ${o.loadSize}`);
-  const m = requiredMultiple({ role: 'generator', netG: o.netG, inputNc: o.inputNc, outputNc: o.outputNc, ngf: o.ngf, norm: o.norm, useDropout: !o.noDropout });
-  if (o.preprocess.includes('crop') && o.cropSize % m !== 0) fail(`crop_size must be a multiple of ${m} for netG ${o.netG}, got ${o.cropSize}`);
+  resolveTrainOptions({ ...PAGE_RUN_FLAGS, ...optionsToRawFlags(o) }, { requireData: false });
 }
+
+/** What a page run has in place of `cyclegan train`'s required folder flags (it names no folder: its data is picked, its run is stored in the browser). */
+export const PAGE_RUN_FLAGS = { name: 'browser', dataroot: '' } as const;
 
 /** The CycleGAN training loop over images in memory, resumable from its own bytes. */
 export class TrainEngine {

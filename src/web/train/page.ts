@@ -2,7 +2,7 @@
 // (worker.ts), and draws what it posts: loss curves, samples, images/s, ETA, lr. Nothing here computes.
 import { resolveTrainOptions, TRAIN_OPTIONS, type OptionDef } from '../../train/options.js';
 import { drawChart, drawLegend } from '../page/dashboard.js';
-import { pickEngineOptions, type EngineOptions } from './engine.js';
+import { PAGE_RUN_FLAGS, pickEngineOptions, type EngineOptions } from './engine.js';
 import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type DatasetsIndex, type ServedDataset, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 import { rawToCanvas } from '../page/canvas.js';
 import { $, onDrop, showText } from '../page/dom.js';
@@ -80,7 +80,7 @@ function buildForm(): void {
 
 /** The form as engine options, checked by the same code as `cyclegan train`'s flags (errors name the flag). */
 function readForm(): EngineOptions {
-  const raw: Record<string, unknown> = { name: 'browser', dataroot: '' };
+  const raw: Record<string, unknown> = { ...PAGE_RUN_FLAGS };
   for (const f of FIELDS) {
     const el = document.querySelector(`[data-option="${optionName(f)}"]`) as HTMLInputElement | HTMLSelectElement;
     if (f.type === 'boolean') raw[f.name] = (el as HTMLInputElement).checked;
