@@ -7,6 +7,15 @@
 //   backward: the same statistics, then chunk sums of g and g·x̂ (g = dy·act'(y)) → means
 //             → dx = rstd·(g − mean(g) − x̂·mean(g·x̂))
 // The activation is a uniform (0 none, 1 ReLU, 2 LeakyReLU), so one pipeline per stage serves all three.
+// No subgroup path (checked 30 Nov 2026): Dawn (npm webgpu 0.6.2) offers 'subgroups' on lavapipe (size 8) and a
+// device could ask for it, and the runner could put `enable subgroups;` in front of tfjs-webgpu's module text, but
+// (1) the statistics reduce over pixel lanes (localId.y) while the channel lanes (localId.x) are the fastest index,
+// so that a row of threads reads neighbouring NHWC floats: a subgroup is a run of consecutive invocations (on
+// lavapipe subgroupAdd over a 16×4 workgroup summed local indices 0–7, 8–15, …), i.e. channel lanes of one pixel
+// row, so subgroupAdd would sum different channels; turning the layout around makes every load strided;
+// (2) lane-exact shuffles need the subgroup_invocation_id / subgroup_size builtins, which only entry-point
+// parameters give, and tfjs-webgpu writes the entry point (_start) itself without them. What would be replaced is
+// 4 barrier steps on 16×16 floats after each thread's loop over its pixels.
 import { ceilDiv, floats, ints, type GPUBackendLike, type Program, type TensorInfo } from './program.js';
 import { attachCompanion, takeCompanion } from './runner.js';
 import type { CGInstanceNormAttrs } from '../../core/ops/kernel_names.js';
