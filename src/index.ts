@@ -6,6 +6,7 @@ export * from './core/index.js';
 // backends, files, weights
 export { initBackend, startBackend, setDeterministic, prepareSyncReads, NODE_BACKENDS } from './backends/index.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
+export { readFileBounded, readFailureReason, type ReadFileOptions } from './read_file.js';
 export { saveNetwork, loadNetwork, readModelBytes, checkModelPath } from './weights/network_file.js';
 export { readTorchStateDict, parseTorchStateDict, stripDataParallel, type StateDict, type StateTensor } from './weights/torch_pth.js';
 export { encodeTorchStateDict } from './export/torch_pth.js';

@@ -28,9 +28,12 @@ export function maxImagePixels(): number {
   return Math.floor(envNumber('CYCLEGAN_MAX_PIXELS', DEFAULT_MAX_IMAGE_PIXELS));
 }
 
+/** What the pixel limit's messages say to raise it (the variable maxImagePixels reads). */
+export const PIXELS_LIMIT_HINT = 'set CYCLEGAN_MAX_PIXELS to raise it';
+
 export function pixelLimitMessage(w: number | undefined, h: number | undefined): string {
   const size = w && h ? `${w}x${h} pixels` : 'the image';
-  return `${size} is over the ${maxImagePixels()}-pixel limit (set CYCLEGAN_MAX_PIXELS to raise it)`;
+  return `${size} is over the ${maxImagePixels()}-pixel limit (${PIXELS_LIMIT_HINT})`;
 }
 
 /**
@@ -40,6 +43,23 @@ export function pixelLimitMessage(w: number | undefined, h: number | undefined):
 export function maxWeightBytes(): number {
   return Math.floor(envNumber('CYCLEGAN_MAX_WEIGHTS_MB', 1024) * 1024 * 1024);
 }
+
+/** What the weights limit's messages say to raise it (the variable maxWeightBytes reads). */
+export const WEIGHTS_LIMIT_HINT = 'set CYCLEGAN_MAX_WEIGHTS_MB to raise it';
+
+/**
+ * Largest image file read whole before decoding: 16 bytes a pixel (float32 RGBA TIFF, the widest layout
+ * sharp decodes) at the pixel limit, plus 16 MB for metadata (EXIF, ICC profiles, thumbnails).
+ */
+export function maxImageFileBytes(): number {
+  return maxImagePixels() * 16 + 16 * 1024 * 1024;
+}
+
+/** FID statistics (.npz): 2048-dimension float64 statistics (pytorch-fid's) take 32 MB; room for 4x that. */
+export const MAX_FID_STATS_BYTES = 128 * 1024 * 1024;
+
+/** IDX archives of the built-in datasets: MNIST's largest file is 47 MB uncompressed. */
+export const MAX_IDX_BYTES = 256 * 1024 * 1024;
 
 /**
  * How much larger the tensors may be than the bytes stored for them (after inflating). Every float32

@@ -9,12 +9,13 @@
 //    + 32768) >> 16), which the official code does through `transforms.Grayscale(1)`.
 // Values map to floats as ToTensor + Normalize(0.5, 0.5) do in float32, i.e. x/127.5 - 1.
 // Encoding follows util.tensor2im: ((y + 1) / 2 * 255) in float32, then truncation to uint8.
-import { open, readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import sharp from 'sharp';
 import { CycleGANError } from '../core/errors.js';
 import { CodecError, decodeBmp, decodePnm } from './codecs.js';
 import { writeFileAtomic } from '../atomic.js';
-import { maxImagePixels, pixelLimitMessage } from '../core/limits.js';
+import { maxImageFileBytes, maxImagePixels, pixelLimitMessage, PIXELS_LIMIT_HINT } from '../core/limits.js';
+import { readFailureReason, readFileBounded } from '../read_file.js';
 import { floatToU8, rgbToLuma, toRgb, u8ToFloat, type FloatImage, type RawImage } from '../core/data/pixels.js';
 
 // The in-memory pixel layouts and conversions live in pixels.ts (no Node, no sharp: the page imports it).
@@ -79,12 +80,7 @@ async function decodeBuffer(buf: Uint8Array, label: string, channels: 1 | 3): Pr
 export async function decodeImageU8(input: string | Uint8Array, opts: DecodeOptions = {}): Promise<RawImage> {
   const channels = opts.channels ?? 3;
   if (typeof input !== 'string') return decodeBuffer(input, '<buffer>', channels);
-  let buf: Buffer;
-  try {
-    buf = await readFile(input);
-  } catch (e) {
-    throw new ImageDecodeError(input, `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
+  const buf = await readFileBounded(input, { what: 'image', maxBytes: maxImageFileBytes(), limitHint: PIXELS_LIMIT_HINT, error: (why) => new ImageDecodeError(input, why) });
   return decodeBuffer(buf, input, channels);
 }
 
@@ -149,7 +145,7 @@ export async function probeImage(path: string): Promise<ProbeResult> {
       await fh.close();
     }
   } catch (e) {
-    return { ok: false, reason: `cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})` };
+    return { ok: false, reason: `cannot read image: ${readFailureReason(e)}` };
   }
   const format = sniffFormat(head);
   if (!format) return { ok: false, reason: size === 0 ? 'empty file' : 'not an image (unrecognised file signature)' };

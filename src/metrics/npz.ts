@@ -1,7 +1,8 @@
 // FID statistics files in pytorch-fid's layout: a NumPy .npz (a zip of .npy arrays) with `mu` (d) and
 // `sigma` (d×d), float64. We write what np.savez writes (stored entries, .npy format 1.0, little-endian
 // '<f8', C order) and read stored or deflated archives (np.savez_compressed) with '<f4'/'<f8' arrays.
-import { readFile } from 'node:fs/promises';
+import { readFileBounded } from '../read_file.js';
+import { MAX_FID_STATS_BYTES } from '../core/limits.js';
 import { writeFileAtomic } from '../atomic.js';
 import { CycleGANError } from '../core/errors.js';
 import { isZip, writeStoredZip, ZipError, ZipReader } from '../weights/zip.js';
@@ -108,13 +109,7 @@ export function parseFidStats(buf: Uint8Array, label: string): FidStats {
 }
 
 export async function readFidStats(path: string): Promise<FidStats> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    throw new CycleGANError(`cannot read statistics file ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  return parseFidStats(buf, path);
+  return parseFidStats(await readFileBounded(path, { what: 'FID statistics', maxBytes: MAX_FID_STATS_BYTES }), path);
 }
 
 export function encodeFidStats(s: FidStats): Uint8Array {

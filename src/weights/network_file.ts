@@ -2,10 +2,9 @@
 // (so the file also loads into the official code), and the architecture in the metadata, so the file
 // alone is enough to rebuild and run the network.
 // This module reads and writes the files (atomically); the in-memory codec is ./network_codec.ts, re-exported.
-import { promises as fsp } from 'node:fs';
-import { CycleGANError } from '../core/errors.js';
-import { maxWeightBytes } from '../core/limits.js';
+import { maxWeightBytes, WEIGHTS_LIMIT_HINT } from '../core/limits.js';
 import { writeFileAtomic } from '../atomic.js';
+import { readFileBounded } from '../read_file.js';
 import type { Network, NetworkSpec } from '../core/networks/index.js';
 import { checkModelFile } from '../core/weights/model_check.js';
 import { decodeNetwork, encodeStateDict, networkToStateDictAsync } from '../core/weights/network_codec.js';
@@ -22,16 +21,7 @@ export async function loadNetwork(path: string): Promise<Network> {
 
 /** A model file's bytes, refused by size before reading (a model is at most a few hundred MB). */
 export async function readModelBytes(path: string): Promise<Uint8Array> {
-  try {
-    const st = await fsp.stat(path);
-    if (st.isDirectory()) throw new CycleGANError(`${path} is a folder, not a model file`);
-    const cap = maxWeightBytes();
-    if (st.size > cap) throw new CycleGANError(`${path}: ${Math.round(st.size / 1048576)} MB is larger than any model file (limit ${cap / 1048576} MB; set CYCLEGAN_MAX_WEIGHTS_MB to raise it)`);
-    return await fsp.readFile(path);
-  } catch (e) {
-    if (e instanceof CycleGANError) throw e;
-    throw new CycleGANError(`cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
+  return readFileBounded(path, { what: 'model file', maxBytes: maxWeightBytes(), limitHint: WEIGHTS_LIMIT_HINT });
 }
 
 /** Reads and validates a model file's architecture and tensor shapes without building the network. */

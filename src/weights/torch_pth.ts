@@ -1,12 +1,12 @@
 // Reads PyTorch state dicts without Python: torch.save's zip format (torch >= 1.6), the legacy pickle format the
 // official CycleGAN pretrained models were published in, and .safetensors files.
-import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { CycleGANError } from '../core/errors.js';
 import { PickleError, PyDict, PyGlobal, PyObject, unpickle } from './pickle.js';
 import { isZip, ZipError, ZipReader } from './zip.js';
 import { halfToFloat, readSafetensors as readSafetensorsFile } from '../core/weights/safetensors.js';
-import { maxWeightBytes, MAX_MATERIALIZE_RATIO, RATIO_FREE_BYTES } from '../core/limits.js';
+import { maxWeightBytes, MAX_MATERIALIZE_RATIO, RATIO_FREE_BYTES, WEIGHTS_LIMIT_HINT } from '../core/limits.js';
+import { readFileBounded } from '../read_file.js';
 
 export interface StateTensor {
   shape: number[];
@@ -343,7 +343,7 @@ function collectStateDict(obj: unknown, source: string, opts: ReadOptions): Stat
   }
   const cap = maxWeightBytes();
   if (wanted > cap) {
-    throw new PickleError(`its tensors would take ${mb(wanted)} as float32, over the ${mb(cap)} limit (set CYCLEGAN_MAX_WEIGHTS_MB to raise it)`);
+    throw new PickleError(`its tensors would take ${mb(wanted)} as float32, over the ${mb(cap)} limit (${WEIGHTS_LIMIT_HINT})`);
   }
   if (wanted > RATIO_FREE_BYTES && wanted > MAX_MATERIALIZE_RATIO * stored) {
     throw new PickleError(`its tensors claim ${mb(wanted)} but the file stores only ${mb(stored)} for them ` +
@@ -399,7 +399,7 @@ function readZipFormat(buf: Uint8Array, source: string, opts: ReadOptions): Stat
     declared += ent.size;
   }
   const cap = maxWeightBytes();
-  if (declared > cap) throw new PickleError(`its storages declare ${mb(declared)}, over the ${mb(cap)} limit (set CYCLEGAN_MAX_WEIGHTS_MB to raise it)`);
+  if (declared > cap) throw new PickleError(`its storages declare ${mb(declared)}, over the ${mb(cap)} limit (${WEIGHTS_LIMIT_HINT})`);
   for (const s of storages.values()) s.bytes = zip.read(`${prefix}data/${s.key}`);
   for (const [from, to] of retyped) to.bytes = from.bytes;
   return collectStateDict(value, source, opts);
@@ -478,12 +478,7 @@ export function parseTorchStateDict(buf: Uint8Array, name = 'file', opts: ReadOp
 
 /** Reads a PyTorch state dict (.pth/.pt zip or legacy format, or .safetensors) into float32 tensors, PyTorch layout. */
 export async function readTorchStateDict(path: string, opts: ReadOptions = {}): Promise<StateDict> {
-  let buf: Buffer;
-  try {
-    buf = await readFile(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new CycleGANError(`${path}: cannot open (${code === 'ENOENT' ? 'no such file' : code ?? String(e)})`);
-  }
+  // float64 storages take twice the float32 tensors maxWeightBytes bounds; the parser checks the tensors
+  const buf = await readFileBounded(path, { what: 'PyTorch weights', maxBytes: 2 * maxWeightBytes(), limitHint: WEIGHTS_LIMIT_HINT });
   return parseTorchStateDict(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path || basename(path), opts);
 }

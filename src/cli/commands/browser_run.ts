@@ -1,8 +1,8 @@
 // `cyclegan browser-run`: moves a run between the in-browser training page and `cyclegan train`.
-import { readFile } from 'node:fs/promises';
 import { parseCommand, commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
-  BASE_OPTIONS, CycleGANError, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
+  BASE_OPTIONS, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
+  maxWeightBytes, readFileBounded, WEIGHTS_LIMIT_HINT,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
@@ -30,12 +30,8 @@ export async function run(argv: string[]): Promise<number> {
   const dir = String(args.flags['checkpoints-dir']);
   if (action === 'import') {
     if (rest.length !== 1) throw new UsageError('browser-run import takes one file: the run saved by the training page');
-    let bytes: Uint8Array;
-    try {
-      bytes = await readFile(rest[0]);
-    } catch (e) {
-      throw new CycleGANError(`cannot read ${rest[0]}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    // the four networks and Adam's two moments of each: three times the weights
+    const bytes = await readFileBounded(rest[0], { what: 'a saved browser run', maxBytes: 3 * maxWeightBytes(), limitHint: WEIGHTS_LIMIT_HINT });
     const r = await importBrowserRun(bytes, dir, name, rest[0]);
     console.log(`wrote ${r.root}: ${r.totalIters} images trained, next epoch ${r.epoch}; continue with: cyclegan train --dataroot DATAROOT --name ${name}` +
       `${dir !== FLAGS[0].default ? ` --checkpoints-dir ${dir}` : ''} --continue`);

@@ -1,7 +1,9 @@
 // IDX files (the MNIST format), and the digit images built from them written as PNGs.
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { gunzipSync } from 'node:zlib';
 import { CycleGANError } from '../../core/errors.js';
+import { MAX_IDX_BYTES } from '../../core/limits.js';
+import { readFileBounded } from '../../read_file.js';
 import { pngFromU8 } from '../decode.js';
 
 export interface IdxArray { dims: number[]; data: Uint8Array }
@@ -23,11 +25,12 @@ export function parseIdx(buf: Uint8Array): IdxArray {
 }
 
 export async function readIdx(path: string): Promise<IdxArray> {
+  const buf = await readFileBounded(path, { what: 'IDX file', maxBytes: MAX_IDX_BYTES });
   try {
-    return parseIdx(await readFile(path));
+    return parseIdx(buf);
   } catch (e) {
     if (e instanceof CycleGANError) throw new CycleGANError(`${path}: ${e.message}`);
-    throw new CycleGANError(`cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw e;
   }
 }
 

@@ -1,0 +1,86 @@
+// Whole-file reads of user files, shared by every module that loads one (model and weights files, images,
+// FID statistics, IDX archives, saved browser runs): the counterpart of atomic.ts for reading. A file that is
+// missing, unreadable, a folder or larger than its kind can be becomes one line naming it (a CycleGANError),
+// and the size is checked on the open handle before any byte is read, so memory stays bounded by the caller's
+// limit even for a hostile path (/dev/zero, a FIFO, a 40 GB file, a file growing while it is read).
+import { promises as fsp } from 'node:fs';
+import { CycleGANError } from './core/errors.js';
+
+/** Why reading failed, in words a user acts on (the system code kept for searching). */
+const READ_REASONS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'it is a folder, not a file',
+  ENOTDIR: 'a part of the path is a file, not a folder',
+  ELOOP: 'too many symbolic links',
+  ENAMETOOLONG: 'the path is too long',
+  EMFILE: 'too many open files (raise ulimit -n)',
+  EIO: 'input/output error from the device',
+};
+
+/** The reason an operating-system error gives for not reading a file: 'no such file', 'permission denied'... */
+export function readFailureReason(err: unknown): string {
+  const e = err as NodeJS.ErrnoException;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  if (code && READ_REASONS[code]) return `${READ_REASONS[code]} (${code})`;
+  return code ?? (e instanceof Error ? e.message.split('\n')[0] : String(err));
+}
+
+export interface ReadFileOptions {
+  /** What the file should be, for the message: 'model file', 'PyTorch weights', 'image'... */
+  what: string;
+  /** Largest size in bytes; a larger file is refused before it is read. */
+  maxBytes: number;
+  /** How to raise the limit, appended to the size message (e.g. 'set CYCLEGAN_MAX_WEIGHTS_MB to raise it'). */
+  limitHint?: string;
+  /** The error to throw, given the part after the path ('cannot read image: no such file (ENOENT)'); default: a CycleGANError '<path>: <why>'. */
+  error?: (why: string) => Error;
+}
+
+const mb = (n: number): string => (n >= 10 * 1048576 ? String(Math.round(n / 1048576)) : (n / 1048576).toFixed(1).replace(/\.0$/, ''));
+
+/**
+ * Reads a whole regular file of at most `maxBytes` bytes, or throws one line '<path>: cannot read <what>: <why>'.
+ * Reads what fstat reported and no more: a file that grows meanwhile is read as it was (its parser sees a
+ * consistent prefix), one that shrinks is read as it is now.
+ */
+export async function readFileBounded(path: string, opts: ReadFileOptions): Promise<Buffer> {
+  const fail = (reason: string): Error => {
+    const why = `cannot read ${opts.what}: ${reason}`;
+    return opts.error ? opts.error(why) : new CycleGANError(`${path}: ${why}`);
+  };
+  let fh: fsp.FileHandle;
+  try {
+    fh = await fsp.open(path, 'r');
+  } catch (e) {
+    throw fail(readFailureReason(e));
+  }
+  try {
+    let st;
+    try {
+      st = await fh.stat();
+    } catch (e) {
+      throw fail(readFailureReason(e));
+    }
+    if (st.isDirectory()) throw fail(READ_REASONS.EISDIR);
+    if (!st.isFile()) throw fail('not a regular file (a device, pipe or socket)');
+    if (st.size > opts.maxBytes) {
+      throw fail(`${mb(st.size)} MB is over the ${mb(opts.maxBytes)} MB limit for ${opts.what}${opts.limitHint ? ` (${opts.limitHint})` : ''}`);
+    }
+    const buf = Buffer.allocUnsafe(st.size);
+    let n = 0;
+    try {
+      while (n < buf.length) {
+        const { bytesRead } = await fh.read(buf, n, buf.length - n, n);
+        if (bytesRead === 0) break;
+        n += bytesRead;
+      }
+    } catch (e) {
+      throw fail(readFailureReason(e));
+    }
+    return n === buf.length ? buf : buf.subarray(0, n);
+  } finally {
+    await fh.close().catch(() => undefined);
+  }
+}
