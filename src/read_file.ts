@@ -38,7 +38,12 @@ export interface ReadFileOptions {
   error?: (why: string) => Error;
 }
 
-const mb = (n: number): string => (n >= 10 * 1048576 ? String(Math.round(n / 1048576)) : (n / 1048576).toFixed(1).replace(/\.0$/, ''));
+/** A size for the message: '2 GB'-style at the scale of the limits, exact for tiny test limits. */
+function size(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1).replace(/\.0$/, '')} KB`;
+  return `${n >= 10 * 1048576 ? Math.round(n / 1048576) : (n / 1048576).toFixed(1).replace(/\.0$/, '')} MB`;
+}
 
 /**
  * Reads a whole regular file of at most `maxBytes` bytes, or throws one line '<path>: cannot read <what>: <why>'.
@@ -66,7 +71,7 @@ export async function readFileBounded(path: string, opts: ReadFileOptions): Prom
     if (st.isDirectory()) throw fail(READ_REASONS.EISDIR);
     if (!st.isFile()) throw fail('not a regular file (a device, pipe or socket)');
     if (st.size > opts.maxBytes) {
-      throw fail(`${mb(st.size)} MB is over the ${mb(opts.maxBytes)} MB limit for ${opts.what}${opts.limitHint ? ` (${opts.limitHint})` : ''}`);
+      throw fail(`${size(st.size)} is over the ${size(opts.maxBytes)} limit${opts.limitHint ? ` (${opts.limitHint})` : ''}`);
     }
     const buf = Buffer.allocUnsafe(st.size);
     let n = 0;

@@ -20,6 +20,13 @@ import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_n
 import { bundlePage, bundleTrainPage, TFJS_NODE_IMPORTS } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
 import { addCurvePoint, curvePoint, emptyCurves, MAX_CURVE_POINTS } from '../src/web/train/protocol.js';
+import { readFileBounded } from '../src/read_file.js';
+import { readModelBytes } from '../src/weights/network_file.js';
+import { readTorchStateDict } from '../src/weights/torch_pth.js';
+import { readFidStats } from '../src/metrics/npz.js';
+import { readIdx } from '../src/data/builtin/idx.js';
+import { ImageDecodeError } from '../src/data/decode.js';
+import { run as browserRunCommand } from '../src/cli/commands/browser_run.js';
 
 const SRC = path.join(REPO_ROOT, 'src');
 
@@ -352,5 +359,54 @@ test('commands take shared flags from their one declaration and parse with the o
   for (const cmd of ['fid', 'datasets', 'export', 'browser_run']) {
     const { run } = await import(`../src/cli/commands/${cmd}.js`) as { run: (argv: string[]) => Promise<number> };
     await assert.rejects(run(['--lr', '0.1']), new RegExp(`unknown flag --lr \\(a train option; ${cmd.replace('_', '-')} does not take it\\); see cyclegan ${cmd.replace('_', '-')} --help`));
+  }
+});
+
+test('one reader of whole user files (src/read_file.ts): missing, folder, device or oversized files are one line naming the file, refused before reading', async () => {
+  // the six loaders that each had their own read + error wording read through readFileBounded, and nothing
+  // else spells the read-failure wording
+  const src = await (cache ??= sources());
+  const readers = ['metrics/npz.ts', 'weights/torch_pth.ts', 'weights/network_file.ts', 'data/decode.ts', 'data/builtin/idx.ts', 'cli/commands/browser_run.ts'];
+  for (const f of readers) {
+    assert.doesNotMatch(src.get(f)!, /\breadFile\(|fsp\.readFile|\.code \?\? /, `${f} reads a file or words an fs error itself`);
+    assert.match(src.get(f)!, /readFileBounded\(/, `${f} does not read through src/read_file.ts`);
+  }
+  assert.deepEqual(await holders("'no such file'"), ['read_file.ts']);
+  assert.deepEqual(await holders('CYCLEGAN_MAX_WEIGHTS_MB to raise it'), ['core/limits.ts']);
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-read-'));
+  try {
+    const missing = path.join(dir, 'missing.bin');
+    const oneLine = (re: RegExp) => (e: Error & { userFacing?: boolean }) => {
+      assert.equal(e.userFacing, true, e.message);
+      assert.doesNotMatch(e.message, /\n/);
+      assert.match(e.message, re);
+      return true;
+    };
+    const esc = missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    await assert.rejects(readModelBytes(missing), oneLine(new RegExp(`^${esc}: cannot read model file: no such file \\(ENOENT\\)$`)));
+    await assert.rejects(readTorchStateDict(missing), oneLine(new RegExp(`^${esc}: cannot read PyTorch weights: no such file`)));
+    await assert.rejects(readFidStats(missing), oneLine(new RegExp(`^${esc}: cannot read FID statistics: no such file`)));
+    await assert.rejects(readIdx(missing), oneLine(new RegExp(`^${esc}: cannot read IDX file: no such file`)));
+    await assert.rejects(decodeImageU8(missing), (e) => e instanceof ImageDecodeError && oneLine(new RegExp(`^${esc}: cannot read image: no such file`))(e));
+    await assert.rejects(browserRunCommand(['import', missing, '--name', 'x', '--checkpoints-dir', dir]), oneLine(new RegExp(`^${esc}: cannot read saved browser run: no such file`)));
+    // a folder, a device
+    await assert.rejects(readModelBytes(dir), oneLine(/: cannot read model file: it is a folder, not a file$/));
+    if (process.platform === 'linux') await assert.rejects(readFileBounded('/dev/zero', { what: 'image', maxBytes: 10 }), oneLine(/^\/dev\/zero: cannot read image: not a regular file/));
+    // a 5 GB sparse file (no disk used) is over every loader's limit and refused by size, before any byte is read
+    const huge = path.join(dir, 'huge.bin');
+    const fh = await fsp.open(huge, 'w');
+    await fh.truncate(5 * 1024 ** 3);
+    await fh.close();
+    const over = /: cannot read [\w ]+: 5120 MB is over the \d+ MB limit/;
+    for (const load of [readModelBytes, readTorchStateDict, readFidStats, readIdx, decodeImageU8]) await assert.rejects(load(huge), oneLine(over));
+    await assert.rejects(browserRunCommand(['import', huge, '--name', 'x', '--checkpoints-dir', dir]), oneLine(over));
+    await assert.rejects(readModelBytes(huge), oneLine(/over the 1024 MB limit \(set CYCLEGAN_MAX_WEIGHTS_MB to raise it\)$/));
+    // within the limit: the bytes as written; one byte over: refused
+    const small = path.join(dir, 'small.bin');
+    await fsp.writeFile(small, Buffer.from('0123456789'));
+    assert.equal((await readFileBounded(small, { what: 'test file', maxBytes: 10 })).toString(), '0123456789');
+    await assert.rejects(readFileBounded(small, { what: 'test file', maxBytes: 9 }), oneLine(/small\.bin: cannot read test file: 10 bytes is over the 9 bytes limit$/));
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
   }
 });

@@ -7,6 +7,7 @@ import { validateSpec, type NetworkSpec } from '../core/networks/spec.js';
 import { checkModelPath } from '../weights/network_file.js';
 import { parseSafetensorsHeader } from '../core/weights/safetensors.js';
 import { MAX_SAFETENSORS_HEADER } from '../core/limits.js';
+import { readFailureReason } from '../read_file.js';
 import { netFile, runPaths, type RunPaths } from '../train/run_folder.js';
 import { BASE_OPTIONS, defaultOf } from '../train/options.js';
 
@@ -70,7 +71,7 @@ export async function readModelSpec(file: string): Promise<Record<string, unknow
   try {
     fh = await fsp.open(file, 'r');
   } catch (e) {
-    throw new CycleGANError(`cannot read model file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new CycleGANError(`${file}: cannot read model file: ${readFailureReason(e)}`);
   }
   try {
     const { size } = await fh.stat();
