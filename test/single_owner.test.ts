@@ -401,6 +401,10 @@ test('one reader of whole user files (src/read_file.ts): missing, folder, device
     for (const load of [readModelBytes, readTorchStateDict, readFidStats, readIdx, decodeImageU8]) await assert.rejects(load(huge), oneLine(over));
     await assert.rejects(browserRunCommand(['import', huge, '--name', 'x', '--checkpoints-dir', dir]), oneLine(over));
     await assert.rejects(readModelBytes(huge), oneLine(/over the 1024 MB limit \(set CYCLEGAN_MAX_WEIGHTS_MB to raise it\)$/));
+    // an IDX file whose gzip stream is broken: one line naming it
+    const badIdx = path.join(dir, 'bad-idx.gz');
+    await fsp.writeFile(badIdx, Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xde, 0xad, 0xbe, 0xef]));
+    await assert.rejects(readIdx(badIdx), oneLine(/bad-idx\.gz: its gzip data is corrupt/));
     // within the limit: the bytes as written; one byte over: refused
     const small = path.join(dir, 'small.bin');
     await fsp.writeFile(small, Buffer.from('0123456789'));

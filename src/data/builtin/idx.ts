@@ -11,7 +11,15 @@ export interface IdxArray { dims: number[]; data: Uint8Array }
 /** Parses an IDX file of unsigned bytes (gzip-compressed or not). */
 export function parseIdx(buf: Uint8Array): IdxArray {
   let b = buf;
-  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) b = new Uint8Array(gunzipSync(b));
+  if (b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b) {
+    try {
+      // bounded like the file itself: a small gzip must not inflate to gigabytes
+      b = new Uint8Array(gunzipSync(b, { maxOutputLength: MAX_IDX_BYTES }));
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new CycleGANError(code === 'ERR_BUFFER_TOO_LARGE' ? `its gzip data inflates past ${MAX_IDX_BYTES / 1048576} MB` : `its gzip data is corrupt (${code ?? (e as Error).message})`);
+    }
+  }
   if (b.length < 4 || b[0] !== 0 || b[1] !== 0) throw new CycleGANError('not an IDX file (bad magic)');
   if (b[2] !== 0x08) throw new CycleGANError(`IDX type 0x${b[2].toString(16)} is not unsigned bytes`);
   const nd = b[3];
@@ -30,7 +38,7 @@ export async function readIdx(path: string): Promise<IdxArray> {
     return parseIdx(buf);
   } catch (e) {
     if (e instanceof CycleGANError) throw new CycleGANError(`${path}: ${e.message}`);
-    throw e;
+    throw new CycleGANError(`${path}: not a valid IDX file (${(e as Error).message.split('\n')[0]})`);
   }
 }
 
