@@ -12,7 +12,7 @@ import { crc32 } from 'node:zlib';
 import { CycleGANError } from '../core/errors.js';
 import { writeFileAtomic } from '../atomic.js';
 import { ZipReader, ZipError } from '../weights/zip.js';
-import { parseTorchStateDict } from '../weights/torch_pth.js';
+import { readTorchStateDict } from '../weights/torch_pth.js';
 import { networkFromStateDict, saveNetwork } from '../weights/network_file.js';
 import type { GeneratorSpec } from '../core/networks/index.js';
 import { downloadFile } from './http_download.js';
@@ -211,7 +211,7 @@ export async function getPretrained(name: string, o: OfficialGetOptions & { chec
     o.onProgress?.({ stage: `converting ${name}.pth` });
     let net;
     try {
-      const sd = parseTorchStateDict(new Uint8Array(await fsp.readFile(pth)), source);
+      const sd = await readTorchStateDict(pth, { source }); // bounded as any .pth; messages name the download's source
       net = networkFromStateDict(o.spec ?? PRETRAINED_SPEC, sd, '--netG, --ngf, --norm (official pretrained models: resnet_9blocks, 64, instance)', source);
     } catch (e) {
       await fsp.rm(pth, { force: true });

@@ -290,6 +290,8 @@ function materialize(t: TensorRef, v: CheckedView): StateTensor {
 export interface ReadOptions {
   /** Non-fatal findings (extra objects in the state dict); default: a 'warning:' line on stderr. */
   warn?: (message: string) => void;
+  /** The name the parser's messages give the file (a download's URL); default: its path. */
+  source?: string;
 }
 
 function describeValue(v: unknown): string {
@@ -480,5 +482,5 @@ export function parseTorchStateDict(buf: Uint8Array, name = 'file', opts: ReadOp
 export async function readTorchStateDict(path: string, opts: ReadOptions = {}): Promise<StateDict> {
   // float64 storages take twice the float32 tensors maxWeightBytes bounds; the parser checks the tensors
   const buf = await readFileBounded(path, { what: 'PyTorch weights', maxBytes: 2 * maxWeightBytes(), limitHint: WEIGHTS_LIMIT_HINT });
-  return parseTorchStateDict(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), path || basename(path), opts);
+  return parseTorchStateDict(new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength), opts.source ?? (path || basename(path)), opts);
 }
