@@ -122,6 +122,17 @@ for (const [n, h, w, ci, co, k, s, p, op] of TRANSPOSED) {
     const f = (x: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) =>
       convTranspose2d(x as tf.Tensor4D, wt as tf.Tensor4D, b as tf.Tensor1D, s, p, op);
     await check(`${name} fwd`, (t) => f(t.x, t.w, t.b), ins);
+    if (ci % 4 === 0 && co % 4 === 0 && op <= p) {
+      // The tiled path: the bias in the transposed convolution's own pass (CGConvTranspose2D), one dispatch.
+      await tf.setBackend('webgpu');
+      const stats = (tf.backend() as unknown as { cgRunner?: { dispatches: number } }).cgRunner;
+      assert.ok(stats, 'the webgpu backend runs our dispatch path');
+      const ts = Object.values(ins).map((v) => tf.tensor(v.data, v.shape));
+      const d0 = stats.dispatches;
+      const y = f(ts[0], ts[1], ts[2]);
+      assert.equal(stats.dispatches - d0, 1, `${name}: dispatches of one transposed conv with its bias`);
+      tf.dispose([y, ...ts]);
+    }
     await check(`${name} grads`, (t) => tf.grads((x: tf.Tensor, wt: tf.Tensor, b: tf.Tensor) =>
       tf.sum(tf.mul(f(x, wt, b), t.dy)))([t.x, t.w, t.b]), ins);
   });
@@ -179,18 +190,39 @@ test('CGReflectConv2D and CGReflectConv2DBackpropFilter: pad + valid conv withou
   assert.ok(backendHasKernel(CGReflectConv2D) && backendHasKernel(CGReflectConv2DBackpropFilter), 'webgpu has both kernels');
   assert.ok(foldsReflectPad({ op: 'conv2d', key: 'k', inC: 4, outC: 4, k: 3, stride: 1, pad: 0, bias: true }),
     'the reverse pass folds on webgpu');
-  // [N, H, W, Cin, Cout, k, stride, reflection pad]
-  for (const [n, h, w, ci, co, k, s, p] of [[2, 9, 11, 16, 32, 3, 1, 1], [1, 12, 10, 8, 12, 3, 2, 1],
-    [1, 5, 6, 32, 16, 3, 1, 2], [1, 13, 11, 3, 8, 7, 1, 3], [1, 12, 14, 8, 3, 7, 1, 3]]) {
+  // [N, H, W, Cin, Cout, k, stride, reflection pad]: tiled (channels % 4), generic (3 → 8 stem, small 8 → 3),
+  // narrow (8 → 3 with ≥ 4096 output pixels, the generator's last layer)
+  const { narrowPlan } = await import('../src/backends/webgpu/conv_gemm.js');
+  const { reflectConvInfo } = await import('../src/backends/webgpu/kernels/CGReflectConv2D.js');
+  const shapes = [[2, 9, 11, 16, 32, 3, 1, 1], [1, 12, 10, 8, 12, 3, 2, 1], [1, 5, 6, 32, 16, 3, 1, 2],
+    [1, 13, 11, 3, 8, 7, 1, 3], [1, 12, 14, 8, 3, 7, 1, 3], [1, 64, 66, 8, 3, 7, 1, 3]];
+  assert.ok(narrowPlan('fwd', reflectConvInfo({ shape: [1, 64, 66, 8] } as never, [7, 7, 8, 3], 1, 3)), 'a narrow case');
+  for (const [n, h, w, ci, co, k, s, p] of shapes) {
     const oh = Math.floor((h + 2 * p - k) / s) + 1, ow = Math.floor((w + 2 * p - k) / s) + 1;
     const ins = inputs({ x: [n, h, w, ci], w: [k, k, ci, co], b: [co], dy: [n, oh, ow, co] }, 19);
     const name = `reflectConv ${n}x${h}x${w}x${ci}→${co} k${k} s${s} p${p}`;
     await check(`${name} fwd+bias`, (t) => backendHasKernel(CGReflectConv2D)
-      ? runCGKernel(CGReflectConv2D, { x: t.x, filter: t.w, bias: t.b }, { pad: p, stride: s })
+      ? runCGKernel(CGReflectConv2D, { x: t.x, filter: t.w, bias: t.b }, { pad: p, stride: s, activation: 'linear' })
       : conv2dValid(reflectPad(t.x as tf.Tensor4D, p), t.w, s, t.b), ins);
     await check(`${name} fwd`, (t) => backendHasKernel(CGReflectConv2D)
-      ? runCGKernel(CGReflectConv2D, { x: t.x, filter: t.w }, { pad: p, stride: s })
+      ? runCGKernel(CGReflectConv2D, { x: t.x, filter: t.w }, { pad: p, stride: s, activation: 'linear' })
       : conv2dValid(reflectPad(t.x as tf.Tensor4D, p), t.w, s), ins);
+    // One dispatch each, 3-channel sides included (no MirrorPad copy first, no separate Tanh).
+    await tf.setBackend('webgpu');
+    const stats = (tf.backend() as unknown as { cgRunner?: { dispatches: number } }).cgRunner;
+    assert.ok(stats, 'the webgpu backend runs our dispatch path');
+    const ts = Object.fromEntries(Object.entries(ins).map(([key, v]) => [key, tf.tensor(v.data, v.shape)]));
+    const d0 = stats.dispatches;
+    const y = runCGKernel(CGReflectConv2D, { x: ts.x, filter: ts.w, bias: ts.b }, { pad: p, stride: s, activation: 'tanh' });
+    assert.equal(stats.dispatches - d0, 1, `${name}: dispatches of one fused pad + conv + tanh`);
+    tf.dispose([y, ...Object.values(ts)]);
+    // ×4 so that tanh's saturated range is reached too. |tanh(a) − tanh(b)| ≤ |a − b|: the conv's own tolerance
+    // (1e-5 of its largest output z) in tanh's units, whose largest output is tanh(max |z|).
+    const zMax = await runOn('cpu', (t) => tf.max(tf.abs(conv2dValid(reflectPad(tf.mul(t.x, 4) as tf.Tensor4D, p), t.w, s, t.b))), ins);
+    const z = zMax[0].data[0];
+    await check(`${name} fwd+bias+tanh`, (t) => backendHasKernel(CGReflectConv2D)
+      ? runCGKernel(CGReflectConv2D, { x: tf.mul(t.x, 4), filter: t.w, bias: t.b }, { pad: p, stride: s, activation: 'tanh' })
+      : tf.tanh(conv2dValid(reflectPad(tf.mul(t.x, 4) as tf.Tensor4D, p), t.w, s, t.b)), ins, 1e-5 * z / Math.tanh(z));
     await check(`${name} wgrad`, (t) => backendHasKernel(CGReflectConv2DBackpropFilter)
       ? runCGKernel(CGReflectConv2DBackpropFilter, { x: t.x, dy: t.dy }, { pad: p, stride: s, filterShape: [k, k, ci, co] })
       : runKernel('Conv2DBackpropFilter', { x: reflectPad(t.x as tf.Tensor4D, p), dy: t.dy },

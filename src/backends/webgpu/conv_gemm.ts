@@ -10,7 +10,7 @@
 // a second small kernel that also applies fwd's bias and activation.
 // Each operand tile is loaded with consecutive threads on the tensor's contiguous axis (coalesced).
 import { tf } from '../../core/tf.js';
-import { activationWGSL, ceilDiv, fields, floats, ints, type FusedActivation, type GPUBackendLike, type Program,
+import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo, splitReduceProgram } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
@@ -56,10 +56,12 @@ const PARTIAL_STORE = `fn store(m : i32, n : i32, v : f32) {
   result[(i32(workgroupId.z) * uniforms.M + m) * uniforms.N + n] = v;
 }`;
 
-function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
+function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation, reflect: boolean): {
   rowA: string; loadA: string; loadB: string; aKFast: boolean; bKFast: boolean; store: string;
 } {
   if (mode === 'fwd') {
+    // reflect: inH/inW are the unpadded source's, padT/padL the reflection's; indices past a border mirror
+    const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
     const v = hasBias ? 'v + bias[n]' : 'v';
     return {
       aKFast: true, bKFast: false,
@@ -70,8 +72,8 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
       }`,
       loadA: `fn loadA(r : vec3<i32>, k : i32) -> f32 {
         let t = decodeTap(k, uniforms.inC);
-        let ih = r.y + t.x * uniforms.dilH;
-        let iw = r.z + t.y * uniforms.dilW;
+        let ih = ${at('r.y + t.x * uniforms.dilH', 'uniforms.inH')};
+        let iw = ${at('r.z + t.y * uniforms.dilW', 'uniforms.inW')};
         if (ih < 0 || ih >= uniforms.inH || iw < 0 || iw >= uniforms.inW) { return 0.0; }
         return x[((r.x * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + t.z];
       }`,
@@ -163,10 +165,10 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation): {
 }
 
 function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, number, number], hasBias: boolean,
-                     act: FusedActivation, TN: number): Program {
+                     act: FusedActivation, TN: number, reflect = false): Program {
   const PN = TN / THREADS; // accumulator columns per thread
   const split = dispatch[2] > 1;
-  const c = modeCode(mode, hasBias, act);
+  const c = modeCode(mode, hasBias, act, reflect);
   if (split) c.store = PARTIAL_STORE;
   const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' || mode === 'dgradPhase' ? ['dy', 'W'] : ['x', 'dy'];
   const tileIndex = (kFast: boolean, other: number) => kFast
@@ -175,7 +177,7 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
   const loadsA = (TM * TK) / (THREADS * THREADS), loadsB = (TN * TK) / (THREADS * THREADS);
   return {
     outputShape,
-    shaderKey: `cgConvGemm_${mode}_n${TN}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
+    shaderKey: `cgConvGemm_${mode}${reflect ? 'Reflect' : ''}_n${TN}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames,
@@ -185,6 +187,7 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
       var<workgroup> As : array<f32, ${TM * TK}>;
       var<workgroup> Bs : array<f32, ${TN * TK}>;
       ${DECODE}
+      ${reflect ? REFLECT_INDEX : ''}
       ${c.rowA}
       ${c.loadA}
       ${c.loadB}
@@ -279,17 +282,17 @@ export function gemmSplits(M: number, N: number, K: number): { splits: number; k
 /** Runs one GEMM mode, split or not; `outShape` has M·N elements. */
 function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
                  act: FusedActivation, alpha: number, info: ConvInfo, M: number, N: number, K: number,
-                 outShape: number[]): TensorInfo {
+                 outShape: number[], reflect = false): TensorInfo {
   const { splits, kChunk } = gemmSplits(M, N, K);
   const uniforms = convUniforms(info, M, N, K, kChunk, alpha);
   const tn = tileN(N);
   const dispatch: [number, number, number] = [ceilDiv(M, TM), ceilDiv(N, tn), splits];
   if (splits === 1) {
-    return backend.runWebGPUProgram(gemmProgram(mode, outShape, dispatch, bias !== undefined, act, tn),
+    return backend.runWebGPUProgram(gemmProgram(mode, outShape, dispatch, bias !== undefined, act, tn, reflect),
       bias ? [...inputs, bias] : inputs, 'float32', uniforms);
   }
-  const partial = backend.runWebGPUProgram(gemmProgram(mode, [splits, M, N], dispatch, false, 'linear', tn), inputs,
-    'float32', uniforms);
+  const partial = backend.runWebGPUProgram(gemmProgram(mode, [splits, M, N], dispatch, false, 'linear', tn, reflect),
+    inputs, 'float32', uniforms);
   const out = backend.runWebGPUProgram(splitReduceProgram(outShape, bias !== undefined, act),
     bias ? [partial, bias] : [partial], 'float32', [...ints(splits, N), ...floats(alpha)]);
   backend.disposeData(partial.dataId);
@@ -308,8 +311,27 @@ export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: Tens
     [info.batchSize, info.outHeight, info.outWidth, N]);
 }
 
-/** dx of a convolution (also the forward pass of a transposed convolution). */
-export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
+/**
+ * dx of a convolution (also the forward pass of a transposed convolution), + `bias` per dx channel (a
+ * transposed convolution's, CGConvTranspose2D): in the tiled kernel's epilogue, or added after by
+ * tfjs-webgpu's Add on the other paths.
+ */
+export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo,
+                                  bias?: TensorInfo): TensorInfo {
+  if (!bias) return convBackpropInputNoBias(backend, dy, filter, info);
+  // (the narrow path, where it applies, keeps precedence over the tiled one, as without a bias)
+  const tiled = narrowPlan('dgrad', info) ? null : runTiled(backend, 'dgrad', [dy, filter], bias, 'linear', 0, info);
+  if (tiled) return tiled;
+  const dx = convBackpropInputNoBias(backend, dy, filter, info);
+  if (!bias) return dx;
+  const add = tf.getKernel('Add', 'webgpu');
+  if (!add) throw new Error('webgpu: no Add kernel');
+  const out = add.kernelFunc({ inputs: { a: dx, b: bias }, backend: backend as never, attrs: {} }) as TensorInfo;
+  backend.disposeData(dx.dataId);
+  return out;
+}
+
+function convBackpropInputNoBias(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
   const tiled = runNarrow(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info) ??
     runTiled(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info);
   if (tiled) return tiled;
@@ -522,18 +544,29 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
   const rows = B * ceilDiv(info.inHeight, info.strideHeight) * ceilDiv(info.inWidth, info.strideWidth);
   const g: TiledGeom = { ...base, M: rows, N, K: 0, C, srcH: info.outHeight, srcW: info.outWidth, outShape };
   return backend.runWebGPUProgram(tiledProgram('dgrad', cfg, outShape,
-    [ceilDiv(rows, cfg.TM), ceilDiv(N, cfg.TN), info.strideHeight * info.strideWidth], false, 'linear', false, true),
-  inputs, 'float32', tiledUniforms(info, g, 0, cfg.TK, 0));
+    [ceilDiv(rows, cfg.TM), ceilDiv(N, cfg.TN), info.strideHeight * info.strideWidth], bias !== undefined, 'linear', false,
+    true), bias ? [...inputs, bias] : inputs, 'float32', tiledUniforms(info, g, 0, cfg.TK, 0));
 }
 
 /**
- * The valid convolution of x reflection-padded by `pad` (CGReflectConv2D) where the tiled path takes it;
- * null otherwise (the caller pads, then convolves). `info`: the conv on the padded shape, 'valid'.
+ * The valid convolution of x reflection-padded by `pad` (CGReflectConv2D), + bias, then `act`, reading x
+ * through the reflection on every forward path: tiled (channels % 4), narrow (the 64 → 3 image layer) and the
+ * generic kernel (the 3 → 64 stem, small layers); null only where the reflection itself is not defined
+ * (pad ≥ size, dilation: the caller pads, then convolves). `info`: the conv on the padded shape, 'valid'.
  */
 export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
-                                   info: ConvInfo, pad: number): TensorInfo | null {
+                                   info: ConvInfo, pad: number, act: FusedActivation = 'linear'): TensorInfo | null {
   if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  return runTiled(backend, 'fwd', [x, filter], bias, 'linear', 0, info, { srcH: x.shape[1], srcW: x.shape[2], pad });
+  const reflect = { srcH: x.shape[1], srcW: x.shape[2], pad };
+  const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
+    runTiled(backend, 'fwd', [x, filter], bias, act, 0, info, reflect);
+  if (tiled) return tiled;
+  // The generic kernel on the unpadded source: its bounds and strides are x's, its window corners shifted by pad.
+  const src = { ...info, inHeight: reflect.srcH, inWidth: reflect.srcW, padInfo: { ...info.padInfo, top: pad, left: pad } };
+  const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
+  const K = info.filterHeight * info.filterWidth * info.inChannels;
+  return runGemm(backend, 'fwd', [x, filter], bias, act, 0, src, M, N, K, [info.batchSize, info.outHeight, info.outWidth, N],
+    true);
 }
 
 /** dW of CGReflectConv2D (CGReflectConv2DBackpropFilter), or null where the tiled path does not take it. */
@@ -569,8 +602,12 @@ export function narrowPlan(mode: TiledMode, info: ConvInfo): boolean {
 }
 
 function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
-                   act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo | null {
-  if (!narrowPlan(mode, info)) return null;
+                   act: FusedActivation, alpha: number, info0: ConvInfo, reflect?: Reflect): TensorInfo | null {
+  if (!narrowPlan(mode, info0)) return null;
+  if (reflect && mode !== 'fwd') throw new Error('conv: the narrow path reads a reflected source for fwd only');
+  // Reflected (fwd): the unpadded source's size, the window corners shifted back by the padding.
+  const info = reflect ? { ...info0, inHeight: reflect.srcH, inWidth: reflect.srcW,
+    padInfo: { ...info0.padInfo, top: reflect.pad, left: reflect.pad } } : info0;
   const B = info.batchSize, kH = info.filterHeight, kW = info.filterWidth;
   const u = (M: number, N: number, C: number, srcH: number, srcW: number, outH: number, outW: number, kChunk = 0,
              K = 0) => [...ints(M, N, C, srcH, srcW, outH, outW, kH, kW, info.strideHeight, info.strideWidth,
@@ -578,7 +615,7 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
   if (mode === 'fwd') {
     const M = B * info.outHeight * info.outWidth, N = info.outChannels;
     return backend.runWebGPUProgram(narrowProgram('fwd', N, [B, info.outHeight, info.outWidth, N],
-      [ceilDiv(M, NARROW_WG), 1, 1], bias !== undefined, act), bias ? [...inputs, bias] : inputs, 'float32',
+      [ceilDiv(M, NARROW_WG), 1, 1], bias !== undefined, act, !!reflect), bias ? [...inputs, bias] : inputs, 'float32',
       u(M, N, info.inChannels, info.inHeight, info.inWidth, info.outHeight, info.outWidth));
   }
   if (mode === 'dgrad') {

@@ -7,7 +7,7 @@
 // and the filter gradient of such a layer, dW[(kh,kw,c), n] = Σ_pixels x[pixel·s − pad + k, c] · dy[pixel, n],
 // one thread per (tap, 4 input channels) over a slice of the pixels (the slices summed by conv_gemm.ts's
 // reduction), the slice's dy values staged in workgroup memory.
-import { activationWGSL, fields, type FusedActivation, type Program } from './program.js';
+import { activationWGSL, fields, REFLECT_INDEX, type FusedActivation, type Program } from './program.js';
 
 export const NARROW_WG = 128;
 /** Pixels of dy staged at a time by the filter-gradient kernel. */
@@ -21,19 +21,22 @@ export type NarrowMode = 'fwd' | 'dgrad';
 export const NARROW_MAX_C = 512;
 
 export function narrowProgram(mode: NarrowMode, N: number, outputShape: number[], dispatch: [number, number, number],
-                              hasBias: boolean, act: FusedActivation): Program & { variableComponents: number[] } {
+                              hasBias: boolean, act: FusedActivation, reflect = false):
+    Program & { variableComponents: number[] } {
   const names = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : ['dy', 'W'];
   const src = mode === 'fwd' ? 'x' : 'dy';
   // Weight (c, n) of tap t: fwd W[t][c][n], dgrad W[t][n][c].
   const wIndex = mode === 'fwd' ? '(t * uniforms.C + c) * uniforms.N + n' : '(t * uniforms.N + n) * uniforms.C + c';
+  // reflect (fwd): srcH/srcW are the unpadded source's, padT/padL the reflection's
+  const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
   const pos = mode === 'fwd'
-    ? `let h = oh * uniforms.strideH - uniforms.padT + kh * uniforms.dilH;
-            let w = ow * uniforms.strideW - uniforms.padL + kw * uniforms.dilW;`
+    ? `let h = ${at('oh * uniforms.strideH - uniforms.padT + kh * uniforms.dilH', 'uniforms.srcH')};
+            let w = ${at('ow * uniforms.strideW - uniforms.padL + kw * uniforms.dilW', 'uniforms.srcW')};`
     : `let h = oh + uniforms.padT - kh;
             let w = ow + uniforms.padL - kw;`;
   return {
     outputShape,
-    shaderKey: `cgConvNarrow_${mode}_${N}_${hasBias ? 'b' : ''}${act}`,
+    shaderKey: `cgConvNarrow_${mode}${reflect ? 'Reflect' : ''}_${N}_${hasBias ? 'b' : ''}${act}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames: names,
@@ -42,6 +45,7 @@ export function narrowProgram(mode: NarrowMode, N: number, outputShape: number[]
     workgroupSize: [NARROW_WG, 1, 1],
     getUserCode: () => `
       var<workgroup> wt : array<vec4<f32>, ${N * NARROW_MAX_C / 4}>;
+      ${reflect ? REFLECT_INDEX : ''}
       fn main() {
         let tid = i32(localId.x);
         let m = i32(workgroupId.x) * ${NARROW_WG} + tid;

@@ -11,7 +11,7 @@
 //                              of output pixels per dispatch (stride 1: a single class, a plain convolution
 //                              of dy with the flipped taps)
 //   wgrad dW[(kh,kw,ci), co] = Σ_pixels x[pixel·s − pad + k·dil, ci] · dy[pixel, co]   (split over pixels)
-import { activationWGSL, fields, type FusedActivation, type Program } from './program.js';
+import { activationWGSL, fields, REFLECT_INDEX, type FusedActivation, type Program } from './program.js';
 
 export type TiledMode = 'fwd' | 'dgrad' | 'wgrad';
 
@@ -62,7 +62,9 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
   const SA4 = (TM + 4) / 4, SB4 = (TN + 4) / 4; // row strides of the staged slices, in vec4s (padded: fewer bank conflicts)
   const LA = (TM * TK / 4) / T, LB = (TN * TK / 4) / T; // vec4 loads per thread per slice
   const K4 = TK / 4;
-  const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' ? ['dy', 'W'] : ['x', 'dy'];
+  // dgrad's bias: a transposed convolution's (CGConvTranspose2D), added in its epilogue
+  const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W'])
+    : mode === 'dgrad' ? (hasBias ? ['dy', 'W', 'bias'] : ['dy', 'W']) : ['x', 'dy'];
   const src = mode === 'dgrad' ? 'dy' : 'x';
   const kFastA = mode !== 'wgrad';
   const kFastB = mode === 'dgrad';
@@ -205,7 +207,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
       let i = r / pRowsW;
       let h = pIh0 + i * uniforms.strideH;
       let w = pIw0 + (r - i * pRowsW) * uniforms.strideW;
-      result[((b * uniforms.dstH + h) * uniforms.dstW + w) * (uniforms.N / 4) + n / 4] = v;
+      result[((b * uniforms.dstH + h) * uniforms.dstW + w) * (uniforms.N / 4) + n / 4] = ${hasBias ? 'v + bias[n / 4]' : 'v'};
     }`;
   } else {
     store = `fn store4(m : i32, n : i32, v : vec4<f32>) { result[m * (uniforms.N / 4) + n / 4] = v; }`;
@@ -267,10 +269,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
       var<workgroup> As : array<vec4<f32>, ${TK * SA4}>;
       var<workgroup> Bs : array<vec4<f32>, ${TK * SB4}>;
       var<workgroup> wgTiles : i32;
-      fn reflectIndex(i : i32, n : i32) -> i32 {
-        let a = select(i, -i, i < 0);
-        return select(a, 2 * n - 2 - a, a >= n);
-      }
+      ${REFLECT_INDEX}
       // The GEMM's rows and reduction: uniforms, or (phased) derived per workgroup from its residue class.
       var<private> pM : i32; var<private> pK : i32; var<private> pRowsH : i32; var<private> pRowsW : i32;
       var<private> pOffH : i32; var<private> pOffW : i32; var<private> pKh0 : i32; var<private> pKw0 : i32;

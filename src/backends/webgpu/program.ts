@@ -68,8 +68,12 @@ export function isNHWC(dataFormat: unknown): boolean {
   return dataFormat === undefined || dataFormat === 'NHWC' || dataFormat === 'channelsLast';
 }
 
-/** Activation epilogue for fused kernels; `uniforms.alpha` is the LeakyReLU slope. */
-export type FusedActivation = 'linear' | 'relu' | 'leakyrelu' | 'relu6' | 'elu' | 'sigmoid';
+/**
+ * Activation epilogue for fused kernels; `uniforms.alpha` is the LeakyReLU slope. 'tanh' is ours (the
+ * generator's last layer through CGReflectConv2D), not one of TF.js's fused-conv activations, so it is not in
+ * FUSED_ACTIVATIONS (what FusedConv2D accepts).
+ */
+export type FusedActivation = 'linear' | 'relu' | 'leakyrelu' | 'relu6' | 'elu' | 'sigmoid' | 'tanh';
 export const FUSED_ACTIVATIONS: readonly string[] = ['linear', 'relu', 'leakyrelu', 'relu6', 'elu', 'sigmoid'];
 
 export function activationWGSL(act: FusedActivation, v: string): string {
@@ -80,8 +84,19 @@ export function activationWGSL(act: FusedActivation, v: string): string {
     case 'relu6': return `clamp(${v}, 0.0, 6.0)`;
     case 'elu': return `select(exp(${v}) - 1.0, ${v}, ${v} >= 0.0)`;
     case 'sigmoid': return `1.0 / (1.0 + exp(-${v}))`;
+    // tfjs-webgpu's own Tanh formula (the unfused layer's), so fusing it changes no result
+    case 'tanh': return `(sign(${v}) * (1.0 - exp(-2.0 * abs(${v}))) / (1.0 + exp(-2.0 * abs(${v}))))`;
   }
 }
+
+/**
+ * A source index read through a reflection (PyTorch's ReflectionPad2d, pad < n): −i below 0, 2·(n − 1) − i
+ * past n − 1. The convolutions that read a padded source without making it use it (conv_gemm, conv_narrow).
+ */
+export const REFLECT_INDEX = `fn reflectIndex(i : i32, n : i32) -> i32 {
+  let a = select(i, -i, i < 0);
+  return select(a, 2 * n - 2 - a, a >= n);
+}`;
 
 /**
  * Sums `partial` ([splits, ...outputShape], the partial results of a reduction split across workgroups) over

@@ -17,7 +17,7 @@ import { CGInstanceNorm, CGInstanceNormAdd, CGInstanceNormGrad, CGMirrorPadGrad,
   CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
 import { batchNorm, conv2d, convTranspose2d, convTransposeCrop, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/mirror_pad_backward.js';
-import { foldsReflectPad, foldsResidualAdd, fusedNormActivation, type Network } from './network.js';
+import { foldsReflectPad, foldsResidualAdd, foldsTanh, fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
 
 type T4 = tf.Tensor4D;
@@ -137,6 +137,14 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
         records.push({ op: 'conv2d', l, input });
         const w = param(net, `${l.key}.weight`) as T4;
         const b = l.bias ? param(net, `${l.key}.bias`) as tf.Tensor1D : undefined;
+        if (fromPad?.folded && foldsTanh(layers[i + 1])) {
+          // The Tanh after it in the same pass (as Network.apply); its record keeps y, as an unfused one does.
+          const y = reflectConv2d(cur, w, b, fromPad.pad, l.stride, 'tanh');
+          records.push({ op: 'tanh', y: y.clone(), alpha: 0 });
+          advance(y);
+          i++;
+          break;
+        }
         advance(fromPad?.folded
           ? reflectConv2d(cur, w, b, fromPad.pad, l.stride)
           : conv2d(cur, w, b, l.stride, l.pad));

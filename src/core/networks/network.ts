@@ -27,6 +27,14 @@ export function foldsReflectPad(next: Layer | undefined): next is Extract<Layer,
 }
 
 /**
+ * Whether a Tanh after a folded reflection pad + conv (foldsReflectPad) runs inside that CGReflectConv2D: the
+ * generator's last layer. Network.apply and the reverse pass's forward (backward.ts) both fuse by this rule.
+ */
+export function foldsTanh(next: Layer | undefined): boolean {
+  return next?.op === 'tanh';
+}
+
+/**
  * The activation fused into an instance norm: a ReLU/LeakyReLU right after it (one pass on backends with
  * the fused kernel). Network.apply and the reverse pass (backward.ts) both fuse by this rule; `fused` says
  * whether the next layer was taken.
@@ -105,9 +113,11 @@ export class Network {
           // recorded (it has no TF.js gradient; training differentiates through backward.ts, which folds too).
           const next = layers[i + 1];
           if (!tf.engine().isTapeOn() && foldsReflectPad(next)) {
+            // A Tanh right after (the generator's output layer) is applied in the same pass.
+            const tanh = foldsTanh(layers[i + 2]);
             x = reflectConv2d(x, this.p(`${next.key}.weight`) as tf.Tensor4D,
-              next.bias ? this.p(`${next.key}.bias`) : undefined, l.pad, next.stride);
-            i++;
+              next.bias ? this.p(`${next.key}.bias`) : undefined, l.pad, next.stride, tanh ? 'tanh' : 'linear');
+            i += tanh ? 2 : 1;
             break;
           }
           x = reflectPad(x, l.pad);

@@ -55,16 +55,28 @@ export interface CGLossGradAttrs { kind: 'lsgan' | 'vanilla' | 'l1'; label: numb
 
 /**
  * A valid convolution (+ bias) of x reflection-padded by `pad` on H and W (PyTorch's ReflectionPad2d then
- * Conv2d, the ResNet's pairs), reading x through the reflection so the padded copy is never written.
+ * Conv2d, the ResNet's pairs and its 7×7 image layers), reading x through the reflection so the padded copy is
+ * never written; `activation` 'tanh' applies the generator's final Tanh in the same pass.
  */
 export const CGReflectConv2D = 'CGReflectConv2D';
 export type CGReflectConv2DInputs = Pick<NamedTensorInfoMap, 'x' | 'filter'> & Partial<Pick<NamedTensorInfoMap, 'bias'>>;
-export interface CGReflectConv2DAttrs { pad: number; stride: number }
+export type CGConvActivation = 'linear' | 'tanh';
+export interface CGReflectConv2DAttrs { pad: number; stride: number; activation: CGConvActivation }
 
 /** The filter gradient of CGReflectConv2D from the unpadded x and dy. */
 export const CGReflectConv2DBackpropFilter = 'CGReflectConv2DBackpropFilter';
 export type CGReflectConv2DBackpropFilterInputs = Pick<NamedTensorInfoMap, 'x' | 'dy'>;
 export interface CGReflectConv2DBackpropFilterAttrs { pad: number; stride: number; filterShape: number[] }
+
+/**
+ * PyTorch's ConvTranspose2d(k, stride, pad, outputPad) with its bias, where outputPad ≤ pad (the crop is the
+ * transposed convolution's own explicit padding, see convTransposeCrop in ops/nn.ts): x NHWC, filter
+ * [kh, kw, out, in], bias [out]. The bias is added in the convolution's own pass. Inference and the reverse
+ * pass's forward only (no gradient).
+ */
+export const CGConvTranspose2D = 'CGConvTranspose2D';
+export type CGConvTranspose2DInputs = Pick<NamedTensorInfoMap, 'x' | 'filter' | 'bias'>;
+export interface CGConvTranspose2DAttrs { stride: number; pad: number; outputPad: number }
 
 /** Every custom kernel: name → inputs, attrs and what it returns. */
 export interface CGKernels {
@@ -77,6 +89,7 @@ export interface CGKernels {
   [CGLossGrad]: { inputs: CGLossGradInputs; attrs: CGLossGradAttrs; out: 'many' };
   [CGReflectConv2D]: { inputs: CGReflectConv2DInputs; attrs: CGReflectConv2DAttrs; out: 'one' };
   [CGReflectConv2DBackpropFilter]: { inputs: CGReflectConv2DBackpropFilterInputs; attrs: CGReflectConv2DBackpropFilterAttrs; out: 'one' };
+  [CGConvTranspose2D]: { inputs: CGConvTranspose2DInputs; attrs: CGConvTranspose2DAttrs; out: 'one' };
 }
 export type CGKernelName = keyof CGKernels;
 export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad, CGAdam];
@@ -85,7 +98,7 @@ export const CG_KERNEL_NAMES: readonly CGKernelName[] = [CGInstanceNorm, CGInsta
  * summed as soon as it is made, which holds less memory at once).
  */
 export const GPU_ONLY_KERNEL_NAMES: readonly CGKernelName[] = [CGAdamInPlace, CGLossGrad, CGReflectConv2D,
-  CGReflectConv2DBackpropFilter, CGInstanceNormAdd];
+  CGReflectConv2DBackpropFilter, CGInstanceNormAdd, CGConvTranspose2D];
 
 /** A kernel's inputs as tensors (what ops pass) rather than TensorInfos (what backends receive). */
 export type TensorInputs<I> = { [K in keyof I]: Tensor };

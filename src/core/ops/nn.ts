@@ -1,7 +1,8 @@
 // The network building blocks as plain functions over NHWC tensors, with PyTorch semantics.
 import { tf } from '../tf.js';
 import { backendHasKernel, runCGKernel } from './kernels.js';
-import { CGInstanceNorm, CGInstanceNormAdd, CGInstanceNormGrad, CGReflectConv2D, type CGActivation, type CGInstanceNormAttrs } from './kernel_names.js';
+import { CGConvTranspose2D, CGInstanceNorm, CGInstanceNormAdd, CGInstanceNormGrad, CGReflectConv2D, type CGActivation, type CGConvActivation,
+  type CGInstanceNormAttrs } from './kernel_names.js';
 
 export type Activation = CGActivation;
 
@@ -12,13 +13,14 @@ export function reflectPad(x: tf.Tensor4D, pad: number): tf.Tensor4D {
 
 /** Conv2d with symmetric zero padding; filter [kh,kw,in,out]. */
 /**
- * ReflectionPad2d(pad) then a valid conv (+ bias) as one CGReflectConv2D: the convolution reads x through the
- * reflection, so the padded tensor is never made. Only where the backend has the kernel (see foldsReflectPad);
- * it has no TF.js gradient (training differentiates through networks/backward.ts).
+ * ReflectionPad2d(pad) then a valid conv (+ bias) (then Tanh, `activation` 'tanh') as one CGReflectConv2D: the
+ * convolution reads x through the reflection, so the padded tensor is never made. Only where the backend has
+ * the kernel (see foldsReflectPad); it has no TF.js gradient (training differentiates through
+ * networks/backward.ts).
  */
 export function reflectConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor | undefined, pad: number,
-                              stride: number): tf.Tensor4D {
-  return runCGKernel(CGReflectConv2D, bias ? { x, filter, bias } : { x, filter }, { pad, stride }) as tf.Tensor4D;
+                              stride: number, activation: CGConvActivation = 'linear'): tf.Tensor4D {
+  return runCGKernel(CGReflectConv2D, bias ? { x, filter, bias } : { x, filter }, { pad, stride, activation }) as tf.Tensor4D;
 }
 
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
@@ -37,6 +39,10 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | 
  */
 export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
                                 pad: number, outputPad: number): tf.Tensor4D {
+  // With a bias and no tape, one CGConvTranspose2D where the backend has it (the bias in the conv's own pass).
+  if (bias && convTransposeCrop(pad, outputPad) && !tf.engine().isTapeOn() && backendHasKernel(CGConvTranspose2D)) {
+    return runCGKernel(CGConvTranspose2D, { x, filter, bias }, { stride, pad, outputPad }) as tf.Tensor4D;
+  }
   return tf.tidy(() => {
     const [n, h, w] = x.shape;
     const k = filter.shape[0];

@@ -1,7 +1,8 @@
-// CGReflectConv2D: ReflectionPad2d(pad) + a valid Conv2d (+ bias) with the convolution reading x through the
-// reflection (conv_tiled.ts), so the padded copy is never written (216 pads of 64×64×256 per 256/64/9 training
-// step otherwise). Layers the tiled path does not take (3-channel sides) pad with tfjs-webgpu's MirrorPad and
-// convolve as usual.
+// CGReflectConv2D: ReflectionPad2d(pad) + a valid Conv2d (+ bias, + the generator's final Tanh) with the
+// convolution reading x through the reflection, so the padded copy is never written (216 pads of 64×64×256 per
+// 256/64/9 training step otherwise): the tiled kernel (conv_tiled.ts), the narrow one (64 → 3) and the generic
+// one (the 3 → 64 stem) all read through it. Only a reflection MirrorPad itself rejects (pad ≥ size) or a
+// dilated filter pads with tfjs-webgpu's MirrorPad first.
 import { tf } from '../../../core/tf.js';
 import { CGReflectConv2D, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 import { convForward, convForwardReflect } from '../conv_gemm.js';
@@ -33,10 +34,11 @@ export const cgReflectConv2DKernel: KernelDef = {
   kernelName: CGReflectConv2D,
   make: () => (args) => {
     const { x, filter, bias } = kernelInputs(CGReflectConv2D, args.inputs);
-    const { pad, stride } = kernelAttrs(CGReflectConv2D, args.attrs);
+    const { pad, stride, activation } = kernelAttrs(CGReflectConv2D, args.attrs);
+    const act = activation ?? 'linear';
     const backend = args.backend as GPUBackendLike;
     const info = reflectConvInfo(x, filter.shape, stride, pad);
-    return convForwardReflect(backend, x, filter, bias, info, pad) ??
-      onReflectPadded(args, x, pad, (padded) => convForward(backend, padded, filter, bias, 'linear', 0, info));
+    return convForwardReflect(backend, x, filter, bias, info, pad, act) ??
+      onReflectPadded(args, x, pad, (padded) => convForward(backend, padded, filter, bias, act, 0, info));
   },
 };

@@ -19,6 +19,7 @@ import { fusedConv2DKernel } from './FusedConv2D.js';
 import { sumKernel } from './Sum.js';
 import { cgReflectConv2DKernel } from './CGReflectConv2D.js';
 import { cgReflectConv2DBackpropFilterKernel } from './CGReflectConv2DBackpropFilter.js';
+import { cgConvTranspose2DKernel } from './CGConvTranspose2D.js';
 
 export const webgpuKernels: readonly KernelDef[] = [
   conv2DKernel,
@@ -35,6 +36,7 @@ export const webgpuKernels: readonly KernelDef[] = [
   cgLossGradKernel,
   cgReflectConv2DKernel,
   cgReflectConv2DBackpropFilterKernel,
+  cgConvTranspose2DKernel,
 ];
 
 let registered = false;
