@@ -215,7 +215,16 @@ test('CGReflectConv2D and CGReflectConv2DBackpropFilter: pad + valid conv withou
     const d0 = stats.dispatches;
     const y = runCGKernel(CGReflectConv2D, { x: ts.x, filter: ts.w, bias: ts.b }, { pad: p, stride: s, activation: 'tanh' });
     assert.equal(stats.dispatches - d0, 1, `${name}: dispatches of one fused pad + conv + tanh`);
-    tf.dispose([y, ...Object.values(ts)]);
+    // The filter gradient: the dispatches of the plain one on an already padded x (its pass and any split's
+    // reduction), none for padding.
+    const padded = reflectPad(ts.x as tf.Tensor4D, p);
+    const d1 = stats.dispatches;
+    const plain = runKernel('Conv2DBackpropFilter', { x: padded, dy: ts.dy },
+      { strides: [s, s], pad: 'valid', dataFormat: 'NHWC', filterShape: [k, k, ci, co] }) as tf.Tensor;
+    const d2 = stats.dispatches;
+    const folded = runCGKernel(CGReflectConv2DBackpropFilter, { x: ts.x, dy: ts.dy }, { pad: p, stride: s, filterShape: [k, k, ci, co] });
+    assert.equal(stats.dispatches - d2, d2 - d1, `${name}: dispatches of the folded filter gradient`);
+    tf.dispose([y, padded, plain, folded, ...Object.values(ts)]);
     // ×4 so that tanh's saturated range is reached too. |tanh(a) − tanh(b)| ≤ |a − b|: the conv's own tolerance
     // (1e-5 of its largest output z) in tanh's units, whose largest output is tanh(max |z|).
     const zMax = await runOn('cpu', (t) => tf.max(tf.abs(conv2dValid(reflectPad(tf.mul(t.x, 4) as tf.Tensor4D, p), t.w, s, t.b))), ins);

@@ -145,6 +145,8 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation, reflec
       }`,
     };
   }
+  // wgrad; reflect as in fwd (inH/inW the unpadded source's, padT/padL the reflection's)
+  const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
   return {
     aKFast: false, bKFast: false,
     // row: (tap's input offset h, w, input channel)
@@ -154,8 +156,8 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation, reflec
     }`,
     loadA: `fn loadA(r : vec3<i32>, k : i32) -> f32 {
       let p = decodePixel(k, uniforms.outH, uniforms.outW);
-      let ih = p.y * uniforms.strideH + r.x;
-      let iw = p.z * uniforms.strideW + r.y;
+      let ih = ${at('p.y * uniforms.strideH + r.x', 'uniforms.inH')};
+      let iw = ${at('p.z * uniforms.strideW + r.y', 'uniforms.inW')};
       if (ih < 0 || ih >= uniforms.inH || iw < 0 || iw >= uniforms.inW) { return 0.0; }
       return x[((p.x * uniforms.inH + ih) * uniforms.inW + iw) * uniforms.inC + r.z];
     }`,
@@ -569,11 +571,22 @@ export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filte
     true);
 }
 
-/** dW of CGReflectConv2D (CGReflectConv2DBackpropFilter), or null where the tiled path does not take it. */
+/**
+ * dW of CGReflectConv2D (CGReflectConv2DBackpropFilter), x read through the reflection on every path (narrow,
+ * tiled, generic) as in convForwardReflect; null where the reflection is not defined (the caller pads first).
+ */
 export function convBackpropFilterReflect(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo,
                                           pad: number): TensorInfo | null {
   if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  return runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, { srcH: x.shape[1], srcW: x.shape[2], pad });
+  const reflect = { srcH: x.shape[1], srcW: x.shape[2], pad };
+  const tiled = runNarrow(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect) ??
+    runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect);
+  if (tiled) return tiled;
+  const src = { ...info, inHeight: reflect.srcH, inWidth: reflect.srcW, padInfo: { ...info.padInfo, top: pad, left: pad } };
+  const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
+  const K = info.batchSize * info.outHeight * info.outWidth;
+  return runGemm(backend, 'wgrad', [x, dy], undefined, 'linear', 0, src, M, N, K,
+    [info.filterHeight, info.filterWidth, info.inChannels, N], true);
 }
 
 /** A reflection needs pad < size on both axes (as MirrorPad's 'reflect' does). */
@@ -604,8 +617,8 @@ export function narrowPlan(mode: TiledMode, info: ConvInfo): boolean {
 function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[], bias: TensorInfo | undefined,
                    act: FusedActivation, alpha: number, info0: ConvInfo, reflect?: Reflect): TensorInfo | null {
   if (!narrowPlan(mode, info0)) return null;
-  if (reflect && mode !== 'fwd') throw new Error('conv: the narrow path reads a reflected source for fwd only');
-  // Reflected (fwd): the unpadded source's size, the window corners shifted back by the padding.
+  if (reflect && mode === 'dgrad') throw new Error('conv: the narrow path reads a reflected source for fwd and wgrad only');
+  // Reflected (fwd, wgrad): the unpadded source's size, the window corners shifted back by the padding.
   const info = reflect ? { ...info0, inHeight: reflect.srcH, inWidth: reflect.srcW,
     padInfo: { ...info0.padInfo, top: reflect.pad, left: reflect.pad } } : info0;
   const B = info.batchSize, kH = info.filterHeight, kW = info.filterWidth;
@@ -631,7 +644,7 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
   if (tuning?.splits) splits = tuning.splits;
   const kChunk = ceilDiv(ceilDiv(K, splits), 128) * 128;
   splits = ceilDiv(K, kChunk);
-  const partial = backend.runWebGPUProgram(narrowWgradProgram(N, [splits, M, N], [groups, splits, 1]), inputs,
+  const partial = backend.runWebGPUProgram(narrowWgradProgram(N, [splits, M, N], [groups, splits, 1], !!reflect), inputs,
     'float32', u(M, N, info.inChannels, info.inHeight, info.inWidth, info.outHeight, info.outWidth, kChunk, K));
   const out = backend.runWebGPUProgram(splitReduceProgram([kH, kW, info.inChannels, N], false, 'linear'), [partial],
     'float32', [...ints(splits, N), ...floats(0)]);

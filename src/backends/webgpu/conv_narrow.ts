@@ -94,12 +94,14 @@ export function narrowProgram(mode: NarrowMode, N: number, outputShape: number[]
  * dW of a layer with N ≤ 4 output channels and C % 4 == 0 input channels: output [splits, taps·C, N],
  * grid (ceil(taps·C/4 / 64), splits), each workgroup one slice of kChunk output pixels.
  */
-export function narrowWgradProgram(N: number, outputShape: number[], dispatch: [number, number, number]):
-    Program & { variableComponents: number[] } {
+export function narrowWgradProgram(N: number, outputShape: number[], dispatch: [number, number, number],
+                                   reflect = false): Program & { variableComponents: number[] } {
   const WG = 64;
+  // reflect: srcH/srcW are the unpadded source's, padT/padL the reflection's
+  const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
   return {
     outputShape,
-    shaderKey: `cgConvNarrowWgrad_${N}`,
+    shaderKey: `cgConvNarrowWgrad${reflect ? 'Reflect' : ''}_${N}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames: ['x', 'dy'],
@@ -108,6 +110,7 @@ export function narrowWgradProgram(N: number, outputShape: number[], dispatch: [
     workgroupSize: [WG, 1, 1],
     getUserCode: () => `
       var<workgroup> dys : array<f32, ${WG_PIXELS * N}>;
+      ${reflect ? REFLECT_INDEX : ''}
       fn main() {
         let tid = i32(localId.x);
         let m4 = i32(workgroupId.x) * ${WG} + tid;
@@ -141,8 +144,8 @@ export function narrowWgradProgram(N: number, outputShape: number[], dispatch: [
             var ow = r - oh * uniforms.outW;
             let count = min(${WG_PIXELS}, kEnd - p0);
             for (var i = 0; i < count; i++) {
-              let h = oh * uniforms.strideH + hOff;
-              let w = ow * uniforms.strideW + wOff;
+              let h = ${at('oh * uniforms.strideH + hOff', 'uniforms.srcH')};
+              let w = ${at('ow * uniforms.strideW + wOff', 'uniforms.srcW')};
               if (h >= 0 && h < uniforms.srcH && w >= 0 && w < uniforms.srcW) {
                 let v = x[((b * uniforms.srcH + h) * uniforms.srcW + w) * C4 + c4];
                 for (var n = 0; n < ${N}; n++) { acc[n] = fma(v, vec4<f32>(dys[i * ${N} + n]), acc[n]); }
