@@ -355,6 +355,16 @@ test('weights download: progress, resume after an interrupted transfer, corrupt 
   }
 });
 
+test('--fid-batch-size is bounded like fid --batch-size: 0 is one line naming the flag (it used to reach the Inception batch loop, which then never advanced)', () => {
+  for (const [args, flag] of [[['eval', '--dataroot', 'd', '--name', 'r', '--metrics', 'fid', '--fid-batch-size', '0'], 'fid-batch-size'],
+    [['fid', 'a', 'b', '--batch-size', '0'], 'batch-size']] as const) {
+    const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`--${flag} must be between 1 and 256, got 0`), r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
+});
+
 test('cyclegan eval --metrics fid,kid,psnr,ssim on a run: both directions, scores in the run folder and on the page', { skip }, async () => {
   await initBackend('auto');
   const root = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-evalfid-'));

@@ -109,6 +109,7 @@ export const FLAG_BOUNDS: Record<string, NumberBound> = {
   'crop-size': { min: 1, max: 4096, integer: true },
   size: { min: 1, max: 4096, integer: true },
   'batch-size': { min: 1, max: 256, integer: true },
+  'fid-batch-size': { min: 1, max: 256, integer: true }, // eval --metrics fid's name for fid's --batch-size
   'num-test': { min: 1, max: 1e9, integer: true },
   'num-threads': { min: 0, max: 1024, integer: true },
 };
