@@ -185,7 +185,7 @@ test('tiled conv configurations: forward, input and filter gradients against cpu
 test('CGReflectConv2D and CGReflectConv2DBackpropFilter: pad + valid conv without the padded copy', { skip }, async () => {
   const { CGReflectConv2D, CGReflectConv2DBackpropFilter } = await import('../src/core/ops/kernel_names.js');
   const { backendHasKernel, runCGKernel, runKernel } = await import('../src/core/ops/kernels.js');
-  const { foldsReflectPad } = await import('../src/core/networks/backward.js');
+  const { foldsReflectPad } = await import('../src/core/networks/network.js');
   await tf.setBackend('webgpu');
   assert.ok(backendHasKernel(CGReflectConv2D) && backendHasKernel(CGReflectConv2DBackpropFilter), 'webgpu has both kernels');
   assert.ok(foldsReflectPad({ op: 'conv2d', key: 'k', inC: 4, outC: 4, k: 3, stride: 1, pad: 0, bias: true }),

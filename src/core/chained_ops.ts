@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 
 /** Methods that call the op of the same name with the tensor as its first argument. */
-export const SAME_NAME_CHAINED_OPS = [
+const SAME_NAME_CHAINED_OPS = [
   'abs', 'acos', 'acosh', 'add', 'all', 'any', 'argMax', 'argMin', 'asin', 'asinh', 'atan', 'atan2', 'atanh',
   'avgPool', 'batchNorm', 'batchToSpaceND', 'broadcastTo', 'cast', 'ceil', 'clipByValue', 'conv1d', 'conv2d',
   'conv2dTranspose', 'cos', 'cosh', 'cumprod', 'cumsum', 'depthToSpace', 'depthwiseConv2d', 'dilation2d', 'div',

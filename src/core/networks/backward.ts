@@ -13,11 +13,11 @@
 import { tf } from '../tf.js';
 import type { Rng } from '../rng.js';
 import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
-import { CGInstanceNorm, CGInstanceNormAdd, CGInstanceNormGrad, CGMirrorPadGrad,
+import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad,
   CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
-import { batchNorm, conv2d, convTranspose2d, convTransposeCrop, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
+import { batchNorm, conv2d, convTranspose2d, convTransposeCrop, instanceNormAdd, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/mirror_pad_backward.js';
-import { foldsReflectPad, foldsResidualAdd, foldsTanh, fusedNormActivation, type Network } from './network.js';
+import { foldedResidualNorm, foldsReflectPad, foldsTanh, fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
 
 type T4 = tf.Tensor4D;
@@ -29,9 +29,6 @@ type ConvTLayer = Extract<Layer, { op: 'convTranspose2d' }>;
  * layer that produced it; the padded tensor is rebuilt in the backward pass (a copy, far cheaper than a conv).
  */
 interface SavedInput { x: T4; pad: number; folded?: boolean }
-
-// foldsReflectPad is network.ts's (Network.apply asks it too); re-exported for the kernel tests.
-export { foldsReflectPad };
 
 /** What one layer keeps for its backward pass; every tensor here is owned by the record. */
 type Rec =
@@ -203,13 +200,13 @@ function runLayers(net: Network, layers: Layer[], input: T4, opts: TraceOptions,
       }
       case 'residual': {
         const body: Rec[] = [];
-        const last = l.body[l.body.length - 1];
-        if (last?.op === 'instanceNorm' && fusedInstanceNorm() && foldsResidualAdd(l.body)) {
+        const last = fusedInstanceNorm() ? foldedResidualNorm(l.body) : undefined;
+        if (last) {
           // The body's last norm adds the skip connection in its own passes (CGInstanceNormAdd, as Network.apply
           // does). Its record keeps that sum as y: without an activation the norm's gradient needs y only to find
           // the statistics kept beside it, never its values.
           const h = runLayers(net, l.body, cur, opts, body, l.body.length - 1);
-          const y = runCGKernel(CGInstanceNormAdd, { x: h, residual: cur }, { eps: last.eps, activation: 'none', alpha: 0.2 }) as T4;
+          const y = instanceNormAdd(h, cur, last.eps);
           body.push({ op: 'instanceNorm', x: h === cur ? h.clone() : h, y: y.clone(), eps: last.eps, act: 'none', alpha: 0.2 });
           records.push({ op: 'residual', body });
           advance(y);
@@ -334,32 +331,26 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
         const { l, x } = r;
         const w = param(net, `${l.key}.weight`) as T4;
         const crop = convTransposeCrop(l.pad, l.outputPad);
-        if (crop) {
-          if (grads) {
-            accumulate(grads, `${l.key}.weight`, runKernel<T4>('Conv2DBackpropFilter', { x: g, dy: x },
-              { strides: [l.stride, l.stride], pad: crop, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape }));
-            if (l.bias) accumulate(grads, `${l.key}.bias`, biasGrad(g));
-          }
-          if (wantDx) dx = tf.conv2d(g, w, l.stride, crop);
-          x.dispose();
-          break;
+        let d = g; // dy in the frame of the convolution whose gradients these are
+        if (!crop) {
+          const [n, h, wd] = x.shape;
+          const fullH = (h - 1) * l.stride + l.k;
+          const fullW = (wd - 1) * l.stride + l.k;
+          const keptH = Math.min(fullH, fullH - l.pad + l.outputPad) - l.pad;
+          const keptW = Math.min(fullW, fullW - l.pad + l.outputPad) - l.pad;
+          d = tf.tidy(() => {
+            const kept = keptH < g.shape[1] || keptW < g.shape[2] ? tf.slice(g, [0, 0, 0, 0], [n, keptH, keptW, g.shape[3]]) : g;
+            return tf.pad(kept, [[0, 0], [l.pad, fullH - l.pad - keptH], [l.pad, fullW - l.pad - keptW], [0, 0]]) as T4;
+          });
         }
-        const [n, h, wd] = x.shape;
-        const fullH = (h - 1) * l.stride + l.k;
-        const fullW = (wd - 1) * l.stride + l.k;
-        const keptH = Math.min(fullH, fullH - l.pad + l.outputPad) - l.pad;
-        const keptW = Math.min(fullW, fullW - l.pad + l.outputPad) - l.pad;
-        const dFull = tf.tidy(() => {
-          const kept = keptH < g.shape[1] || keptW < g.shape[2] ? tf.slice(g, [0, 0, 0, 0], [n, keptH, keptW, g.shape[3]]) : g;
-          return tf.pad(kept, [[0, 0], [l.pad, fullH - l.pad - keptH], [l.pad, fullW - l.pad - keptW], [0, 0]]) as T4;
-        });
+        const padArg = crop ?? 'valid';
         if (grads) {
-          accumulate(grads, `${l.key}.weight`, runKernel<T4>('Conv2DBackpropFilter', { x: dFull, dy: x },
-            { strides: [l.stride, l.stride], pad: 'valid', dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape }));
+          accumulate(grads, `${l.key}.weight`, runKernel<T4>('Conv2DBackpropFilter', { x: d, dy: x },
+            { strides: [l.stride, l.stride], pad: padArg, dataFormat: 'NHWC', dimRoundingMode: undefined, filterShape: w.shape }));
           if (l.bias) accumulate(grads, `${l.key}.bias`, biasGrad(g));
         }
-        if (wantDx) dx = tf.conv2d(dFull, w, l.stride, 'valid');
-        dFull.dispose();
+        if (wantDx) dx = tf.conv2d(d, w, l.stride, padArg);
+        if (d !== g) d.dispose();
         x.dispose();
         break;
       }

@@ -16,7 +16,6 @@ export interface ApplyOptions {
   rng?: Rng;
 }
 
-/** PyTorch layout → TF.js layout for a conv or transposed-conv weight (the same permutation for both). */
 /**
  * Whether a reflection pad followed by `next` runs as one CGReflectConv2D (a GPU backend that has it: the conv
  * reads through the reflection and the padded tensor is never made); Network.apply and the reverse pass's
@@ -46,15 +45,17 @@ export function fusedNormActivation(next: Layer | undefined): { act: Activation;
 }
 
 /**
- * Whether a residual block whose body ends in an instance norm adds its skip connection inside that norm
+ * The instance norm that ends a residual block's body when it adds the skip connection itself
  * (CGInstanceNormAdd, on a GPU backend that has it: one dispatch fewer per ResNet block). Network.apply asks
  * it when no gradient tape records (the kernel has no TF.js gradient); the reverse pass's forward
  * (backward.ts) too.
  */
-export function foldsResidualAdd(body: Layer[]): boolean {
-  return body[body.length - 1]?.op === 'instanceNorm' && backendHasKernel(CGInstanceNormAdd);
+export function foldedResidualNorm(body: Layer[]): Extract<Layer, { op: 'instanceNorm' }> | undefined {
+  const last = body[body.length - 1];
+  return last?.op === 'instanceNorm' && backendHasKernel(CGInstanceNormAdd) ? last : undefined;
 }
 
+/** PyTorch layout → TF.js layout for a conv or transposed-conv weight (the same permutation for both). */
 export function torchToTfLayout(t: tf.Tensor): tf.Tensor {
   return t.rank === 4 ? tf.transpose(t, [2, 3, 1, 0]) : t.clone();
 }
@@ -153,9 +154,9 @@ export class Network {
           if (opts.training) x = tf.dropout(x, l.rate, undefined, opts.rng ? opts.rng.nextUint32() : undefined) as tf.Tensor4D;
           break;
         case 'residual': {
-          const last = l.body[l.body.length - 1];
-          if (!tf.engine().isTapeOn() && last?.op === 'instanceNorm' && foldsResidualAdd(l.body)) {
-            x = instanceNormAdd(this.run(l.body, x, opts, l.body.length - 1), x, last.eps);
+          const norm = tf.engine().isTapeOn() ? undefined : foldedResidualNorm(l.body);
+          if (norm) {
+            x = instanceNormAdd(this.run(l.body, x, opts, l.body.length - 1), x, norm.eps);
           } else {
             x = tf.add(x, this.run(l.body, x, opts));
           }

@@ -11,7 +11,6 @@ export function reflectPad(x: tf.Tensor4D, pad: number): tf.Tensor4D {
   return tf.mirrorPad(x, [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect');
 }
 
-/** Conv2d with symmetric zero padding; filter [kh,kw,in,out]. */
 /**
  * ReflectionPad2d(pad) then a valid conv (+ bias) (then Tanh, `activation` 'tanh') as one CGReflectConv2D: the
  * convolution reads x through the reflection, so the padded tensor is never made. Only where the backend has
@@ -23,6 +22,7 @@ export function reflectConv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tens
   return runCGKernel(CGReflectConv2D, bias ? { x, filter, bias } : { x, filter }, { pad, stride, activation }) as tf.Tensor4D;
 }
 
+/** Conv2d with symmetric zero padding; filter [kh,kw,in,out]. */
 export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
                        pad: number): tf.Tensor4D {
   const padArg = pad === 0 ? 'valid' : pad;
@@ -39,8 +39,9 @@ export function conv2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | 
  */
 export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Tensor1D | undefined, stride: number,
                                 pad: number, outputPad: number): tf.Tensor4D {
+  const crop = convTransposeCrop(pad, outputPad);
   // With a bias and no tape, one CGConvTranspose2D where the backend has it (the bias in the conv's own pass).
-  if (bias && convTransposeCrop(pad, outputPad) && !tf.engine().isTapeOn() && backendHasKernel(CGConvTranspose2D)) {
+  if (bias && crop && !tf.engine().isTapeOn() && backendHasKernel(CGConvTranspose2D)) {
     return runCGKernel(CGConvTranspose2D, { x, filter, bias }, { stride, pad, outputPad }) as tf.Tensor4D;
   }
   return tf.tidy(() => {
@@ -52,7 +53,6 @@ export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Te
     const outH = fullH - 2 * pad + outputPad;
     const outW = fullW - 2 * pad + outputPad;
     let y: tf.Tensor4D;
-    const crop = convTransposeCrop(pad, outputPad);
     if (crop) {
       y = tf.conv2dTranspose(x, filter, [n, outH, outW, outC], stride, crop) as tf.Tensor4D;
     } else {
@@ -114,7 +114,7 @@ export function instanceNorm(x: tf.Tensor4D, eps = 1e-5, activation: Activation 
 }
 
 /**
- * instanceNorm(x, eps) + residual as one CGInstanceNormAdd: only where the backend has it (see foldsResidualAdd
+ * instanceNorm(x, eps) + residual as one CGInstanceNormAdd: only where the backend has it (see foldedResidualNorm
  * in networks/network.ts); it has no TF.js gradient.
  */
 export function instanceNormAdd(x: tf.Tensor4D, residual: tf.Tensor4D, eps = 1e-5): tf.Tensor4D {
