@@ -7,7 +7,8 @@ import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { tf } from '../src/core/tf.js';
 import { initBackend } from '../src/backends/index.js';
-import { TrainEngine, checkEngineOptions, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
+import { TrainEngine, checkEngineOptions, peekRunOptions, pickEngineOptions, type StepResult } from '../src/web/train/engine.js';
+import { readSafetensors, writeSafetensors } from '../src/core/weights/safetensors.js';
 import { loadFolderData } from './helpers/engine.js';
 import { openTrainData } from '../src/train/data_source.js';
 import { train } from '../src/train/trainer.js';
@@ -134,4 +135,20 @@ test("the engine refuses what `cyclegan train` refuses (its checks, naming the f
   ] as const) {
     assert.throws(() => checkEngineOptions({ ...ok, ...change } as typeof ok), re, JSON.stringify(change));
   }
+});
+
+test("a saved run's options are checked before the worker sizes images by them (peekRunOptions), as restore checks them", async () => {
+  await initBackend('cpu', () => {});
+  const root = await dataset(3, 20);
+  const engine = TrainEngine.create(pickEngineOptions(trainOptions(root, root, 'cpu')), await loadFolderData(root));
+  const saved = readSafetensors(await engine.serialize(), 'saved');
+  engine.dispose();
+  const [key] = Object.keys(saved.metadata);
+  const json = JSON.parse(saved.metadata[key]) as { options: Record<string, unknown> };
+  const tampered = (change: Record<string, unknown>) =>
+    writeSafetensors(saved.tensors, { [key]: JSON.stringify({ ...json, options: { ...json.options, ...change } }) });
+  assert.equal(peekRunOptions(tampered({}), 'run.safetensors').loadSize, json.options.loadSize);
+  // a load size past the bound would have every image upscaled to it before anything refused it
+  assert.throws(() => peekRunOptions(tampered({ loadSize: 100_000 }), 'run.safetensors'), /--load-size must be between 1 and 4096/);
+  assert.throws(() => TrainEngine.restore(tampered({ loadSize: 100_000 }), { A: [], B: [] }, 'run.safetensors'), /--load-size/);
 });

@@ -114,17 +114,8 @@ export async function encodeRunState(st: RunState): Promise<Uint8Array> {
 /** The inverse of encodeRunState; the networks are built (the caller owns them). Damaged input is one line naming `source`. */
 export function decodeRunState(bytes: Uint8Array, source = 'saved training state'): RunState {
   const file = readSafetensors(bytes, source);
-  const raw = file.metadata[STATE_KEY];
-  if (!raw) throw new CycleGANError(`${source} is not a saved CycleGAN run (no ${STATE_KEY} metadata)`);
-  let st: EngineJson;
-  try {
-    st = JSON.parse(raw) as EngineJson;
-  } catch {
-    throw new CycleGANError(`${source}: its state metadata is not valid JSON`);
-  }
-  if (st.version !== STATE_VERSION) throw new CycleGANError(`${source} has state version ${st.version}; this version reads ${STATE_VERSION}`);
+  const st = stateJson(file.metadata, source);
   const options = st.options;
-  checkEngineOptions(options);
   const mo = modelOptions(options);
   const specs = { ...generatorSpecs(mo), ...discriminatorSpecs(mo) };
   const nets = {} as Record<ModelName, Network>;
@@ -350,14 +341,25 @@ export function prepareImage(img: EngineImage, o: Pick<EngineOptions, 'preproces
 
 /** The options stored in a saved run, read from its header alone (so the images can be prepared as they are decoded). */
 export function peekRunOptions(bytes: Uint8Array, source = 'saved training state'): EngineOptions {
-  const { metadata } = parseSafetensorsHeader(bytes, source);
+  return stateJson(parseSafetensorsHeader(bytes, source).metadata, source).options;
+}
+
+/**
+ * A saved run's JSON from its safetensors metadata, its version and options checked (one line naming `source`
+ * otherwise): callers size images by these options before the networks are built, so they are checked here.
+ */
+function stateJson(metadata: Record<string, string>, source: string): EngineJson {
   const raw = metadata[STATE_KEY];
   if (!raw) throw new CycleGANError(`${source} is not a saved CycleGAN run (no ${STATE_KEY} metadata)`);
+  let st: EngineJson;
   try {
-    return (JSON.parse(raw) as EngineJson).options;
+    st = JSON.parse(raw) as EngineJson;
   } catch {
     throw new CycleGANError(`${source}: its state metadata is not valid JSON`);
   }
+  if (st.version !== STATE_VERSION) throw new CycleGANError(`${source} has state version ${st.version}; this version reads ${STATE_VERSION}`);
+  checkEngineOptions(st.options);
+  return st;
 }
 
 /** Just the engine's options out of a larger object (e.g. `cyclegan train`'s resolved options). */
