@@ -4,7 +4,7 @@
 // Safety as in server.ts: a file is served only when its name is in the dataset's listing (never joined onto a
 // folder from the URL). The static build serves no /datasets/ (the page says so).
 import * as path from 'node:path';
-import { BUILTIN_DATASETS } from '../data/builtin/registry.js';
+import { datasetNames } from '../data/builtin/registry.js';
 import { cachedDataset, defaultCacheDir } from '../data/builtin.js';
 import { listImageFiles } from '../data/image_files.js';
 import type { DatasetsIndex, ServedDataset } from './train/protocol.js';
@@ -45,17 +45,17 @@ export function datasetRoutes(cacheDir = defaultCacheDir()): {
   return {
     async index() {
       const datasets: ServedDataset[] = [];
-      for (const name of Object.keys(BUILTIN_DATASETS)) {
+      for (const name of datasetNames()) {
         const l = await listing(name);
         if (l) datasets.push(l.served);
       }
-      const hint = datasets.length ? '' : `no built-in dataset is built on this server yet (cyclegan datasets get ${Object.keys(BUILTIN_DATASETS).join('|')}, then reload)`;
+      const hint = datasets.length ? '' : `no built-in dataset is built on this server yet (cyclegan datasets get ${datasetNames().join('|')}, then reload)`;
       return { datasets, hint };
     },
     // (acceptRequest, http.ts, has already refused any path with an escape: it arrives as the file's own name)
     async file(pathname) {
       const m = /^\/datasets\/([^/]+)\/[AB]\//.exec(pathname);
-      if (!m || !(m[1] in BUILTIN_DATASETS)) return null;
+      if (!m || !datasetNames().includes(m[1])) return null; // (not `in`: that would take Object.prototype's names)
       const l = await listing(m[1]);
       const f = l?.byUrl.get(pathname);
       return f ? { file: f, type: TYPES[path.extname(f).toLowerCase()] ?? 'application/octet-stream' } : null;

@@ -9,7 +9,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
 
 /** The order tried when the page is not told one (?backend=NAME). */
-export const BACKEND_ORDER: readonly string[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
+const BACKEND_ORDER: readonly string[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
 
 export interface PickedBackend {
   name: string;
