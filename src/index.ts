@@ -41,7 +41,7 @@ export { runSingleTest, runTest, resultsPaths, testLabelOf, testLabels } from '.
 export { evaluate, truthFolder } from './train/evaluate.js';
 export { translateFile, translateFiles, collectInputs, outputPaths } from './translate.js';
 export {
-  checkFidDims, FID_BATCH_SIZE, FID_WEIGHTS_ENV, FID_WEIGHTS_FILE, FID_DIMS, KID_DEFAULTS, loadFidInception, computeFid, type FidDims,
+  checkFidDims, FID_BATCH_SIZE, FID_DEFAULT_DIMS, FID_WEIGHTS_ENV, FID_WEIGHTS_FILE, FID_DIMS, KID_DEFAULTS, loadFidInception, computeFid, type FidDims,
 } from './metrics/index.js';
 export {
   addMetricsToPage, describeScores, evalResultFile, scoreTranslations, type SideScores, type TranslationSide,

@@ -15,6 +15,8 @@ import type { StateDict } from '../weights/torch_pth.js';
 
 export const FID_DIMS = [64, 192, 768, 2048] as const;
 export type FidDims = (typeof FID_DIMS)[number];
+/** pytorch-fid's default --dims: the final pool's features. */
+export const FID_DEFAULT_DIMS: FidDims = 2048;
 export const INCEPTION_SIZE = 299;
 
 /** Checks a feature dimension (--dims): one of pytorch-fid's block outputs. */
@@ -302,7 +304,7 @@ export class FidInception {
    * Features of a batch already resized to 299×299 and scaled to [−1, 1] (NHWC): [batch, dims], each block's
    * output averaged over its spatial positions. The caller disposes the result.
    */
-  features(x: tf.Tensor4D, dims: FidDims = 2048): tf.Tensor2D {
+  features(x: tf.Tensor4D, dims: FidDims = FID_DEFAULT_DIMS): tf.Tensor2D {
     checkFidDims(dims);
     // Block by block, each in its own tidy that keeps only the block's output, so memory holds one block's
     // activations at a time (one tidy over the whole network would keep every intermediate of a 50-image batch).

@@ -9,11 +9,11 @@ import { defaultCacheDir } from '../data/builtin.js';
 import { isImageFile } from '../data/dataset.js';
 import { downloadFile } from '../data/http_download.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
-import { checkFidDims, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
+import { checkFidDims, FID_DEFAULT_DIMS, FidInception, INCEPTION_SIZE, prepareImage, type FidDims } from './inception.js';
 import { fidFromSamples, fidOfSets, kernelInceptionDistance, statsOfSet, type Features, type FidSet, type KidChoice, type KidResult } from './fid.js';
 import { readFidStats, writeFidStats } from './npz.js';
 
-export { checkFidDims, FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
+export { checkFidDims, FID_DEFAULT_DIMS, FID_DIMS, FidInception, prepareImage, type FidDims } from './inception.js';
 export {
   fidFromSamples, fidOfSets, frechetDistance, frechetDistanceOfFeatures, kernelInceptionDistance, KID_DEFAULTS, statsOf, statsOfSet,
   type Features, type FidSet, type KidChoice, type KidResult, type KidOptions,
@@ -130,7 +130,7 @@ export async function featuresOfBatches(net: FidInception, n: number, dims: FidD
 
 /** Inception features of image files (decoded as PIL's convert('RGB')). */
 export async function featuresOfFiles(net: FidInception, files: string[], o: FeatureOptions = {}): Promise<Features> {
-  const dims = o.dims ?? 2048;
+  const dims = o.dims ?? FID_DEFAULT_DIMS;
   const bs = o.batchSize ?? FID_BATCH_SIZE;
   if (!Number.isInteger(bs) || bs < 1) throw new CycleGANError(`--batch-size must be a whole number ≥ 1, got ${bs}`);
   o.onProgress?.(0, files.length);
@@ -190,7 +190,7 @@ export interface FidResult {
 
 /** FID (and KID) between two paths, each a folder of images or an .npz statistics file. */
 export async function computeFid(p1: string, p2: string, o: FidOptions = {}): Promise<FidResult> {
-  const dims = o.dims ?? 2048;
+  const dims = o.dims ?? FID_DEFAULT_DIMS;
   checkFidDims(dims);
   if (o.kid && (isStatsFile(p1) || isStatsFile(p2))) throw new CycleGANError('--kid needs two image folders (a statistics file has no per-image features)');
   for (const p of [p1, p2]) if (!(await fsp.stat(p).catch(() => null))) throw new CycleGANError(`${p} does not exist`);

@@ -9,7 +9,7 @@ import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { escapeHtml } from '../report/html.js';
 import { checkSize, testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import type { Network } from '../core/networks/index.js';
-import type { FidInception } from './inception.js';
+import { FID_DEFAULT_DIMS, type FidInception } from './inception.js';
 import { frechetDistanceOfFeatures, kernelInceptionDistance, type Features, type KidChoice } from './fid.js';
 import { checkFidSetSize, FID_BATCH_SIZE, featuresOfBatches, featuresOfFiles, listFidImages } from './index.js';
 
@@ -46,7 +46,7 @@ export interface RunScoreOptions extends KidChoice {
 /** Features of net(input) for each input file, the translation quantised to 8 bits as util.tensor2im does. */
 async function translatedFeatures(inception: FidInception, side: TranslationSide, files: string[], o: RunScoreOptions): Promise<Features> {
   const channels = (side.net.spec.inputNc === 1 ? 1 : 3) as 1 | 3;
-  return featuresOfBatches(inception, files.length, 2048, o.batchSize ?? FID_BATCH_SIZE, async (start, count, put) => {
+  return featuresOfBatches(inception, files.length, FID_DEFAULT_DIMS, o.batchSize ?? FID_BATCH_SIZE, async (start, count, put) => {
     for (let k = 0; k < count; k++) {
       const file = files[start + k];
       const real = u8ToFloat(testTransform(await decodeImageU8(file, { channels }), o.tOpts, file));
@@ -76,7 +76,7 @@ export async function scoreTranslations(inception: FidInception, sides: Translat
     const real = await listFidImages(side.real);
     checkFidSetSize(side.real, real.files.length);
     const realF = await featuresOfFiles(inception, real.files, {
-      dims: 2048, batchSize: o.batchSize, onProgress: (d, t) => o.onProgress?.(`Inception features of ${side.real}`, d, t),
+      dims: FID_DEFAULT_DIMS, batchSize: o.batchSize, onProgress: (d, t) => o.onProgress?.(`Inception features of ${side.real}`, d, t),
     });
     const s: SideScores = {
       label: side.label, inputs: side.inputs, real: side.real, n_fake: fake.n, n_real: realF.n,

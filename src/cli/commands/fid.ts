@@ -2,14 +2,14 @@
 // as `python -m pytorch_fid PATH1 PATH2` computes it (src/metrics/).
 import { parseCommand, commonFlags, UsageError, formatFlags, type FlagSpec } from '../args.js';
 import {
-  BASE_OPTIONS, checkFidDims, computeFid, FID_BATCH_SIZE, FID_DIMS, initBackend, KID_DEFAULTS, pickOptions,
+  BASE_OPTIONS, checkFidDims, computeFid, FID_BATCH_SIZE, FID_DEFAULT_DIMS, FID_DIMS, initBackend, KID_DEFAULTS, pickOptions,
 } from '../../index.js';
 import { progressPrinter } from './datasets.js';
 import { METRIC_FLAGS } from './eval_metrics.js';
 
 // pytorch-fid's flags (--dims, --batch-size, --save-stats), the FID/KID flags shared with eval --metrics, ours
 const FLAGS: FlagSpec[] = [
-  { name: 'dims', type: 'number', default: 2048, help: `Inception features: ${FID_DIMS.join(', ')}` },
+  { name: 'dims', type: 'number', default: FID_DEFAULT_DIMS, help: `Inception features: ${FID_DIMS.join(', ')}` },
   { name: 'batch-size', type: 'number', default: FID_BATCH_SIZE, help: 'images per Inception forward pass' },
   { name: 'kid', type: 'boolean', default: false, help: 'also KID (two image folders): mean and std over random subsets' },
   ...METRIC_FLAGS,
@@ -21,7 +21,7 @@ const FLAGS: FlagSpec[] = [
   ...commonFlags('help'),
 ];
 
-const USAGE = 'usage: cyclegan fid PATH1 PATH2 [--dims 2048] [--batch-size 50] [--kid] [--save-stats FILE] [--json]\n' +
+const USAGE = `usage: cyclegan fid PATH1 PATH2 [--dims ${FID_DEFAULT_DIMS}] [--batch-size ${FID_BATCH_SIZE}] [--kid] [--save-stats FILE] [--json]\n` +
   '  each PATH is a folder of images or an .npz statistics file (pytorch-fid\'s mu/sigma layout)';
 
 export async function run(argv: string[]): Promise<number> {
