@@ -19,7 +19,7 @@ export {
 } from './flags.js';
 export {
   ARCH_FLAGS, BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp,
-  resolveTrainOptions, jsonToRawFlags, applySuffix, defaultOf, type OptionDef, type TrainOptions,
+  resolveTrainOptions, jsonToRawFlags, applySuffix, defaultOf, resumeCommand, type OptionDef, type TrainOptions,
 } from './train/options.js';
 
 // data

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { promises as fsp, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import {
-  TRAIN_OPTIONS, TEST_OPTIONS, TEST_ONLY_OPTIONS, parseCommandArgs, resolveTrainOptions, backendFor, applySuffix, optionsMarkdown,
+  TRAIN_OPTIONS, TEST_OPTIONS, TEST_ONLY_OPTIONS, parseCommandArgs, resolveTrainOptions, backendFor, applySuffix, optionsMarkdown, resumeCommand, defaultOf,
 } from '../src/train/options.js';
 import { resolveTestSetup } from '../src/train/test_setup.js';
 import { FLAGS as EVAL_FLAGS } from '../src/cli/commands/eval.js';
@@ -171,4 +171,10 @@ test('train: a size a U-Net cannot take (--netG unet_256 --preprocess none on 10
   const lines = r.stderr.trim().split('\n');
   assert.equal(lines.length, 1, r.stderr);
   assert.match(lines[0], /a000\.png: --netG unet_256 needs a width and height that are multiples of 256 but --preprocess none makes it 100x100/);
+});
+
+test('resumeCommand: the line train and browser-run print; the checkpoints folder only when not the default', () => {
+  assert.equal(resumeCommand({ dataroot: 'd', name: 'n', checkpointsDir: String(defaultOf(TRAIN_OPTIONS, 'checkpoints-dir')) }),
+    'cyclegan train --dataroot d --name n --continue');
+  assert.equal(resumeCommand({ dataroot: 'd', name: 'n', checkpointsDir: '/runs' }), 'cyclegan train --dataroot d --name n --checkpoints-dir /runs --continue');
 });

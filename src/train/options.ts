@@ -445,6 +445,12 @@ export function defaultOf(table: readonly OptionDef[], flag: string): FlagSpec['
   return d.default;
 }
 
+/** The command line that continues a run (the checkpoints folder named only when it is not the default). */
+export function resumeCommand(o: { dataroot: string; name: string; checkpointsDir: string }): string {
+  const dir = o.checkpointsDir !== defaultOf(TRAIN_OPTIONS, 'checkpoints-dir') ? ` --checkpoints-dir ${o.checkpointsDir}` : '';
+  return `cyclegan train --dataroot ${o.dataroot} --name ${o.name}${dir} --continue`;
+}
+
 /** Options held by field (TrainOptions, or a subset such as the training page's) as flag-keyed raw values, for resolveTrainOptions. */
 export function optionsToRawFlags(o: object): Record<string, unknown> {
   const raw: Record<string, unknown> = {};

@@ -2,7 +2,7 @@
 import { parseCommand, commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
   BASE_OPTIONS, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
-  maxWeightBytes, readFileBounded, WEIGHTS_LIMIT_HINT,
+  maxWeightBytes, readFileBounded, resumeCommand, WEIGHTS_LIMIT_HINT,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
@@ -33,8 +33,8 @@ export async function run(argv: string[]): Promise<number> {
     // the four networks and Adam's two moments of each: three times the weights
     const bytes = await readFileBounded(rest[0], { what: 'saved browser run', maxBytes: 3 * maxWeightBytes(), limitHint: WEIGHTS_LIMIT_HINT });
     const r = await importBrowserRun(bytes, dir, name, rest[0]);
-    console.log(`wrote ${r.root}: ${r.totalIters} images trained, next epoch ${r.epoch}; continue with: cyclegan train --dataroot DATAROOT --name ${name}` +
-      `${dir !== FLAGS[0].default ? ` --checkpoints-dir ${dir}` : ''} --continue`);
+    console.log(`wrote ${r.root}: ${r.totalIters} images trained, next epoch ${r.epoch}; continue with: ` +
+      resumeCommand({ dataroot: 'DATAROOT', name, checkpointsDir: dir }));
     return 0;
   }
   if (action === 'export') {

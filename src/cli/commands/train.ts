@@ -2,7 +2,7 @@
 // (src/train/options.ts) and the trainer.
 import { existsSync } from 'node:fs';
 import {
-  ARCH_FLAGS, CycleGANError, TRAIN_OPTIONS, defaultOf, testLabelOf, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix,
+  ARCH_FLAGS, CycleGANError, TRAIN_OPTIONS, defaultOf, resumeCommand, testLabelOf, parseCommandArgs, resolveTrainOptions, jsonToRawFlags, trainHelp, applySuffix,
   type TrainOptions, runPaths, pthFile, readRunOptions, openTrainData, train, installStopSignals,
 } from '../../index.js';
 
@@ -82,7 +82,7 @@ export async function run(argv: string[]): Promise<number> {
     const r = await train(opts, data, { signal: stop.signal });
     const where = `${r.runDir}/web/index.html`;
     if (r.status === 'interrupted') {
-      console.error(`stopped at epoch ${r.epoch}, image ${r.epochIter}; resume with: cyclegan train --dataroot ${opts.dataroot} --name ${opts.name}${opts.checkpointsDir !== defaultOf(TRAIN_OPTIONS, 'checkpoints-dir') ? ` --checkpoints-dir ${opts.checkpointsDir}` : ''} --continue`);
+      console.error(`stopped at epoch ${r.epoch}, image ${r.epochIter}; resume with: ${resumeCommand(opts)}`);
       console.error(`report: ${where}`);
       return stop.exitCode() || 130;
     }
