@@ -45,6 +45,13 @@ function hasNet(root: string, label: string, net: string): boolean {
 /**
  * Resolves test/eval options. `requireData` false for commands that bring their own inputs (translate).
  */
+/** A whole-number option value of at least `min` (one line naming the flag otherwise). */
+function whole(flag: string, raw: unknown, min: number): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min) fail(`--${flag} must be a whole number ≥ ${min}, got ${String(raw)}`);
+  return v;
+}
+
 export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: string) => void; requireData?: boolean } = {}): Promise<TestSetup> {
   const log = io.log ?? ((l: string) => console.error(l));
   // Options a command does not offer (translate has no --num-test) take the table's defaults; so every f[flag]
@@ -68,8 +75,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const run = runPaths(checkpointsDir, name);
   const runDir = run.root;
   const saved = await readRunOptions(run);
-  const loadIter = Number(f['load-iter']);
-  if (!Number.isInteger(loadIter) || loadIter < 0) fail(`--load-iter must be a whole number ≥ 0, got ${String(f['load-iter'])}`);
+  const loadIter = whole('load-iter', f['load-iter'], 0);
   const epoch = checkEpoch(str('epoch'));
   const label = testLabelOf({ epoch, loadIter });
   const suffix = String(f['model-suffix']);
@@ -106,13 +112,8 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   }
   const netG = choice('netG', String(pick('netG')), GENERATOR_NAMES);
   const norm = choice('norm', String(pick('norm')), NORM_TYPES);
-  const whole = (flag: string, min: number): number => {
-    const v = Number(pick(flag));
-    if (!Number.isInteger(v) || v < min) fail(`--${flag} must be a whole number ≥ ${min}, got ${String(pick(flag))}`);
-    return v;
-  };
-  const ngf = whole('ngf', 1);
-  const inputNc = whole('input-nc', 1), outputNc = whole('output-nc', 1);
+  const ngf = whole('ngf', pick('ngf'), 1);
+  const inputNc = whole('input-nc', pick('input-nc'), 1), outputNc = whole('output-nc', pick('output-nc'), 1);
   const noDropout = Boolean(pick('no-dropout'));
   const gen = (i: number, o: number): GeneratorSpec => ({
     role: 'generator', netG, inputNc: i, outputNc: o, ngf, norm, useDropout: !noDropout,
@@ -128,7 +129,7 @@ export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: stri
   const numTest = Number(f['num-test']);
   const imageWidth = Number(f['display-winsize']);
   for (const [flag, v] of [['crop-size', cropSize], ['load-size', loadSize], ['num-test', numTest], ['display-winsize', imageWidth]] as const) {
-    if (!Number.isInteger(v) || v < 1) fail(`--${flag} must be a whole number ≥ 1, got ${String(v)}`);
+    whole(flag, v, 1);
   }
   const aspectRatio = Number(f['aspect-ratio']);
   if (!(aspectRatio > 0 && Number.isFinite(aspectRatio))) fail(`--aspect-ratio must be a positive number, got ${String(f['aspect-ratio'])}`);
