@@ -253,7 +253,7 @@ test('a test\'s results layout, the checkpoint label it loads and the flags that
   const src = await (cache ??= sources());
   assert.match(src.get('cli/commands/eval_metrics.ts')!, /resultsPaths\(/);
   // --load_iter n > 0 loads iter_<n>, else --epoch: testLabelOf (train --continue of an official run folder asks it too)
-  assert.deepEqual(await holders('> 0 ? `iter_'), ['train/test_run.ts']);
+  assert.deepEqual(await holders('> 0 ? `iter_'), ['train/options.ts']);
   const { resultsPaths, testLabelOf } = await import('../src/train/test_run.js');
   assert.equal(testLabelOf({ epoch: '5', loadIter: 7 }), 'iter_7');
   assert.deepEqual(resultsPaths({ resultsDir: 'r', name: 'n', epoch: 'latest', loadIter: 7, phase: 'test' }),

@@ -319,6 +319,11 @@ export function checkEpoch(epoch: string): string {
   return epoch;
 }
 
+/** The checkpoint label --epoch and --load_iter name (--load_iter > 0 wins, as in the official BaseModel.setup). */
+export function testLabelOf(t: { epoch: string; loadIter?: number }): string {
+  return (t.loadIter ?? 0) > 0 ? `iter_${t.loadIter}` : t.epoch;
+}
+
 /**
  * Validates raw flag values (from parseCommandArgs, or an object from a library caller) into TrainOptions.
  * Every failure is a CycleGANError naming the flag. `requireData` is false for commands that only load nets.
@@ -411,7 +416,7 @@ export function resolveTrainOptions(raw: Record<string, unknown>, opts: { requir
   checkFolderName('phase', r.phase);
   r.name = applySuffix(r.name, r.suffix, optionsToJson(r));
   checkFolderName('name', r.name);
-  if (r.loadIter > 0) r.epoch = `iter_${r.loadIter}`;
+  r.epoch = testLabelOf(r);
   // Memory-sizing bounds (the CLI parser checks them too; library callers and opt.json come through here).
   for (const [flag, v] of [['ngf', r.ngf], ['ndf', r.ndf], ['n-layers-D', r.nLayersD], ['batch-size', r.batchSize],
     ['load-size', r.loadSize], ['crop-size', r.cropSize]] as const) checkFlagValue(flag, v);

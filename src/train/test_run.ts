@@ -16,6 +16,7 @@ import type { Network, NetworkSpec } from '../core/networks/index.js';
 import { writeFileAtomic } from '../atomic.js';
 import { loadNets, loadRunNetwork, runPaths } from './run_folder.js';
 import { renderPage, type ReportSection } from '../report/html.js';
+import { testLabelOf } from './options.js';
 
 export interface TestOptions {
   dataroot: string;
@@ -56,10 +57,8 @@ export interface TestResult {
   images: Array<{ side: 'A' | 'B'; input: string; real: string; fake: string; rec: string }>;
 }
 
-/** The checkpoint label a test loads (--load_iter wins over --epoch). */
-export function testLabelOf(t: Pick<TestOptions, 'epoch' | 'loadIter'>): string {
-  return (t.loadIter ?? 0) > 0 ? `iter_${t.loadIter}` : t.epoch;
-}
+// The checkpoint label a test loads: the option table's rule (options.ts, which resolveTrainOptions applies too).
+export { testLabelOf };
 
 /** The label of the checkpoint to load and the results folder, as test.py names them. */
 export function testLabels(o: Pick<TestOptions, 'epoch' | 'loadIter' | 'phase'>): { load: string; dir: string } {
