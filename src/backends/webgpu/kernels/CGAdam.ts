@@ -1,12 +1,18 @@
 // CGAdam: PyTorch's single-tensor Adam step (the native kernel's operation order, float32 arithmetic with
 // the bias corrections computed in double on the host), out of place: the new param, m and v from one
 // dispatch (m and v are the runner's extra outputs, ../runner.ts). The training step uses CGAdamInPlace.
-import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo, type UniformValue } from '../program.js';
 import { extraOutputWGSL } from '../runner.js';
 import { CGAdam, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 /** The uniforms both Adam kernels take, in `adamUniforms` order. */
 export const ADAM_UNIFORMS = 'stepSize : f32, bc2Sqrt : f32, b1 : f32, b2 : f32, omb1 : f32, omb2 : f32, eps : f32,';
+
+/** The values of ADAM_UNIFORMS for one step: the bias corrections are computed here, in double, on the host. */
+export function adamUniforms(a: { lr: number; beta1: number; beta2: number; eps: number; step: number }): UniformValue[] {
+  const bc1 = 1 - Math.pow(a.beta1, a.step), bc2 = 1 - Math.pow(a.beta2, a.step);
+  return floats(a.lr / bc1, Math.sqrt(bc2), a.beta1, a.beta2, 1 - a.beta1, 1 - a.beta2, a.eps);
+}
 
 /**
  * One Adam update in WGSL, shared by CGAdam and CGAdamInPlace so that their arithmetic cannot drift apart:
@@ -50,14 +56,13 @@ export const cgAdamKernel: KernelDef = {
   kernelName: CGAdam,
   make: () => (args) => {
     const { param, grad, m, v } = kernelInputs(CGAdam, args.inputs);
-    const { lr, beta1, beta2, eps, step } = kernelAttrs(CGAdam, args.attrs);
+    const attrs = kernelAttrs(CGAdam, args.attrs);
     for (const t of [param, grad, m, v]) if (t.dtype !== 'float32') throw new Error('CGAdam: inputs must be float32');
     const backend = args.backend as GPUBackendLike;
-    const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
     const mOut = backend.makeTensorInfo(param.shape, 'float32');
     const vOut = backend.makeTensorInfo(param.shape, 'float32');
     const p = backend.runWebGPUProgram(program(param.shape, mOut, vOut), [param, grad, m, v], 'float32',
-      floats(lr / bc1, Math.sqrt(bc2), beta1, beta2, 1 - beta1, 1 - beta2, eps));
+      adamUniforms(attrs));
     return [p, mOut, vOut];
   },
 };

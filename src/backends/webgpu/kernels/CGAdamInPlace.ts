@@ -2,9 +2,9 @@
 // overwrites param, m and v, with up to three gradient parts summed first ((g0 + g1) + g2, the order the
 // separate adds had). The parameter and its moments keep their GPU buffers from step to step, so the
 // dispatches that read them keep finding their bind groups in the runner's cache (../runner.ts).
-import { ceilDiv, floats, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { ceilDiv, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 import { extraOutputWGSL } from '../runner.js';
-import { ADAM_UNIFORMS, adamUpdateWGSL } from './CGAdam.js';
+import { ADAM_UNIFORMS, adamUniforms, adamUpdateWGSL } from './CGAdam.js';
 import { CGAdamInPlace, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
 function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
@@ -39,7 +39,7 @@ export const cgAdamInPlaceKernel: KernelDef = {
   kernelName: CGAdamInPlace,
   make: () => (args) => {
     const { param, grad, m, v, grad1, grad2 } = kernelInputs(CGAdamInPlace, args.inputs);
-    const { lr, beta1, beta2, eps, step } = kernelAttrs(CGAdamInPlace, args.attrs);
+    const attrs = kernelAttrs(CGAdamInPlace, args.attrs);
     const grads = [grad, grad1, grad2].filter((g): g is TensorInfo => g !== undefined);
     const size = param.shape.reduce((a, b) => a * b, 1);
     for (const t of [param, m, v, ...grads]) {
@@ -50,10 +50,8 @@ export const cgAdamInPlaceKernel: KernelDef = {
     for (const t of [param, m, v]) {
       if (backend.tensorMap.get(t.dataId).refCount !== 1) throw new Error('CGAdamInPlace: param, m and v must not share their data');
     }
-    const bc1 = 1 - Math.pow(beta1, step), bc2 = 1 - Math.pow(beta2, step);
-    const u = floats(lr / bc1, Math.sqrt(bc2), beta1, beta2, 1 - beta1, 1 - beta2, eps);
     const flat = (t: TensorInfo): TensorInfo => ({ ...t, shape: [size] });
-    backend.runWebGPUProgram(program(size, grads.length, m, v), grads.map(flat), 'float32', u, flat(param));
+    backend.runWebGPUProgram(program(size, grads.length, m, v), grads.map(flat), 'float32', adamUniforms(attrs), flat(param));
     // A CPU copy of an earlier read would now be stale.
     for (const t of [param, m, v]) backend.tensorMap.get(t.dataId).values = undefined;
     return [];
