@@ -325,7 +325,6 @@ export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filte
   const tiled = narrowPlan('dgrad', info) ? null : runTiled(backend, 'dgrad', [dy, filter], bias, 'linear', 0, info);
   if (tiled) return tiled;
   const dx = convBackpropInputNoBias(backend, dy, filter, info);
-  if (!bias) return dx;
   const add = tf.getKernel('Add', 'webgpu');
   if (!add) throw new Error('webgpu: no Add kernel');
   const out = add.kernelFunc({ inputs: { a: dx, b: bias }, backend: backend as never, attrs: {} }) as TensorInfo;
