@@ -11,7 +11,7 @@
 // Each operand tile is loaded with consecutive threads on the tensor's contiguous axis (coalesced).
 import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, type FusedActivation, type GPUBackendLike, type Program,
-  type TensorInfo, splitReduceProgram } from './program.js';
+  type TensorInfo, reduceSplits } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
@@ -295,10 +295,7 @@ function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], 
   }
   const partial = backend.runWebGPUProgram(gemmProgram(mode, [splits, M, N], dispatch, false, 'linear', tn, reflect),
     inputs, 'float32', uniforms);
-  const out = backend.runWebGPUProgram(splitReduceProgram(outShape, bias !== undefined, act),
-    bias ? [partial, bias] : [partial], 'float32', [...ints(splits, N), ...floats(alpha)]);
-  backend.disposeData(partial.dataId);
-  return out;
+  return reduceSplits(backend, partial, outShape, splits, N, bias, act, alpha);
 }
 
 /** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
@@ -515,10 +512,7 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
     }
     const partial = backend.runWebGPUProgram(tiledProgram(mode, cfg, [splits, g.M, g.N], dispatch, false, 'linear', true,
       false, !!reflect), inputs, 'float32', uniforms);
-    const out = backend.runWebGPUProgram(splitReduceProgram(g.outShape, bias !== undefined, act),
-      bias ? [partial, bias] : [partial], 'float32', [...ints(splits, g.N), ...floats(alpha)]);
-    backend.disposeData(partial.dataId);
-    return out;
+    return reduceSplits(backend, partial, g.outShape, splits, g.N, bias, act, alpha);
   };
   if (mode === 'fwd') {
     return run({ ...base, M: B * info.outHeight * info.outWidth, N: info.outChannels,
@@ -645,8 +639,5 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
   splits = ceilDiv(K, kChunk);
   const partial = backend.runWebGPUProgram(narrowWgradProgram(N, [splits, M, N], [groups, splits, 1], !!reflect), inputs,
     'float32', u(M, N, info.inChannels, info.inHeight, info.inWidth, info.outHeight, info.outWidth, kChunk, K));
-  const out = backend.runWebGPUProgram(splitReduceProgram([kH, kW, info.inChannels, N], false, 'linear'), [partial],
-    'float32', [...ints(splits, N), ...floats(0)]);
-  backend.disposeData(partial.dataId);
-  return out;
+  return reduceSplits(backend, partial, [kH, kW, info.inChannels, N], splits, N);
 }

@@ -124,3 +124,15 @@ export function splitReduceProgram(outputShape: number[], hasBias: boolean, act:
     `,
   };
 }
+
+/**
+ * The second pass of a split reduction: sums `partial` ([splits, ...outShape]) with splitReduceProgram, adds
+ * `bias` (per last-axis entry, `n` of them) and applies `act`, then disposes `partial`.
+ */
+export function reduceSplits(backend: GPUBackendLike, partial: TensorInfo, outShape: number[], splits: number, n: number,
+                             bias?: TensorInfo, act: FusedActivation = 'linear', alpha = 0): TensorInfo {
+  const out = backend.runWebGPUProgram(splitReduceProgram(outShape, bias !== undefined, act),
+    bias ? [partial, bias] : [partial], 'float32', [...ints(splits, n), ...floats(alpha)]);
+  backend.disposeData(partial.dataId);
+  return out;
+}

@@ -7,7 +7,7 @@
 // (The first version, 16 channels × 16 lanes and chunks of 4096 rows, ran 16 workgroups of 256 serial loads
 // for the blocks' sums: 64 µs a call on the H200, twice the stock kernel's time; BENCHMARKS.md Run 4.)
 // Every other Sum goes to the stock kernel.
-import { ceilDiv, floats, ints, splitReduceProgram, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
+import { ceilDiv, ints, reduceSplits, type GPUBackendLike, type KernelDef, type Program, type TensorInfo } from '../program.js';
 import { tf } from '../../../core/tf.js';
 
 /** Channels per workgroup (x) and row lanes (y): 256 threads. */
@@ -58,10 +58,7 @@ function channelSum(backend: GPUBackendLike, x: TensorInfo, outShape: number[]):
   const chunk = ceilDiv(rows, chunks);
   if (chunks === 1) return backend.runWebGPUProgram(chunkProgram(c, 1, outShape), [x], 'float32', ints(rows, c, chunk));
   const part = backend.runWebGPUProgram(chunkProgram(c, chunks, [chunks, c]), [x], 'float32', ints(rows, c, chunk));
-  const out = backend.runWebGPUProgram(splitReduceProgram(outShape, false, 'linear'), [part], 'float32',
-    [...ints(chunks, c), ...floats(0)]);
-  backend.disposeData(part.dataId);
-  return out;
+  return reduceSplits(backend, part, outShape, chunks, c);
 }
 
 export const sumKernel: KernelDef = {
