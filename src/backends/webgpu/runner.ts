@@ -104,7 +104,7 @@ export function takeCompanion(backend: object, owner: TensorInfo): Companion | u
  * (1..inputs) and the uniforms (inputs + 1). The one place that numbers them: the runner's layouts and bind
  * groups and the kernels' WGSL declarations (extraOutputWGSL) all ask it.
  */
-export function extraOutputBinding(inputs: number, i: number): number {
+function extraOutputBinding(inputs: number, i: number): number {
   return 2 + inputs + i;
 }
 
