@@ -10,7 +10,7 @@
 // a second small kernel that also applies fwd's bias and activation.
 // Each operand tile is loaded with consecutive threads on the tensor's contiguous axis (coalesced).
 import { tf } from '../../core/tf.js';
-import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, type FusedActivation, type GPUBackendLike, type Program,
+import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, reflectAt, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo, reduceSplits } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
@@ -61,7 +61,7 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation, reflec
 } {
   if (mode === 'fwd') {
     // reflect: inH/inW are the unpadded source's, padT/padL the reflection's; indices past a border mirror
-    const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
+    const at = reflectAt(reflect);
     const v = hasBias ? 'v + bias[n]' : 'v';
     return {
       aKFast: true, bKFast: false,
@@ -146,7 +146,7 @@ function modeCode(mode: GemmMode, hasBias: boolean, act: FusedActivation, reflec
     };
   }
   // wgrad; reflect as in fwd (inH/inW the unpadded source's, padT/padL the reflection's)
-  const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
+  const at = reflectAt(reflect);
   return {
     aKFast: false, bKFast: false,
     // row: (tap's input offset h, w, input channel)

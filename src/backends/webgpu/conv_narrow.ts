@@ -7,7 +7,7 @@
 // and the filter gradient of such a layer, dW[(kh,kw,c), n] = Σ_pixels x[pixel·s − pad + k, c] · dy[pixel, n],
 // one thread per (tap, 4 input channels) over a slice of the pixels (the slices summed by conv_gemm.ts's
 // reduction), the slice's dy values staged in workgroup memory.
-import { activationWGSL, fields, REFLECT_INDEX, type FusedActivation, type Program } from './program.js';
+import { activationWGSL, fields, REFLECT_INDEX, reflectAt, type FusedActivation, type Program } from './program.js';
 
 export const NARROW_WG = 128;
 /** Pixels of dy staged at a time by the filter-gradient kernel. */
@@ -28,7 +28,7 @@ export function narrowProgram(mode: NarrowMode, N: number, outputShape: number[]
   // Weight (c, n) of tap t: fwd W[t][c][n], dgrad W[t][n][c].
   const wIndex = mode === 'fwd' ? '(t * uniforms.C + c) * uniforms.N + n' : '(t * uniforms.N + n) * uniforms.C + c';
   // reflect (fwd): srcH/srcW are the unpadded source's, padT/padL the reflection's
-  const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
+  const at = reflectAt(reflect);
   const pos = mode === 'fwd'
     ? `let h = ${at('oh * uniforms.strideH - uniforms.padT + kh * uniforms.dilH', 'uniforms.srcH')};
             let w = ${at('ow * uniforms.strideW - uniforms.padL + kw * uniforms.dilW', 'uniforms.srcW')};`
@@ -98,7 +98,7 @@ export function narrowWgradProgram(N: number, outputShape: number[], dispatch: [
                                    reflect = false): Program & { variableComponents: number[] } {
   const WG = 64;
   // reflect: srcH/srcW are the unpadded source's, padT/padL the reflection's
-  const at = (v: string, n: string) => reflect ? `reflectIndex(${v}, ${n})` : v;
+  const at = reflectAt(reflect);
   return {
     outputShape,
     shaderKey: `cgConvNarrowWgrad${reflect ? 'Reflect' : ''}_${N}`,

@@ -99,6 +99,14 @@ export const REFLECT_INDEX = `fn reflectIndex(i : i32, n : i32) -> i32 {
 }`;
 
 /**
+ * WGSL index wrapper for kernels that read through a reflection: `at(v, n)` is `reflectIndex(v, n)` when
+ * `reflect` (the shader must then include REFLECT_INDEX), else `v` unchanged.
+ */
+export function reflectAt(reflect: boolean): (v: string, n: string) => string {
+  return (v, n) => reflect ? `reflectIndex(${v}, ${n})` : v;
+}
+
+/**
  * Sums `partial` ([splits, ...outputShape], the partial results of a reduction split across workgroups) over
  * its first axis, then adds a per-last-axis bias and applies the activation: the second pass of the split
  * convolutions (conv_gemm.ts) and of the channel sums (kernels/Sum.ts).
