@@ -50,8 +50,8 @@ export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Te
     const outC = filter.shape[2];
     const fullH = (h - 1) * stride + k;
     const fullW = (w - 1) * stride + filter.shape[1];
-    const outH = fullH - 2 * pad + outputPad;
-    const outW = fullW - 2 * pad + outputPad;
+    const outH = convTransposeOutSize(h, k, stride, pad, outputPad);
+    const outW = convTransposeOutSize(w, filter.shape[1], stride, pad, outputPad);
     let y: tf.Tensor4D;
     if (crop) {
       y = tf.conv2dTranspose(x, filter, [n, outH, outW, outC], stride, crop) as tf.Tensor4D;
@@ -76,6 +76,11 @@ export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Te
 export function convTransposeCrop(pad: number, outputPad: number): tf.backend_util.ExplicitPadding | null {
   if (outputPad > pad) return null;
   return [[0, 0], [pad, pad - outputPad], [pad, pad - outputPad], [0, 0]];
+}
+
+/** PyTorch's ConvTranspose2d output size on one axis: (size - 1)·stride + kernel - 2·pad + outputPad. */
+export function convTransposeOutSize(size: number, kernel: number, stride: number, pad: number, outputPad: number): number {
+  return (size - 1) * stride + kernel - 2 * pad + outputPad;
 }
 
 function activate(x: tf.Tensor4D, activation: Activation, alpha: number): tf.Tensor4D {

@@ -3,7 +3,7 @@
 // the ResNet generator's two upsampling layers, one dispatch each.
 import { tf } from '../../../core/tf.js';
 import { CGConvTranspose2D, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
-import { convTransposeCrop } from '../../../core/ops/nn.js';
+import { convTransposeCrop, convTransposeOutSize } from '../../../core/ops/nn.js';
 import { convBackpropInput } from '../conv_gemm.js';
 import type { GPUBackendLike, KernelDef } from '../program.js';
 
@@ -19,8 +19,8 @@ export const cgConvTranspose2DKernel: KernelDef = {
     }
     const [n, h, w] = x.shape;
     const [kh, kw, outC] = filter.shape;
-    const outShape: [number, number, number, number] = [n, (h - 1) * stride + kh - 2 * pad + outputPad,
-      (w - 1) * stride + kw - 2 * pad + outputPad, outC];
+    const outShape: [number, number, number, number] = [n, convTransposeOutSize(h, kh, stride, pad, outputPad),
+      convTransposeOutSize(w, kw, stride, pad, outputPad), outC];
     // The transposed convolution is the input gradient of the conv from outShape to x's shape (as tf.conv2dTranspose).
     const info = tf.backend_util.computeConv2DInfo(outShape, filter.shape as [number, number, number, number], stride, 1,
       crop, undefined, false, 'channelsLast');
