@@ -289,12 +289,15 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     if (od.resource == null) backend.uploadToGPU(output.dataId);
     found.length = inputs.length + 1;
     found[0] = od.resource as GPUBufferLike;
+    // (checked here, once, rather than again in recordAndSubmit: any non-buffer sends it to bufferOf's error)
+    let allBuffers = isBuffer(od.resource);
     dtypes.length = inputs.length;
     for (let i = 0; i < inputs.length; i++) {
       const d = backend.tensorMap.get(inputs[i].dataId)!;
       if (d.resource == null) backend.uploadToGPU(inputs[i].dataId);
       dtypes[i] = d.dtype;
       found[i + 1] = d.resource as GPUBufferLike;
+      if (!isBuffer(d.resource)) allBuffers = false;
     }
     const known = signatures.get(base);
     const hit = known?.find((sg) => sameSignature(sg, p, inputs, dtypes, output));
@@ -303,7 +306,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       p.shaderKey = hit.key;
       p.pipeline = pipeline as Pipeline;
       stats.keyHits++;
-      foundFor = p;
+      foundFor = allBuffers ? p : null;
       try {
         backend.recordAndSubmit(p, output, inputs, uniforms);
       } finally {
@@ -399,7 +402,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     const extra = p.extraOutputs ?? [];
     for (const t of extra) backend.uploadToGPU(t.dataId);
     let buffers: GPUBufferLike[];
-    if (foundFor === p && found.length === inputs.length + 1 && found.every(isBuffer)) {
+    if (foundFor === p && found.length === inputs.length + 1) {
       buffers = extra.length ? [...found, ...extra.map(bufferOf)] : found;
     } else {
       buffers = [bufferOf(output), ...inputs.map(bufferOf), ...extra.map(bufferOf)];
