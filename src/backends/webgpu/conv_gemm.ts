@@ -398,7 +398,11 @@ export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: T
 /** A forced choice, for the kernel sweep (scripts/gpu-conv-sweep.mjs) and the tests: config and split count. */
 export interface ConvTuning { cfg?: TileConfig; splits?: number; generic?: boolean; narrow?: boolean }
 let tuning: ConvTuning | null = null;
-export function setConvTuning(t: ConvTuning | null): void { tuning = t; }
+export function setConvTuning(t: ConvTuning | null): void {
+  // A forced config is checked here, once; the shape rule's own configs are checked by the kernel tests.
+  if (t?.cfg && !validConfig(t.cfg, 1 << 30)) throw new Error(`conv: invalid tile config ${JSON.stringify(t.cfg)}`);
+  tuning = t;
+}
 
 // The configurations the rule picks, from the H200 sweep of 2026-11-30 (BENCHMARKS.md, scripts/gpu-conv-sweep.mjs):
 // 256-channel 64×64-pixel layers: fwd 128×64 blocks 0.17 ms (generic kernel 0.54), dgrad 64×32 blocks split in
@@ -499,7 +503,6 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
   const info = reflect ? { ...info0, padInfo: { ...info0.padInfo, top: reflect.pad, left: reflect.pad } } : info0;
   const srcH = reflect?.srcH ?? info.inHeight, srcW = reflect?.srcW ?? info.inWidth;
   const { cfg, phased } = plan;
-  if (!validConfig(cfg, 1 << 30)) throw new Error(`conv: invalid tile config ${JSON.stringify(cfg)}`);
   const B = info.batchSize;
   const base = { ph: NO_PHASE, offH: 0, offW: 0, rowsH: 0, rowsW: 0 };
   const run = (g: TiledGeom): TensorInfo => {
