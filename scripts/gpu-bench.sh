@@ -35,6 +35,7 @@ prepare() {
     grep -v 'unsandboxed' >/dev/null || true)
   ls "$DIR"/debs/libvulkan1_*.deb "$DIR"/debs/libglvnd0_*.deb >/dev/null
   cp "${TORCH_BENCH:-../shared/reference/torch_cyclegan_bench.py}" "$DIR/"
+  cp scripts/gpu-features.mjs "$DIR/"
   du -sh "$DIR"
 }
 
@@ -53,6 +54,8 @@ run() {
   {
     echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores; node $("$node" -v); torch $("$py" -c 'import torch; print(torch.__version__)') on $dev"
     gpu_name_line name,driver_version,memory.total
+    # the adapter's features, plain and with Dawn's experimental APIs allowed (subgroup matrices: tensor cores?)
+    "$node" "$DIR/gpu-features.mjs" 2>&1 | grep -v '^Warning: maxDynamic' | sed 's/^/# /' || echo "# gpu-features failed"
     echo "| config | ours g_fwd | torch g_fwd | ratio | ours g_fwd_bwd | torch g_fwd_bwd | ratio | ours iter | torch iter | ratio | ours peak GPU MB | torch peak GB | ratio |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   } | tee "$log"
