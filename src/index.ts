@@ -4,7 +4,7 @@
 export * from './core/index.js';
 
 // backends, files, weights
-export { initBackend, startBackend, setDeterministic, prepareSyncReads, NODE_BACKENDS } from './backends/index.js';
+export { initBackend, startBackend, setDeterministic, prepareSyncReads, BACKENDS, GPU_IDS_BACKENDS, NODE_BACKENDS } from './backends/index.js';
 export { writeFileAtomic, writeJsonAtomic } from './atomic.js';
 export { readFileBounded, readFailureReason, type ReadFileOptions } from './read_file.js';
 export { saveNetwork, loadNetwork, readModelBytes, checkModelPath } from './weights/network_file.js';
@@ -19,7 +19,7 @@ export {
 } from './flags.js';
 export {
   ARCH_FLAGS, BASE_OPTIONS, TRAIN_OPTIONS, TEST_OPTIONS, MODELS, parseCommandArgs, pickOptions, optionsHelp, trainHelp,
-  resolveTrainOptions, jsonToRawFlags, applySuffix, defaultOf, resumeCommand, type OptionDef, type TrainOptions,
+  resolveTrainOptions, jsonToRawFlags, applySuffix, backendFor, defaultOf, resumeCommand, type OptionDef, type TrainOptions,
 } from './train/options.js';
 
 // data

@@ -27,6 +27,12 @@ import { readFidStats } from '../src/metrics/npz.js';
 import { readIdx } from '../src/data/builtin/idx.js';
 import { ImageDecodeError } from '../src/data/decode.js';
 import { run as browserRunCommand } from '../src/cli/commands/browser_run.js';
+import { BACKENDS, GPU_IDS_BACKENDS, NODE_BACKENDS } from '../src/backends/names.js';
+import { backendFor, jsonToRawFlags, TRAIN_OPTIONS } from '../src/train/options.js';
+import { createNetwork } from '../src/core/networks/index.js';
+import { encodeNetwork } from '../src/weights/network_file.js';
+import { writePng } from './workflow_util.js';
+import { spawnSync } from 'node:child_process';
 
 const SRC = path.join(REPO_ROOT, 'src');
 
@@ -410,6 +416,43 @@ test('one reader of whole user files (src/read_file.ts): missing, folder, device
     await fsp.writeFile(small, Buffer.from('0123456789'));
     assert.equal((await readFileBounded(small, { what: 'test file', maxBytes: 10 })).toString(), '0123456789');
     await assert.rejects(readFileBounded(small, { what: 'test file', maxBytes: 9 }), oneLine(/small\.bin: cannot read test file: 10 bytes is over the 9 bytes limit$/));
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('backend names, what --gpu_ids resolves to and the CPU fallback chain have one owner (src/backends/names.ts)', async () => {
+  assert.deepEqual(await holders("'auto-cpu'"), ['backends/names.ts']);
+  // 'gpu' as a value (webgpu/index.ts names navigator's 'gpu' property, which is not a backend name)
+  const src = await (cache ??= sources());
+  assert.deepEqual([...src].filter(([, code]) => /(===|!==|[?:(=]|return)\s*'gpu'/.test(code)).map(([f]) => f), ['backends/names.ts']);
+  assert.deepEqual(await holders("'native', 'wasm', 'cpu'"), ['backends/names.ts']);
+  // the option table checks --backend against the same list the backends start
+  const def = TRAIN_OPTIONS.find((d) => d.name === 'backend')!;
+  assert.equal(def.choices, BACKENDS);
+  assert.deepEqual(BACKENDS.slice(1, 1 + NODE_BACKENDS.length), [...NODE_BACKENDS]);
+  assert.equal(backendFor('auto', '-1', false), GPU_IDS_BACKENDS.cpu);
+  assert.equal(backendFor('auto', '0', false), GPU_IDS_BACKENDS.gpu);
+  for (const b of Object.values(GPU_IDS_BACKENDS)) assert.equal(jsonToRawFlags({ backend: b }).backend, undefined);
+  // translate --model resolves --gpu_ids by the same rule (backendFor): -1 is the CPU chain, not the GPU case (it
+  // used to take any --gpu_ids for a GPU request, so -1 printed the no-GPU note, or used a GPU where there was one)
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-backend-'));
+  try {
+    const net = createNetwork({ role: 'generator', netG: 'resnet_6blocks', inputNc: 3, outputNc: 3, ngf: 4, norm: 'instance', useDropout: false }, { seed: 1 });
+    const model = path.join(dir, 'g.safetensors');
+    await fsp.writeFile(model, encodeNetwork(net));
+    net.dispose();
+    const img = path.join(dir, 'in.png');
+    await writePng(img, new Uint8Array(16 * 16 * 3), 16, 16, 3);
+    const cli = path.join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
+    const translate = (ids: string) => spawnSync(process.execPath, [cli, 'translate', '--model', model, img, '--out', path.join(dir, `out${ids}`),
+      '--preprocess', 'none', '--gpu_ids', ids], { encoding: 'utf8', env: { ...process.env, CYCLEGAN_DEBUG: '' }, timeout: 120_000 });
+    const cpu = translate('-1');
+    assert.equal(cpu.status, 0, cpu.stderr);
+    assert.doesNotMatch(cpu.stderr, /--gpu_ids: no hardware GPU|using webgpu/);
+    const gpu = translate('0');
+    assert.equal(gpu.status, 0, gpu.stderr);
+    assert.match(gpu.stderr, /--gpu_ids: no hardware GPU backend here|using webgpu on/);
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }

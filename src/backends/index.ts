@@ -3,8 +3,9 @@
 import { tf } from '../core/tf.js';
 import { existsSync, readdirSync } from 'node:fs';
 import { CycleGANError } from '../core/errors.js';
+import { BACKENDS, GPU_IDS_BACKENDS, NODE_BACKENDS, type NodeBackend } from './names.js';
 
-export const NODE_BACKENDS = ['native', 'wasm', 'cpu'] as const;
+export { BACKENDS, GPU_IDS_BACKENDS, NODE_BACKENDS, type NodeBackend };
 
 /** The GPU adapter the active webgpu backend runs on (for `bench` and logs), or null. */
 export let webgpuAdapter: string | null = null;
@@ -31,17 +32,24 @@ async function loadWebGPU(): Promise<{ ok: true; adapter: { description: string;
   }
 }
 
+type Loaded = { ok: true } | { ok: false; reason: string };
+
 let wasmLoaded = false;
 
-async function loadWasm(): Promise<void> {
-  if (wasmLoaded) return;
-  await import('@tensorflow/tfjs-backend-wasm');
-  const { registerWasmExtras } = await import('./wasm.js');
-  registerWasmExtras();
+async function loadWasm(): Promise<Loaded> {
+  if (wasmLoaded) return { ok: true };
+  try {
+    await import('@tensorflow/tfjs-backend-wasm');
+    const { registerWasmExtras } = await import('./wasm.js');
+    registerWasmExtras();
+  } catch (e) {
+    return { ok: false, reason: `wasm backend module failed to load: ${(e as Error).message}` };
+  }
   wasmLoaded = true;
+  return { ok: true };
 }
 
-async function loadNative(): Promise<{ ok: true } | { ok: false; reason: string }> {
+async function loadNative(): Promise<Loaded> {
   try {
     const mod = await import('./native/index.js');
     return mod.tryRegisterNativeBackend();
@@ -49,6 +57,13 @@ async function loadNative(): Promise<{ ok: true } | { ok: false; reason: string 
     return { ok: false, reason: `native backend module failed to load: ${(e as Error).message}` };
   }
 }
+
+/** What makes each CPU backend available to tf.setBackend (tfjs-cpu registers itself with tfjs-core). */
+const LOADERS: Record<NodeBackend, () => Promise<Loaded>> = {
+  native: loadNative,
+  wasm: loadWasm,
+  cpu: async () => ({ ok: true }),
+};
 
 async function activate(name: string): Promise<boolean> {
   try {
@@ -60,7 +75,24 @@ async function activate(name: string): Promise<boolean> {
   }
 }
 
-let nativeWarned = false;
+/** The CPU backends whose unavailability has been said (once a process). */
+const warned = new Set<NodeBackend>();
+
+/**
+ * The first CPU backend that starts, along NODE_BACKENDS (`auto` after the GPU, and `--gpu_ids -1`); says once why
+ * a backend was skipped.
+ */
+async function startCpuChain(log: (line: string) => void): Promise<string> {
+  for (const [i, name] of NODE_BACKENDS.entries()) {
+    const loaded = await LOADERS[name]();
+    if (loaded.ok && (await activate(name))) return name;
+    if (!loaded.ok && !warned.has(name)) {
+      warned.add(name);
+      log(`cyclegan: ${name} backend unavailable (${loaded.reason}); using ${NODE_BACKENDS[i + 1] ?? 'nothing'}`);
+    }
+  }
+  throw new CycleGANError('no TF.js backend could start');
+}
 
 /**
  * Before code that reads tensors synchronously (checkpoint saving): on webgpu in Node, dataSync only returns
@@ -85,7 +117,7 @@ export async function setDeterministic(on: boolean): Promise<void> {
 
 /**
  * Starts a backend and returns its name. 'auto' (default) tries webgpu on a hardware GPU adapter (saying
- * which), then native, then wasm, then cpu, and says once why native was skipped.
+ * which), then the CPU chain (startCpuChain: native, then wasm, then cpu, saying once why one was skipped).
  */
 export async function initBackend(requested: string = 'auto', log: (line: string) => void = (l) => console.error(l)): Promise<string> {
   const name = requested.toLowerCase();
@@ -99,28 +131,17 @@ export async function initBackend(requested: string = 'auto', log: (line: string
         return 'webgpu';
       }
     }
-    const native = await loadNative();
-    if (native.ok && (await activate('native'))) return 'native';
-    if (!native.ok && !nativeWarned) {
-      nativeWarned = true;
-      log(`cyclegan: native backend unavailable (${native.reason}); using wasm`);
-    }
-    await loadWasm();
-    if (await activate('wasm')) return 'wasm';
-    if (await activate('cpu')) return 'cpu';
-    throw new CycleGANError('no TF.js backend could start');
+    return startCpuChain(log);
   }
-  if (name === 'native') {
-    const native = await loadNative();
-    if (!native.ok) throw new CycleGANError(`--backend native: ${native.reason}`);
-  } else if (name === 'wasm') {
-    await loadWasm();
-  } else if (name === 'webgpu') {
+  if (name === 'webgpu') {
     const gpu = await loadWebGPU();
     if (!gpu.ok) throw new CycleGANError(`--backend webgpu: ${gpu.reason}`);
     webgpuAdapter = gpu.adapter.description + (gpu.adapter.software ? ' [software]' : '');
-  } else if (name !== 'cpu') {
-    throw new CycleGANError(`unknown --backend '${requested}' (auto, native, wasm, cpu, webgpu)`);
+  } else if ((NODE_BACKENDS as readonly string[]).includes(name)) {
+    const loaded = await LOADERS[name as NodeBackend]();
+    if (!loaded.ok) throw new CycleGANError(`--backend ${name}: ${loaded.reason}`);
+  } else {
+    throw new CycleGANError(`unknown --backend '${requested}' (${BACKENDS.join(', ')})`);
   }
   if (!(await activate(name))) throw new CycleGANError(`--backend ${name} could not be started`);
   return name;
@@ -132,20 +153,11 @@ export async function initBackend(requested: string = 'auto', log: (line: string
  * training page builds its form from it).
  */
 export async function startBackend(backend: string, log: (line: string) => void = (l) => console.error(l)): Promise<string> {
-  if (backend === 'gpu') {
+  if (backend === GPU_IDS_BACKENDS.gpu) {
     const got = await initBackend('auto', log);
     if (got !== 'webgpu') log(`cyclegan: --gpu_ids: no hardware GPU backend here; using ${got}`);
     return got;
   }
-  if (backend === 'auto-cpu') {
-    for (const b of ['native', 'wasm']) {
-      try {
-        return await initBackend(b, log);
-      } catch {
-        // the next CPU backend
-      }
-    }
-    return initBackend('cpu', log);
-  }
+  if (backend === GPU_IDS_BACKENDS.cpu) return startCpuChain(log);
   return initBackend(backend, log);
 }

@@ -14,13 +14,13 @@ import { defaultCycleGANOptions, type CycleGANOptions } from '../core/model.js';
 import { DEFAULT_TRANSFORM, PREPROCESS_MODES } from '../core/data/transforms.js';
 import { discriminatorTooDeep, sameSizeMultiple } from '../core/networks/size.js';
 import { checkFlagValue, DIRECTIONS, parseDecimal } from '../core/limits.js';
+import { BACKENDS, GPU_IDS_BACKENDS } from '../backends/names.js';
 
 export { INIT_TYPES, GAN_MODES, LR_POLICIES };
 export { DIRECTIONS };
 // The official defaults have one owner each: the model's (defaultCycleGANOptions) and the transform's
 // (DEFAULT_TRANSFORM); the table below refers to them instead of restating them.
 const M = defaultCycleGANOptions();
-export const BACKENDS = ['auto', 'native', 'wasm', 'cpu', 'webgpu'] as const;
 /** The official models this project implements (pix2pix and colorization are not CycleGAN). */
 export const MODELS = ['cycle_gan', 'test'] as const;
 export const DATASET_MODES = ['unaligned', 'single'] as const;
@@ -271,15 +271,15 @@ export function applySuffix(name: string, suffix: string, values: Record<string,
 }
 
 /**
- * The backend a run asks for: --backend when given; else --gpu_ids: -1 (or only negative ids) = 'auto-cpu'
- * (native → wasm → cpu, never a GPU), N ≥ 0 = 'gpu' (auto: a hardware GPU when there is one, else the CPU
- * backends, with a note); neither = auto.
+ * The backend a run asks for: --backend when given; else --gpu_ids: -1 (or only negative ids) = GPU_IDS_BACKENDS.cpu
+ * (native → wasm → cpu, never a GPU), N ≥ 0 = GPU_IDS_BACKENDS.gpu (auto: a hardware GPU when there is one, else the
+ * CPU backends, with a note); neither = auto.
  */
 export function backendFor(backend: string | undefined, gpuIds: string | undefined, backendGiven: boolean): string {
   if (backendGiven || gpuIds === undefined) return backend ?? 'auto';
   const ids = gpuIds.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (ids.some((s) => !/^-?\d+$/.test(s))) throw new CycleGANError(`--gpu_ids must be -1 or comma-separated GPU numbers, got '${gpuIds}'`);
-  return ids.some((s) => Number(s) >= 0) ? 'gpu' : 'auto-cpu';
+  return ids.some((s) => Number(s) >= 0) ? GPU_IDS_BACKENDS.gpu : GPU_IDS_BACKENDS.cpu;
 }
 
 /** Every option check's failure: one line naming the flag (exit 2). */
@@ -483,8 +483,8 @@ export function jsonToRawFlags(json: Record<string, unknown>): Record<string, un
     const k = d.official ?? d.name;
     if (k in json) raw[d.name] = json[k];
   }
-  // 'gpu' is what --gpu_ids resolved to; the run's gpu_ids (or a new one) decides it again
-  if (raw['backend'] === 'gpu' || raw['backend'] === 'auto-cpu') delete raw['backend'];
+  // what --gpu_ids resolved to is not a --backend value: the run's gpu_ids (or a new one) decides it again
+  if ((Object.values(GPU_IDS_BACKENDS) as unknown[]).includes(raw['backend'])) delete raw['backend'];
   return raw;
 }
 

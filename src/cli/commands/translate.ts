@@ -2,7 +2,7 @@
 import { printNotes, requireString, UsageError } from '../args.js';
 import {
   CycleGANError, loadNetwork, loadRunNetwork, netFile, pthFile, checkPreprocess, PREPROCESS_MODES, collectInputs,
-  translateFiles, MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, type OptionDef, startBackend,
+  translateFiles, MODELS, TEST_OPTIONS, parseCommandArgs, pickOptions, optionsHelp, type OptionDef, startBackend, backendFor,
   resolveTestSetup, testLabelOf, checkFlagValue,
 } from '../../index.js';
 import { existsSync } from 'node:fs';
@@ -75,7 +75,8 @@ export async function run(argv: string[]): Promise<number> {
   let backend: string;
   if (model) {
     printNotes(args, log);
-    backend = await startBackend(args.given.has('backend') || args.flags['gpu-ids'] === undefined ? String(args.flags.backend) : 'gpu', log);
+    const gpuIds = args.flags['gpu-ids'] as string | undefined;
+    backend = await startBackend(backendFor(String(args.flags.backend), gpuIds, args.given.has('backend')), log);
     net = await loadNetwork(model);
     source = model;
   } else {
