@@ -4,26 +4,17 @@
 // and the size is checked on the open handle before any byte is read, so memory stays bounded by the caller's
 // limit even for a hostile path (/dev/zero, a FIFO, a 40 GB file, a file growing while it is read).
 import { promises as fsp } from 'node:fs';
-import { CycleGANError } from './core/errors.js';
+import { CycleGANError, systemErrorWords } from './core/errors.js';
 
-/** Why reading failed, in words a user acts on (the system code kept for searching). */
-const READ_REASONS: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EPERM: 'permission denied',
-  EISDIR: 'it is a folder, not a file',
-  ENOTDIR: 'a part of the path is a file, not a folder',
-  ELOOP: 'too many symbolic links',
-  ENAMETOOLONG: 'the path is too long',
-  EMFILE: 'too many open files (raise ulimit -n)',
-  EIO: 'input/output error from the device',
-};
-
-/** The reason an operating-system error gives for not reading a file: 'no such file', 'permission denied'... */
+/**
+ * The reason an operating-system error gives for not reading a file, in the words of the one table of system errors
+ * (core/errors.ts): 'no such file or folder (ENOENT)', 'permission denied (EACCES)'...
+ */
 export function readFailureReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code : undefined;
-  if (code && READ_REASONS[code]) return `${READ_REASONS[code]} (${code})`;
+  const words = code === undefined ? undefined : systemErrorWords(code);
+  if (words) return `${words} (${code})`;
   return code ?? (e instanceof Error ? e.message.split('\n')[0] : String(err));
 }
 
@@ -68,7 +59,7 @@ export async function readFileBounded(path: string, opts: ReadFileOptions): Prom
     } catch (e) {
       throw fail(readFailureReason(e));
     }
-    if (st.isDirectory()) throw fail(READ_REASONS.EISDIR);
+    if (st.isDirectory()) throw fail(systemErrorWords('EISDIR')!);
     if (!st.isFile()) throw fail('not a regular file (a device, pipe or socket)');
     if (st.size > opts.maxBytes) {
       throw fail(`${size(st.size)} is over the ${size(opts.maxBytes)} limit${opts.limitHint ? ` (${opts.limitHint})` : ''}`);

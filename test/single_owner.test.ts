@@ -20,7 +20,8 @@ import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_n
 import { bundlePage, bundleTrainPage, TFJS_NODE_IMPORTS } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
 import { addCurvePoint, curvePoint, emptyCurves, MAX_CURVE_POINTS } from '../src/web/train/protocol.js';
-import { readFileBounded } from '../src/read_file.js';
+import { readFailureReason, readFileBounded } from '../src/read_file.js';
+import { describeSystemError } from '../src/core/errors.js';
 import { readModelBytes } from '../src/weights/network_file.js';
 import { readTorchStateDict } from '../src/weights/torch_pth.js';
 import { readFidStats } from '../src/metrics/npz.js';
@@ -377,7 +378,10 @@ test('one reader of whole user files (src/read_file.ts): missing, folder, device
     assert.doesNotMatch(src.get(f)!, /\breadFile\(|fsp\.readFile|\.code \?\? /, `${f} reads a file or words an fs error itself`);
     assert.match(src.get(f)!, /readFileBounded\(/, `${f} does not read through src/read_file.ts`);
   }
-  assert.deepEqual(await holders("'no such file'"), ['read_file.ts']);
+  // one table of system error words (core/errors.ts): the read failures and describeSystemError's lines say the same
+  for (const words of ["'no such file", "'permission denied'", "'too many open files", "'it is a folder, not a file'"]) {
+    assert.deepEqual(await holders(words), ['core/errors.ts'], `${words} is worded outside src/core/errors.ts`);
+  }
   assert.deepEqual(await holders('CYCLEGAN_MAX_WEIGHTS_MB to raise it'), ['core/limits.ts']);
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-read-'));
   try {
@@ -389,12 +393,15 @@ test('one reader of whole user files (src/read_file.ts): missing, folder, device
       return true;
     };
     const esc = missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-    await assert.rejects(readModelBytes(missing), oneLine(new RegExp(`^${esc}: cannot read model file: no such file \\(ENOENT\\)$`)));
+    await assert.rejects(readModelBytes(missing), oneLine(new RegExp(`^${esc}: cannot read model file: no such file or folder \\(ENOENT\\)$`)));
     await assert.rejects(readTorchStateDict(missing), oneLine(new RegExp(`^${esc}: cannot read PyTorch weights: no such file`)));
     await assert.rejects(readFidStats(missing), oneLine(new RegExp(`^${esc}: cannot read FID statistics: no such file`)));
     await assert.rejects(readIdx(missing), oneLine(new RegExp(`^${esc}: cannot read IDX file: no such file`)));
     await assert.rejects(decodeImageU8(missing), (e) => e instanceof ImageDecodeError && oneLine(new RegExp(`^${esc}: cannot read image: no such file`))(e));
     await assert.rejects(browserRunCommand(['import', missing, '--name', 'x', '--checkpoints-dir', dir]), oneLine(new RegExp(`^${esc}: cannot read saved browser run: no such file`)));
+    const enoent = await fsp.readFile(missing).catch((e: unknown) => e);
+    assert.equal(readFailureReason(enoent), 'no such file or folder (ENOENT)');
+    assert.equal(describeSystemError(enoent), `${missing}: no such file or folder: check the path (ENOENT in open)`);
     // a folder, a device
     await assert.rejects(readModelBytes(dir), oneLine(/: cannot read model file: it is a folder, not a file$/));
     if (process.platform === 'linux') await assert.rejects(readFileBounded('/dev/zero', { what: 'image', maxBytes: 10 }), oneLine(/^\/dev\/zero: cannot read image: not a regular file/));

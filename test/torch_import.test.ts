@@ -239,7 +239,7 @@ test('reader: unreadable files are one clear CycleGANError naming the file', asy
       return true;
     });
   }
-  await assert.rejects(readTorchStateDict(path.join(dir, 'missing.pth')), /missing\.pth: cannot read PyTorch weights: no such file \(ENOENT\)$/);
+  await assert.rejects(readTorchStateDict(path.join(dir, 'missing.pth')), /missing\.pth: cannot read PyTorch weights: no such file or folder \(ENOENT\)$/);
   await fsp.rm(dir, { recursive: true, force: true });
 });
 
