@@ -5,6 +5,7 @@ import { tf } from '../../core/tf.js';
 import type { GPUBackendLike } from './program.js';
 import { registerWebGPUKernels, webgpuKernels } from './kernels/register_all.js';
 import { installRunner } from './runner.js';
+import { registerReplay } from './replay.js';
 
 export const WEBGPU_BACKEND = 'webgpu';
 
@@ -179,6 +180,7 @@ async function register(): Promise<WebGPURegistration> {
   }, 0 /* below cpu: never an implicit pick */);
 
   registerWebGPUKernels(WEBGPU_BACKEND);
+  registerReplay(WEBGPU_BACKEND);
   return { ok: true, adapter: summary };
 }
 

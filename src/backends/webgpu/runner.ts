@@ -18,10 +18,10 @@
 import { tf } from '../../core/tf.js';
 import type { Program, TensorInfo, UniformValue } from './program.js';
 
-type GPUBufferLike = { size: number; usage: number; destroy(): void };
-type BindGroupLayout = object;
-type Pipeline = { getBindGroupLayout(i: number): BindGroupLayout };
-type PassEncoder = {
+export type GPUBufferLike = { size: number; usage: number; destroy(): void };
+export type BindGroupLayout = object;
+export type Pipeline = { getBindGroupLayout(i: number): BindGroupLayout };
+export type PassEncoder = {
   setPipeline(p: Pipeline): void; setBindGroup(i: number, bg: object, offsets?: number[]): void;
   dispatchWorkgroups(x: number, y?: number, z?: number): void; end(): void;
 };
@@ -37,7 +37,7 @@ type Device = {
 };
 
 /** The WebGPUBackend internals the runner uses (tfjs-backend-webgpu 4.22, pinned in package.json). */
-interface Backend {
+export interface Backend {
   device: Device;
   bufferManager: {
     freeBuffers: Map<string, GPUBufferLike[]>;
@@ -67,6 +67,8 @@ interface Backend {
   recordAndSubmit(program: Program, output: TensorInfo, inputs: TensorInfo[], uniforms?: UniformValue[]): void;
   disposeData(dataId: object, force?: boolean): boolean;
   cgRunner?: RunnerStats;
+  /** While a forward is captured (beginCapture): what the fast path encodes, or why it cannot be replayed. */
+  cgCapture?: Capture | null;
 }
 
 /** A program the runner may see: ours (program.ts) or a stock tfjs-webgpu one. */
@@ -112,6 +114,64 @@ function extraOutputBinding(inputs: number, i: number): number {
 export function extraOutputWGSL(inputs: number, names: readonly string[]): string {
   return names.map((n, i) => `@group(0) @binding(${extraOutputBinding(inputs, i)}) var<storage, read_write> ${n} : array<f32>;`)
     .join('\n');
+}
+
+/**
+ * The entries of a fast-path bind group: the output (0), the inputs (1..inputs), the uniforms (a slot of
+ * `uniforms`, its offset given per dispatch), the extra outputs. The runner's bind groups and a replayed
+ * forward's (replay.ts) are both made here.
+ */
+export function bindGroupEntries(buffers: readonly GPUBufferLike[], inputs: number, uniforms: GPUBufferLike, slot: number): unknown[] {
+  const entries: unknown[] = [{ binding: 0, resource: { buffer: buffers[0] } }];
+  for (let i = 0; i < inputs; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[1 + i] } });
+  entries.push({ binding: 1 + inputs, resource: { buffer: uniforms, offset: 0, size: slot } });
+  for (let i = 0; i + 1 + inputs < buffers.length; i++) {
+    entries.push({ binding: extraOutputBinding(inputs, i), resource: { buffer: buffers[1 + inputs + i] } });
+  }
+  return entries;
+}
+
+/** One fast-path dispatch as captured: its pipeline and layout, buffers (bindGroupEntries order), uniform bytes. */
+export interface CapturedDispatch {
+  pipeline: Pipeline;
+  layout: BindGroupLayout;
+  buffers: GPUBufferLike[];
+  inputs: number;
+  /** This dispatch's uniform slot (a multiple of the device's uniform offset alignment). */
+  uniforms: Uint8Array;
+  workgroups: [number, number, number];
+}
+
+/**
+ * A forward being captured (replay.ts): every dispatch the fast path encodes meanwhile, or the first reason why
+ * the work cannot be replayed from a list of dispatches (the stock path, a compile, an upload of CPU values, a
+ * copy, a read, timing).
+ */
+export interface Capture {
+  dispatches: CapturedDispatch[];
+  aborted: string | null;
+}
+
+/** Starts capturing the dispatches of `backend`'s fast path (installRunner must have run). */
+export function beginCapture(backend: object): Capture {
+  const b = backend as Backend;
+  if (!b.cgRunner) throw new Error('webgpu runner: beginCapture on a backend without the runner');
+  const c: Capture = { dispatches: [], aborted: null };
+  b.cgCapture = c;
+  return c;
+}
+
+/** Ends the capture begun by beginCapture; returns it. */
+export function endCapture(backend: object): Capture | null {
+  const b = backend as Backend;
+  const c = b.cgCapture ?? null;
+  b.cgCapture = null;
+  return c;
+}
+
+function abortCapture(backend: Backend, reason: string): void {
+  const c = backend.cgCapture;
+  if (c && c.aborted === null) c.aborted = reason;
 }
 
 export interface RunnerStats {
@@ -255,6 +315,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
 
   const stockRun = backend.runWebGPUProgram.bind(backend);
   const compileRun: typeof stockRun = (program, inputs, dtype, uniforms, output) => {
+    abortCapture(backend, `tfjs-webgpu's own path (${program.shaderKey})`);
     compiling = program as AnyProgram;
     backend.device = compileDevice;
     try {
@@ -273,7 +334,10 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   let foundFor: AnyProgram | null = null;
   backend.runWebGPUProgram = (program, inputs, dtype, uniforms, given) => {
     const p = program as AnyProgram;
-    if (p.pixelsOpType != null) return stockRun(program, inputs, dtype, uniforms, given);
+    if (p.pixelsOpType != null) {
+      abortCapture(backend, 'a pixels program');
+      return stockRun(program, inputs, dtype, uniforms, given);
+    }
     const base = p.shaderKey;
     const output = given ?? backend.makeTensorInfo(p.outputShape, dtype);
     // Empty outputs, dispatches over the device's per-dimension limit (tfjs-webgpu reshapes them) and
@@ -349,6 +413,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     const pipeline = p.pipeline;
     const layout = pipeline ? layoutOf.get(pipeline) : undefined;
     if (p.pixelsOpType != null || !pipeline || !layout) {
+      abortCapture(backend, `tfjs-webgpu's own dispatch (${p.shaderKey})`);
       stockRecord(program, output, inputs, programUniforms);
       return;
     }
@@ -415,17 +480,11 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       bindGroups.set(key, group);
     }
     if (!group) {
-      const entries: unknown[] = [{ binding: 0, resource: { buffer: buffers[0] } }];
-      for (let i = 0; i < inputs.length; i++) entries.push({ binding: 1 + i, resource: { buffer: buffers[1 + i] } });
-      entries.push({ binding: 1 + inputs.length, resource: { buffer: ring, offset: 0, size: slot } });
-      for (let i = 0; i < extra.length; i++) {
-        entries.push({ binding: extraOutputBinding(inputs.length, i), resource: { buffer: buffers[1 + inputs.length + i] } });
-      }
       if (bindGroups.size >= BIND_GROUP_CACHE_LIMIT) {
         oldBindGroups = bindGroups;
         bindGroups = new Map();
       }
-      group = device.createBindGroup({ layout: layout.group, entries });
+      group = device.createBindGroup({ layout: layout.group, entries: bindGroupEntries(buffers, inputs.length, ring, slot) });
       bindGroups.set(key, group);
       stats.bindGroupsCreated++;
     }
@@ -434,6 +493,14 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     for (const t of extra) backend.commandQueueOwnedIds.add(t.dataId);
 
     const timed = backend.activeTimers != null;
+    const capture = backend.cgCapture;
+    if (capture && capture.aborted === null) {
+      if (timed) abortCapture(backend, 'timed (profiling)');
+      else {
+        capture.dispatches.push({ pipeline, layout: layout.group, buffers: [...buffers], inputs: inputs.length,
+          uniforms: new Uint8Array(staging.slice(base, base + slot)), workgroups: [p.dispatch[0], p.dispatch[1], p.dispatch[2]] });
+      }
+    }
     backend.ensureCommandEncoderReady();
     if (timed && backend.supportTimestampQuery) {
       backend.endComputePassEncoder();
@@ -498,6 +565,8 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     const d = backend.tensorMap.get(dataId);
     if (!d || d.resource != null) return;
     const values = d.values as ArrayLike<number> | null | undefined;
+    // CPU values in a captured forward would be baked into its replays (they may come from the input).
+    if (values != null) abortCapture(backend, 'an upload of CPU values');
     const n = d.shape.reduce((a, b) => a * b, 1);
     if (values == null || n === 0 || !(d.dtype === 'float32' || d.dtype === 'int32' || d.dtype === 'bool')) {
       stockUpload(dataId);
@@ -526,6 +595,17 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     }
     return done;
   };
+
+  // Copies and reads encode work outside the fast path: a capture that meets one cannot be replayed.
+  const anyBackend = backend as unknown as Record<string, unknown>;
+  for (const name of ['copyBuffer', 'readToGPU', 'getBufferData', 'readSync', 'read', 'createTensorFromGPUData']) {
+    const f = anyBackend[name];
+    if (typeof f !== 'function') continue;
+    anyBackend[name] = (...a: unknown[]) => {
+      abortCapture(backend, name);
+      return (f as (...x: unknown[]) => unknown).apply(backend, a);
+    };
+  }
 
   const stockSubmit = backend.submitQueue.bind(backend);
   backend.submitQueue = () => {

@@ -8,6 +8,7 @@ import { CGInstanceNormAdd, CGReflectConv2D } from '../ops/kernel_names.js';
 import { buildLayers, walkLayers } from './architectures.js';
 import { initConvWeight, type InitOptions } from './init.js';
 import type { Layer, NetworkSpec } from './spec.js';
+import { releaseInference } from './inference.js';
 
 export interface ApplyOptions {
   /** Batch norm uses batch statistics and updates running ones; dropout is active. */
@@ -197,6 +198,7 @@ export class Network {
   }
 
   dispose(): void {
+    releaseInference(this); // a backend's captured forward of this network (inference.ts)
     for (const v of this.params.values()) v.dispose();
     for (const b of this.buffers.values()) b.dispose();
     this.params.clear();

@@ -1,0 +1,176 @@
+// The captured, replayed inference forward on webgpu (src/backends/webgpu/replay.ts, used through
+// inferenceForward): its output equals Network.apply's (the same kernels, so bitwise here), with other tensor
+// work between replays; a forward that cannot be captured falls back; replacing a parameter invalidates the
+// plan; no GPU memory growth over many replays; Network.dispose frees the plan. Tiny networks on lavapipe.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../src/core/tf.js';
+import { createNetwork, inferenceForward, type Network } from '../src/core/networks/index.js';
+import { replayStatus, setReplayEnabled } from '../src/backends/webgpu/replay.js';
+import { webgpuSkipReason } from './helpers/webgpu.js';
+import { rand } from './helpers/random.js';
+
+const skip = await webgpuSkipReason();
+
+function generator(netG: 'resnet_6blocks' | 'unet_128', ngf = 4, useDropout = false): Network {
+  return createNetwork({ role: 'generator', netG, inputNc: 3, outputNc: 3, ngf, norm: 'instance', useDropout },
+    { type: 'normal', gain: 0.02, seed: 3 });
+}
+
+const image = (size: number, seed: number) => tf.tensor4d(rand(size * size * 3, seed), [1, size, size, 3]);
+
+/** Network.apply's output and inferenceForward's for `x`, read back; the tensors disposed. */
+async function both(net: Network, x: tf.Tensor4D, training = false): Promise<{ want: Float32Array; got: Float32Array }> {
+  const w = tf.tidy(() => net.apply(x, { training }));
+  const want = Float32Array.from(await w.data() as Float32Array);
+  w.dispose();
+  const g = tf.tidy(() => inferenceForward(net, x, { training }));
+  const got = Float32Array.from(await g.data() as Float32Array);
+  g.dispose();
+  return { want, got };
+}
+
+function maxDiff(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
+  return Number.isNaN(d) ? Infinity : d;
+}
+
+/** Allocates and frees tensors of the generator's intermediate sizes, so the pool hands buffers around. */
+async function churn(size: number, ngf: number, seed: number): Promise<void> {
+  const ts = [tf.randomUniform([1, size, size, ngf], -1, 1, 'float32', seed), tf.randomUniform([1, size / 2, size / 2, 2 * ngf], -1, 1, 'float32', seed + 1)];
+  const r = tf.tidy(() => tf.add(tf.relu(ts[0]), 1));
+  await r.data();
+  tf.dispose([...ts, r]);
+}
+
+for (const [netG, size] of [['resnet_6blocks', 32], ['unet_128', 128]] as const) {
+  test(`replayed ${netG} forward equals Network.apply for several inputs, with other tensor work between`, { skip }, async () => {
+    await tf.setBackend('webgpu');
+    setReplayEnabled(true);
+    const net = generator(netG);
+    const key = `1x${size}x${size}x3`;
+    for (let i = 0; i < 6; i++) {
+      const x = image(size, 10 + i);
+      const { want, got } = await both(net, x);
+      x.dispose();
+      // 1st call: the normal forward (warm-up); 2nd: the capture (its own run's output); then replays.
+      assert.equal(replayStatus(net)[key], i === 0 ? 'warm' : `replaying (${i - 1})`, `call ${i}`);
+      assert.ok(maxDiff(got, want) <= 1e-6, `${netG}, input ${i}: max difference ${maxDiff(got, want)}`);
+      await churn(size, 4, 100 + i);
+    }
+    // Another shape gets its own plan; the first one keeps working.
+    if (netG === 'resnet_6blocks') {
+      for (let i = 0; i < 3; i++) {
+        const x = tf.tensor4d(rand(40 * 32 * 3, 50 + i), [1, 40, 32, 3]);
+        const { want, got } = await both(net, x);
+        x.dispose();
+        assert.ok(maxDiff(got, want) <= 1e-6, `40x32 input ${i}: ${maxDiff(got, want)}`);
+      }
+      assert.equal(replayStatus(net)['1x40x32x3'], 'replaying (1)');
+      const x = image(size, 99);
+      const { want, got } = await both(net, x);
+      x.dispose();
+      assert.ok(maxDiff(got, want) <= 1e-6);
+      assert.equal(replayStatus(net)[key], 'replaying (5)');
+    }
+    net.dispose();
+  });
+}
+
+test('replay: no GPU memory growth over many replays; Network.dispose frees the plan', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  setReplayEnabled(true);
+  const before = { ...tf.memory() } as tf.MemoryInfo & { numBytesInGPU: number };
+  const net = generator('resnet_6blocks');
+  const x = image(32, 7);
+  const run = async () => {
+    const y = tf.tidy(() => inferenceForward(net, x));
+    await y.data();
+    y.dispose();
+  };
+  for (let i = 0; i < 3; i++) await run(); // warm-up, capture, one replay
+  const m0 = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesAllocatedInGPU: number };
+  for (let i = 0; i < 30; i++) await run();
+  const m1 = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number; numBytesAllocatedInGPU: number };
+  assert.equal(replayStatus(net)['1x32x32x3'], 'replaying (31)');
+  assert.equal(m1.numTensors, m0.numTensors, 'tensors');
+  assert.equal(m1.numBytesInGPU, m0.numBytesInGPU, 'bytes in use');
+  assert.equal(m1.numBytesAllocatedInGPU, m0.numBytesAllocatedInGPU, 'bytes allocated');
+  x.dispose();
+  net.dispose();
+  // The plan's intermediates, input and output are back in the pool: in use as before the network.
+  const m2 = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+  assert.equal(m2.numTensors, before.numTensors, 'tensors after dispose');
+  assert.equal(m2.numBytesInGPU, before.numBytesInGPU, 'bytes in use after dispose');
+  assert.deepEqual(replayStatus(net), {});
+});
+
+test('replay: a forward that cannot be captured stays on Network.apply; switched off, nothing is captured', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  setReplayEnabled(true);
+  const inUse = () => (tf.memory() as unknown as { numBytesInGPU: number }).numBytesInGPU;
+  const before = inUse();
+  const net = generator('resnet_6blocks');
+  // A forward that uploads a value from the CPU (here a constant; in general it could come from the input).
+  const apply = net.apply.bind(net);
+  net.apply = (x, opts) => tf.tidy(() => tf.add(apply(x, opts), tf.scalar(0.25)));
+  for (let i = 0; i < 4; i++) {
+    const x = image(32, 20 + i);
+    const { want, got } = await both(net, x);
+    x.dispose();
+    assert.ok(maxDiff(got, want) <= 1e-6, `input ${i}`);
+  }
+  assert.equal(replayStatus(net)['1x32x32x3'], 'failed: an upload of CPU values');
+  net.dispose();
+  assert.equal(inUse(), before, 'nothing kept after an aborted capture');
+
+  setReplayEnabled(false);
+  try {
+    const off = generator('resnet_6blocks');
+    for (let i = 0; i < 3; i++) {
+      const x = image(32, 30 + i);
+      const { want, got } = await both(off, x);
+      x.dispose();
+      assert.ok(maxDiff(got, want) <= 1e-6);
+    }
+    assert.deepEqual(replayStatus(off), {});
+    off.dispose();
+  } finally {
+    setReplayEnabled(true);
+  }
+});
+
+test('replay: a replaced parameter invalidates the plan; dropout in training mode is not replayed', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  setReplayEnabled(true);
+  const net = generator('resnet_6blocks');
+  const x = image(32, 40);
+  for (let i = 0; i < 3; i++) await both(net, x);
+  assert.equal(replayStatus(net)['1x32x32x3'], 'replaying (1)');
+  // assign() gives the variable new data: the plan must not read the old buffer.
+  const [name, w] = [...net.params].find(([k]) => k.endsWith('.weight'))!;
+  w.assign(tf.tidy(() => tf.mul(w, 1.5)));
+  let r = await both(net, x);
+  assert.ok(maxDiff(r.got, r.want) <= 1e-6, `after replacing ${name}: ${maxDiff(r.got, r.want)}`);
+  assert.equal(replayStatus(net)['1x32x32x3'], 'warm');
+  r = await both(net, x); // recaptured
+  r = await both(net, x); // replayed with the new weights
+  assert.ok(maxDiff(r.got, r.want) <= 1e-6);
+  assert.equal(replayStatus(net)['1x32x32x3'], 'replaying (1)');
+  x.dispose();
+  net.dispose();
+
+  // A U-Net with dropout in training mode draws a mask per call: never captured (official test.py runs so).
+  const drop = generator('unet_128', 4, true);
+  const y = image(128, 41);
+  for (let i = 0; i < 3; i++) {
+    const out = tf.tidy(() => inferenceForward(drop, y, { training: true }));
+    await out.data();
+    out.dispose();
+  }
+  assert.deepEqual(replayStatus(drop), {});
+  y.dispose();
+  drop.dispose();
+});
