@@ -4,6 +4,7 @@
 import { CycleGANError } from './errors.js';
 import { tf } from './tf.js';
 import type { Network } from './networks/index.js';
+import { inferenceForward } from './networks/inference.js';
 import { minimumSide, requiredMultiple } from './networks/size.js';
 import { imagesToTensor } from './data/image_tensors.js';
 import type { FloatImage, RawImage } from './data/pixels.js';
@@ -60,7 +61,8 @@ export async function translateImage(net: Network, image: FloatImage, evalMode =
   const saved = training && net.buffers.size > 0 ? new Map([...net.buffers].map(([k, v]) => [k, tf.keep(v.clone())])) : undefined;
   let y: tf.Tensor4D | undefined;
   try {
-    y = tf.tidy(() => net.apply(imagesToTensor([image]), { training }));
+    // The backend's replayed forward where it has one (webgpu: src/backends/webgpu/replay.ts), else net.apply.
+    y = tf.tidy(() => inferenceForward(net, imagesToTensor([image]), { training }));
     const [, height, width, channels] = y.shape;
     return { data: (await y.data()) as Float32Array, width, height, channels };
   } finally {
