@@ -9,6 +9,10 @@ import { createNetwork, inferenceForward, type Network } from '../src/core/netwo
 import { replayStatus, setReplayEnabled } from '../src/backends/webgpu/replay.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
+import { promises as fsp } from 'node:fs';
+import * as path from 'node:path';
+import { testWithNets } from '../src/train/test_run.js';
+import { makeRandomDataset, tempDir } from './workflow_util.js';
 
 const skip = await webgpuSkipReason();
 
@@ -173,4 +177,35 @@ test('replay: a replaced parameter invalidates the plan; dropout in training mod
   assert.deepEqual(replayStatus(drop), {});
   y.dispose();
   drop.dispose();
+});
+
+test('`test` on webgpu end to end: the same PNGs with replay on and off', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  const root = await tempDir('replay-test');
+  try {
+    await makeRandomDataset(root, { n: 4, size: 32, phase: 'test', seed: 5 });
+    const G_A = generator('resnet_6blocks');
+    const G_B = createNetwork({ role: 'generator', netG: 'resnet_9blocks', inputNc: 3, outputNc: 3, ngf: 4, norm: 'instance', useDropout: false },
+      { type: 'normal', gain: 0.02, seed: 4 });
+    const run = async (resultsDir: string) => {
+      const r = await testWithNets({ dataroot: root, name: 'x', checkpointsDir: root, resultsDir, epoch: 'latest', numTest: 50, phase: 'test',
+        direction: 'AtoB', preprocess: 'none', loadSize: 32, cropSize: 32, eval: false, log: () => {} }, G_A, G_B);
+      return Promise.all(r.images.flatMap((im) => [im.fake, im.rec]).map((f) => fsp.readFile(f)));
+    };
+    setReplayEnabled(false);
+    const off = await run(path.join(root, 'off'));
+    setReplayEnabled(true);
+    const on = await run(path.join(root, 'on'));
+    // 8 forwards of each generator (fake and rec of 4 images a side): the first normal, the second captured. (test.py
+    // runs the networks in training mode without --eval: the same forward for instance norm without dropout.)
+    assert.equal(replayStatus(G_A)['1x32x32x3 training'], 'replaying (6)');
+    assert.equal(replayStatus(G_B)['1x32x32x3 training'], 'replaying (6)');
+    assert.equal(on.length, 16);
+    on.forEach((png, i) => assert.ok(png.equals(off[i]), `image ${i} differs with replay`));
+    G_A.dispose();
+    G_B.dispose();
+  } finally {
+    setReplayEnabled(true);
+    await fsp.rm(root, { recursive: true, force: true });
+  }
 });
