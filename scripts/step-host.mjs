@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // Host cost of the webgpu backend's work: how many GPU dispatches one CycleGAN training step and one
-// generator forward (inference, as `bench`'s g_fwd) encode, and how long the host takes to encode them
-// (model.step() and G.apply() return without waiting for the device), plus the whole step (encode + device +
-// the loss read). A tiny network on lavapipe is enough for the dispatch counts and a fair view of the host
+// generator forward (inference: Network.apply as `fwd`; `fwd_replay` as bench's g_fwd runs it) encode, and how
+// long the host takes to encode them (model.step() and G.apply() return without waiting for the device), plus
+// the whole step (encode + device + the loss read). A tiny network on lavapipe is enough for the dispatch counts and a fair view of the host
 // time, which does not depend on the image size (say so when quoting it: it is host time, not a GPU figure).
 //   node --expose-gc scripts/step-host.mjs [SIZE=32] [NGF=4] [NBLOCKS=9] [STEPS=10] [WARMUP=3]
 // (with --expose-gc each timed call starts after a full collection: steadier figures). CYCLEGAN_WEBGPU_BATCH=100000
@@ -33,7 +33,7 @@ if (!process.env.MESA_SHADER_CACHE_DIR) {
 const { tf } = await import('../dist/src/core/tf.js');
 const { initBackend } = await import('../dist/src/backends/index.js');
 const { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } = await import('../dist/src/core/model.js');
-const { createNetwork } = await import('../dist/src/core/networks/index.js');
+const { createNetwork, inferenceForward } = await import('../dist/src/core/networks/index.js');
 
 const backend = await initBackend('webgpu');
 const be = tf.backend();
@@ -136,12 +136,12 @@ async function measure(n, encode, settle) {
     await settle(out);
   }
   const whole = (performance.now() - t0) / n;
-  const perDispatchUs = (ms) => r2(ms * 1000 / dispatches);
+  const perDispatchUs = (ms) => (dispatches ? r2(ms * 1000 / dispatches) : null);
   return {
     ...(split.size ? { split_us_per_dispatch_and_calls: Object.fromEntries([...split].map(([k, v]) => [k, [perDispatchUs(v.ms), v.calls / n]])) } : {}),
     dispatches: dispatches / n, engine_kernels: kernels / n, host_encode_ms: r2(encodeMs / n), host_encode_min_ms: r2(best),
     // The thread's CPU clock advances in scheduler ticks: its mean over many calls is the figure to quote.
-    encode_thread_cpu_ms: r2(cpu / n), thread_cpu_us_per_dispatch: r2(cpu * 1000 / dispatches), record_wall_min_ms: r2(bestRecord), whole_ms: r2(whole),
+    encode_thread_cpu_ms: r2(cpu / n), thread_cpu_us_per_dispatch: perDispatchUs(cpu), record_wall_min_ms: r2(bestRecord), whole_ms: r2(whole),
     ...(be.cgRunner ? { submits: (be.cgRunner.submits - r0.submits) / n,
       bind_groups_created: (be.cgRunner.bindGroupsCreated - r0.bindGroupsCreated) / n,
       key_hits: ((be.cgRunner.keyHits ?? 0) - (r0.keyHits ?? 0)) / n } : {}),
@@ -167,6 +167,11 @@ if (only !== 'step') {
   const m = await measure(steps, () => tf.tidy(() => G.apply(A)), settle);
   printCounts('dispatches per generator forward by shader key prefix:', steps);
   result.fwd = m;
+  // The same forward as test / translate / bench's g_fwd run it (inferenceForward): on webgpu captured at its
+  // second call and replayed after (src/backends/webgpu/replay.ts; its dispatches bypass the counters above).
+  // CYCLEGAN_WEBGPU_REPLAY=0 runs it as fwd.
+  for (let i = 0; i < Math.max(warmup, 2); i++) await settle(tf.tidy(() => inferenceForward(G, A)));
+  result.fwd_replay = await measure(steps, () => tf.tidy(() => inferenceForward(G, A)), settle);
   G.dispose();
 }
 if (session) {
