@@ -2,8 +2,9 @@
 // Host cost of the webgpu backend's work: how many GPU dispatches one CycleGAN training step and one
 // generator forward (inference: Network.apply as `fwd`; `fwd_replay` as bench's g_fwd runs it) encode, and how
 // long the host takes to encode them (model.step() and G.apply() return without waiting for the device), plus
-// the whole step (encode + device + the loss read). A tiny network on lavapipe is enough for the dispatch counts and a fair view of the host
-// time, which does not depend on the image size (say so when quoting it: it is host time, not a GPU figure).
+// the whole step (encode + device + the loss read). A tiny network on lavapipe is enough for the dispatch counts
+// and a fair view of the host time, which does not depend on the image size (say so when quoting it: it is host
+// time, not a GPU figure).
 //   node --expose-gc scripts/step-host.mjs [SIZE=32] [NGF=4] [NBLOCKS=9] [STEPS=10] [WARMUP=3]
 // (with --expose-gc each timed call starts after a full collection: steadier figures). CYCLEGAN_WEBGPU_BATCH=100000
 // submits only at the read, so that lavapipe does not run the work on the same 2 cores while it is encoded.
