@@ -13,6 +13,7 @@ import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, reflectAt, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo, reduceSplits } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
+import { runWinograd, WINOGRAD_POSITIONS } from './winograd.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
 export type GemmMode = 'fwd' | 'dgrad' | 'dgradPhase' | 'wgrad';
@@ -301,6 +302,12 @@ function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], 
 /** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
 export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
                             act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
+  const wino = winogradPlan('fwd', info);
+  if (wino) {
+    return runWinograd(backend, x, filter, bias, act, alpha, { batch: info.batchSize, srcH: info.inHeight,
+      srcW: info.inWidth, K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth,
+      padT: info.padInfo.top, padL: info.padInfo.left, reflect: false, flip: false }, wino);
+  }
   const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
     runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info);
   if (tiled) return tiled;
@@ -318,6 +325,8 @@ export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: Tens
 export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo,
                                   bias?: TensorInfo): TensorInfo {
   if (!bias) return convBackpropInputNoBias(backend, dy, filter, info);
+  const wino = winogradDgrad(backend, dy, filter, info, bias);
+  if (wino) return wino;
   // (the narrow path, where it applies, keeps precedence over the tiled one, as without a bias)
   const tiled = narrowPlan('dgrad', info) ? null : runTiled(backend, 'dgrad', [dy, filter], bias, 'linear', 0, info);
   if (tiled) return tiled;
@@ -330,6 +339,8 @@ export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filte
 }
 
 function convBackpropInputNoBias(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
+  const wino = winogradDgrad(backend, dy, filter, info);
+  if (wino) return wino;
   const tiled = runNarrow(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info) ??
     runTiled(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info);
   if (tiled) return tiled;
@@ -396,7 +407,11 @@ export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: T
 // want a split reduction).
 
 /** A forced choice, for the kernel sweep (scripts/gpu-conv-sweep.mjs) and the tests: config and split count. */
-export interface ConvTuning { cfg?: TileConfig; splits?: number; generic?: boolean; narrow?: boolean }
+export interface ConvTuning {
+  cfg?: TileConfig; splits?: number; generic?: boolean; narrow?: boolean;
+  /** Winograd F(2×2, 3×3) for the 3×3 stride-1 forward and input-gradient passes (winograd.ts); see winogradOn. */
+  winograd?: boolean;
+}
 let tuning: ConvTuning | null = null;
 export function setConvTuning(t: ConvTuning | null): void {
   // A forced config is checked here, once; the shape rule's own configs are checked by the kernel tests.
@@ -556,6 +571,12 @@ export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filte
                                    info: ConvInfo, pad: number, act: FusedActivation = 'linear'): TensorInfo | null {
   if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   const reflect = { srcH: x.shape[1], srcW: x.shape[2], pad };
+  const wino = winogradPlan('fwd', info);
+  if (wino) {
+    return runWinograd(backend, x, filter, bias, act, 0, { batch: info.batchSize, srcH: reflect.srcH, srcW: reflect.srcW,
+      K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth, padT: pad, padL: pad,
+      reflect: true, flip: false }, wino);
+  }
   const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
     runTiled(backend, 'fwd', [x, filter], bias, act, 0, info, reflect);
   if (tiled) return tiled;
@@ -643,4 +664,56 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
   const partial = backend.runWebGPUProgram(narrowWgradProgram(N, [splits, M, N], [groups, splits, 1], !!reflect), inputs,
     'float32', u(M, N, info.inChannels, info.inHeight, info.inWidth, info.outHeight, info.outWidth, kChunk, K));
   return reduceSplits(backend, partial, [kH, kW, info.inChannels, N], splits, N);
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Winograd F(2×2, 3×3) (winograd.ts) for 3×3 stride-1 convolutions: CGReflectConv2D, Conv2D / FusedConv2D
+// and the stride-1 input gradient (Conv2DBackpropInput), channels multiples of 4.
+
+/** CYCLEGAN_WEBGPU_WINOGRAD=1, read once. */
+let envWinograd: boolean | undefined;
+
+/**
+ * The one switch of the Winograd path: setConvTuning({ winograd }) if given, else CYCLEGAN_WEBGPU_WINOGRAD=1.
+ * Off by default: it does 2.25× fewer multiplies than the direct GEMM but adds 3 dispatches and two
+ * memory-bound passes per convolution, and has not been measured on a GPU yet (no GPU was lent to the session
+ * that wrote it; lavapipe's figures in BENCHMARKS.md are a smoke test). At 128 px a GPU step is host-bound,
+ * where more dispatches cost. Turn it on by default only after a GPU run (scripts/gpu-bench.sh VARIANTS)
+ * shows it faster.
+ */
+export function winogradOn(): boolean {
+  if (tuning?.winograd !== undefined) return tuning.winograd;
+  if (envWinograd === undefined) {
+    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+    envWinograd = env?.CYCLEGAN_WEBGPU_WINOGRAD === '1';
+  }
+  return envWinograd;
+}
+
+/**
+ * The batched GEMM's tile configuration if a 3×3 stride-1 pass (fwd, or dgrad: the convolution of dy with
+ * the flipped filter) takes the Winograd path, else null.
+ */
+export function winogradPlan(mode: 'fwd' | 'dgrad', info: ConvInfo): TileConfig | null {
+  if (!winogradOn() || tuning?.generic) return null;
+  if (info.filterHeight !== 3 || info.filterWidth !== 3 || info.strideHeight !== 1 || info.strideWidth !== 1 ||
+      info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.inChannels % 4 || info.outChannels % 4) return null;
+  const K = mode === 'fwd' ? info.inChannels : info.outChannels, N = mode === 'fwd' ? info.outChannels : info.inChannels;
+  const H = mode === 'fwd' ? info.outHeight : info.inHeight, W = mode === 'fwd' ? info.outWidth : info.inWidth;
+  const P = info.batchSize * ceilDiv(H, 2) * ceilDiv(W, 2);
+  const cfg = tuning?.cfg && K % tuning.cfg.TK === 0 ? tuning.cfg : chooseTile('fwd', WINOGRAD_POSITIONS * P, N, K);
+  return cfg && K % cfg.TK === 0 ? cfg : null;
+}
+
+/** dx of a 3×3 stride-1 convolution (+ bias) on the Winograd path, or null where it does not apply. */
+function winogradDgrad(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo,
+                       bias?: TensorInfo): TensorInfo | null {
+  const cfg = winogradPlan('dgrad', info);
+  if (!cfg) return null;
+  // dx[i] = Σ_k dy[i + pad − k] W[k] = Σ_k' dy[i − (2 − pad) + k'] W[2 − k']: a forward convolution of dy
+  // zero-padded by 2 − pad with the flipped, channel-swapped filter, over dx's pixels.
+  return runWinograd(backend, dy, filter, bias, 'linear', 0, { batch: info.batchSize, srcH: info.outHeight,
+    srcW: info.outWidth, K: info.outChannels, N: info.inChannels, outH: info.inHeight, outW: info.inWidth,
+    padT: info.filterHeight - 1 - info.padInfo.top, padL: info.filterWidth - 1 - info.padInfo.left, reflect: false,
+    flip: true }, cfg);
 }

@@ -11,7 +11,8 @@
 //                              of output pixels per dispatch (stride 1: a single class, a plain convolution
 //                              of dy with the flipped taps)
 //   wgrad dW[(kh,kw,ci), co] = Σ_pixels x[pixel·s − pad + k·dil, ci] · dy[pixel, co]   (split over pixels)
-import { activationWGSL, fields, REFLECT_INDEX, type FusedActivation, type Program } from './program.js';
+import { activationWGSL, fields, floats, ints, REFLECT_INDEX, type FusedActivation, type Program,
+  type UniformValue } from './program.js';
 
 export type TiledMode = 'fwd' | 'dgrad' | 'wgrad';
 
@@ -51,11 +52,12 @@ const TILED_FIELDS = ['batch', 'kH', 'M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'sr
  * runs over the stride² residue classes of dx's pixels (one dispatch for all), each workgroup deriving its
  * class's rows, taps and reduction length; its trip count comes through workgroupUniformLoad so that the
  * barriers stay in uniform control flow. `reflect` (fwd, wgrad): the source is read through a reflection
- * (index −i for i < 0, 2·(n − 1) − i for i ≥ n), i.e. as if reflection-padded by padT/padL.
+ * (index −i for i < 0, 2·(n − 1) − i for i ≥ n), i.e. as if reflection-padded by padT/padL. `batched` (fwd, 1×1,
+ * see batchedGemm): grid z runs over independent GEMMs stored one after another in x, W and the output.
  */
 export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: number[], dispatch: [number, number, number],
                              hasBias: boolean, act: FusedActivation, split: boolean, phased = false,
-                             reflect = false): Program & {
+                             reflect = false, batched = false): Program & {
   variableComponents: number[]; outputComponent: number } {
   const { TM, TN, TK, PM, PN, pf } = cfg;
   const WM = TM / PM, WN = TN / PN, T = WM * WN;
@@ -100,7 +102,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
           let w = rowW[i] + ${dw};`}
           var v = vec4<f32>(0.0);
           if (k0 < kEnd && h >= 0 && h < uniforms.srcH && w >= 0 && w < uniforms.srcW) {
-            v = ${src}[((rowB[i] * uniforms.srcH + h) * uniforms.srcW + w) * (uniforms.C / 4) + c0 / 4 + kqA];
+            v = ${src}[${batched ? 'zA + ' : ''}((rowB[i] * uniforms.srcH + h) * uniforms.srcW + w) * (uniforms.C / 4) + c0 / 4 + kqA];
           }
           ra[i] = v;
         }`;
@@ -160,7 +162,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
     loadB = `for (var i = 0; i < ${LB}; i++) {
           let kk = (tid + i * ${T}) / ${TN / 4};
           var v = vec4<f32>(0.0);
-          if (${guard}) { v = ${bName}[(${row}) * (uniforms.N / 4) + n0 / 4 + n4B]; }
+          if (${guard}) { v = ${bName}[${batched ? 'zB + ' : ''}(${row}) * (uniforms.N / 4) + n0 / 4 + n4B]; }
           rb[i] = v;
         }`;
     storeB = `for (var i = 0; i < ${LB}; i++) {
@@ -189,7 +191,8 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
 
   // Epilogue: one vec4 of four consecutive columns per call.
   let store: string;
-  if (split) {
+  if (split || batched) {
+    // (batched: the same layout, one [M, N] product per z)
     store = `fn store4(m : i32, n : i32, v : vec4<f32>) {
       result[(i32(workgroupId.z) * pM + m) * (uniforms.N / 4) + n / 4] = v;
     }`;
@@ -257,7 +260,7 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
 
   return {
     outputShape,
-    shaderKey: `cgConvTiled_${mode}${phased ? 'Phased' : ''}${reflect ? 'Reflect' : ''}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
+    shaderKey: `cgConvTiled_${mode}${phased ? 'Phased' : ''}${reflect ? 'Reflect' : ''}${batched ? 'Batched' : ''}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
     dispatchLayout: { x: [0], y: [1] },
     dispatch,
     variableNames,
@@ -304,7 +307,9 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
         pKh0 = uniforms.kh0; pKw0 = uniforms.kw0; pTapsH = uniforms.tapsH; pTapsW = uniforms.tapsW;
         pIh0 = uniforms.ih0; pIw0 = uniforms.iw0;
         let kTiles = uniforms.kTiles;
-        let kBegin = i32(workgroupId.z) * uniforms.kChunk;
+        ${batched ? `let kBegin = 0;
+        let zA = i32(workgroupId.z) * uniforms.M * (uniforms.C / 4);
+        let zB = i32(workgroupId.z) * uniforms.K * (uniforms.N / 4);` : 'let kBegin = i32(workgroupId.z) * uniforms.kChunk;'}
         let kEnd = min(pK, kBegin + uniforms.kChunk);`}
         var k0 = kBegin;
         ${init}
@@ -327,4 +332,19 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
       }
     `,
   };
+}
+
+/**
+ * `batches` independent products C[z] = A[z]·B[z] (A [batches, M, K], B [batches, K, N], C [batches, M, N], K and
+ * N multiples of 4 and K of cfg.TK) in one dispatch: the forward kernel as a 1×1 convolution over a 1×M image,
+ * grid z choosing the product (the Winograd convolution's 16 position-wise GEMMs, winograd.ts). Never split.
+ */
+export function batchedGemm(cfg: TileConfig, batches: number, M: number, N: number, K: number):
+    { program: ReturnType<typeof tiledProgram>; uniforms: UniformValue[] } {
+  if (K % cfg.TK || N % 4) throw new Error(`batchedGemm: K ${K} must be a multiple of ${cfg.TK}, N ${N} of 4`);
+  const program = tiledProgram('fwd', cfg, [batches, M, N], [Math.ceil(M / cfg.TM), Math.ceil(N / cfg.TN), batches], false,
+    'linear', false, false, false, true);
+  const v: Record<string, number> = { batch: 1, kH: 1, kW: 1, M, N, K, C: K, kChunk: K, kTiles: Math.ceil(K / cfg.TK),
+    srcH: 1, srcW: M, inC: K, outH: 1, outW: M, strideH: 1, strideW: 1, dilH: 1, dilW: 1, tapsH: 1, tapsW: 1 };
+  return { program, uniforms: [...ints(...TILED_FIELDS.map((f) => v[f] ?? 0)), ...floats(0)] };
 }

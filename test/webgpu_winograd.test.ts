@@ -1,0 +1,172 @@
+// Winograd F(2×2, 3×3) on webgpu (src/backends/webgpu/winograd.ts, opt-in through setConvTuning({ winograd })):
+// the 3×3 stride-1 forward (reflect- and zero-padded, with bias and relu/tanh) and input gradient against tfjs-cpu
+// on odd shapes (H, W odd and even, not multiples of the 2×2 tile, batch 1 and 2, channels 4/8/12/20); the
+// generator parity fixture and one CycleGAN training-step fixture with it on. Runs on lavapipe in CI.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../src/core/tf.js';
+import { reflectPad } from '../src/core/ops/nn.js';
+import { runCGKernel, runKernel } from '../src/core/ops/kernels.js';
+import { CGReflectConv2D } from '../src/core/ops/kernel_names.js';
+import { setConvTuning, winogradOn, winogradPlan } from '../src/backends/webgpu/conv_gemm.js';
+import { fixturesAvailable } from './helpers/fixtures.js';
+import { checkFixture, runFixture } from './helpers/parity.js';
+import { webgpuSkipReason } from './helpers/webgpu.js';
+import { rand } from './helpers/random.js';
+
+const skip = await webgpuSkipReason();
+const skipParity = skip || (fixturesAvailable() ? false : 'reference fixtures not found (../shared/fixtures/reference)');
+
+type Data = { shape: number[]; data: Float32Array };
+type Fn = (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[];
+
+function inputs(shapes: Record<string, number[]>, seed: number): Record<string, Data> {
+  const out: Record<string, Data> = {};
+  let k = seed;
+  for (const [name, shape] of Object.entries(shapes)) out[name] = { shape, data: rand(shape.reduce((a, b) => a * b, 1), k++) };
+  return out;
+}
+
+async function runOn(backend: string, fn: Fn, ins: Record<string, Data>): Promise<Data[]> {
+  await tf.setBackend(backend);
+  const ts: Record<string, tf.Tensor> = {};
+  for (const [k, v] of Object.entries(ins)) ts[k] = tf.tensor(v.data, v.shape);
+  const res = tf.tidy(() => fn(ts));
+  const list = Array.isArray(res) ? res : [res];
+  const out: Data[] = [];
+  for (const r of list) out.push({ shape: r.shape.slice(), data: Float32Array.from(await r.data() as Float32Array) });
+  tf.dispose(list);
+  tf.dispose(Object.values(ts));
+  return out;
+}
+
+const errors: Record<string, number> = {};
+/**
+ * Largest |webgpu − cpu| / max |cpu| over the outputs, at most `tol`: 1e-5, the direct convolution tests'
+ * tolerance (webgpu_kernels.test.ts). The transforms' constants are exact in f32; their sums add a few
+ * roundings of values up to 4× (input) and 9/4× (weights) the originals, well inside it at these depths.
+ */
+async function check(what: string, fn: Fn, ins: Record<string, Data>, tol = 1e-5): Promise<void> {
+  const want = await runOn('cpu', fn, ins);
+  const got = await runOn('webgpu', fn, ins);
+  assert.equal(got.length, want.length, `${what}: output count`);
+  let worst = 0;
+  got.forEach((g, i) => {
+    assert.deepEqual(g.shape, want[i].shape, `${what}[${i}]: shape`);
+    let diff = 0, scale = 0;
+    for (let j = 0; j < g.data.length; j++) {
+      diff = Math.max(diff, Math.abs(g.data[j] - want[i].data[j]));
+      scale = Math.max(scale, Math.abs(want[i].data[j]));
+    }
+    worst = Math.max(worst, Number.isNaN(diff) ? Infinity : diff / Math.max(scale, 1e-12));
+  });
+  errors[what] = worst;
+  assert.ok(worst <= tol, `${what}: relative error ${worst.toExponential(2)} > ${tol}`);
+}
+
+/** Dispatches `fn` records on webgpu (the Winograd path: weights, input, GEMM, output = 4). */
+async function dispatchesOf(fn: Fn, ins: Record<string, Data>): Promise<number> {
+  await tf.setBackend('webgpu');
+  const stats = (tf.backend() as unknown as { cgRunner?: { dispatches: number } }).cgRunner;
+  assert.ok(stats, 'the webgpu backend runs our dispatch path');
+  const ts = Object.fromEntries(Object.entries(ins).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]));
+  const d0 = stats.dispatches;
+  const y = fn(ts);
+  const n = stats.dispatches - d0;
+  tf.dispose([y, ...Object.values(ts)].flat());
+  return n;
+}
+
+test('the Winograd switch: off by default, on through setConvTuning; which convolutions take it', () => {
+  const info = (x: number[], f: number[], s: number, p: number | 'valid') => tf.backend_util.computeConv2DInfo(
+    x as [number, number, number, number], f as [number, number, number, number], s, 1, p);
+  const block = info([1, 9, 8, 12, 20], [3, 3, 12, 20], 1, 1);
+  try {
+    setConvTuning(null);
+    if (!process.env.CYCLEGAN_WEBGPU_WINOGRAD) assert.equal(winogradOn(), false, 'off by default');
+    setConvTuning({ winograd: false });
+    assert.equal(winogradPlan('fwd', block), null);
+    setConvTuning({ winograd: true });
+    assert.ok(winogradPlan('fwd', block) && winogradPlan('dgrad', block));
+    // the batched GEMM's slices divide the reduction channels: 12 → 4-deep, 20 (dgrad's K) → 4-deep
+    assert.equal(12 % winogradPlan('fwd', block)!.TK, 0);
+    assert.equal(20 % winogradPlan('dgrad', block)!.TK, 0);
+    assert.equal(winogradPlan('fwd', info([1, 9, 8, 4], [3, 3, 4, 8], 2, 1)), null, 'stride 2');
+    assert.equal(winogradPlan('fwd', info([1, 9, 8, 4], [4, 4, 4, 8], 1, 1)), null, '4×4');
+    assert.equal(winogradPlan('fwd', info([1, 9, 8, 3], [3, 3, 3, 8], 1, 1)), null, '3 channels');
+    assert.equal(winogradPlan('dgrad', info([1, 9, 8, 8], [3, 3, 8, 6], 1, 'valid')), null, '6 channels');
+  } finally {
+    setConvTuning(null);
+  }
+});
+
+// [N, H, W, Cin, Cout]: H, W odd and even; the last is one tile row, its second column tile partial.
+const SHAPES: Array<[number, number, number, number, number]> = [
+  [1, 7, 10, 4, 8], [2, 6, 9, 8, 12], [1, 11, 5, 12, 20], [2, 5, 5, 20, 4], [1, 2, 3, 8, 4],
+];
+
+for (const [n, h, w, ci, co] of SHAPES) {
+  const name = `winograd ${n}x${h}x${w}x${ci}→${co}`;
+  test(`${name}: reflect and zero padded forward with bias and activations, input gradients`, { skip }, async () => {
+    const ins = inputs({ x: [n, h, w, ci], w: [3, 3, ci, co], b: [co], dy: [n, h, w, co], dyv: [n, h + 2, w + 2, co] }, 3 + h);
+    // CGReflectConv2D's activations are linear and tanh (the generator's last layer); the zero-padded
+    // FusedConv2D's relu and leakyrelu (slope 0.2, a uniform)
+    const reflect = (act: 'linear' | 'tanh') => (t: Record<string, tf.Tensor>) =>
+      tf.getBackend() === 'webgpu'
+        ? runCGKernel(CGReflectConv2D, { x: t.x, filter: t.w, bias: t.b }, { pad: 1, stride: 1, activation: act })
+        : ((y: tf.Tensor) => (act === 'tanh' ? tf.tanh(y) : y))(
+          tf.add(tf.conv2d(reflectPad(t.x as tf.Tensor4D, 1), t.w as tf.Tensor4D, 1, 'valid'), t.b));
+    const fused = (act: 'relu' | 'leakyrelu') => (t: Record<string, tf.Tensor>) => tf.fused.conv2d({ x: t.x as tf.Tensor4D,
+      filter: t.w as tf.Tensor4D, strides: 1, pad: 1, bias: t.b, activation: act, leakyreluAlpha: 0.2 });
+    // dx of the 'same' conv (pad 1) and of the valid one on a padded input (the reflected conv's backward pass)
+    const dgrad = (pad: 1 | 'valid', dy: string) => (t: Record<string, tf.Tensor>) => {
+      const xShape: [number, number, number, number] = pad === 1 ? [n, h, w, ci] : [n, h + 4, w + 4, ci];
+      return runKernel<tf.Tensor>('Conv2DBackpropInput', { dy: t[dy], filter: t.w },
+        { strides: [1, 1], pad, dataFormat: 'NHWC', dimRoundingMode: undefined, inputShape: xShape });
+    };
+    setConvTuning({ winograd: true });
+    try {
+      assert.equal(await dispatchesOf(reflect('tanh'), ins), 4, 'CGReflectConv2D on the Winograd path');
+      assert.equal(await dispatchesOf(fused('relu'), ins), 4, 'FusedConv2D on the Winograd path');
+      assert.equal(await dispatchesOf(dgrad(1, 'dy'), ins), 4, 'Conv2DBackpropInput on the Winograd path');
+      await check(`${name} reflect+bias`, reflect('linear'), ins);
+      await check(`${name} reflect+bias+tanh`, reflect('tanh'), ins);
+      await check(`${name} zero+bias+relu`, fused('relu'), ins);
+      await check(`${name} zero+bias+leakyrelu`, fused('leakyrelu'), ins);
+      await check(`${name} dx same`, dgrad(1, 'dy'), ins);
+      await check(`${name} dx valid`, dgrad('valid', 'dyv'), ins);
+    } finally {
+      setConvTuning(null);
+    }
+  });
+}
+
+test('generator and training-step parity with Winograd on', { skip: skipParity }, async (t) => {
+  const { initBackend } = await import('../src/backends/index.js');
+  assert.equal(await initBackend('webgpu'), 'webgpu');
+  // The programs each fixture runs, by base key, to show that its 3×3 convolutions took the Winograd path.
+  type Run = (p: { shaderKey: string }, ...rest: unknown[]) => unknown;
+  const backend = tf.backend() as unknown as { runWebGPUProgram: Run };
+  const own = Object.prototype.hasOwnProperty.call(backend, 'runWebGPUProgram');
+  const run = backend.runWebGPUProgram;
+  const seen = new Set<string>();
+  backend.runWebGPUProgram = (p, ...rest) => { seen.add(p.shaderKey); return run.call(backend, p, ...rest); };
+  const winograd = () => ['cgWinogradInputReflect', 'cgWinogradInput', 'cgWinogradWeightsFlip']
+    .filter((k) => seen.has(k));
+  setConvTuning({ winograd: true });
+  try {
+    await t.test('resnet_6blocks_ngf8 (webgpu, winograd)', () => checkFixture('resnet_6blocks_ngf8'));
+    // forward (reflected) and input gradient (zero padded, flipped weights)
+    assert.deepEqual(winograd(), ['cgWinogradInputReflect', 'cgWinogradInput', 'cgWinogradWeightsFlip']);
+    seen.clear();
+    await t.test('cyclegan_lsgan_2steps (webgpu, winograd)', () => runFixture('cyclegan_lsgan_2steps'));
+    assert.deepEqual(winograd(), ['cgWinogradInputReflect', 'cgWinogradInput', 'cgWinogradWeightsFlip']);
+  } finally {
+    setConvTuning(null);
+    if (own) backend.runWebGPUProgram = run; else delete (backend as { runWebGPUProgram?: Run }).runWebGPUProgram;
+  }
+});
+
+test('winograd errors (relative to max |cpu|)', { skip }, () => {
+  for (const [k, v] of Object.entries(errors)) console.log(`  ${k}: ${v.toExponential(2)}`);
+});
