@@ -10,7 +10,10 @@
 #                                         configuration and prints a table of ours / torch.
 #
 # CONFIGS (default "256/64/9 128/64/6"), ITERS (10), WARMUP (3), TORCH_DEVICE (cuda), TORCH_PYTHON (python3
-# that imports torch), PROFILE_CONFIG (256/64/9; empty: no per-kernel profile), OUT (where the log is copied, if set). A smoke test without a GPU:
+# that imports torch), PROFILE_CONFIG (256/64/9; empty: no per-kernel profile), OUT (where the log is copied, if set),
+# VARIANTS (default "default winograd"): our settings, each a labelled row per configuration against the same torch
+# run: default (as shipped), winograd (CYCLEGAN_WEBGPU_WINOGRAD=1: Winograd F(2x2,3x3) for the 3x3 stride-1
+# convolutions, opt-in until a GPU run says otherwise). The profile is taken for each variant. A smoke test without a GPU:
 #   TORCH_DEVICE=cpu CONFIGS=32/8/6 ITERS=1 WARMUP=1 bash scripts/gpu-bench.sh run     (ours on lavapipe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,32 +62,49 @@ run() {
     echo "| config | ours g_fwd | torch g_fwd | ratio | ours g_fwd_bwd | torch g_fwd_bwd | ratio | ours iter | torch iter | ratio | ours peak GPU MB | torch peak GB | ratio |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   } | tee "$log"
+  local variants=${VARIANTS:-default winograd}
+  for v in $variants; do variant_env "$v" >/dev/null; done
   for cfg in ${CONFIGS:-256/64/9 128/64/6}; do
     IFS=/ read -r size ngf nb <<< "$cfg"
-    local ours torch
-    ours=$("$node" "$DIR/bench.mjs" "$size" "$ngf" "$nb" "$iters" "$warm" webgpu 2> >(grep -v '^Warning: maxDynamic' >&2) | tail -1)
+    local torch
     torch=$("$py" "$DIR/torch_cyclegan_bench.py" "$dev" "$size" "$ngf" "$nb" "$iters" "$warm" | tail -1)
-    echo "# ours:  $ours" | tee -a "$log" >&2
     echo "# torch: $torch" | tee -a "$log" >&2
-    "$node" -e '
-      const [o, t, cfg] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2]), process.argv[3]];
-      const r = (a, b) => (a == null || b == null || !b ? "-" : (a / b).toFixed(2) + "×");
-      const mem = t.peak_mem_GB == null ? null : t.peak_mem_GB * 1e9 / 2 ** 20;   // both in MiB for the ratio
-      console.log(`| ${cfg} (${o.adapter}) | ${o.g_fwd_ms} | ${t.G_fwd_ms} | ${r(o.g_fwd_ms, t.G_fwd_ms)} | ` +
-        `${o.g_fwd_bwd_ms} | ${t.G_fwd_bwd_ms} | ${r(o.g_fwd_bwd_ms, t.G_fwd_bwd_ms)} | ${o.iter_ms} | ` +
-        `${t.cyclegan_iter_ms} | ${r(o.iter_ms, t.cyclegan_iter_ms)} | ${o.peak_gpu_mb} | ${t.peak_mem_GB ?? "-"} | ${r(o.peak_gpu_mb, mem)} |`);
-    ' "$ours" "$torch" "$cfg" | tee -a "$log"
+    for v in $variants; do
+      local ours
+      ours=$(env $(variant_env "$v") "$node" "$DIR/bench.mjs" "$size" "$ngf" "$nb" "$iters" "$warm" webgpu \
+        2> >(grep -v '^Warning: maxDynamic' >&2) | tail -1)
+      echo "# ours ($v): $ours" | tee -a "$log" >&2
+      "$node" -e '
+        const [o, t, cfg] = [JSON.parse(process.argv[1]), JSON.parse(process.argv[2]), process.argv[3]];
+        const r = (a, b) => (a == null || b == null || !b ? "-" : (a / b).toFixed(2) + "×");
+        const mem = t.peak_mem_GB == null ? null : t.peak_mem_GB * 1e9 / 2 ** 20;   // both in MiB for the ratio
+        console.log(`| ${cfg} (${o.adapter}) | ${o.g_fwd_ms} | ${t.G_fwd_ms} | ${r(o.g_fwd_ms, t.G_fwd_ms)} | ` +
+          `${o.g_fwd_bwd_ms} | ${t.G_fwd_bwd_ms} | ${r(o.g_fwd_bwd_ms, t.G_fwd_bwd_ms)} | ${o.iter_ms} | ` +
+          `${t.cyclegan_iter_ms} | ${r(o.iter_ms, t.cyclegan_iter_ms)} | ${o.peak_gpu_mb} | ${t.peak_mem_GB ?? "-"} | ${r(o.peak_gpu_mb, mem)} |`);
+      ' "$ours" "$torch" "$cfg $v" | tee -a "$log"
+    done
   done
-  # One more step of the first configuration with a per-kernel GPU breakdown (timestamp queries), after the table
+  # One more step of the first configuration per variant with a per-kernel GPU breakdown (timestamp queries), after the table
   # so that the ratios are in the log even if profiling fails on that driver.
   local prof=${PROFILE_CONFIG-256/64/9}
   if [ -n "$prof" ]; then
     IFS=/ read -r size ngf nb <<< "$prof"
-    echo "# per-kernel profile of one $prof training step (CYCLEGAN_BENCH_PROFILE=1)" | tee -a "$log"
-    CYCLEGAN_BENCH_PROFILE=1 "$node" "$DIR/bench.mjs" "$size" "$ngf" "$nb" 1 1 webgpu 2>&1 |
-      grep -v '^Warning: maxDynamic' | tee -a "$log" || echo "# profile failed" | tee -a "$log"
+    for v in $variants; do
+      echo "# per-kernel profile of one $prof training step (CYCLEGAN_BENCH_PROFILE=1), $v" | tee -a "$log"
+      env $(variant_env "$v") CYCLEGAN_BENCH_PROFILE=1 "$node" "$DIR/bench.mjs" "$size" "$ngf" "$nb" 1 1 webgpu 2>&1 |
+        grep -v '^Warning: maxDynamic' | tee -a "$log" || echo "# profile failed" | tee -a "$log"
+    done
   fi
   if [ -n "${OUT:-}" ]; then cp "$log" "$OUT/"; fi
+}
+
+# The environment of one of our variants (VARIANTS), as NAME=VALUE words for env; an unknown name stops the run.
+variant_env() {
+  case "$1" in
+    default) echo "CYCLEGAN_WEBGPU_WINOGRAD=0" ;;
+    winograd) echo "CYCLEGAN_WEBGPU_WINOGRAD=1" ;;
+    *) echo "gpu-bench: unknown variant '$1' in VARIANTS (known: default winograd)" >&2; exit 2 ;;
+  esac
 }
 
 case "${1:-}" in

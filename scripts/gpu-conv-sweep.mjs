@@ -9,7 +9,7 @@
 // REPS (calls a trial, default 20), TRIALS (default 5), ALL=1 with SMALL=1: every candidate, not the first few.
 import { tf } from '../dist/src/core/tf.js';
 import { tryRegisterWebGPUBackend } from '../dist/src/backends/webgpu/index.js';
-import { setConvTuning, TILE_CONFIGS, tiledPlan, narrowPlan } from '../dist/src/backends/webgpu/conv_gemm.js';
+import { setConvTuning, TILE_CONFIGS, tiledPlan, narrowPlan, winogradPlan } from '../dist/src/backends/webgpu/conv_gemm.js';
 import { configName, validConfig } from '../dist/src/backends/webgpu/conv_tiled.js';
 
 const SMALL = process.env.SMALL === '1';
@@ -142,12 +142,12 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
           : tf.backend_util.computeConv2DInfo(as, extra, stride, 1, pad);
   const flops = 2 * info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.filterHeight *
     info.filterWidth * info.inChannels;
-  setConvTuning({ generic: true });
+  setConvTuning({ generic: true, winograd: false });
   const ref = run(kind, a, b, stride, pad, third);
   const want = await ref.data();
   let scale = 0;
   for (const v of want) scale = Math.max(scale, Math.abs(v));
-  const cands = [['generic', { generic: true }], ['auto', null]];
+  const cands = [['generic', { generic: true, winograd: false }], ['auto', null]];
   const mode = kind === 'rfwd' ? 'fwd' : kind === 'rwgrad' ? 'wgrad' : kind;
   const isBlock = name.startsWith('block');
   if (narrowPlan(mode, info)) {
@@ -165,6 +165,10 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
       }
     }
   }
+  // Winograd F(2×2, 3×3) (winograd.ts, opt-in) where it applies: 3×3 stride-1 forward and input gradient.
+  setConvTuning({ winograd: true });
+  if ((mode === 'fwd' || mode === 'dgrad') && winogradPlan(mode, info)) cands.push(['winograd F(2x2,3x3)', { winograd: true }]);
+  setConvTuning(null);
   const rows = [];
   for (const [label, tuning] of cands) {
     setConvTuning(tuning);
