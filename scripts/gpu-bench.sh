@@ -54,6 +54,8 @@ run() {
   [ -n "$py" ] || { echo "gpu-bench: no python3 with torch" >&2; exit 2; }
   local dev=${TORCH_DEVICE:-cuda} iters=${ITERS:-10} warm=${WARMUP:-3}
   local log=$DIR/gpu-bench.log
+  local variants=${VARIANTS:-default winograd}
+  for v in $variants; do variant_env "$v" >/dev/null; done
   {
     echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores; node $("$node" -v); torch $("$py" -c 'import torch; print(torch.__version__)') on $dev"
     gpu_name_line name,driver_version,memory.total
@@ -62,8 +64,6 @@ run() {
     echo "| config | ours g_fwd | torch g_fwd | ratio | ours g_fwd_bwd | torch g_fwd_bwd | ratio | ours iter | torch iter | ratio | ours peak GPU MB | torch peak GB | ratio |"
     echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
   } | tee "$log"
-  local variants=${VARIANTS:-default winograd}
-  for v in $variants; do variant_env "$v" >/dev/null; done
   for cfg in ${CONFIGS:-256/64/9 128/64/6}; do
     IFS=/ read -r size ngf nb <<< "$cfg"
     local torch
