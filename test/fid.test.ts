@@ -1,4 +1,4 @@
-test('FID of two sets: statistics computed once and shared (--save-stats), the samples path equal to the covariance one', () => {
+test('FID of two sets: statistics computed once and shared (--save-stats), the samples path equal to the covariance one', async () => {
   let seed = 5;
   const r = () => { seed = (seed * 16807) % 2147483647; return seed / 2147483647 - 0.5; };
   const feats = (n: number, d: number, shift: number): Features => ({ n, dims: d, data: Float64Array.from({ length: n * d }, () => r() + shift) });
@@ -25,6 +25,14 @@ test('FID of two sets: statistics computed once and shared (--save-stats), the s
   assert.equal(fidOfSets({ stats: statsOf(a) }, { features: b }), frechetDistance(statsOf(a), statsOf(b)));
   assert.throws(() => fidOfSets({ features: feats(1, d, 0) }, { features: b }), /a covariance needs at least 2 images, got 1/);
   assert.throws(() => fidOfSets({ features: feats(3, 4, 0) }, { features: feats(3, 8, 0) }), /features have different dimensions \(4 and 8\)/);
+  // one dimension check (sharedDims) for every pairing, and a folder's statistics are not computed before it
+  const same = /features have different dimensions \(8 and 4\): use the same --dims for both$/;
+  const big: FidSet = { features: feats(20, d, 0) };
+  assert.throws(() => fidOfSets(big, { stats: statsOf(feats(20, 4, 0)) }), same);
+  assert.equal(big.stats, undefined, 'statistics were computed before the dimensions were checked');
+  assert.throws(() => frechetDistance(statsOf(feats(20, d, 0)), statsOf(feats(20, 4, 0))), same);
+  await assert.rejects(kernelInceptionDistance(feats(3, d, 0), feats(3, 4, 0)), same);
+  assert.throws(() => fidOfSets({}, big), /an FID set needs its features or its statistics/);
 });
 
 // FID/KID (issue 14): parity with pytorch-fid on a fixture made at test time by Debian's torch/torchvision

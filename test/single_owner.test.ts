@@ -344,6 +344,10 @@ test('commands take shared flags from their one declaration and parse with the o
   // one check each for an FID set's size and a covariance's samples; KID's choice fields declared once
   assert.deepEqual(await holders('FID needs at least 2'), ['metrics/index.ts']);
   assert.deepEqual(await holders('a covariance needs at least 2'), ['metrics/linalg.ts']);
+  // one check that two sides share a feature dimension, one non-finite check (fid.ts sharedDims, checkFinite)
+  assert.deepEqual(await holders('different dimensions'), ['metrics/fid.ts']);
+  assert.equal(src.get('metrics/fid.ts')!.split('different dimensions').length, 2, 'fid.ts words the dimension check more than once');
+  assert.equal(src.get('metrics/fid.ts')!.split('Number.isFinite(').length, 2, 'fid.ts checks finiteness in more than one place');
   assert.deepEqual(await holders('kidSubsetSize?: number'), ['metrics/fid.ts']);
   const { KID_DEFAULTS } = await import('../src/metrics/fid.js');
   const { EVAL_METRIC_FLAGS } = await import('../src/cli/commands/eval_metrics.js');

@@ -24,10 +24,13 @@ export interface FidSet {
   stats?: FidStats;
 }
 
+function emptySet(): never {
+  throw new Error('an FID set needs its features or its statistics');
+}
+
 /** The set's statistics: computed from its features the first time (statsOf), then kept on the set. */
 export function statsOfSet(s: FidSet): FidStats {
-  if (!s.stats && !s.features) throw new Error('an FID set needs its features or its statistics');
-  return (s.stats ??= statsOf(s.features!));
+  return (s.stats ??= statsOf(s.features ?? emptySet()));
 }
 
 /**
@@ -39,10 +42,24 @@ export function fidFromSamples(a: FidSet, b: FidSet): boolean {
   return !!(a.features && b.features) && Math.max(a.features.n, b.features.n) < a.features.dims;
 }
 
+/** The feature dimension two sides of a distance share (FID's sets, statistics or features; KID's features). */
+function sharedDims(a: { dims: number }, b: { dims: number }): number {
+  if (a.dims !== b.dims) throw new CycleGANError(`features have different dimensions (${a.dims} and ${b.dims}): use the same --dims for both`);
+  return a.dims;
+}
+
+/** The set's feature dimension: its features', else its statistics'. */
+function dimsOf(s: FidSet): { dims: number } {
+  return s.features ?? s.stats ?? emptySet();
+}
+
+function checkFinite(values: Float64Array, what: string): void {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) throw new CycleGANError(`${what} has a non-finite value`);
+}
+
 /** ‖μ1 − μ2‖² + Tr(Σ1) + Tr(Σ2) − 2·Tr(sqrtm(Σ1·Σ2)), in float64. */
 export function frechetDistance(a: FidStats, b: FidStats): number {
-  if (a.dims !== b.dims) throw new CycleGANError(`statistics have different dimensions (${a.dims} and ${b.dims}): use the same --dims for both`);
-  const d = a.dims;
+  const d = sharedDims(a, b);
   let diff2 = 0, tr1 = 0, tr2 = 0;
   for (let i = 0; i < d; i++) {
     const t = a.mu[i] - b.mu[i];
@@ -50,9 +67,8 @@ export function frechetDistance(a: FidStats, b: FidStats): number {
     tr1 += a.sigma[i * d + i];
     tr2 += b.sigma[i * d + i];
   }
-  for (const [s, name] of [[a.sigma, 'first'], [b.sigma, 'second']] as const) {
-    for (let i = 0; i < s.length; i++) if (!Number.isFinite(s[i])) throw new CycleGANError(`the ${name} covariance has a non-finite value`);
-  }
+  checkFinite(a.sigma, 'the first covariance');
+  checkFinite(b.sigma, 'the second covariance');
   return diff2 + tr1 + tr2 - 2 * traceSqrtProduct(a.sigma, b.sigma, d);
 }
 
@@ -62,14 +78,12 @@ export function frechetDistance(a: FidStats, b: FidStats): number {
  * distance share them).
  */
 export function fidOfSets(a: FidSet, b: FidSet): number {
-  if (a.features && b.features) {
-    if (a.features.dims !== b.features.dims) throw new CycleGANError(`features have different dimensions (${a.features.dims} and ${b.features.dims})`);
-    for (const f of [a.features, b.features]) checkCovarianceSamples(f.n);
-  }
+  // before any statistics are computed (minutes at d = 2048)
+  const d = sharedDims(dimsOf(a), dimsOf(b));
+  for (const s of [a, b]) if (s.features) checkCovarianceSamples(s.features.n);
   if (!fidFromSamples(a, b)) return frechetDistance(statsOfSet(a), statsOfSet(b));
   const fa = a.features!, fb = b.features!;
-  const d = fa.dims;
-  for (const f of [fa, fb]) for (let i = 0; i < f.data.length; i++) if (!Number.isFinite(f.data[i])) throw new CycleGANError('a feature is not finite');
+  for (const f of [fa, fb]) checkFinite(f.data, 'a feature');
   // A = Xc/√(n−1) (the centred samples, once): S = AᵀA, so Tr(S) = ‖A‖², and Tr(sqrtm(S1·S2)) comes from A and B
   const ca = centre(fa.data, fa.n, d, 1 / Math.sqrt(fa.n - 1)), cb = centre(fb.data, fb.n, d, 1 / Math.sqrt(fb.n - 1));
   const squares = (c: Float64Array) => {
@@ -141,14 +155,13 @@ function gather(f: Features, idx: Int32Array): Float32Array {
  * every sum are float64.
  */
 export async function kernelInceptionDistance(x: Features, y: Features, o: KidOptions = {}): Promise<KidResult> {
-  if (x.dims !== y.dims) throw new CycleGANError(`features have different dimensions (${x.dims} and ${y.dims})`);
+  const d = sharedDims(x, y);
   const subsets = o.subsets ?? KID_DEFAULTS.subsets;
   if (!Number.isInteger(subsets) || subsets < 1) throw new CycleGANError(`--kid-subsets must be a whole number ≥ 1, got ${subsets}`);
   const want = o.subsetSize ?? KID_DEFAULTS.subsetSize;
   if (!Number.isInteger(want) || want < 2) throw new CycleGANError(`--kid-subset-size must be a whole number ≥ 2, got ${want}`);
   const m = Math.min(want, x.n, y.n);
   if (m < 2) throw new CycleGANError(`KID needs at least 2 images on each side (have ${x.n} and ${y.n})`);
-  const d = x.dims;
   const rng = new Rng(o.seed ?? KID_DEFAULTS.seed);
   const mmds: number[] = [];
   const kernelSum = (g: Float32Array, skipDiag: boolean, cols: number): number => {
