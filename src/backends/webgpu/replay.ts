@@ -146,7 +146,9 @@ export class ReplayPlan {
     be.uploadToGPU(info.dataId); // no values: a buffer from the pool
     encoderOf(be).copyBufferToBuffer(bufferOf(be, this.output)!, 0, bufferOf(be, info)!, 0, bytesOf(this.output.shape));
     be.commandQueueOwnedIds.add(info.dataId);
-    be.submitQueue();
+    // Submitted as the runner would (its dispatches-per-submit), or by the caller's read.
+    be.dispatchCountInPass += this.steps.length;
+    if (be.dispatchCountInPass >= be.cgRunner!.batch) be.submitQueue();
     this.replays++;
     return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
   }
