@@ -468,3 +468,21 @@ test('backend names, what --gpu_ids resolves to and the CPU fallback chain have 
     await fsp.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the training page: losses read by the one stacked read (readLosses), images prepared once (by the worker), no RunStore pass-throughs', async () => {
+  const { readLosses, disposeLosses } = model;
+  assert.deepEqual(await holders('tf.stack(LOSS_NAMES'), ['core/model.ts']);
+  assert.deepEqual(await holders('out[n] = v[i]'), ['core/model.ts']);
+  const src = await (cache ??= sources());
+  assert.match(src.get('web/train/engine.ts')!, /readLosses\(/);
+  assert.equal(src.get('web/train/engine.ts')!.split('prepareImage(').length, 2, 'the engine prepares images the worker prepared');
+  assert.match(src.get('web/train/worker.ts')!, /prepareImage\(/);
+  assert.doesNotMatch(src.get('web/train/storage.ts')!, /private (write|read|remove)\(/);
+  // the values as eight separate reads gave them, and the caller may free the losses as soon as the read has started
+  const before = tf.memory().numTensors;
+  const t = Object.fromEntries(LOSS_NAMES.map((n, i) => [n, tf.scalar(i / 3 - 1)])) as model.LossTensors;
+  const read = readLosses(t);
+  disposeLosses(t);
+  assert.deepEqual(await read, Object.fromEntries(LOSS_NAMES.map((n, i) => [n, Math.fround(i / 3 - 1)])));
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -57,11 +57,25 @@ export type Losses = Record<LossName, number>;
 /** The losses of one step as scalar tensors (kept; the caller disposes them). Read them with readLosses. */
 export type LossTensors = Record<LossName, tf.Scalar>;
 
-/** Reads loss tensors without blocking the device queue (webgpu cannot dataSync in Node). Does not dispose. */
-export async function readLosses(t: LossTensors): Promise<Losses> {
-  const values = await Promise.all(LOSS_NAMES.map((n) => t[n].data()));
+/**
+ * Reads loss tensors without blocking the device queue (webgpu cannot dataSync in Node), stacked into one 8-value
+ * tensor so that a GPU backend does one copy and one map (stacking copies the values exactly). The stack is made
+ * before this returns, so the caller may dispose `t` at once; `t` itself is not disposed.
+ */
+export function readLosses(t: LossTensors): Promise<Losses> {
+  const all = tf.tidy(() => stackLosses(t));
+  return all.data().then(lossesOfVector).finally(() => all.dispose());
+}
+
+/** The losses as one vector in LOSS_NAMES order (readLosses; the trainer's LossMeter sums these on the device). */
+export function stackLosses(t: LossTensors): tf.Tensor1D {
+  return tf.stack(LOSS_NAMES.map((n) => t[n])) as tf.Tensor1D;
+}
+
+/** The values of a stackLosses vector by loss name. */
+export function lossesOfVector(v: ArrayLike<number>): Losses {
   const out = {} as Losses;
-  LOSS_NAMES.forEach((n, i) => { out[n] = values[i][0]; });
+  LOSS_NAMES.forEach((n, i) => { out[n] = v[i]; });
   return out;
 }
 

@@ -2,7 +2,7 @@
 // the lines themselves, written to loss_log.jsonl and the official loss_log.txt and kept in memory for the
 // report (the log is read once when training starts, never again).
 import { tf } from '../core/tf.js';
-import { LOSS_NAMES, type LossTensors } from '../core/model.js';
+import { LOSS_NAMES, lossesOfVector, stackLosses, type LossTensors } from '../core/model.js';
 import { appendLossLog, appendOfficialLossLine, readLossLog, startOfficialLossLog, type LossLogEntry, type RunPaths } from './run_folder.js';
 
 /** Accumulated losses between log lines, as checkpoints store them (the log holds the mean over each --print-freq interval). */
@@ -28,7 +28,7 @@ export class LossMeter {
   }
 
   add(losses: LossTensors): void {
-    const step = tf.tidy(() => (this.sums ? tf.add(this.sums, tf.stack(LOSS_NAMES.map((k) => losses[k]))) : tf.stack(LOSS_NAMES.map((k) => losses[k]))));
+    const step = tf.tidy(() => (this.sums ? tf.add(this.sums, stackLosses(losses)) : stackLosses(losses)));
     this.sums?.dispose();
     this.sums = tf.keep(step as tf.Tensor1D);
     this.n++;
@@ -36,11 +36,7 @@ export class LossMeter {
 
   /** The sums as plain numbers (for checkpoints). */
   async read(): Promise<LossAccumulator> {
-    const sums: Record<string, number> = {};
-    if (this.sums) {
-      const v = await this.sums.data();
-      LOSS_NAMES.forEach((k, i) => { sums[k] = v[i]; });
-    }
+    const sums: Record<string, number> = this.sums ? lossesOfVector(await this.sums.data()) : {};
     return { n: this.n, sums };
   }
 

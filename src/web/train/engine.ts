@@ -9,7 +9,7 @@
 // reports, --save-epoch-freq copies.
 import { tf } from '../../core/tf.js';
 import { CycleGANError } from '../../core/errors.js';
-import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, LOSS_NAMES, modelOptions, type CycleGANOptions,
+import { CycleGANModel, disposeLosses, discriminatorSpecs, generatorSpecs, modelOptions, readLosses, type CycleGANOptions,
   type Losses, type TrainingState } from '../../core/model.js';
 import { MODEL_NAMES, visualNames, type ModelName, type VisualName } from '../../core/model_names.js';
 import { LrSchedule, type LrPolicy } from '../../core/schedule.js';
@@ -45,7 +45,11 @@ export interface EngineImage extends RawImage {
   name: string;
 }
 
-/** The training images of the two folders (folder terms: A = domain A; --direction swaps them at the model). */
+/**
+ * The training images of the two folders (folder terms: A = domain A; --direction swaps them at the model), kept as
+ * given: a caller that decodes large photos passes them through prepareImage as it decodes them (the worker does),
+ * which bounds memory and leaves every step's pixels as they are.
+ */
 export interface EngineData {
   A: EngineImage[];
   B: EngineImage[];
@@ -159,14 +163,11 @@ export class TrainEngine {
   private planCache: { start: string; samples: PlannedSample[]; end: RngState } | null = null;
   private lastBatch: { A: tf.Tensor4D; B: tf.Tensor4D } | null = null;
 
-  private readonly data: EngineData;
-
-  private constructor(readonly options: EngineOptions, private readonly model: CycleGANModel, data: EngineData,
+  private constructor(readonly options: EngineOptions, private readonly model: CycleGANModel, private readonly data: EngineData,
                       private readonly schedule: LrSchedule, public epoch: number, public epochIter: number, public totalIters: number,
                       private dataState: { rng: RngState; position: number }) {
     this.lastEpoch = options.nEpochs + options.nEpochsDecay;
     this.transform = { preprocess: options.preprocess, loadSize: options.loadSize, cropSize: options.cropSize, noFlip: options.noFlip };
-    this.data = { A: data.A.map((im) => prepareImage(im, options)), B: data.B.map((im) => prepareImage(im, options)) };
   }
 
   /** A fresh run (networks initialized from options.seed, as `cyclegan train`). */
@@ -264,14 +265,8 @@ export class TrainEngine {
     let read: Promise<Losses>;
     try {
       const t = this.model.step(realA, realB);
-      // one 8-value tensor, so that a GPU backend does one copy and one map per step (stacking copies the values exactly)
-      const all = tf.tidy(() => tf.stack(LOSS_NAMES.map((n) => t[n])));
+      read = readLosses(t);
       disposeLosses(t);
-      read = all.data().then((v) => {
-        const out = {} as Losses;
-        LOSS_NAMES.forEach((n, i) => { out[n] = v[i]; });
-        return out;
-      }).finally(() => all.dispose());
     } catch (e) {
       tf.dispose([tA, tB]);
       throw e;

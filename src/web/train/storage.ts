@@ -206,23 +206,11 @@ export class RunStore {
     }
   }
 
-  private write(name: string, bytes: Uint8Array | string): Promise<void> {
-    return this.area.write(name, bytes);
-  }
-
-  private read(name: string): Promise<Uint8Array> {
-    return this.area.read(name);
-  }
-
-  private remove(name: string): Promise<void> {
-    return this.area.remove(name);
-  }
-
   /** The saved run's pointer, or null. A pointer naming missing files counts as no run. */
   async saved(): Promise<SavedRun | null> {
     let run: SavedRun;
     try {
-      run = JSON.parse(new TextDecoder().decode(await this.read(POINTER))) as SavedRun;
+      run = JSON.parse(new TextDecoder().decode(await this.area.read(POINTER))) as SavedRun;
     } catch {
       return null;
     }
@@ -234,9 +222,9 @@ export class RunStore {
   async saveData(runId: string, packed: Uint8Array): Promise<string> {
     const name = `data-${runId}.bin`;
     try {
-      await this.write(name, packed);
+      await this.area.write(name, packed);
     } catch (e) {
-      await this.remove(name);
+      await this.area.remove(name);
       throw new StorageError(describeStorageError(e, 'the training images', await wouldExceedQuota(packed.length)));
     }
     return name;
@@ -248,37 +236,37 @@ export class RunStore {
     const stateFile = `state-${run.runId}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}.bin`;
     const next: SavedRun = { ...run, stateFile, savedAt: new Date().toISOString() };
     try {
-      await this.write(stateFile, state);
-      await this.write(POINTER, JSON.stringify(next));
+      await this.area.write(stateFile, state);
+      await this.area.write(POINTER, JSON.stringify(next));
     } catch (e) {
-      await this.remove(stateFile);
+      await this.area.remove(stateFile);
       throw new StorageError(describeStorageError(e, 'the checkpoint', await wouldExceedQuota(state.length)));
     }
-    if (prev && prev.stateFile !== stateFile) await this.remove(prev.stateFile);
-    if (prev && prev.dataFile !== run.dataFile) await this.remove(prev.dataFile);
+    if (prev && prev.stateFile !== stateFile) await this.area.remove(prev.stateFile);
+    if (prev && prev.dataFile !== run.dataFile) await this.area.remove(prev.dataFile);
     await this.removeStray(next);
     return next;
   }
 
   async loadState(run: SavedRun): Promise<Uint8Array> {
-    return this.read(run.stateFile);
+    return this.area.read(run.stateFile);
   }
 
   async loadData(run: SavedRun): Promise<Uint8Array> {
-    return this.read(run.dataFile);
+    return this.area.read(run.dataFile);
   }
 
   /** Files no pointer names (left by a tab closed mid-write). */
   private async removeStray(keep: SavedRun | null): Promise<void> {
     for (const n of await this.area.names()) {
       if (n === POINTER || n === keep?.stateFile || n === keep?.dataFile) continue;
-      if (n.startsWith('state-') || (n.startsWith('data-') && !n.includes(keep?.runId ?? '\0'))) await this.remove(n);
+      if (n.startsWith('state-') || (n.startsWith('data-') && !n.includes(keep?.runId ?? '\0'))) await this.area.remove(n);
     }
   }
 
   /** Forgets the saved run (a new run replaces it only when its first checkpoint is written). */
   async clear(): Promise<void> {
-    await this.remove(POINTER);
+    await this.area.remove(POINTER);
     await this.removeStray(null);
   }
 }
