@@ -6,7 +6,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../src/core/tf.js';
 import { createNetwork, inferenceForward, type Network } from '../src/core/networks/index.js';
-import { replayStatus, setReplayEnabled } from '../src/backends/webgpu/replay.js';
+import { replayStatus, setMaxPlans, setReplayEnabled } from '../src/backends/webgpu/replay.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 import { promises as fsp } from 'node:fs';
@@ -109,6 +109,39 @@ test('replay: no GPU memory growth over many replays; Network.dispose frees the 
   assert.equal(m2.numTensors, before.numTensors, 'tensors after dispose');
   assert.equal(m2.numBytesInGPU, before.numBytesInGPU, 'bytes in use after dispose');
   assert.deepEqual(replayStatus(net), {});
+});
+
+test('replay: beyond the plans kept per network the least recently used shape is disposed and recaptured later', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  setReplayEnabled(true);
+  const prev = setMaxPlans(1);
+  try {
+    const inUse = () => (tf.memory() as unknown as { numBytesInGPU: number }).numBytesInGPU;
+    const before = inUse();
+    const net = generator('resnet_6blocks');
+    const shapes = [[32, 32], [40, 32]];
+    const seen: string[] = [];
+    const held: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const [h, w] = shapes[i % 2];
+      const x = tf.tensor4d(rand(h * w * 3, 60 + i), [1, h, w, 3]);
+      const { want, got } = await both(net, x);
+      x.dispose();
+      assert.ok(maxDiff(got, want) <= 1e-6, `call ${i} (${h}x${w}): ${maxDiff(got, want)}`);
+      const st = replayStatus(net);
+      seen.push(`${st['1x32x32x3']}/${st['1x40x32x3'] ?? '-'}`);
+      // Bytes in use with the plan of this shape held: the same each time it comes back (nothing piles up).
+      held.push(inUse());
+      if (i >= 4) assert.equal(held[i], held[i - 2], `call ${i}: GPU bytes in use as two calls before`);
+    }
+    // One plan at a time: each shape's plan is disposed when the other one is captured (calls 2, 3, ...).
+    assert.deepEqual(seen, ['warm/-', 'warm/warm', 'replaying (0)/warm', 'warm/replaying (0)', 'replaying (0)/warm',
+      'warm/replaying (0)', 'replaying (0)/warm', 'warm/replaying (0)']);
+    net.dispose();
+    assert.equal(inUse(), before);
+  } finally {
+    setMaxPlans(prev);
+  }
 });
 
 test('replay: a forward that cannot be captured stays on Network.apply; switched off, nothing is captured', { skip }, async () => {

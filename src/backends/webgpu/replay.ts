@@ -25,6 +25,13 @@ import { beginCapture, bindGroupEntries, endCapture, type Backend, type GPUBuffe
 const USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08, COPY_SRC: 0x04 };
 /** How often a shape's plan may be invalidated (its parameters replaced) before the shape stays on Network.apply. */
 const MAX_RECAPTURES = 3;
+/**
+ * Plans kept per network (each holds a forward's intermediates: 250 MB at 256 px, ngf 64, 9 blocks): a server
+ * fed images of many sizes keeps those of the most recently used shapes; another shape's plan is disposed.
+ */
+let maxPlans = 4;
+/** Shapes remembered per network (plans or not); the least recently used is forgotten beyond it. */
+const MAX_SHAPES = 64;
 
 type Encoder = {
   beginComputePass(d: unknown): PassEncoder;
@@ -55,6 +62,13 @@ export function replayEnabled(): boolean {
 /** Tests: turns replay on or off regardless of the environment. */
 export function setReplayEnabled(on: boolean): void {
   enabled = on;
+}
+
+/** Tests: the number of plans kept per network (default 4); returns the previous one. */
+export function setMaxPlans(n: number): number {
+  const prev = maxPlans;
+  maxPlans = Math.max(1, Math.floor(n));
+  return prev;
 }
 
 const bufferOf = (be: Backend, t: tf.TensorInfo): GPUBufferLike | undefined => {
@@ -267,9 +281,17 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
   const s = byShape.get(key);
   // The first forward of a shape runs normally: it compiles the pipelines and fills the runner's tables.
   if (!s) {
+    if (byShape.size >= MAX_SHAPES) {
+      const [oldest, o] = byShape.entries().next().value!;
+      o.plan?.dispose();
+      byShape.delete(oldest);
+    }
     byShape.set(key, { plan: null, failed: null, invalidated: 0 });
     return null;
   }
+  // Most recently used last (the Map's order).
+  byShape.delete(key);
+  byShape.set(key, s);
   if (s.failed !== null) return null;
   if (s.plan && !s.plan.valid()) {
     s.plan.dispose();
@@ -278,6 +300,16 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
     return null;
   }
   if (s.plan) return s.plan.run(x);
+  let live = 0;
+  for (const o of byShape.values()) if (o.plan) live++;
+  for (const o of byShape.values()) {
+    if (live < maxPlans) break;
+    if (o.plan) {
+      o.plan.dispose();
+      o.plan = null;
+      live--;
+    }
+  }
   const r = capturePlan(net, x, opts);
   if ('reason' in r) s.failed = r.reason;
   else s.plan = r.plan;

@@ -13,7 +13,9 @@
 //   - the pipeline of a program seen before with the same inputs is found without tfjs-webgpu's makeShaderKey
 //     (a string built from every shape, broadcast and dtype on each call): a table per program key holds
 //     the signatures met so far (shapes, dtypes, workgroup size, names, flat dispatch) with their pipeline key;
-//   - setPipeline is skipped when the pass already has that pipeline (runs of the same kernel: Adam).
+//   - setPipeline is skipped when the pass already has that pipeline (runs of the same kernel: Adam);
+//   - while a forward is captured (beginCapture, for replay.ts) each fast-path dispatch is recorded, and any
+//     other work (the stock path, a compile, an upload of CPU values, a copy, a read) marks the capture aborted.
 // Programs that draw or read pixels (textures) keep the stock path. The shader text is tfjs-webgpu's own.
 import { tf } from '../../core/tf.js';
 import type { Program, TensorInfo, UniformValue } from './program.js';
