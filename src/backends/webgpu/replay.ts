@@ -198,7 +198,8 @@ export function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {
   const capture = beginCapture(be);
   let y: tf.Tensor4D;
   try {
-    y = tf.keep(net.apply(input, opts));
+    // (in the caller's scope, as net.apply's output would be)
+    y = net.apply(input, opts);
   } catch (e) {
     input.dispose();
     throw e;
