@@ -165,9 +165,11 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
       }
     }
   }
-  // Winograd F(2×2, 3×3) (winograd.ts, opt-in) where it applies: 3×3 stride-1 forward and input gradient.
-  setConvTuning({ winograd: true });
-  if ((mode === 'fwd' || mode === 'dgrad') && winogradPlan(mode, info)) cands.push(['winograd F(2x2,3x3)', { winograd: true }]);
+  // Winograd F(2×2, 3×3) and F(4×4, 3×3) (winograd.ts, opt-in) where they apply: 3×3 stride-1 forward and input gradient.
+  for (const m of [2, 4]) {
+    setConvTuning({ winograd: m });
+    if ((mode === 'fwd' || mode === 'dgrad') && winogradPlan(mode, info)) cands.push([`winograd F(${m}x${m},3x3)`, { winograd: m }]);
+  }
   setConvTuning(null);
   const rows = [];
   for (const [label, tuning] of cands) {

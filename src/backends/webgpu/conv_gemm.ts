@@ -13,7 +13,7 @@ import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, reflectAt, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo, reduceSplits } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
-import { runWinograd, WINOGRAD_POSITIONS } from './winograd.js';
+import { F2x2, F4x4, runWinograd, type WinogradAlgo } from './winograd.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
 export type GemmMode = 'fwd' | 'dgrad' | 'dgradPhase' | 'wgrad';
@@ -304,9 +304,9 @@ export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: Tens
                             act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
   const wino = winogradPlan('fwd', info);
   if (wino) {
-    return runWinograd(backend, x, filter, bias, act, alpha, { batch: info.batchSize, srcH: info.inHeight,
+    return runWinograd(backend, wino.algo, x, filter, bias, act, alpha, { batch: info.batchSize, srcH: info.inHeight,
       srcW: info.inWidth, K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth,
-      padT: info.padInfo.top, padL: info.padInfo.left, reflect: false, flip: false }, wino);
+      padT: info.padInfo.top, padL: info.padInfo.left, reflect: false, flip: false }, wino.cfg);
   }
   const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
     runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info);
@@ -409,8 +409,11 @@ export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: T
 /** A forced choice, for the kernel sweep (scripts/gpu-conv-sweep.mjs) and the tests: config and split count. */
 export interface ConvTuning {
   cfg?: TileConfig; splits?: number; generic?: boolean; narrow?: boolean;
-  /** Winograd F(2×2, 3×3) for the 3×3 stride-1 forward and input-gradient passes (winograd.ts); see winogradOn. */
-  winograd?: boolean;
+  /**
+   * Winograd for the 3×3 stride-1 forward and input-gradient passes (winograd.ts): true or 2 F(2×2, 3×3), 4
+   * F(4×4, 3×3), false off; see winogradTile.
+   */
+  winograd?: boolean | 2 | 4;
 }
 let tuning: ConvTuning | null = null;
 export function setConvTuning(t: ConvTuning | null): void {
@@ -573,9 +576,9 @@ export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filte
   const reflect = { srcH: x.shape[1], srcW: x.shape[2], pad };
   const wino = winogradPlan('fwd', info);
   if (wino) {
-    return runWinograd(backend, x, filter, bias, act, 0, { batch: info.batchSize, srcH: reflect.srcH, srcW: reflect.srcW,
-      K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth, padT: pad, padL: pad,
-      reflect: true, flip: false }, wino);
+    return runWinograd(backend, wino.algo, x, filter, bias, act, 0, { batch: info.batchSize, srcH: reflect.srcH,
+      srcW: reflect.srcW, K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth, padT: pad,
+      padL: pad, reflect: true, flip: false }, wino.cfg);
   }
   const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
     runTiled(backend, 'fwd', [x, filter], bias, act, 0, info, reflect);
@@ -667,53 +670,57 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Winograd F(2×2, 3×3) (winograd.ts) for 3×3 stride-1 convolutions: CGReflectConv2D, Conv2D / FusedConv2D
-// and the stride-1 input gradient (Conv2DBackpropInput), channels multiples of 4.
+// Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) for 3×3 stride-1 convolutions: CGReflectConv2D,
+// Conv2D / FusedConv2D and the stride-1 input gradient (Conv2DBackpropInput), channels multiples of 4.
 
-/** CYCLEGAN_WEBGPU_WINOGRAD=1, read once. */
-let envWinograd: boolean | undefined;
+/** CYCLEGAN_WEBGPU_WINOGRAD, read once: 1 or 2 → F(2×2, 3×3), 4 → F(4×4, 3×3), anything else off. */
+let envWinograd: 0 | 2 | 4 | undefined;
 
 /**
- * The one switch of the Winograd path: setConvTuning({ winograd }) if given, else CYCLEGAN_WEBGPU_WINOGRAD=1.
- * Off by default: it does 2.25× fewer multiplies than the direct GEMM but adds 3 dispatches and two
- * memory-bound passes per convolution, and has not been measured on a GPU yet (no GPU was lent to the session
- * that wrote it; lavapipe's figures in BENCHMARKS.md are a smoke test). At 128 px a GPU step is host-bound,
- * where more dispatches cost. Turn it on by default only after a GPU run (scripts/gpu-bench.sh VARIANTS)
- * shows it faster.
+ * The one switch of the Winograd path, as its output tile size (0: off): setConvTuning({ winograd }) if given,
+ * else CYCLEGAN_WEBGPU_WINOGRAD. Off by default: F(2×2) does 2.25× fewer multiplies than the direct GEMM (F(4×4)
+ * 4×, with more rounding) but adds 3 dispatches and two memory-bound passes per convolution, and neither has been
+ * measured on a GPU yet (no GPU was lent to the session that wrote them; lavapipe's figures in BENCHMARKS.md are
+ * a smoke test). At 128 px a GPU step is host-bound, where more dispatches cost. Turn it on by default only
+ * after a GPU run (scripts/gpu-bench.sh VARIANTS) shows it faster.
  */
-export function winogradOn(): boolean {
-  if (tuning?.winograd !== undefined) return tuning.winograd;
+export function winogradTile(): 0 | 2 | 4 {
+  const t = tuning?.winograd;
+  if (t !== undefined) return t === false ? 0 : t === 4 ? 4 : 2;
   if (envWinograd === undefined) {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    envWinograd = env?.CYCLEGAN_WEBGPU_WINOGRAD === '1';
+    const v = env?.CYCLEGAN_WEBGPU_WINOGRAD;
+    envWinograd = v === '1' || v === '2' ? 2 : v === '4' ? 4 : 0;
   }
   return envWinograd;
 }
 
 /**
- * The batched GEMM's tile configuration if a 3×3 stride-1 pass (fwd, or dgrad: the convolution of dy with
- * the flipped filter) takes the Winograd path, else null.
+ * The algorithm and the batched GEMM's tile configuration if a 3×3 stride-1 pass (fwd, or dgrad: the
+ * convolution of dy with the flipped filter) takes the Winograd path, else null.
  */
-export function winogradPlan(mode: 'fwd' | 'dgrad', info: ConvInfo): TileConfig | null {
-  if (!winogradOn() || tuning?.generic) return null;
+export function winogradPlan(mode: 'fwd' | 'dgrad', info: ConvInfo): { algo: WinogradAlgo; cfg: TileConfig } | null {
+  const m = winogradTile();
+  if (!m || tuning?.generic) return null;
   if (info.filterHeight !== 3 || info.filterWidth !== 3 || info.strideHeight !== 1 || info.strideWidth !== 1 ||
       info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.inChannels % 4 || info.outChannels % 4) return null;
+  const algo = m === 4 ? F4x4 : F2x2;
   const K = mode === 'fwd' ? info.inChannels : info.outChannels, N = mode === 'fwd' ? info.outChannels : info.inChannels;
   const H = mode === 'fwd' ? info.outHeight : info.inHeight, W = mode === 'fwd' ? info.outWidth : info.inWidth;
-  const P = info.batchSize * ceilDiv(H, 2) * ceilDiv(W, 2);
-  const cfg = tuning?.cfg && K % tuning.cfg.TK === 0 ? tuning.cfg : chooseTile('fwd', WINOGRAD_POSITIONS * P, N, K);
-  return cfg && K % cfg.TK === 0 ? cfg : null;
+  const P = info.batchSize * ceilDiv(H, m) * ceilDiv(W, m);
+  const cfg = tuning?.cfg && K % tuning.cfg.TK === 0 ? tuning.cfg : chooseTile('fwd', algo.n * algo.n * P, N, K);
+  return cfg && K % cfg.TK === 0 ? { algo, cfg } : null;
 }
 
 /** dx of a 3×3 stride-1 convolution (+ bias) on the Winograd path, or null where it does not apply. */
 function winogradDgrad(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo,
                        bias?: TensorInfo): TensorInfo | null {
-  const cfg = winogradPlan('dgrad', info);
-  if (!cfg) return null;
+  const plan = winogradPlan('dgrad', info);
+  if (!plan) return null;
   // dx[i] = Σ_k dy[i + pad − k] W[k] = Σ_k' dy[i − (2 − pad) + k'] W[2 − k']: a forward convolution of dy
   // zero-padded by 2 − pad with the flipped, channel-swapped filter, over dx's pixels.
-  return runWinograd(backend, dy, filter, bias, 'linear', 0, { batch: info.batchSize, srcH: info.outHeight,
+  return runWinograd(backend, plan.algo, dy, filter, bias, 'linear', 0, { batch: info.batchSize, srcH: info.outHeight,
     srcW: info.outWidth, K: info.outChannels, N: info.inChannels, outH: info.inHeight, outW: info.inWidth,
     padT: info.filterHeight - 1 - info.padInfo.top, padL: info.filterWidth - 1 - info.padInfo.left, reflect: false,
-    flip: true }, cfg);
+    flip: true }, plan.cfg);
 }

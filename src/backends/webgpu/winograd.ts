@@ -1,38 +1,76 @@
-// Winograd F(2×2, 3×3) for the 3×3 stride-1 convolutions (Lavin & Gray 2015): each 2×2 block of outputs
-// ("tile") comes from a 4×4 input patch d as Y = Aᵀ [Σ_ci (G g Gᵀ) ⊙ (Bᵀ d B)] A, i.e. 16 position-wise GEMMs
-// [tiles × Cin]·[Cin × Cout] instead of one [pixels × 9·Cin]·[9·Cin × Cout]: 16/36 of the multiplies (2.25×
-// fewer), for three cheap memory-bound passes around the GEMM:
+// Winograd convolution F(m×m, 3×3) for the 3×3 stride-1 convolutions (Lavin & Gray 2015): each m×m block of
+// outputs ("tile") comes from an n×n input patch d (n = m + 2) as Y = Aᵀ [Σ_ci (G g Gᵀ) ⊙ (Bᵀ d B)] A, i.e. n²
+// position-wise GEMMs [tiles × Cin]·[Cin × Cout] instead of one [pixels × 9·Cin]·[9·Cin × Cout]: F(2×2) does
+// 16/36 of the multiplies (2.25× fewer), F(4×4) 36/144 (4×), for three memory-bound passes around the GEMM:
 //   weights  U[ξ, k, n]    = (G g Gᵀ)[ξ]          g = W[·, ·, k, n] (fwd) or the flipped, in/out-swapped
 //                                                  W[2 − ·, 2 − ·, n, k] (input gradient)
-//   input    V[ξ, tile, c] = (Bᵀ d Bᵀᵀ)[ξ]         d read through a reflection or zero padding
+//   input    V[ξ, tile, c] = (Bᵀ d B)[ξ]          d read through a reflection or zero padding
 //   GEMM     M[ξ] = V[ξ] · U[ξ]                   conv_tiled.ts's forward kernel, grid z over ξ (batchedGemm)
-//   output   y[2×2 block]  = Aᵀ M A (+ bias, activation), partial tiles at odd edges cut off
-// The transforms' constants are 0, ±1 and ±½: exact in f32, so the only extra rounding is the sums'.
-// The weights are transformed on every call (9·Cin·Cout elements: small): training updates them in place
+//   output   y[m×m block]  = Aᵀ M A (+ bias, activation), partial tiles at the edges cut off
+// The transforms are unrolled from the matrices (WinogradAlgo) into the shaders at compile time.
+// The weights are transformed on every call (n²·Cin·Cout elements: small): training updates them in place
 // (CGAdamInPlace), so a cache keyed by tensor would go stale.
-// Opt-in (conv_gemm.ts's winogradOn): it has not yet been measured on a GPU (see that switch).
+// Opt-in (conv_gemm.ts's winogradTile): it has not yet been measured on a GPU (see that switch).
 import { activationWGSL, ceilDiv, type FusedActivation, type GPUBackendLike, ints, floats, type Program,
   REFLECT_INDEX, type TensorInfo } from './program.js';
 import { batchedGemm, type TileConfig } from './conv_tiled.js';
 
-/** Positions of the 4×4 transformed tile: the 16 GEMMs. */
-export const WINOGRAD_POSITIONS = 16;
-
 /**
- * One Winograd convolution: `src` [batch, srcH, srcW, K] (K = the GEMM's reduction channels) read at
- * (2·tileRow − padT + i, 2·tileCol − padL + j), through a reflection of src (`reflect`) or zeros outside it;
- * output [batch, outH, outW, N]. `flip`: the filter is used flipped with its channel axes swapped (the
- * stride-1 input gradient as a forward convolution of dy), so filter is [3, 3, N, K]; else [3, 3, K, N].
+ * One Winograd algorithm F(m×m, 3×3): output tile m×m from an n×n input patch (n = m + 2), n² position-wise
+ * GEMMs; Bᵀ (n×n), G (n×3), Aᵀ (m×n) as in Lavin & Gray, "Fast Algorithms for Convolutional Neural Networks"
+ * (2015). F(2×2): constants 0, ±1, ±½ (exact in f32), 2.25× fewer multiplies than the direct convolution;
+ * F(4×4): 4× fewer, constants up to 8 and down to 1/24, so more rounding (the tests measure it).
  */
-export interface WinogradGeom {
-  batch: number; srcH: number; srcW: number; K: number; N: number; outH: number; outW: number;
-  padT: number; padL: number; reflect: boolean; flip: boolean;
+export interface WinogradAlgo { m: 2 | 4; n: number; BT: number[][]; G: number[][]; AT: number[][] }
+
+export const F2x2: WinogradAlgo = {
+  m: 2, n: 4,
+  BT: [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]],
+  G: [[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]],
+  AT: [[1, 1, 1, 0], [0, 1, -1, -1]],
+};
+
+export const F4x4: WinogradAlgo = {
+  m: 4, n: 6,
+  BT: [[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0], [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0],
+    [0, 4, 0, -5, 0, 1]],
+  G: [[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6], [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6],
+    [0, 0, 1]],
+  AT: [[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]],
+};
+
+/** Σ c_k · term(k) over the non-zero coefficients, as WGSL (±1 without a multiply). */
+function lin(coeffs: number[], term: (k: number) => string): string {
+  let out = '';
+  coeffs.forEach((c, k) => {
+    if (c === 0) return;
+    const mag = Math.abs(c);
+    const t = mag === 1 ? term(k) : `${Number.isInteger(mag) ? mag.toFixed(1) : String(mag)} * ${term(k)}`;
+    out += out === '' ? (c < 0 ? `-${t}` : t) : (c < 0 ? ` - ${t}` : ` + ${t}`);
+  });
+  return out === '' ? '0.0' : out;
 }
 
-function weightProgram(K: number, N: number, flip: boolean): Program {
+/**
+ * X · Y · Zᵀ unrolled for constant X (r×k) and Z (c×l), Y given as `y(i, j)` (k×l): lets t<i>_<j> (X·Y) then
+ * `emit(i, j, expression)` for each of the r×c results.
+ */
+function sandwich(X: number[][], Z: number[][], y: (i: number, j: number) => string, prefix: string,
+                  emit: (i: number, j: number, e: string) => string): string {
+  const lines: string[] = [];
+  const l = Z[0].length;
+  X.forEach((row, i) => {
+    for (let j = 0; j < l; j++) lines.push(`let ${prefix}${i}_${j} = ${lin(row, (k) => y(k, j))};`);
+  });
+  X.forEach((_, i) => Z.forEach((zrow, j) => lines.push(emit(i, j, lin(zrow, (k) => `${prefix}${i}_${k}`)))));
+  return lines.join('\n        ');
+}
+
+function weightProgram(a: WinogradAlgo, K: number, N: number, flip: boolean): Program {
+  const n2 = a.n * a.n;
   return {
-    outputShape: [WINOGRAD_POSITIONS, K, N],
-    shaderKey: `cgWinogradWeights${flip ? 'Flip' : ''}`,
+    outputShape: [n2, K, N],
+    shaderKey: `cgWinograd${a.m}Weights${flip ? 'Flip' : ''}`,
     dispatchLayout: { x: [0, 1, 2] },
     dispatch: [ceilDiv(K * N, 64), 1, 1],
     variableNames: ['W'],
@@ -52,43 +90,42 @@ function weightProgram(K: number, N: number, flip: boolean): Program {
               : 'g[a * 3 + b] = W[((a * 3 + b) * uniforms.wK + k) * uniforms.wN + n];'}
           }
         }
-        // t = G g (4×3), G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1]
-        var t : array<f32, 12>;
-        for (var j = 0; j < 3; j++) {
-          t[j] = g[j];
-          t[3 + j] = 0.5 * (g[j] + g[3 + j] + g[6 + j]);
-          t[6 + j] = 0.5 * (g[j] - g[3 + j] + g[6 + j]);
-          t[9 + j] = g[6 + j];
-        }
-        // U = t Gᵀ (4×4)
+        // U = G g Gᵀ
         let stride = uniforms.wK * uniforms.wN;
-        for (var i = 0; i < 4; i++) {
-          let r0 = t[i * 3]; let r1 = t[i * 3 + 1]; let r2 = t[i * 3 + 2];
-          result[(i * 4) * stride + index] = r0;
-          result[(i * 4 + 1) * stride + index] = 0.5 * (r0 + r1 + r2);
-          result[(i * 4 + 2) * stride + index] = 0.5 * (r0 - r1 + r2);
-          result[(i * 4 + 3) * stride + index] = r2;
-        }
+        ${sandwich(a.G, a.G, (i, j) => `g[${i * 3 + j}]`, 't', (i, j, e) => `result[${i * a.n + j} * stride + index] = ${e};`)}
       }
     `,
   };
 }
 
+/**
+ * One Winograd convolution: `src` [batch, srcH, srcW, K] (K = the GEMM's reduction channels) read at
+ * (m·tileRow − padT + i, m·tileCol − padL + j), through a reflection of src (`reflect`) or zeros outside it;
+ * output [batch, outH, outW, N]. `flip`: the filter is used flipped with its channel axes swapped (the
+ * stride-1 input gradient as a forward convolution of dy), so filter is [3, 3, N, K]; else [3, 3, K, N].
+ */
+export interface WinogradGeom {
+  batch: number; srcH: number; srcW: number; K: number; N: number; outH: number; outW: number;
+  padT: number; padL: number; reflect: boolean; flip: boolean;
+}
+
 const IO_UNIFORMS = 'tB : i32, tSrcH : i32, tSrcW : i32, tC4 : i32, tilesH : i32, tilesW : i32, tPadT : i32, ' +
   'tPadL : i32, tP : i32, tOutH : i32, tOutW : i32, alpha : f32,';
 
-function ioUniforms(g: WinogradGeom, C: number, alpha = 0) {
-  const tilesH = ceilDiv(g.outH, 2), tilesW = ceilDiv(g.outW, 2);
+function ioUniforms(a: WinogradAlgo, g: WinogradGeom, C: number, alpha = 0) {
+  const tilesH = ceilDiv(g.outH, a.m), tilesW = ceilDiv(g.outW, a.m);
   return [...ints(g.batch, g.srcH, g.srcW, C / 4, tilesH, tilesW, g.padT, g.padL, g.batch * tilesH * tilesW, g.outH,
     g.outW), ...floats(alpha)];
 }
 
-/** One thread per (tile, 4 channels): 16 vec4 reads of the patch, 16 vec4 writes (one per position). */
-function inputProgram(P: number, C: number, reflect: boolean): Program & { variableComponents: number[]; outputComponent: number } {
+/** One thread per (tile, 4 channels): n² vec4 reads of the patch, n² vec4 writes (one per position). */
+function inputProgram(a: WinogradAlgo, P: number, C: number, reflect: boolean):
+    Program & { variableComponents: number[]; outputComponent: number } {
   const at = (v: string, n: string) => (reflect ? `reflectIndex(${v}, ${n})` : v);
+  const n = a.n;
   return {
-    outputShape: [WINOGRAD_POSITIONS, P, C],
-    shaderKey: `cgWinogradInput${reflect ? 'Reflect' : ''}`,
+    outputShape: [n * n, P, C],
+    shaderKey: `cgWinograd${a.m}Input${reflect ? 'Reflect' : ''}`,
     dispatchLayout: { x: [0, 1, 2] },
     dispatch: [ceilDiv(P * C / 4, 64), 1, 1],
     variableNames: ['x'],
@@ -106,49 +143,36 @@ function inputProgram(P: number, C: number, reflect: boolean): Program & { varia
         let r = p / uniforms.tilesW;
         let th = r % uniforms.tilesH;
         let b = r / uniforms.tilesH;
-        let h0 = th * 2 - uniforms.tPadT;
-        let w0 = tw * 2 - uniforms.tPadL;
+        let h0 = th * ${a.m} - uniforms.tPadT;
+        let w0 = tw * ${a.m} - uniforms.tPadL;
         // Past the source (zero padding, or rows only a cut-off output of a partial tile reads): zero.
-        var d : array<vec4<f32>, 16>;
-        for (var i = 0; i < 4; i++) {
+        var d : array<vec4<f32>, ${n * n}>;
+        for (var i = 0; i < ${n}; i++) {
           let h = ${at('h0 + i', 'uniforms.tSrcH')};
-          for (var j = 0; j < 4; j++) {
+          for (var j = 0; j < ${n}; j++) {
             let w = ${at('w0 + j', 'uniforms.tSrcW')};
             var v = vec4<f32>(0.0);
             if (h >= 0 && h < uniforms.tSrcH && w >= 0 && w < uniforms.tSrcW) {
               v = x[((b * uniforms.tSrcH + h) * uniforms.tSrcW + w) * uniforms.tC4 + c4];
             }
-            d[i * 4 + j] = v;
+            d[i * ${n} + j] = v;
           }
         }
-        // Bᵀ d, Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1]
-        var t : array<vec4<f32>, 16>;
-        for (var j = 0; j < 4; j++) {
-          t[j] = d[j] - d[8 + j];
-          t[4 + j] = d[4 + j] + d[8 + j];
-          t[8 + j] = d[8 + j] - d[4 + j];
-          t[12 + j] = d[4 + j] - d[12 + j];
-        }
-        // (Bᵀ d) B: the same combinations along each row
+        // V = Bᵀ d B
         let stride = uniforms.tP * uniforms.tC4;
-        for (var i = 0; i < 4; i++) {
-          let q = i * 4;
-          result[q * stride + index] = t[q] - t[q + 2];
-          result[(q + 1) * stride + index] = t[q + 1] + t[q + 2];
-          result[(q + 2) * stride + index] = t[q + 2] - t[q + 1];
-          result[(q + 3) * stride + index] = t[q + 1] - t[q + 3];
-        }
+        ${sandwich(a.BT, a.BT, (i, j) => `d[${i * n + j}]`, 't', (i, j, e) => `result[${i * n + j} * stride + index] = ${e};`)}
       }
     `,
   };
 }
 
-/** One thread per (tile, 4 channels): Aᵀ M A, Aᵀ = [1 1 1 0; 0 1 −1 −1], + bias, activation; in-bounds pixels only. */
-function outputProgram(g: WinogradGeom, P: number, hasBias: boolean, act: FusedActivation):
+/** One thread per (tile, 4 channels): Aᵀ M A (+ bias, activation); in-bounds pixels only. */
+function outputProgram(a: WinogradAlgo, g: WinogradGeom, P: number, hasBias: boolean, act: FusedActivation):
     Program & { variableComponents: number[]; outputComponent: number } {
+  const n = a.n;
   return {
     outputShape: [g.batch, g.outH, g.outW, g.N],
-    shaderKey: `cgWinogradOutput_${hasBias ? 'b' : ''}${act}`,
+    shaderKey: `cgWinograd${a.m}Output_${hasBias ? 'b' : ''}${act}`,
     dispatchLayout: { x: [0, 1, 2, 3] },
     dispatch: [ceilDiv(P * g.N / 4, 64), 1, 1],
     variableNames: hasBias ? ['m', 'bias'] : ['m'],
@@ -174,42 +198,34 @@ function outputProgram(g: WinogradGeom, P: number, hasBias: boolean, act: FusedA
         let th = r % uniforms.tilesH;
         let b = r / uniforms.tilesH;
         let stride = uniforms.tP * uniforms.tC4;
-        // Aᵀ M (2×4), then (Aᵀ M) A (2×2)
-        var t : array<vec4<f32>, 8>;
-        for (var j = 0; j < 4; j++) {
-          let m0 = m[j * stride + index];
-          let m1 = m[(4 + j) * stride + index];
-          let m2 = m[(8 + j) * stride + index];
-          let m3 = m[(12 + j) * stride + index];
-          t[j] = m0 + m1 + m2;
-          t[4 + j] = m1 - m2 - m3;
-        }
-        for (var i = 0; i < 2; i++) {
-          let q = i * 4;
-          put(b, th * 2 + i, tw * 2, c4, t[q] + t[q + 1] + t[q + 2]);
-          put(b, th * 2 + i, tw * 2 + 1, c4, t[q + 1] - t[q + 2] - t[q + 3]);
-        }
+        var mv : array<vec4<f32>, ${n * n}>;
+        for (var i = 0; i < ${n * n}; i++) { mv[i] = m[i * stride + index]; }
+        let h0 = th * ${a.m};
+        let w0 = tw * ${a.m};
+        // y = Aᵀ M A
+        ${sandwich(a.AT, a.AT, (i, j) => `mv[${i * n + j}]`, 't', (i, j, e) => `put(b, h0 + ${i}, w0 + ${j}, c4, ${e});`)}
       }
     `,
   };
 }
 
 /**
- * Runs the four passes (weights, input, the batched GEMM with tile configuration `cfg`, output); 4
- * dispatches where the direct convolution takes one (or two with a split reduction). K and N must be
+ * Runs the four passes (weights, input, the batched GEMM with tile configuration `cfg`, output) of algorithm
+ * `a`; 4 dispatches where the direct convolution takes one (or two with a split reduction). K and N must be
  * multiples of 4, K of cfg.TK.
  */
-export function runWinograd(backend: GPUBackendLike, src: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
-                            act: FusedActivation, alpha: number, g: WinogradGeom, cfg: TileConfig): TensorInfo {
-  const P = g.batch * ceilDiv(g.outH, 2) * ceilDiv(g.outW, 2);
-  const U = backend.runWebGPUProgram(weightProgram(g.K, g.N, g.flip), [filter], 'float32', ints(g.K, g.N));
-  const V = backend.runWebGPUProgram(inputProgram(P, g.K, g.reflect), [src], 'float32', ioUniforms(g, g.K));
-  const gemm = batchedGemm(cfg, WINOGRAD_POSITIONS, P, g.N, g.K);
+export function runWinograd(backend: GPUBackendLike, a: WinogradAlgo, src: TensorInfo, filter: TensorInfo,
+                            bias: TensorInfo | undefined, act: FusedActivation, alpha: number, g: WinogradGeom,
+                            cfg: TileConfig): TensorInfo {
+  const P = g.batch * ceilDiv(g.outH, a.m) * ceilDiv(g.outW, a.m);
+  const U = backend.runWebGPUProgram(weightProgram(a, g.K, g.N, g.flip), [filter], 'float32', ints(g.K, g.N));
+  const V = backend.runWebGPUProgram(inputProgram(a, P, g.K, g.reflect), [src], 'float32', ioUniforms(a, g, g.K));
+  const gemm = batchedGemm(cfg, a.n * a.n, P, g.N, g.K);
   const M = backend.runWebGPUProgram(gemm.program, [V, U], 'float32', gemm.uniforms);
   backend.disposeData(V.dataId);
   backend.disposeData(U.dataId);
-  const y = backend.runWebGPUProgram(outputProgram(g, P, bias !== undefined, act), bias ? [M, bias] : [M], 'float32',
-    ioUniforms(g, g.N, alpha));
+  const y = backend.runWebGPUProgram(outputProgram(a, g, P, bias !== undefined, act), bias ? [M, bias] : [M], 'float32',
+    ioUniforms(a, g, g.N, alpha));
   backend.disposeData(M.dataId);
   return y;
 }
