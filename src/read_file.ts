@@ -42,6 +42,19 @@ function size(n: number): string {
  * consistent prefix), one that shrinks is read as it is now.
  */
 export async function readFileBounded(path: string, opts: ReadFileOptions): Promise<Buffer> {
+  return (await readBounded(path, opts, false))!;
+}
+
+/**
+ * readFileBounded for a file a folder may or may not hold (a run's opt.json, state/LATEST, loss log, lock and report
+ * rows; a dataset's dataset.json): undefined when there is no such file, for the caller's fallback. Any other
+ * failure (a folder, no permission, a file over the limit) is the one line naming the file.
+ */
+export async function readFileIfExists(path: string, opts: ReadFileOptions): Promise<Buffer | undefined> {
+  return readBounded(path, opts, true);
+}
+
+async function readBounded(path: string, opts: ReadFileOptions, missingOk: boolean): Promise<Buffer | undefined> {
   const fail = (reason: string): Error => {
     const why = `cannot read ${opts.what}: ${reason}`;
     return opts.error ? opts.error(why) : new CycleGANError(`${path}: ${why}`);
@@ -50,6 +63,7 @@ export async function readFileBounded(path: string, opts: ReadFileOptions): Prom
   try {
     fh = await fsp.open(path, 'r');
   } catch (e) {
+    if (missingOk && (e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fail(readFailureReason(e));
   }
   try {

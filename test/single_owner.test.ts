@@ -20,7 +20,7 @@ import { CG_KERNEL_NAMES, GPU_ONLY_KERNEL_NAMES } from '../src/core/ops/kernel_n
 import { bundlePage, bundleTrainPage, TFJS_NODE_IMPORTS } from '../src/web/bundle.js';
 import { writeSafetensors } from '../src/core/weights/safetensors.js';
 import { addCurvePoint, curvePoint, emptyCurves, MAX_CURVE_POINTS } from '../src/web/train/protocol.js';
-import { readFailureReason, readFileBounded } from '../src/read_file.js';
+import { readFailureReason, readFileBounded, readFileIfExists } from '../src/read_file.js';
 import { describeSystemError } from '../src/core/errors.js';
 import { readModelBytes } from '../src/weights/network_file.js';
 import { readTorchStateDict } from '../src/weights/torch_pth.js';
@@ -485,4 +485,75 @@ test('the training page: losses read by the one stacked read (readLosses), image
   disposeLosses(t);
   assert.deepEqual(await read, Object.fromEntries(LOSS_NAMES.map((n, i) => [n, Math.fround(i / 3 - 1)])));
   assert.equal(tf.memory().numTensors, before);
+});
+
+test('run-folder and dataset files are read bounded (readFileIfExists): missing is the caller\'s fallback, too large is one line naming the file', async () => {
+  const { runPaths, readRunOptions, readLossLog, loadCheckpoint } = await import('../src/train/run_folder.js');
+  const { readDatasetInfo } = await import('../src/data/builtin.js');
+  const { acquireRunLock, LOCK_NAME } = await import('../src/train/run_lock.js');
+  const { lossesSince } = await import('../src/web/run_data.js');
+  const { TrainingReport } = await import('../src/report/training_page.js');
+  const { getOfficialDataset } = await import('../src/data/official.js');
+  const { MAX_RUN_JSON_BYTES, MAX_LOSS_LOG_BYTES } = await import('../src/core/limits.js');
+  const src = await (cache ??= sources());
+  for (const f of ['train/run_folder.ts', 'report/training_page.ts', 'train/run_lock.ts', 'data/builtin.ts', 'train/evaluate.ts', 'web/run_data.ts']) {
+    assert.doesNotMatch(src.get(f)!, /\breadFile\(|fsp\.readFile/, `${f} reads a file whole without a bound`);
+  }
+  assert.match(src.get('data/official.ts')!, /ZipReader\(new Uint8Array\(await readFileBounded\(/);
+  const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'cg-runjson-'));
+  const sparse = async (file: string, bytes: number) => {
+    await fsp.mkdir(path.dirname(file), { recursive: true });
+    const fh = await fsp.open(file, 'w');
+    await fh.truncate(bytes);
+    await fh.close();
+  };
+  const oneLine = (file: string, what: string) => (e: Error & { userFacing?: boolean }) => {
+    assert.equal(e.userFacing, true, e.message);
+    assert.doesNotMatch(e.message, /\n/);
+    assert.ok(e.message.startsWith(`${file}: cannot read ${what}: `) && / is over the \d+ MB limit/.test(e.message), e.message);
+    return true;
+  };
+  try {
+    const paths = runPaths(dir, 'run');
+    // missing: each caller's fallback, as before
+    assert.equal(await readFileIfExists(paths.opt, { what: 'x', maxBytes: 1 }), undefined);
+    assert.equal(await readRunOptions(paths), undefined);
+    assert.deepEqual(await readLossLog(paths), []);
+    assert.equal(await loadCheckpoint(paths), undefined);
+    assert.equal(await readDatasetInfo(dir), null);
+    // one byte over the limit (sparse: no disk used, refused before a byte is read)
+    await sparse(paths.opt, MAX_RUN_JSON_BYTES + 1);
+    await assert.rejects(readRunOptions(paths), oneLine(paths.opt, 'run options'));
+    await sparse(paths.latestPointer, MAX_RUN_JSON_BYTES + 1);
+    await assert.rejects(loadCheckpoint(paths), oneLine(paths.latestPointer, 'checkpoint pointer'));
+    // an over-long loss log used to read as no log at all (and --continue then rewrote it empty)
+    await sparse(paths.lossLog, MAX_LOSS_LOG_BYTES + 1);
+    await assert.rejects(readLossLog(paths), oneLine(paths.lossLog, 'loss log'));
+    await assert.rejects(lossesSince(paths, 0), oneLine(paths.lossLog, 'loss log'));
+    await sparse(paths.samples, MAX_RUN_JSON_BYTES + 1);
+    await assert.rejects(new TrainingReport(paths, 'run').load(), oneLine(paths.samples, 'report rows'));
+    await sparse(path.join(paths.root, LOCK_NAME), MAX_RUN_JSON_BYTES + 1);
+    await assert.rejects(acquireRunLock(paths.root, () => {}), oneLine(path.join(paths.root, LOCK_NAME), 'run lock'));
+    await sparse(path.join(dir, 'dataset.json'), MAX_RUN_JSON_BYTES + 1);
+    await assert.rejects(readDatasetInfo(dir), oneLine(path.join(dir, 'dataset.json'), 'dataset info'));
+    // an official dataset archive over CYCLEGAN_MAX_ZIP_MB (from a local mirror folder)
+    const mirror = path.join(dir, 'mirror');
+    await sparse(path.join(mirror, 'mini.zip'), 2 * 1024 * 1024);
+    const cacheDir = path.join(dir, 'cache');
+    const was = process.env.CYCLEGAN_MAX_ZIP_MB;
+    process.env.CYCLEGAN_MAX_ZIP_MB = '1';
+    try {
+      await assert.rejects(getOfficialDataset('mini', { cacheDir, mirror }), (e: Error & { userFacing?: boolean }) => {
+        assert.equal(e.userFacing, true, e.message);
+        assert.match(e.message, /mini\.zip: cannot read dataset archive: 2 MB is over the 1 MB limit \(set CYCLEGAN_MAX_ZIP_MB to raise it\)$/);
+        return true;
+      });
+    } finally {
+      if (was === undefined) delete process.env.CYCLEGAN_MAX_ZIP_MB;
+      else process.env.CYCLEGAN_MAX_ZIP_MB = was;
+    }
+    assert.equal(await fsp.stat(path.join(cacheDir, 'datasets', 'mini')).catch(() => null), null, 'nothing is installed');
+  } finally {
+    await fsp.rm(dir, { recursive: true, force: true });
+  }
 });

@@ -50,5 +50,5 @@ export {
   translateImage, testTransform, transformOptions, checkSize, type TranslateOptions, type TranslatedImage,
 } from './translate_image.js';
 export {
-  maxImagePixels, maxWeightBytes, WEIGHTS_LIMIT_HINT, ARCH_BOUNDS, FLAG_BOUNDS, DIRECTIONS, FLAG_CHOICES, checkFlagValue,
+  maxImagePixels, maxWeightBytes, maxRunStateBytes, WEIGHTS_LIMIT_HINT, ARCH_BOUNDS, FLAG_BOUNDS, DIRECTIONS, FLAG_CHOICES, checkFlagValue,
 } from './limits.js';

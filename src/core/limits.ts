@@ -48,6 +48,14 @@ export function maxWeightBytes(): number {
 export const WEIGHTS_LIMIT_HINT = 'set CYCLEGAN_MAX_WEIGHTS_MB to raise it';
 
 /**
+ * A run's saved training state, read whole: a checkpoint's train_state.safetensors (Adam's two moments of every
+ * network, the image pools) or a saved browser run (the networks and that state). Raised with the weights limit.
+ */
+export function maxRunStateBytes(): number {
+  return 3 * maxWeightBytes();
+}
+
+/**
  * Largest image file read whole before decoding: 16 bytes a pixel (float32 RGBA TIFF, the widest layout
  * sharp decodes) at the pixel limit, plus 16 MB for metadata (EXIF, ICC profiles, thumbnails).
  */
@@ -60,6 +68,28 @@ export const MAX_FID_STATS_BYTES = 128 * 1024 * 1024;
 
 /** IDX archives of the built-in datasets: MNIST's largest file is 47 MB uncompressed. */
 export const MAX_IDX_BYTES = 256 * 1024 * 1024;
+
+/**
+ * The JSON files of a run folder and a dataset folder (opt.json, state/LATEST, train_state.json, the run lock, the
+ * report's samples.json, dataset.json): ours are a few KB; anything near this is not one of them.
+ */
+export const MAX_RUN_JSON_BYTES = 16 * 1024 * 1024;
+
+/**
+ * A run's loss_log.jsonl, read whole when training continues and by serve's dashboard: a line is about 300 bytes,
+ * so this is some 900,000 logged steps, and stays under the longest string V8 makes (about 512 M characters).
+ */
+export const MAX_LOSS_LOG_BYTES = 256 * 1024 * 1024;
+
+/**
+ * An official dataset archive, read whole to check and extract it (the official archives are a few hundred MB).
+ */
+export function maxDatasetZipBytes(): number {
+  return Math.floor(envNumber('CYCLEGAN_MAX_ZIP_MB', 2048) * 1024 * 1024);
+}
+
+/** What the dataset archive limit's message says to raise it (the variable maxDatasetZipBytes reads). */
+export const ZIP_LIMIT_HINT = 'set CYCLEGAN_MAX_ZIP_MB to raise it';
 
 /**
  * How much larger the tensors may be than the bytes stored for them (after inflating). Every float32

@@ -10,11 +10,13 @@
 // are renamed into place at the end; a dataset is complete iff its dataset.json exists.
 // The parts: builtin/registry.ts (the datasets and how each is built: mnist2ink.ts, sneaker2boot.ts,
 // aerial.ts, from idx.ts), builtin/tools.ts (npm/apt/dpkg downloads); this file is the cache.
-import { cp, mkdtemp, readdir, readFile, rename, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readdir, rename, rm } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CycleGANError } from '../core/errors.js';
 import { writeFileAtomic } from '../atomic.js';
+import { readFileIfExists } from '../read_file.js';
+import { MAX_RUN_JSON_BYTES } from '../core/limits.js';
 import { BUILTIN_DATASETS, spec } from './builtin/registry.js';
 import { ensureWritableDir, exists } from './builtin/tools.js';
 import type { BuildContext, DatasetInfo, GetOptions } from './builtin/types.js';
@@ -26,10 +28,14 @@ export function defaultCacheDir(): string {
   return process.env.CYCLEGAN_CACHE || join(homedir(), '.cache', 'cyclegan');
 }
 
-/** The info of a complete dataset folder, or null when it is absent, partial or from another builder version. */
+/**
+ * The info of a complete dataset folder, or null when it is absent, partial or from another builder version (no
+ * dataset.json, or not JSON); a dataset.json that cannot be read (no permission, over MAX_RUN_JSON_BYTES) is one line.
+ */
 export async function readDatasetInfo(dir: string): Promise<DatasetInfo | null> {
+  const bytes = await readFileIfExists(join(dir, 'dataset.json'), { what: 'dataset info', maxBytes: MAX_RUN_JSON_BYTES });
   try {
-    return JSON.parse(await readFile(join(dir, 'dataset.json'), 'utf8')) as DatasetInfo;
+    return bytes ? JSON.parse(bytes.toString('utf8')) as DatasetInfo : null;
   } catch {
     return null;
   }

@@ -11,6 +11,8 @@ import * as path from 'node:path';
 import { crc32 } from 'node:zlib';
 import { CycleGANError } from '../core/errors.js';
 import { writeFileAtomic } from '../atomic.js';
+import { readFileBounded } from '../read_file.js';
+import { maxDatasetZipBytes, ZIP_LIMIT_HINT } from '../core/limits.js';
 import { ZipReader, ZipError } from '../weights/zip.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
 import { networkFromStateDict, saveNetwork } from '../weights/network_file.js';
@@ -140,7 +142,7 @@ export async function getOfficialDataset(name: string, o: OfficialGetOptions & {
     try {
       let zip: ZipReader;
       try {
-        zip = new ZipReader(new Uint8Array(await fsp.readFile(zipFile)));
+        zip = new ZipReader(new Uint8Array(await readFileBounded(zipFile, { what: 'dataset archive', maxBytes: maxDatasetZipBytes(), limitHint: ZIP_LIMIT_HINT })));
         await extractZip(zip, tmp, o.onProgress);
       } catch (e) {
         if (!(e instanceof ZipError)) throw e;

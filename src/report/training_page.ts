@@ -9,6 +9,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { renderPage, type ReportSection } from './html.js';
 import { lossPlotPng } from './loss_plot.js';
 import { saveTensorPng } from './images.js';
+import { readFileIfExists } from '../read_file.js';
+import { MAX_RUN_JSON_BYTES } from '../core/limits.js';
 
 interface SampleRow {
   epoch: number;
@@ -39,10 +41,11 @@ export class TrainingReport {
     this.visuals = visualNames(o.identity !== false);
   }
 
-  /** Reads the rows a previous session wrote (for --continue). */
+  /** Reads the rows a previous session wrote (for --continue); none when there is no file or it is not JSON. */
   async load(): Promise<void> {
+    const bytes = await readFileIfExists(this.paths.samples, { what: 'report rows', maxBytes: MAX_RUN_JSON_BYTES });
     try {
-      this.rows = JSON.parse(await fsp.readFile(this.paths.samples, 'utf8')) as SampleRow[];
+      this.rows = bytes ? JSON.parse(bytes.toString('utf8')) as SampleRow[] : [];
     } catch {
       this.rows = [];
     }

@@ -10,6 +10,7 @@ import { psnrImages, ssim } from '../data/metrics.js';
 import { testTransform, translateImage, type TranslateOptions } from '../translate.js';
 import type { Network } from '../core/networks/index.js';
 import { defaultOf, TEST_OPTIONS } from './options.js';
+import { readDatasetInfo } from '../data/builtin.js';
 
 export interface EvalOptions {
   dataroot: string;
@@ -38,12 +39,9 @@ export interface EvalResult {
  */
 export async function truthFolder(dataroot: string, direction: 'AtoB' | 'BtoA', phase = String(defaultOf(TEST_OPTIONS, 'phase'))): Promise<string> {
   let name = direction === 'AtoB' ? `${phase}B_truth` : `${phase}A_truth`;
-  try {
-    const info = JSON.parse(await fsp.readFile(path.join(dataroot, 'dataset.json'), 'utf8')) as { truth?: Record<string, string> };
-    if (info.truth?.[direction]) name = info.truth[direction];
-  } catch {
-    // no dataset.json: the convention
-  }
+  // no dataset.json (or not one of ours): the convention
+  const info = await readDatasetInfo(dataroot);
+  if (info?.truth?.[direction]) name = info.truth[direction];
   const dir = path.join(dataroot, name);
   const st = await fsp.stat(dir).catch(() => null);
   if (!st?.isDirectory()) {

@@ -25,6 +25,8 @@ import type { Network, NetworkSpec } from '../core/networks/index.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
 import { MODEL_NAMES, type ModelName } from '../core/model_names.js';
 import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from '../atomic.js';
+import { readFileBounded, readFileIfExists } from '../read_file.js';
+import { MAX_LOSS_LOG_BYTES, MAX_RUN_JSON_BYTES, maxRunStateBytes, WEIGHTS_LIMIT_HINT } from '../core/limits.js';
 
 /** The model's model_names (src/core/model_names.ts): the networks a run saves. */
 export const NET_NAMES = MODEL_NAMES;
@@ -74,10 +76,15 @@ export function netFile(root: string, label: string | number, net: NetName | 'G'
   return path.join(root, `${label}_net_${net}.safetensors`);
 }
 
-/** Reads a run's opt.json (official snake_case names), or undefined when there is none (or it is unreadable). */
+/**
+ * Reads a run's opt.json (official snake_case names), or undefined when there is none (or it is not JSON); a file
+ * that cannot be read (a folder, no permission, over MAX_RUN_JSON_BYTES) is one line naming it.
+ */
 export async function readRunOptions(paths: RunPaths): Promise<Record<string, unknown> | undefined> {
+  const bytes = await readFileIfExists(paths.opt, { what: 'run options', maxBytes: MAX_RUN_JSON_BYTES });
+  if (!bytes) return undefined;
   try {
-    return JSON.parse(await fsp.readFile(paths.opt, 'utf8')) as Record<string, unknown>;
+    return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
   } catch {
     return undefined;
   }
@@ -150,14 +157,10 @@ async function publish(src: string, dst: string): Promise<void> {
 }
 
 async function readPointer(paths: RunPaths): Promise<Pointer | undefined> {
-  let text: string;
+  const bytes = await readFileIfExists(paths.latestPointer, { what: 'checkpoint pointer', maxBytes: MAX_RUN_JSON_BYTES });
+  if (!bytes) return undefined;
   try {
-    text = await fsp.readFile(paths.latestPointer, 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
-    const p = JSON.parse(text) as Pointer;
+    const p = JSON.parse(bytes.toString('utf8')) as Pointer;
     if (typeof p.gen !== 'string' || !/^[\w.-]+$/.test(p.gen)) throw new Error('bad pointer');
     return p;
   } catch {
@@ -221,8 +224,9 @@ export async function loadCheckpoint(paths: RunPaths): Promise<{ nets: Nets; sta
   if (!ptr) return undefined;
   const genDir = path.join(paths.stateDir, ptr.gen);
   if (!(await exists(genDir))) throw new CycleGANError(`${paths.latestPointer} names ${ptr.gen}, which is missing; the run's state is damaged`);
-  const json = JSON.parse(await fsp.readFile(path.join(genDir, 'train_state.json'), 'utf8')) as TrainStateJson;
-  const st = readSafetensors(await fsp.readFile(path.join(genDir, 'train_state.safetensors')), path.join(genDir, 'train_state.safetensors'));
+  const json = JSON.parse((await readFileBounded(path.join(genDir, 'train_state.json'), { what: 'training state', maxBytes: MAX_RUN_JSON_BYTES })).toString('utf8')) as TrainStateJson;
+  const stateFile = path.join(genDir, 'train_state.safetensors');
+  const st = readSafetensors(await readFileBounded(stateFile, { what: 'training state', maxBytes: maxRunStateBytes(), limitHint: WEIGHTS_LIMIT_HINT }), stateFile);
   const nets = {} as Nets;
   for (const n of NET_NAMES) nets[n] = await loadNetwork(path.join(genDir, `net_${n}.safetensors`));
   await publishLatest(paths, ptr.gen);
@@ -329,13 +333,16 @@ export interface LossLogEntry {
   losses: Record<string, number>;
 }
 
+/**
+ * A run's loss_log.jsonl as text ('' when there is none yet), bounded by MAX_LOSS_LOG_BYTES: one that cannot be read is
+ * one line naming it, never taken for an empty log (continuing a run rewrites the log from what was read).
+ */
+export async function readLossLogText(paths: RunPaths): Promise<string> {
+  return (await readFileIfExists(paths.lossLog, { what: 'loss log', maxBytes: MAX_LOSS_LOG_BYTES }))?.toString('utf8') ?? '';
+}
+
 export async function readLossLog(paths: RunPaths): Promise<LossLogEntry[]> {
-  let text: string;
-  try {
-    text = await fsp.readFile(paths.lossLog, 'utf8');
-  } catch {
-    return [];
-  }
+  const text = await readLossLogText(paths);
   const out: LossLogEntry[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

@@ -6,6 +6,8 @@ import { promises as fsp, constants as fsc } from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { CycleGANError } from '../core/errors.js';
+import { readFileIfExists } from '../read_file.js';
+import { MAX_RUN_JSON_BYTES } from '../core/limits.js';
 
 export const LOCK_NAME = 'train.lock';
 
@@ -30,13 +32,9 @@ function alive(pid: number): boolean {
 }
 
 async function readLock(file: string): Promise<{ text: string; info: LockInfo | undefined } | undefined> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw e;
-  }
+  const bytes = await readFileIfExists(file, { what: 'run lock', maxBytes: MAX_RUN_JSON_BYTES });
+  if (!bytes) return undefined;
+  const text = bytes.toString('utf8');
   try {
     const info = JSON.parse(text) as LockInfo;
     if (Number.isInteger(info.pid) && typeof info.host === 'string') return { text, info };

@@ -4,7 +4,7 @@
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { LOSS_NAMES, VISUAL_NAMES } from '../core/model_names.js';
-import { parseSampleImageFile, type RunPaths } from '../train/run_folder.js';
+import { parseSampleImageFile, readLossLogText, type RunPaths } from '../train/run_folder.js';
 import type { LossPoint } from './page/dashboard.js';
 
 const SAMPLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}\.(png|jpg|jpeg)$/;
@@ -24,12 +24,7 @@ export function normalizeLossRecord(r: Record<string, unknown>, index: number): 
 
 /** The loss log's records from index `from` on, and how many there are. */
 export async function lossesSince(run: RunPaths, from: number) {
-  let text = '';
-  try {
-    text = await fsp.readFile(run.lossLog, 'utf8');
-  } catch {
-    // no log yet
-  }
+  const text = await readLossLogText(run);
   const entries = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;

@@ -2,7 +2,7 @@
 import { parseCommand, commonFlags, requireString, UsageError, type FlagSpec } from '../args.js';
 import {
   BASE_OPTIONS, pickOptions, writeFileAtomic, exportBrowserRun, importBrowserRun,
-  maxWeightBytes, readFileBounded, resumeCommand, WEIGHTS_LIMIT_HINT,
+  maxRunStateBytes, readFileBounded, resumeCommand, WEIGHTS_LIMIT_HINT,
 } from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
@@ -31,7 +31,7 @@ export async function run(argv: string[]): Promise<number> {
   if (action === 'import') {
     if (rest.length !== 1) throw new UsageError('browser-run import takes one file: the run saved by the training page');
     // the four networks and Adam's two moments of each: three times the weights
-    const bytes = await readFileBounded(rest[0], { what: 'saved browser run', maxBytes: 3 * maxWeightBytes(), limitHint: WEIGHTS_LIMIT_HINT });
+    const bytes = await readFileBounded(rest[0], { what: 'saved browser run', maxBytes: maxRunStateBytes(), limitHint: WEIGHTS_LIMIT_HINT });
     const r = await importBrowserRun(bytes, dir, name, rest[0]);
     console.log(`wrote ${r.root}: ${r.totalIters} images trained, next epoch ${r.epoch}; continue with: ` +
       resumeCommand({ dataroot: 'DATAROOT', name, checkpointsDir: dir }));
