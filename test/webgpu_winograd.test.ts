@@ -180,6 +180,38 @@ test('generator and training-step parity with Winograd on', { skip: skipParity }
   }
 });
 
+test('replayed inference forward (replay.ts) with Winograd on equals Network.apply', { skip }, async () => {
+  const { createNetwork, inferenceForward } = await import('../src/core/networks/index.js');
+  const { replayEnabled, replayStatus, setReplayEnabled } = await import('../src/backends/webgpu/replay.js');
+  await tf.setBackend('webgpu');
+  const wasEnabled = replayEnabled();
+  setReplayEnabled(true);
+  setConvTuning({ winograd: true });
+  const net = createNetwork({ role: 'generator', netG: 'resnet_6blocks', inputNc: 3, outputNc: 3, ngf: 4, norm: 'instance',
+    useDropout: false }, { type: 'normal', gain: 0.02, seed: 3 });
+  try {
+    for (let i = 0; i < 4; i++) {
+      const x = tf.tensor4d(rand(32 * 32 * 3, 20 + i), [1, 32, 32, 3]);
+      const w = tf.tidy(() => net.apply(x));
+      const want = await w.data();
+      w.dispose();
+      const g = tf.tidy(() => inferenceForward(net, x));
+      const got = await g.data();
+      g.dispose();
+      x.dispose();
+      let d = 0;
+      for (let j = 0; j < got.length; j++) d = Math.max(d, Math.abs(got[j] - want[j]));
+      assert.ok(d <= 1e-6, `input ${i}: max difference ${d}`);
+    }
+    // warm-up, capture, then two replays of the plan that holds the Winograd passes' dispatches
+    assert.equal(replayStatus(net)['1x32x32x3'], 'replaying (2)');
+  } finally {
+    setConvTuning(null);
+    setReplayEnabled(wasEnabled);
+    net.dispose();
+  }
+});
+
 test('winograd errors (relative to max |cpu|)', { skip }, () => {
   for (const [k, v] of Object.entries(errors)) console.log(`  ${k}: ${v.toExponential(2)}`);
 });
