@@ -13,8 +13,9 @@
 # that imports torch), PROFILE_CONFIG (256/64/9; empty: no per-kernel profile), OUT (where the log is copied, if set),
 # VARIANTS (default "default winograd"): our settings, each a labelled row per configuration against the same torch
 # run: default (as shipped), winograd (CYCLEGAN_WEBGPU_WINOGRAD=1: Winograd F(2x2,3x3) for the 3x3 stride-1
-# convolutions, opt-in until a GPU run says otherwise), winograd4 (=4: F(4x4,3x3), not in the default list).
-# The profile is taken for each variant. A smoke test without a GPU:
+# convolutions, opt-in until a GPU run says otherwise), winograd4 (=4: F(4x4,3x3), not in the default list), noreplay
+# (CYCLEGAN_WEBGPU_REPLAY=0: g_fwd through Network.apply instead of the replayed forward, src/backends/webgpu/replay.ts;
+# not in the default list). The profile is taken for each variant. A smoke test without a GPU:
 #   TORCH_DEVICE=cpu CONFIGS=32/8/6 ITERS=1 WARMUP=1 bash scripts/gpu-bench.sh run     (ours on lavapipe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -105,7 +106,8 @@ variant_env() {
     default) echo "CYCLEGAN_WEBGPU_WINOGRAD=0" ;;
     winograd) echo "CYCLEGAN_WEBGPU_WINOGRAD=1" ;;
     winograd4) echo "CYCLEGAN_WEBGPU_WINOGRAD=4" ;;
-    *) echo "gpu-bench: unknown variant '$1' in VARIANTS (known: default winograd winograd4)" >&2; exit 2 ;;
+    noreplay) echo "CYCLEGAN_WEBGPU_WINOGRAD=0 CYCLEGAN_WEBGPU_REPLAY=0" ;;
+    *) echo "gpu-bench: unknown variant '$1' in VARIANTS (known: default winograd winograd4 noreplay)" >&2; exit 2 ;;
   esac
 }
 
