@@ -145,7 +145,7 @@ export async function runBench(o: BenchOptions): Promise<BenchResult> {
 
   const G = createNetwork({ role: 'generator', netG, inputNc: 3, outputNc: 3, ngf: o.ngf, norm: 'instance',
     useDropout: false }, { type: 'normal', gain: 0.02, seed: 0 });
-  // Inference as test / translate / serve run it (inferenceForward): on webgpu the forward is captured at the
+  // Inference as test / translate / eval run it (inferenceForward): on webgpu the forward is captured at the
   // second call (a warm-up one when --warmup >= 2) and replayed from then on (src/backends/webgpu/replay.ts).
   const gFwd = await timeIt(() => tf.tidy(() => inferenceForward(G, A)), o.iters, o.warmup);
   // Forward and backward as the training step runs them (our reverse pass, src/core/networks/backward.ts).

@@ -1,5 +1,5 @@
 // A captured, replayed generator forward for inference on webgpu (like a CUDA graph). For test / translate /
-// eval / serve / bench's g_fwd the network, the input shape and therefore every dispatch are the same image
+// eval / bench's g_fwd in Node the network, the input shape and therefore every dispatch are the same image
 // after image, yet each forward pays the tfjs engine, our kernels' JS and the runner per dispatch (~90 of them
 // for a ResNet generator). Here the forward is recorded once and then, per image: one copy of the input into
 // the plan's input buffer, one compute pass of setPipeline / setBindGroup / dispatchWorkgroups from a list, one
@@ -26,8 +26,8 @@ const USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08, COPY_SRC: 0x04 };
 /** How often a shape's plan may be invalidated (its parameters replaced) before the shape stays on Network.apply. */
 const MAX_RECAPTURES = 3;
 /**
- * Plans kept per network (each holds a forward's intermediates: 250 MB at 256 px, ngf 64, 9 blocks): a server
- * fed images of many sizes keeps those of the most recently used shapes; another shape's plan is disposed.
+ * Plans kept per network (each holds a forward's intermediates: 250 MB at 256 px, ngf 64, 9 blocks): a folder
+ * of images of many sizes keeps those of the most recently used shapes; another shape's plan is disposed.
  */
 let maxPlans = 4;
 /** Shapes remembered per network (plans or not); the least recently used is forgotten beyond it. */

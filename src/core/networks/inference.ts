@@ -1,5 +1,6 @@
 // Inference forwards that a backend runs faster than Network.apply, for a fixed network applied to many images
-// (test, translate, eval, serve, bench's g_fwd). webgpu registers one (src/backends/webgpu/replay.ts): the
+// (test, translate, eval, bench's g_fwd; in Node: the pages of `serve` translate in the browser, which does not
+// register one). webgpu registers one (src/backends/webgpu/replay.ts): the
 // forward's dispatches captured once and replayed per image. Every other backend, and any forward whose result
 // is not a function of its input and the parameters alone, runs Network.apply.
 import { tf } from '../tf.js';
