@@ -383,6 +383,7 @@ test('one reader of whole user files (src/read_file.ts): missing, folder, device
     assert.match(src.get(f)!, /readFileBounded\(/, `${f} does not read through src/read_file.ts`);
   }
   // one table of system error words (core/errors.ts): the read failures and describeSystemError's lines say the same
+  for (const code of ["'EADDRINUSE'", "'EADDRNOTAVAIL'", "'ENOTFOUND'"]) assert.deepEqual(await holders(code), [], `${code} is worded outside the table`);
   for (const words of ["'no such file", "'permission denied'", "'too many open files", "'it is a folder, not a file'"]) {
     assert.deepEqual(await holders(words), ['core/errors.ts'], `${words} is worded outside src/core/errors.ts`);
   }
@@ -406,6 +407,16 @@ test('one reader of whole user files (src/read_file.ts): missing, folder, device
     const enoent = await fsp.readFile(missing).catch((e: unknown) => e);
     assert.equal(readFailureReason(enoent), 'no such file or folder (ENOENT)');
     assert.equal(describeSystemError(enoent), `${missing}: no such file or folder: check the path (ENOENT in open)`);
+    // serve's bind failures are the table's lines too (they had their own wording), naming the address and port
+    const { listen } = await import('../src/web/http.js');
+    const taken = await listen(async () => {}, '127.0.0.1', 0, () => {});
+    try {
+      const port = (taken.address() as { port: number }).port;
+      await assert.rejects(listen(async () => {}, '127.0.0.1', port, () => {}),
+        oneLine(new RegExp(`^127\\.0\\.0\\.1:${port}: the address is already in use: choose another --port, or stop the program using it \\(EADDRINUSE in listen\\)$`)));
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
     // a folder, a device
     await assert.rejects(readModelBytes(dir), oneLine(/: cannot read model file: it is a folder, not a file$/));
     if (process.platform === 'linux') await assert.rejects(readFileBounded('/dev/zero', { what: 'image', maxBytes: 10 }), oneLine(/^\/dev\/zero: cannot read image: not a regular file/));

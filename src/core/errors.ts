@@ -21,6 +21,7 @@ const SYSTEM_ERRORS = new Map<string, { words: string; fix?: string }>(Object.en
   ENAMETOOLONG: { words: 'the path is too long' },
   EIO: { words: 'input/output error from the device' },
   ENOTFOUND: { words: 'no such host', fix: 'check --host' },
+  EAI_AGAIN: { words: 'the host name could not be looked up (a temporary DNS failure)', fix: 'check --host, or try again' },
   EADDRINUSE: { words: 'the address is already in use', fix: 'choose another --port, or stop the program using it' },
   EADDRNOTAVAIL: { words: 'this machine has no such address', fix: 'check --host' },
 }));

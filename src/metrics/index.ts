@@ -3,6 +3,7 @@
 import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { CycleGANError } from '../core/errors.js';
+import { readFailureReason } from '../read_file.js';
 import { tf } from '../core/tf.js';
 import { decodeImageU8 } from '../data/decode.js';
 import { defaultCacheDir } from '../data/builtin.js';
@@ -79,7 +80,7 @@ export async function listFidImages(dir: string): Promise<{ files: string[]; ign
     entries = await fsp.readdir(dir, { withFileTypes: true });
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new CycleGANError(code === 'ENOENT' ? `${dir} does not exist` : code === 'ENOTDIR' ? `${dir} is neither a folder of images nor an .npz statistics file` : `cannot read ${dir} (${code})`);
+    throw new CycleGANError(code === 'ENOENT' ? `${dir} does not exist` : code === 'ENOTDIR' ? `${dir} is neither a folder of images nor an .npz statistics file` : `cannot read ${dir}: ${readFailureReason(e)}`);
   }
   const files: string[] = [];
   const ignored: string[] = [];

@@ -3,7 +3,7 @@
 import * as http from 'node:http';
 import { createReadStream, promises as fsp } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { CycleGANError } from '../core/errors.js';
+import { CycleGANError, describeSystemError } from '../core/errors.js';
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
@@ -91,11 +91,12 @@ export async function listen(handle: (req: http.IncomingMessage, res: http.Serve
   server.headersTimeout = 20_000;
   server.requestTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (e: NodeJS.ErrnoException) =>
-      reject(e.code === 'EADDRINUSE' ? new CycleGANError(`port ${port} on ${host} is in use; pick another with --port`) :
-        e.code === 'EADDRNOTAVAIL' ? new CycleGANError(`cannot bind to ${host}: no such address on this machine (check --host)`) :
-        e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN' ? new CycleGANError(`--host ${host}: no such host name (use an address such as 127.0.0.1 or 0.0.0.0)`) :
-        e.code === 'EACCES' ? new CycleGANError(`no permission to listen on port ${port} of ${host}; use a --port above 1023`) : e));
+    server.once('error', (e: NodeJS.ErrnoException) => {
+      // the system error table's line names the address and port (EADDRINUSE, EADDRNOTAVAIL, ENOTFOUND); its EACCES
+      // advice is about folders, a listen's is about the port
+      const line = e.code === 'EACCES' ? `no permission to listen on port ${port} of ${host}; use a --port above 1023` : describeSystemError(e);
+      reject(line ? new CycleGANError(line) : e);
+    });
     server.listen(port ?? 8080, host, () => resolve());
   });
   return server;

@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { CycleGANError } from '../../core/errors.js';
+import { CycleGANError, systemErrorWords } from '../../core/errors.js';
 import type { ProgressEvent } from './types.js';
 
 const TOOL_HINTS: Record<string, string> = {
@@ -40,8 +40,8 @@ export function runTool(cmd: string, args: string[], opts: { cwd?: string; stdou
 
 function toolError(cmd: string, e: NodeJS.ErrnoException): CycleGANError {
   if (e.code === 'ENOENT') return new CycleGANError(`'${cmd}' is not installed: ${TOOL_HINTS[cmd] ?? `install ${cmd}`}`);
-  if (e.code === 'EACCES') return new CycleGANError(`'${cmd}' cannot be run (permission denied)`);
-  return new CycleGANError(`cannot run '${cmd}': ${e.message}`);
+  const words = typeof e.code === 'string' ? systemErrorWords(e.code) : undefined;
+  return new CycleGANError(`cannot run '${cmd}': ${words ? `${words} (${e.code})` : e.message}`);
 }
 
 function lastLines(s: string): string {
