@@ -151,6 +151,22 @@ for (const [m, [n, h, w, ci, co]] of CASES) {
   });
 }
 
+// The input gradient with a bias (CGConvTranspose2D: a stride-1 3×3 transposed convolution, bias in the output pass).
+test('stride-1 3×3 transposed convolution with its bias on the Winograd path', { skip }, async () => {
+  const { convTranspose2d } = await import('../src/core/ops/nn.js');
+  for (const m of [2, 4] as const) {
+    const ins = inputs({ x: [2, 7, 6, 8], w: [3, 3, 12, 8], b: [12] }, 31);
+    const f = (t: Record<string, tf.Tensor>) => convTranspose2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, t.b as tf.Tensor1D, 1, 1, 0);
+    setConvTuning({ winograd: m });
+    try {
+      assert.equal(await dispatchesOf(f, ins), 4, 'one Winograd convolution with the bias in its output pass');
+      await check(`winograd F${m} convT 2x7x6x8→12 s1 p1 + bias`, f, ins);
+    } finally {
+      setConvTuning(null);
+    }
+  }
+});
+
 test('generator and training-step parity with Winograd on', { skip: skipParity }, async (t) => {
   const { initBackend } = await import('../src/backends/index.js');
   assert.equal(await initBackend('webgpu'), 'webgpu');
