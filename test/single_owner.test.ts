@@ -449,6 +449,7 @@ test('backend names, what --gpu_ids resolves to and the CPU fallback chain have 
   const src = await (cache ??= sources());
   assert.deepEqual([...src].filter(([, code]) => /(===|!==|[?:(=]|return)\s*'gpu'/.test(code)).map(([f]) => f), ['backends/names.ts']);
   assert.deepEqual(await holders("'native', 'wasm', 'cpu'"), ['backends/names.ts']);
+  assert.deepEqual(await holders("'native', 'wasm'"), ['backends/names.ts'], 'the demo measures the chain it names itself');
   // the option table checks --backend against the same list the backends start
   const def = TRAIN_OPTIONS.find((d) => d.name === 'backend')!;
   assert.equal(def.choices, BACKENDS);

@@ -3,7 +3,7 @@
 // step, so the plan's rules can be read (and tested) on their own.
 import { tf } from '../core/tf.js';
 import { CycleGANModel, modelOptions, runQueuedSteps } from '../core/model.js';
-import { initBackend } from '../backends/index.js';
+import { initBackend, NODE_BACKENDS } from '../backends/index.js';
 import { CycleGANError } from '../core/errors.js';
 import type { TrainOptions } from './options.js';
 
@@ -38,18 +38,24 @@ export async function measureStepRate(backend: string, opts: TrainOptions, size:
   }
 }
 
-/** `auto`: the faster of native and wasm (cpu when neither runs); a named backend must be able to train. */
+/**
+ * `auto`: the fastest of the CPU chain's backends but its last (native and wasm; the later one on a tie), the last (cpu)
+ * when none runs; a named backend must be able to train.
+ */
 export async function chooseDemoBackend(requested: string, probe: TrainOptions, size: number, log: (l: string) => void): Promise<{ backend: string; rate: number }> {
   if (requested !== 'auto') {
     const rate = await measureStepRate(requested, probe, size, log);
     if (!(rate > 0)) throw new CycleGANError(`--backend ${requested} cannot train here`);
     return { backend: requested, rate };
   }
-  const rates: Record<string, number> = {};
-  for (const b of ['native', 'wasm']) rates[b] = await measureStepRate(b, probe, size, log);
-  const backend = rates.native > rates.wasm ? 'native' : 'wasm';
-  if (rates[backend] > 0) return { backend, rate: rates[backend] };
-  return { backend: 'cpu', rate: await measureStepRate('cpu', probe, size, log) };
+  let best: { backend: string; rate: number } = { backend: '', rate: 0 };
+  for (const b of NODE_BACKENDS.slice(0, -1)) {
+    const rate = await measureStepRate(b, probe, size, log);
+    if (rate >= best.rate) best = { backend: b, rate };
+  }
+  if (best.rate > 0) return best;
+  const last = NODE_BACKENDS[NODE_BACKENDS.length - 1];
+  return { backend: last, rate: await measureStepRate(last, probe, size, log) };
 }
 
 export interface DemoPlan {
