@@ -104,6 +104,13 @@ test('one safetensors parser and one halfToFloat: the server reads model headers
     bad.writeBigUInt64LE(BigInt(header.length), 0);
     await fsp.writeFile(path.join(dir, 'bad.safetensors'), bad);
     await assert.rejects(readModelSpec(path.join(dir, 'bad.safetensors')), /not a valid safetensors file \(tensors 'a' and 'b' overlap\)/);
+    // and takes the architecture out of the metadata with the model check's own steps (specOfMetadata), same words
+    assert.deepEqual(await holders('no architecture in its metadata'), ['core/weights/model_check.ts']);
+    const noSpec = path.join(dir, 'nospec.safetensors');
+    await fsp.writeFile(noSpec, writeSafetensors(new Map([['w', { shape: [1], data: new Float32Array([1]) }]]), {}));
+    await assert.rejects(readModelSpec(noSpec), (e: Error) => e.message.startsWith(`${noSpec}: no architecture in its metadata; if it is a PyTorch state dict`));
+    await fsp.writeFile(noSpec, writeSafetensors(new Map([['w', { shape: [1], data: new Float32Array([1]) }]]), { 'cyclegan.spec': JSON.stringify({ ...spec, ngf: 1e9 }) }));
+    await assert.rejects(readModelSpec(noSpec), /nospec\.safetensors: bad architecture metadata: ngf must be a whole number from 1 to 1024/);
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }

@@ -3,7 +3,7 @@
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { CycleGANError } from '../core/errors.js';
-import { validateSpec, type NetworkSpec } from '../core/networks/spec.js';
+import { specOfMetadata } from '../core/weights/model_check.js';
 import { checkModelPath } from '../weights/network_file.js';
 import { parseSafetensorsHeader } from '../core/weights/safetensors.js';
 import { MAX_SAFETENSORS_HEADER } from '../core/limits.js';
@@ -82,17 +82,7 @@ export async function readModelSpec(file: string): Promise<Record<string, unknow
     const buf = Buffer.alloc(Math.min(size, 8 + Math.min(len, MAX_SAFETENSORS_HEADER)));
     await fh.read(buf, 0, buf.length, 0);
     const { metadata } = parseSafetensorsHeader(buf, file, size);
-    const specJson = metadata['cyclegan.spec'];
-    if (!specJson) throw new CycleGANError(`${file} has no architecture in its metadata; convert it with 'cyclegan import-torch'`);
-    let spec: unknown;
-    try {
-      spec = JSON.parse(specJson);
-    } catch {
-      throw new CycleGANError(`${file}: its architecture metadata is not valid JSON`);
-    }
-    const problem = validateSpec(spec as NetworkSpec);
-    if (problem) throw new CycleGANError(`${file}: bad architecture metadata: ${problem}`);
-    return spec as Record<string, unknown>;
+    return specOfMetadata(metadata, file) as unknown as Record<string, unknown>;
   } finally {
     await fh.close();
   }

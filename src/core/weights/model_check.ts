@@ -40,17 +40,10 @@ export function expectedStateShapes(spec: NetworkSpec): Map<string, number[]> {
 }
 
 /**
- * Validates a model file from its header alone, before any tensor is decoded or any network built: the
- * safetensors header, the architecture metadata (JSON, sane bounds), and every tensor's name and shape
- * against what that architecture has. translate, test, export, serve, the page and --continue all load
- * through here, so a hostile header is refused the same way everywhere.
+ * The architecture a model file's safetensors metadata declares, checked (JSON, sane bounds): checkModelFile, and
+ * serve's model list, which reads only the header.
  */
-export function checkModelFile(buf: Uint8Array, source: string): NetworkSpec {
-  if (looksLikeTorchSave(buf)) {
-    throw new CycleGANError(`${source} is a PyTorch checkpoint, not a cyclegan model file: convert it once with ` +
-      `'cyclegan import-torch ${source} --netG NAME --ngf N --out MODEL.safetensors' (official CycleGAN models: resnet_9blocks, 64)`);
-  }
-  const { entries, metadata } = parseSafetensorsHeader(buf, source);
+export function specOfMetadata(metadata: Record<string, string>, source: string): NetworkSpec {
   const specJson = metadata[SPEC_METADATA_KEY];
   if (!specJson) {
     throw new CycleGANError(`${source}: no architecture in its metadata; if it is a PyTorch state dict, convert it with ` +
@@ -64,6 +57,22 @@ export function checkModelFile(buf: Uint8Array, source: string): NetworkSpec {
   }
   const problem = validateSpec(spec);
   if (problem) throw new CycleGANError(`${source}: bad architecture metadata: ${problem}`);
+  return spec;
+}
+
+/**
+ * Validates a model file from its header alone, before any tensor is decoded or any network built: the
+ * safetensors header, the architecture metadata (JSON, sane bounds), and every tensor's name and shape
+ * against what that architecture has. translate, test, export, serve, the page and --continue all load
+ * through here, so a hostile header is refused the same way everywhere.
+ */
+export function checkModelFile(buf: Uint8Array, source: string): NetworkSpec {
+  if (looksLikeTorchSave(buf)) {
+    throw new CycleGANError(`${source} is a PyTorch checkpoint, not a cyclegan model file: convert it once with ` +
+      `'cyclegan import-torch ${source} --netG NAME --ngf N --out MODEL.safetensors' (official CycleGAN models: resnet_9blocks, 64)`);
+  }
+  const { entries, metadata } = parseSafetensorsHeader(buf, source);
+  const spec = specOfMetadata(metadata, source);
   const expected = expectedStateShapes(spec);
   const seen = new Set<string>();
   for (const e of entries) {
