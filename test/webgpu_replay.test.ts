@@ -83,6 +83,28 @@ for (const [netG, size] of [['resnet_6blocks', 32], ['unet_128', 128]] as const)
   });
 }
 
+test('replay: outputs held by the caller (the capture call\'s, a replay\'s) are not changed by later replays', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  setReplayEnabled(true);
+  const net = generator('resnet_6blocks');
+  const xs = [0, 1, 2, 3, 4].map((i) => image(32, 70 + i));
+  const want: Float32Array[] = [];
+  for (const x of xs) {
+    const w = tf.tidy(() => net.apply(x));
+    want.push(Float32Array.from(await w.data() as Float32Array));
+    w.dispose();
+  }
+  // Call 0 warms up, call 1 captures, calls 2-4 replay; each output is kept (created in a tidy, as a caller does).
+  const held = xs.map((x) => tf.tidy(() => inferenceForward(net, x)));
+  assert.equal(replayStatus(net)['1x32x32x3'], 'replaying (3)');
+  for (let i = 0; i < xs.length; i++) {
+    const got = Float32Array.from(await held[i].data() as Float32Array);
+    assert.ok(maxDiff(got, want[i]) <= 1e-6, `output of call ${i} after the later replays: max difference ${maxDiff(got, want[i])}`);
+  }
+  tf.dispose([...held, ...xs]);
+  net.dispose();
+});
+
 test('replay: no GPU memory growth over many replays; Network.dispose frees the plan', { skip }, async () => {
   await tf.setBackend('webgpu');
   setReplayEnabled(true);

@@ -156,14 +156,24 @@ export class ReplayPlan {
       pass.dispatchWorkgroups(s.x, s.y, s.z);
     }
     pass.end();
-    const info = be.makeTensorInfo(this.output.shape, 'float32');
-    be.uploadToGPU(info.dataId); // no values: a buffer from the pool
-    encoderOf(be).copyBufferToBuffer(bufferOf(be, this.output)!, 0, bufferOf(be, info)!, 0, bytesOf(this.output.shape));
-    be.commandQueueOwnedIds.add(info.dataId);
+    const y = this.copyOut();
     // Submitted as the runner would (its dispatches-per-submit), or by the caller's read.
     be.dispatchCountInPass += this.steps.length;
     if (be.dispatchCountInPass >= be.cgRunner!.batch) be.submitQueue();
     this.replays++;
+    return y;
+  }
+
+  /**
+   * A copy of the plan's output as a new tensor (in the caller's scope): every replay writes the plan's output
+   * again, so no tensor handed out may share its buffer.
+   */
+  copyOut(): tf.Tensor4D {
+    const be = this.be;
+    const info = be.makeTensorInfo(this.output.shape, 'float32');
+    be.uploadToGPU(info.dataId); // no values: a buffer from the pool
+    encoderOf(be).copyBufferToBuffer(bufferOf(be, this.output)!, 0, bufferOf(be, info)!, 0, bytesOf(this.output.shape));
+    be.commandQueueOwnedIds.add(info.dataId);
     return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
   }
 
@@ -253,7 +263,10 @@ export function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {
     at += slot;
   }
   device.queue.writeBuffer(uniforms, 0, bytes);
-  return { plan: new ReplayPlan(be, steps, input, tf.keep(y.clone()), [...owned], uniforms, [...reads]), y };
+  // The captured forward's own output becomes the plan's (kept: the caller's tidy must not dispose it); the
+  // caller gets a copy, which later replays leave alone.
+  const plan = new ReplayPlan(be, steps, input, tf.keep(y), [...owned], uniforms, [...reads]);
+  return { plan, y: plan.copyOut() };
 }
 
 /** What replay holds for one (network, input shape, mode). */
@@ -314,7 +327,8 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
   const r = capturePlan(net, x, opts);
   if ('reason' in r) s.failed = r.reason;
   else s.plan = r.plan;
-  // The capture ran the forward of x itself (on the plan's copy of it): its output is this call's result.
+  // The capture ran the forward of x itself (on the plan's copy of it): its output (a copy of it where a plan
+  // keeps it) is this call's result.
   return r.y;
 }
 
