@@ -5,6 +5,7 @@
 // limit even for a hostile path (/dev/zero, a FIFO, a 40 GB file, a file growing while it is read).
 import { promises as fsp } from 'node:fs';
 import { CycleGANError, systemErrorWords } from './core/errors.js';
+import { sizeLimitMessage } from './core/limits.js';
 
 /**
  * The reason an operating-system error gives for not reading a file, in the words of the one table of system errors
@@ -27,13 +28,6 @@ export interface ReadFileOptions {
   limitHint?: string;
   /** The error to throw, given the part after the path ('cannot read image: no such file (ENOENT)'); default: a CycleGANError '<path>: <why>'. */
   error?: (why: string) => Error;
-}
-
-/** A size for the message: '2 GB'-style at the scale of the limits, exact for tiny test limits. */
-function size(n: number): string {
-  if (n < 1024) return `${n} bytes`;
-  if (n < 1048576) return `${(n / 1024).toFixed(1).replace(/\.0$/, '')} KB`;
-  return `${n >= 10 * 1048576 ? Math.round(n / 1048576) : (n / 1048576).toFixed(1).replace(/\.0$/, '')} MB`;
 }
 
 /**
@@ -76,7 +70,7 @@ async function readBounded(path: string, opts: ReadFileOptions, missingOk: boole
     if (st.isDirectory()) throw fail(systemErrorWords('EISDIR')!);
     if (!st.isFile()) throw fail('not a regular file (a device, pipe or socket)');
     if (st.size > opts.maxBytes) {
-      throw fail(`${size(st.size)} is over the ${size(opts.maxBytes)} limit${opts.limitHint ? ` (${opts.limitHint})` : ''}`);
+      throw fail(sizeLimitMessage(st.size, opts.maxBytes, opts.limitHint));
     }
     const buf = Buffer.allocUnsafe(st.size);
     let n = 0;

@@ -576,3 +576,16 @@ test('run-folder and dataset files are read bounded (readFileIfExists): missing 
     await fsp.rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the pages read a picked image through one reader with limits (readImageFile), in the CLI\'s words for sizes and pixels', async () => {
+  // the translate page decoded first and checked its pixels after (no header check), the training page's test
+  // translation checked nothing; the worker had the whole rule
+  assert.deepEqual(await holders('openImage('), ['web/page/image_file.ts']);
+  assert.deepEqual(await holders('-pixel limit'), ['core/limits.ts']);
+  assert.deepEqual(await holders('4096 * 4096'), ['core/limits.ts']);
+  const { DEFAULT_MAX_PIXELS } = await import('../src/web/server.js');
+  const { DEFAULT_MAX_IMAGE_PIXELS, pixelLimitMessage, sizeLimitMessage } = await import('../src/core/limits.js');
+  assert.equal(DEFAULT_MAX_PIXELS, DEFAULT_MAX_IMAGE_PIXELS);
+  assert.equal(pixelLimitMessage(5000, 4000, 100, null), '5000x4000 pixels is over the 100-pixel limit');
+  assert.equal(sizeLimitMessage(60 * 1048576, 50 * 1048576), '60 MB is over the 50 MB limit');
+});

@@ -428,7 +428,7 @@ test('training page: non-images, huge images and an empty folder are messages; a
     const msg = await errorText();
     assert.match(msg, /domain B: no usable image/);
     assert.match(msg, /notes\.png \(could not be read as an image/);
-    assert.match(msg, /huge\.png \(4100x4100 is over the 16777216-pixel limit\)/);
+    assert.match(msg, /huge\.png \(4100x4100 pixels is over the 16777216-pixel limit\)/);
     // mixed: the bad files are skipped with a warning, training goes on
     await page.setInputFiles('input[type=file][data-testid=domain-b]', [...await files('B'), bad]);
     await page.click('[data-testid=train]');

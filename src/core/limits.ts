@@ -31,9 +31,22 @@ export function maxImagePixels(): number {
 /** What the pixel limit's messages say to raise it (the variable maxImagePixels reads). */
 export const PIXELS_LIMIT_HINT = 'set CYCLEGAN_MAX_PIXELS to raise it';
 
-export function pixelLimitMessage(w: number | undefined, h: number | undefined): string {
+/** An image over a pixel limit, in words: the CLI's (maxImagePixels, raised by its variable) unless a page gives its own. */
+export function pixelLimitMessage(w: number | undefined, h: number | undefined, limit = maxImagePixels(), hint: string | null = PIXELS_LIMIT_HINT): string {
   const size = w && h ? `${w}x${h} pixels` : 'the image';
-  return `${size} is over the ${maxImagePixels()}-pixel limit (${PIXELS_LIMIT_HINT})`;
+  return `${size} is over the ${limit}-pixel limit${hint ? ` (${hint})` : ''}`;
+}
+
+/** A size for the message: '2 GB'-style at the scale of the limits, exact for tiny test limits. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} bytes`;
+  if (n < 1048576) return `${(n / 1024).toFixed(1).replace(/\.0$/, '')} KB`;
+  return `${n >= 10 * 1048576 ? Math.round(n / 1048576) : (n / 1048576).toFixed(1).replace(/\.0$/, '')} MB`;
+}
+
+/** A file over a size limit, in words ('60 MB is over the 50 MB limit (set … to raise it)'): every file reader's. */
+export function sizeLimitMessage(bytes: number, limit: number, hint?: string): string {
+  return `${formatBytes(bytes)} is over the ${formatBytes(limit)} limit${hint ? ` (${hint})` : ''}`;
 }
 
 /**

@@ -7,6 +7,7 @@ import * as http from 'node:http';
 import { lookup as dnsLookup } from 'node:dns/promises';
 import * as path from 'node:path';
 import { CycleGANError } from '../core/errors.js';
+import { DEFAULT_MAX_IMAGE_PIXELS } from '../core/limits.js';
 import { INDEX_HTML, STYLE_CSS } from './assets.js';
 import { bundlePage, lazyBundle, wasmDistDir, WASM_FILES, type PageBundle, type TrainBundle } from './bundle.js';
 import { trainRoutes } from './train_route.js';
@@ -45,7 +46,8 @@ export interface RunningServer {
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
-export const DEFAULT_MAX_PIXELS = 4096 * 4096;
+/** The translate page's pixel limit: the CLI's default (a browser has no environment to raise it). */
+export const DEFAULT_MAX_PIXELS = DEFAULT_MAX_IMAGE_PIXELS;
 
 /** What the routes serve from. */
 interface Site {

@@ -3,12 +3,44 @@
 // page (train/page.ts, its test translations) and the training worker (train/worker.ts); it runs in a window and
 // in a Web Worker alike (OffscreenCanvas), and is Node-free like the rest of the pages.
 import type { RawImage } from '../../core/data/pixels.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, pixelLimitMessage, sizeLimitMessage } from '../../core/limits.js';
 
 /** The formats the pages read, as named in their messages. */
 export const IMAGE_FORMATS = 'PNG, JPEG, WebP, GIF or BMP';
 
-/** The pages' message for a file that is not an image (the worker lists skipped files in its own words). */
-export const notAnImage = (name: string): string => `'${name}' could not be read as an image (${IMAGE_FORMATS})`;
+/** The limits of a picked image file: its bytes, and its width × height (checked before the browser decodes it). */
+export interface ImageLimits {
+  maxBytes: number;
+  maxPixels: number;
+}
+
+/** The training page's and its worker's limits: the CLI's default pixel limit (a browser has no environment). */
+export const TRAIN_IMAGE_LIMITS: ImageLimits = { maxBytes: 50 * 1024 * 1024, maxPixels: DEFAULT_MAX_IMAGE_PIXELS };
+
+/** Why a picked file cannot be used ('empty file', '5000x5000 is over the …-pixel limit'); the caller names the file. */
+export class UnusableImage extends Error {}
+
+/**
+ * A picked image file as 8-bit RGB within `limits`: its size, then its width × height from the header before the
+ * browser decodes it (a small file can claim gigapixels), then from the decoded bitmap (a header headerSize does not
+ * read). The one reader of the translate page, the training page and the worker; the bitmap comes back open (the
+ * caller draws and closes it). Throws UnusableImage.
+ */
+export async function readImageFile(file: Blob, limits: ImageLimits): Promise<{ rgb: RawImage; bitmap: ImageBitmap }> {
+  if (file.size === 0) throw new UnusableImage('empty file');
+  if (file.size > limits.maxBytes) throw new UnusableImage(sizeLimitMessage(file.size, limits.maxBytes));
+  const over = (width: number, height: number) => width * height > limits.maxPixels;
+  const overMessage = (width: number, height: number) => pixelLimitMessage(width, height, limits.maxPixels, null);
+  const head = headerSize(new Uint8Array(await file.slice(0, 65536).arrayBuffer()));
+  if (head && over(head.width, head.height)) throw new UnusableImage(overMessage(head.width, head.height));
+  const bitmap = await openImage(file);
+  if (!bitmap) throw new UnusableImage(`could not be read as an image: ${IMAGE_FORMATS}`);
+  if (over(bitmap.width, bitmap.height)) {
+    bitmap.close();
+    throw new UnusableImage(overMessage(bitmap.width, bitmap.height));
+  }
+  return { rgb: bitmapToRgb(bitmap), bitmap };
+}
 
 /** The file decoded to raw values, as PIL gives them; null when the browser cannot read it as an image. */
 export async function openImage(file: Blob): Promise<ImageBitmap | null> {

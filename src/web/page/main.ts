@@ -10,7 +10,7 @@ import { startDashboard } from './dashboard.js';
 import { rawToCanvas } from './canvas.js';
 import { $, onDrop, showText } from './dom.js';
 import { pickBackend } from './backend.js';
-import { bitmapToRgb, notAnImage, openImage } from './image_file.js';
+import { readImageFile, UnusableImage } from './image_file.js';
 
 export interface ModelInfo {
   id: string;
@@ -87,17 +87,12 @@ async function getNetwork(m: ModelInfo): Promise<Network> {
 }
 
 async function decodeFile(file: File, cfg: PageConfig): Promise<{ raw: RawImage; bitmap: ImageBitmap }> {
-  if (file.size > cfg.maxUploadBytes) {
-    throw new Error(`this file is ${(file.size / 1048576).toFixed(1)} MB; the limit is ${(cfg.maxUploadBytes / 1048576).toFixed(0)} MB`);
+  try {
+    const { rgb, bitmap } = await readImageFile(file, { maxBytes: cfg.maxUploadBytes, maxPixels: cfg.maxPixels });
+    return { raw: rgb, bitmap };
+  } catch (e) {
+    throw e instanceof UnusableImage ? new Error(`'${file.name}': ${e.message}`) : e;
   }
-  const bitmap = await openImage(file);
-  if (!bitmap) throw new Error(notAnImage(file.name));
-  if (bitmap.width * bitmap.height > cfg.maxPixels) {
-    const size = `${bitmap.width}x${bitmap.height}`;
-    bitmap.close();
-    throw new Error(`this image is ${size}; the limit is ${cfg.maxPixels} pixels`);
-  }
-  return { raw: bitmapToRgb(bitmap), bitmap };
 }
 
 async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend: string): Promise<void> {

@@ -6,7 +6,7 @@ import { PAGE_RUN_FLAGS, pickEngineOptions, type EngineOptions } from './engine.
 import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type DatasetsIndex, type ServedDataset, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 import { rawToCanvas } from '../page/canvas.js';
 import { $, onDrop, showText } from '../page/dom.js';
-import { bitmapToRgb, notAnImage, openImage } from '../page/image_file.js';
+import { readImageFile, TRAIN_IMAGE_LIMITS, UnusableImage } from '../page/image_file.js';
 
 // The official options that matter in a browser, from the option table every command uses (names, help, defaults,
 // choices, and resolveTrainOptions' checks); the URL takes the same names. Where a laptop GPU needs smaller than the
@@ -410,10 +410,10 @@ function main(): void {
     void (async () => {
       try {
         showError(null);
-        const bmp = await openImage(f);
-        if (!bmp) throw new Error(notAnImage(f.name));
-        const image = bitmapToRgb(bmp);
-        bmp.close();
+        const { rgb: image, bitmap } = await readImageFile(f, TRAIN_IMAGE_LIMITS).catch((e: unknown) => {
+          throw e instanceof UnusableImage ? new Error(`'${f.name}': ${e.message}`) : e;
+        });
+        bitmap.close();
         const net = $<HTMLSelectElement>('#translate-net').value as 'G_A' | 'G_B';
         send({ type: 'translate', net, name: f.name, image });
       } catch (e) {

@@ -5,18 +5,15 @@
 import { tf } from '../../core/tf.js';
 import { webgpuKernels } from '../../backends/webgpu/kernels/register_all.js';
 import { registerWasmExtras } from '../../backends/wasm.js';
-import { DEFAULT_MAX_IMAGE_PIXELS } from '../../core/limits.js';
 import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
 import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
 import { checkSize, testTransform, translateImage } from '../../core/translate_image.js';
 import { TrainEngine, SAMPLE_NAMES, peekRunOptions, prepareImage, type EngineData, type EngineImage, type EngineOptions, type PendingStep } from './engine.js';
 import { packFiles, RunStore, StorageError, unpackFiles, type SavedRun } from './storage.js';
 import { pickBackend } from '../page/backend.js';
-import { bitmapToRgb, headerSize, IMAGE_FORMATS, openImage } from '../page/image_file.js';
+import { readImageFile, TRAIN_IMAGE_LIMITS, UnusableImage } from '../page/image_file.js';
 import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type CurveHistory, type FromWorker, type PickedFile, type ToWorker } from './protocol.js';
 
-/** The largest image file taken (bytes); the pixel limit is the CLI's default. */
-export const MAX_FILE_BYTES = 50 * 1024 * 1024;
 const SAMPLE_EVERY_MS = 3000;
 
 const scope = self as unknown as { postMessage(m: FromWorker, transfer?: Transferable[]): void; onmessage: ((e: MessageEvent<ToWorker>) => void) | null };
@@ -34,23 +31,16 @@ let checkpointMs = 180_000;
 
 class SkipFile extends Error {}
 
-/** The file's pixels as the CLI reads them (image_file.ts), with the file and pixel limits; unusable: SkipFile. */
+/** The file's pixels as the CLI reads them (image_file.ts readImageFile, the training page's limits); unusable: SkipFile. */
 async function decode(f: PickedFile): Promise<EngineImage> {
-  if (f.file.size === 0) throw new SkipFile(`${f.name} (empty file)`);
-  if (f.file.size > MAX_FILE_BYTES) throw new SkipFile(`${f.name} (${(f.file.size / 1048576).toFixed(1)} MB; the limit is ${MAX_FILE_BYTES / 1048576} MB)`);
-  const limit = DEFAULT_MAX_IMAGE_PIXELS;
-  const head = headerSize(new Uint8Array(await f.file.slice(0, 65536).arrayBuffer()));
-  if (head && head.width * head.height > limit) throw new SkipFile(`${f.name} (${head.width}x${head.height} is over the ${limit}-pixel limit)`);
-  const bitmap = await openImage(f.file);
-  if (!bitmap) throw new SkipFile(`${f.name} (could not be read as an image: ${IMAGE_FORMATS})`);
-  const { width, height } = bitmap;
-  if (width * height > limit) {
+  try {
+    const { rgb, bitmap } = await readImageFile(f.file, TRAIN_IMAGE_LIMITS);
     bitmap.close();
-    throw new SkipFile(`${f.name} (${width}x${height} is over the ${limit}-pixel limit)`);
+    return { name: f.name, ...rgb };
+  } catch (e) {
+    if (e instanceof UnusableImage) throw new SkipFile(`${f.name} (${e.message})`);
+    throw e;
   }
-  const rgb = bitmapToRgb(bitmap);
-  bitmap.close();
-  return { name: f.name, ...rgb };
 }
 
 /** Both domains decoded; unusable files are skipped with one warning, a domain left empty is an error. */
