@@ -1,12 +1,14 @@
 // The captured, replayed inference forward on webgpu (src/backends/webgpu/replay.ts, used through
 // inferenceForward): its output equals Network.apply's (the same kernels, so bitwise here), with other tensor
 // work between replays; a forward that cannot be captured falls back; replacing a parameter invalidates the
-// plan; no GPU memory growth over many replays; Network.dispose frees the plan. Tiny networks on lavapipe.
+// plan, as does a change of the convolutions' tuning; outputs the caller holds are not changed by later replays; no
+// GPU memory growth over many replays; Network.dispose frees the plan. Tiny networks on lavapipe.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { tf } from '../src/core/tf.js';
 import { createNetwork, inferenceForward, type Network } from '../src/core/networks/index.js';
 import { replayStatus, setMaxPlans, setReplayEnabled } from '../src/backends/webgpu/replay.js';
+import { setConvTuning } from '../src/backends/webgpu/conv_gemm.js';
 import { webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 import { promises as fsp } from 'node:fs';
@@ -239,6 +241,31 @@ test('replay: a replaced parameter invalidates the plan; dropout in training mod
   assert.deepEqual(replayStatus(drop), {});
   y.dispose();
   drop.dispose();
+});
+
+test('replay: a plan captured before a setConvTuning is captured again, however often (not a replaced parameter)', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  setReplayEnabled(true);
+  const net = generator('resnet_6blocks');
+  const x = image(32, 42);
+  try {
+    for (let i = 0; i < 3; i++) await both(net, x);
+    assert.equal(replayStatus(net)['1x32x32x3'], 'replaying (1)');
+    // (the same tuning each time, none: no new pipelines; the plan cannot tell and is captured again)
+    for (let round = 0; round < 5; round++) {
+      setConvTuning(null);
+      let r = await both(net, x);
+      assert.ok(maxDiff(r.got, r.want) <= 1e-6, `round ${round}, after setConvTuning`);
+      assert.equal(replayStatus(net)['1x32x32x3'], 'warm', `round ${round}: the plan was dropped`);
+      r = await both(net, x);
+      assert.ok(maxDiff(r.got, r.want) <= 1e-6, `round ${round}, recaptured`);
+      assert.equal(replayStatus(net)['1x32x32x3'], 'replaying (0)', `round ${round}: captured again`);
+    }
+  } finally {
+    setConvTuning(null);
+    x.dispose();
+    net.dispose();
+  }
 });
 
 test('`test` on webgpu end to end: the same PNGs with replay on and off', { skip }, async () => {

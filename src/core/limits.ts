@@ -4,8 +4,11 @@
 // environment variable, which the error message names.
 import { CycleGANError } from './errors.js';
 
-/** The environment in Node; none in a browser (every limit keeps its default there). */
-function envVar(name: string): string | undefined {
+/**
+ * An environment variable in Node; none in a browser (every limit keeps its default there). The one reader of
+ * the environment for code that also runs in a browser (the webgpu backend's switches too).
+ */
+export function envVar(name: string): string | undefined {
   const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
   return proc?.env?.[name];
 }

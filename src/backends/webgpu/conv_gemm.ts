@@ -416,11 +416,15 @@ export interface ConvTuning {
   winograd?: boolean | 2 | 4;
 }
 let tuning: ConvTuning | null = null;
+let tuningGeneration = 0;
 export function setConvTuning(t: ConvTuning | null): void {
   // A forced config is checked here, once; the shape rule's own configs are checked by the kernel tests.
   if (t?.cfg && !validConfig(t.cfg, 1 << 30)) throw new Error(`conv: invalid tile config ${JSON.stringify(t.cfg)}`);
   tuning = t;
+  tuningGeneration++;
 }
+/** Counts setConvTuning's calls: a captured forward (replay.ts) made before the latest one is captured again. */
+export const convTuningGeneration = (): number => tuningGeneration;
 
 // The configurations the rule picks, from the H200 sweep of 2026-11-30 (BENCHMARKS.md, scripts/gpu-conv-sweep.mjs):
 // 256-channel 64×64-pixel layers: fwd 128×64 blocks 0.17 ms (generic kernel 0.54), dgrad 64×32 blocks split in

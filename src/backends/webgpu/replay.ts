@@ -8,21 +8,27 @@
 //
 // Capture (the second forward of a shape; the first compiled the pipelines and filled the runner's signature
 // tables): the forward runs normally on a plan-owned input while the runner records every fast-path dispatch
-// (pipeline, buffers, uniform bytes, workgroups). Anything else (tfjs-webgpu's own path, a compile, an upload
-// of CPU values, a copy, a read, timing) aborts it: the shape then stays on Network.apply, never a wrong result.
+// (pipeline, buffers, uniform bytes, workgroups). Any other work aborts it (runner.ts's Capture says what): the
+// shape then stays on Network.apply, never a wrong result.
 // Buffers: the plan's input and output tensors (kept), the network's parameters (read at replay time, so an
 // in-place update is seen; a parameter whose tensor or buffer changed invalidates the plan), and the
 // intermediates, whose buffers went back to tfjs-webgpu's pool when the forward disposed them (at the submit
 // that ends the capture): the plan takes those out of the pool (counted as used) so nobody else gets them;
 // any other buffer aborts. Uniforms: each dispatch's bytes in one plan-owned uniform buffer; the plan's own
 // bind groups are created once. plan.dispose() hands the buffers back; Network.dispose disposes its plans.
+// The convolutions' algorithm choice (conv_gemm.ts's setConvTuning: tiles, Winograd) is part of a capture: a
+// plan made before a setConvTuning is captured again.
 // CYCLEGAN_WEBGPU_REPLAY=0 turns replay off.
 import { tf } from '../../core/tf.js';
+import { envVar } from '../../core/limits.js';
 import type { ApplyOptions, Network } from '../../core/networks/network.js';
 import { registerInferenceAccelerator } from '../../core/networks/inference.js';
-import { beginCapture, bindGroupEntries, endCapture, type Backend, type GPUBufferLike, type PassEncoder, type Pipeline } from './runner.js';
+import { convTuningGeneration } from './conv_gemm.js';
+import {
+  beginCapture, bindGroupEntries, endCapture, GPU_BUFFER_USAGE, isBuffer, noteDispatches, type Backend, type GPUBufferLike,
+  type Pipeline,
+} from './runner.js';
 
-const USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08, COPY_SRC: 0x04 };
 /** How often a shape's plan may be invalidated (its parameters replaced) before the shape stays on Network.apply. */
 const MAX_RECAPTURES = 3;
 /**
@@ -33,29 +39,10 @@ let maxPlans = 4;
 /** Shapes remembered per network (plans or not); the least recently used is forgotten beyond it. */
 const MAX_SHAPES = 64;
 
-type Encoder = {
-  beginComputePass(d: unknown): PassEncoder;
-  copyBufferToBuffer(src: GPUBufferLike, srcOffset: number, dst: GPUBufferLike, dstOffset: number, size: number): void;
-};
-type Device = {
-  createBuffer(d: { size: number; usage: number }): GPUBufferLike;
-  createBindGroup(d: unknown): object;
-  queue: { writeBuffer(b: GPUBufferLike, offset: number, data: ArrayBufferView): void };
-};
-/** tfjs-webgpu's BufferManager fields that taking a buffer out of its pool must keep right. */
-type Pool = {
-  freeBuffers: Map<string, GPUBufferLike[]>; usedBuffers: Map<string, GPUBufferLike[]>;
-  numFreeBuffers: number; numUsedBuffers: number; numBytesUsed: number;
-  releaseBuffer(b: GPUBufferLike, reuse?: boolean): void;
-};
-
 let enabled: boolean | undefined;
 /** CYCLEGAN_WEBGPU_REPLAY=0 turns replay off (read once, here). */
 export function replayEnabled(): boolean {
-  if (enabled === undefined) {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    enabled = env?.CYCLEGAN_WEBGPU_REPLAY !== '0';
-  }
+  enabled ??= envVar('CYCLEGAN_WEBGPU_REPLAY') !== '0';
   return enabled;
 }
 
@@ -71,23 +58,24 @@ export function setMaxPlans(n: number): number {
   return prev;
 }
 
+/** A tensor's GPU buffer, or undefined (not on this backend, not a buffer). */
 const bufferOf = (be: Backend, t: tf.TensorInfo): GPUBufferLike | undefined => {
-  if (!be.tensorMap.has(t.dataId)) return undefined;
-  const r = be.tensorMap.get(t.dataId)!.resource as GPUBufferLike | undefined;
-  return r != null && typeof r.size === 'number' ? r : undefined;
+  // (has() first: tensorMap.get of a missing id would ask the engine to move the data in from another backend)
+  const r = be.tensorMap.has(t.dataId) ? be.tensorMap.get(t.dataId)!.resource : undefined;
+  return isBuffer(r) ? r : undefined;
 };
-const encoderOf = (be: Backend): Encoder => {
+/** The backend's command encoder, with no compute pass open. */
+const encoderOf = (be: Backend) => {
   be.ensureCommandEncoderReady();
   be.endComputePassEncoder();
-  return be.commandEncoder as unknown as Encoder;
+  return be.commandEncoder!;
 };
 /** Submits what the backend has encoded, so that the tensors disposed meanwhile go back to the pool. */
 const flush = (be: Backend) => {
-  be.ensureCommandEncoderReady();
-  be.endComputePassEncoder();
+  encoderOf(be);
   be.submitQueue();
 };
-const bytesOf = (shape: readonly number[]) => 4 * shape.reduce((a, b) => a * b, 1);
+const bytesOf = (shape: number[]) => 4 * tf.util.sizeFromShape(shape);
 
 /** Copies `x` (float32, uploaded first if it is on the CPU) into `dst` in the backend's command encoder. */
 function copyIn(be: Backend, x: tf.Tensor, dst: GPUBufferLike): void {
@@ -99,7 +87,7 @@ function copyIn(be: Backend, x: tf.Tensor, dst: GPUBufferLike): void {
 }
 
 /** Takes a free buffer out of the pool as if acquired (counted as used); false if it is not free there. */
-function takeFromPool(pool: Pool, b: GPUBufferLike): boolean {
+function takeFromPool(pool: Backend['bufferManager'], b: GPUBufferLike): boolean {
   const key = `${b.size}_${b.usage}`;
   const free = pool.freeBuffers.get(key);
   const i = free ? free.indexOf(b) : -1;
@@ -118,23 +106,23 @@ type Step = { pipeline: Pipeline; group: object; offsets: number[]; x: number; y
 type Read = { map: Map<string, tf.Tensor>; name: string; tensor: tf.Tensor; buffer: GPUBufferLike };
 
 /** A captured forward of one network at one input shape (capturePlan makes it). */
-export class ReplayPlan {
+class ReplayPlan {
   /** Forwards replayed so far. */
   replays = 0;
+  /** conv_gemm.ts's tuning when captured. */
+  readonly tuning = convTuningGeneration();
   private disposed = false;
 
   constructor(private readonly be: Backend, private readonly steps: Step[], private readonly input: tf.Tensor4D,
               private readonly output: tf.Tensor4D, private readonly owned: GPUBufferLike[],
               private readonly uniforms: GPUBufferLike, private readonly reads: Read[]) {}
 
-  /** Dispatches per replay. */
-  get dispatches(): number {
-    return this.steps.length;
-  }
-
-  /** Whether the backend and every parameter buffer the capture bound are still the ones in use. */
+  /**
+   * Whether the backend, the convolutions' tuning and every parameter buffer the capture bound are still the
+   * ones in use.
+   */
   valid(): boolean {
-    if (this.disposed || (tf.backend() as unknown) !== this.be) return false;
+    if (this.disposed || (tf.backend() as unknown) !== this.be || this.tuning !== convTuningGeneration()) return false;
     for (const r of this.reads) {
       if (r.map.get(r.name) !== r.tensor || r.tensor.isDisposed || bufferOf(this.be, r.tensor) !== r.buffer) return false;
     }
@@ -157,9 +145,8 @@ export class ReplayPlan {
     }
     pass.end();
     const y = this.copyOut();
-    // Submitted as the runner would (its dispatches-per-submit), or by the caller's read.
-    be.dispatchCountInPass += this.steps.length;
-    if (be.dispatchCountInPass >= be.cgRunner!.batch) be.submitQueue();
+    // Counted and submitted as the runner's own dispatches are (or by the caller's read).
+    noteDispatches(be, this.steps.length);
     this.replays++;
     return y;
   }
@@ -183,8 +170,7 @@ export class ReplayPlan {
     this.disposed = true;
     // Commands that use them may not have run: submit them first (a released buffer is reused at once).
     if ((tf.backend() as unknown) === this.be) flush(this.be);
-    const pool = this.be.bufferManager as unknown as Pool;
-    for (const b of this.owned) pool.releaseBuffer(b);
+    for (const b of this.owned) this.be.bufferManager.releaseBuffer(b);
     this.uniforms.destroy();
     tf.dispose([this.input, this.output]);
   }
@@ -195,11 +181,11 @@ export class ReplayPlan {
  * pipelines compiled by an earlier forward of that shape). Returns the plan and the captured forward's output
  * of `x` (the caller's), or, when the forward cannot be replayed, the reason and that output all the same.
  */
-export function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {}):
+function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {}):
     { plan: ReplayPlan; y: tf.Tensor4D } | { reason: string; y: tf.Tensor4D } {
   const be = tf.backend() as unknown as Backend;
   if (!be.cgRunner) throw new Error('webgpu replay: the backend has no runner');
-  const device = be.device as unknown as Device;
+  const device = be.device;
   flush(be);
   const info = be.makeTensorInfo(x.shape, 'float32');
   be.uploadToGPU(info.dataId);
@@ -235,7 +221,7 @@ export function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {
       if (buffer) known.set(buffer, { map, name, tensor, buffer });
     }
   }
-  const pool = be.bufferManager as unknown as Pool;
+  const pool = be.bufferManager;
   const owned = new Set<GPUBufferLike>();
   const reads = new Set<Read>();
   for (const d of capture.dispatches) {
@@ -251,7 +237,7 @@ export function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {
 
   let total = 0;
   for (const d of capture.dispatches) total += d.uniforms.byteLength;
-  const uniforms = device.createBuffer({ size: total, usage: USAGE.UNIFORM | USAGE.COPY_DST });
+  const uniforms = device.createBuffer({ size: total, usage: GPU_BUFFER_USAGE.UNIFORM | GPU_BUFFER_USAGE.COPY_DST });
   const bytes = new Uint8Array(total);
   const steps: Step[] = [];
   let at = 0;
@@ -308,9 +294,11 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
   byShape.set(key, s);
   if (s.failed !== null) return null;
   if (s.plan && !s.plan.valid()) {
+    // (a change of the convolutions' tuning is not the network's doing: not counted)
+    const replaced = s.plan.tuning === convTuningGeneration();
     s.plan.dispose();
     s.plan = null;
-    if (++s.invalidated > MAX_RECAPTURES) s.failed = 'its parameters keep being replaced';
+    if (replaced && ++s.invalidated > MAX_RECAPTURES) s.failed = 'its parameters keep being replaced';
     return null;
   }
   if (s.plan) return s.plan.run(x);

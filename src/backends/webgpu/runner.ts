@@ -15,21 +15,22 @@
 //     the signatures met so far (shapes, dtypes, workgroup size, names, flat dispatch) with their pipeline key;
 //   - setPipeline is skipped when the pass already has that pipeline (runs of the same kernel: Adam);
 //   - while a forward is captured (beginCapture, for replay.ts) each fast-path dispatch is recorded, and any
-//     other work (the stock path, a compile, an upload of CPU values, a copy, a read) marks the capture aborted.
+//     other work marks the capture aborted (what does: see Capture).
 // Programs that draw or read pixels (textures) keep the stock path. The shader text is tfjs-webgpu's own.
 import { tf } from '../../core/tf.js';
+import { envVar } from '../../core/limits.js';
 import type { Program, TensorInfo, UniformValue } from './program.js';
 
 export type GPUBufferLike = { size: number; usage: number; destroy(): void };
-export type BindGroupLayout = object;
+type BindGroupLayout = object;
 export type Pipeline = { getBindGroupLayout(i: number): BindGroupLayout };
-export type PassEncoder = {
+type PassEncoder = {
   setPipeline(p: Pipeline): void; setBindGroup(i: number, bg: object, offsets?: number[]): void;
   dispatchWorkgroups(x: number, y?: number, z?: number): void; end(): void;
 };
 type Device = {
   limits: Record<string, number>;
-  queue: { writeBuffer(b: GPUBufferLike, offset: number, data: ArrayBuffer, dataOffset?: number, size?: number): void };
+  queue: { writeBuffer(b: GPUBufferLike, offset: number, data: ArrayBuffer | ArrayBufferView, dataOffset?: number, size?: number): void };
   createBuffer(d: { size: number; usage: number }): GPUBufferLike;
   createBindGroupLayout(d: unknown): BindGroupLayout;
   createPipelineLayout(d: unknown): object;
@@ -43,6 +44,10 @@ export interface Backend {
   device: Device;
   bufferManager: {
     freeBuffers: Map<string, GPUBufferLike[]>;
+    usedBuffers: Map<string, GPUBufferLike[]>;
+    numFreeBuffers: number;
+    numUsedBuffers: number;
+    numBytesUsed: number;
     releaseBuffer(buffer: GPUBufferLike, reuse?: boolean): void;
     acquireBuffer(size: number, usage: number, mappedAtCreation?: boolean, reuse?: boolean): GPUBufferLike;
   };
@@ -52,7 +57,10 @@ export interface Backend {
   };
   commandQueueOwnedIds: WeakSet<object>;
   pipelineCache: Record<string, Pipeline | Promise<Pipeline>>;
-  commandEncoder: { beginComputePass(d: unknown): PassEncoder } | null;
+  commandEncoder: {
+    beginComputePass(d: unknown): PassEncoder;
+    copyBufferToBuffer(src: GPUBufferLike, srcOffset: number, dst: GPUBufferLike, dstOffset: number, size: number): void;
+  } | null;
   computePassEncoder: PassEncoder | null;
   dispatchCountInPass: number;
   activeTimers?: Array<{ name: string; query: Promise<number> }> | null;
@@ -134,7 +142,7 @@ export function bindGroupEntries(buffers: readonly GPUBufferLike[], inputs: numb
 }
 
 /** One fast-path dispatch as captured: its pipeline and layout, buffers (bindGroupEntries order), uniform bytes. */
-export interface CapturedDispatch {
+interface CapturedDispatch {
   pipeline: Pipeline;
   layout: BindGroupLayout;
   buffers: GPUBufferLike[];
@@ -163,12 +171,9 @@ export function beginCapture(backend: object): Capture {
   return c;
 }
 
-/** Ends the capture begun by beginCapture; returns it. */
-export function endCapture(backend: object): Capture | null {
-  const b = backend as Backend;
-  const c = b.cgCapture ?? null;
-  b.cgCapture = null;
-  return c;
+/** Ends the capture begun by beginCapture (the Capture it returned holds the result). */
+export function endCapture(backend: object): void {
+  (backend as Backend).cgCapture = null;
 }
 
 function abortCapture(backend: Backend, reason: string): void {
@@ -177,6 +182,7 @@ function abortCapture(backend: Backend, reason: string): void {
 }
 
 export interface RunnerStats {
+  /** Dispatches encoded: the fast path's and replayed ones (replay.ts), both through noteDispatches. */
   dispatches: number;
   bindGroupsCreated: number;
   /** Dispatches whose pipeline was found by the signature table, without tfjs-webgpu's makeShaderKey. */
@@ -186,7 +192,25 @@ export interface RunnerStats {
   batch: number;
 }
 
-const GPU_BUFFER_USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08, COPY_SRC: 0x04 };
+/**
+ * Counts `n` dispatches just encoded on `backend` (the runner installed): RunnerStats.dispatches and the
+ * backend's dispatchCountInPass; submits once a batch (RunnerStats.batch) is full, unless `timed` (a profiled
+ * dispatch, which ends its own pass). The one submit policy of the fast path and of replayed forwards (replay.ts).
+ */
+export function noteDispatches(backend: Backend, n: number, timed = false): void {
+  const stats = backend.cgRunner!;
+  stats.dispatches += n;
+  backend.dispatchCountInPass += n;
+  if (!timed && backend.dispatchCountInPass >= stats.batch) {
+    backend.endComputePassEncoder();
+    backend.submitQueue();
+  }
+}
+
+/** Whether a tensor's resource (tensorMap's) is a GPU buffer (not a texture or external resource, nor none). */
+export const isBuffer = (r: unknown): r is GPUBufferLike => r != null && typeof (r as GPUBufferLike).size === 'number';
+
+export const GPU_BUFFER_USAGE = { STORAGE: 0x80, UNIFORM: 0x40, COPY_DST: 0x08, COPY_SRC: 0x04 };
 const GPU_SHADER_STAGE_COMPUTE = 0x4;
 /** Bytes of the uniform ring; a submit is forced when a batch's uniforms would not fit. */
 const RING_BYTES = 1 << 20;
@@ -399,7 +423,6 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   // Two generations: when the current one is full it becomes the old one, whose entries move back on use.
   let bindGroups = new Map<string, object>();
   let oldBindGroups = new Map<string, object>();
-  const isBuffer = (r: unknown): r is GPUBufferLike => r != null && typeof (r as GPUBufferLike).size === 'number';
   const bufferOf = (t: TensorInfo): GPUBufferLike => {
     const r = backend.tensorMap.get(t.dataId)?.resource;
     if (!isBuffer(r)) throw new Error('webgpu runner: a program input is not a GPU buffer');
@@ -522,14 +545,10 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     }
     pass.setBindGroup(0, group, [base]);
     pass.dispatchWorkgroups(p.dispatch[0], p.dispatch[1], p.dispatch[2]);
-    stats.dispatches++;
-    backend.dispatchCountInPass++;
+    noteDispatches(backend, 1, timed);
     if (timed) {
       backend.endComputePassEncoder();
       backend.activeTimers!.push({ name: (program as { constructor: { name: string } }).constructor.name, query: backend.getQueryTime() });
-    } else if (backend.dispatchCountInPass >= batch) {
-      backend.endComputePassEncoder();
-      backend.submitQueue();
     }
   };
 
@@ -598,7 +617,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     return done;
   };
 
-  // Copies and reads encode work outside the fast path: a capture that meets one cannot be replayed.
+  // Copies and reads encode work outside the fast path: they abort a capture (see Capture).
   const anyBackend = backend as unknown as Record<string, unknown>;
   for (const name of ['copyBuffer', 'readToGPU', 'getBufferData', 'readSync', 'read', 'createTensorFromGPUData']) {
     const f = anyBackend[name];
@@ -660,7 +679,6 @@ function sameSignature(s: Signature, p: AnyProgram, inputs: TensorInfo[], dtypes
 }
 
 function envBatch(): number {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-  const v = Number(env?.CYCLEGAN_WEBGPU_BATCH);
+  const v = Number(envVar('CYCLEGAN_WEBGPU_BATCH'));
   return Number.isInteger(v) && v > 0 ? v : DEFAULT_SUBMIT_BATCH;
 }

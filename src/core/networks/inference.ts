@@ -26,14 +26,22 @@ export function releaseInference(net: Network): void {
   for (const a of accelerators.values()) a.release(net);
 }
 
+/** Per network: whether its training-mode forward is replayable (its layers do not change, so walked once). */
+const trainingReplayable = new WeakMap<Network, boolean>();
+
 /**
  * Whether the forward depends only on the input and the parameters: not in training mode with dropout (a mask
  * drawn per call) or batch norm (batch statistics, running ones updated).
  */
 function replayable(net: Network, opts: ApplyOptions): boolean {
   if (!opts.training) return true;
-  for (const l of walkLayers(net.layers)) if (l.op === 'dropout' || l.op === 'batchNorm') return false;
-  return true;
+  let r = trainingReplayable.get(net);
+  if (r === undefined) {
+    r = true;
+    for (const l of walkLayers(net.layers)) if (l.op === 'dropout' || l.op === 'batchNorm') r = false;
+    trainingReplayable.set(net, r);
+  }
+  return r;
 }
 
 /**
