@@ -515,7 +515,7 @@ test('run-folder and dataset files are read bounded (readFileIfExists): missing 
   const { getOfficialDataset } = await import('../src/data/official.js');
   const { MAX_RUN_JSON_BYTES, MAX_LOSS_LOG_BYTES } = await import('../src/core/limits.js');
   const src = await (cache ??= sources());
-  for (const f of ['train/run_folder.ts', 'report/training_page.ts', 'train/run_lock.ts', 'data/builtin.ts', 'train/evaluate.ts', 'web/run_data.ts']) {
+  for (const f of ['train/run_folder.ts', 'report/training_page.ts', 'train/run_lock.ts', 'data/builtin.ts', 'train/evaluate.ts', 'web/run_data.ts', 'metrics/run_eval.ts']) {
     assert.doesNotMatch(src.get(f)!, /\breadFile\(|fsp\.readFile/, `${f} reads a file whole without a bound`);
   }
   assert.match(src.get('data/official.ts')!, /ZipReader\(new Uint8Array\(await readFileBounded\(/);
@@ -555,6 +555,13 @@ test('run-folder and dataset files are read bounded (readFileIfExists): missing 
     await assert.rejects(acquireRunLock(paths.root, () => {}), oneLine(path.join(paths.root, LOCK_NAME), 'run lock'));
     await sparse(path.join(dir, 'dataset.json'), MAX_RUN_JSON_BYTES + 1);
     await assert.rejects(readDatasetInfo(dir), oneLine(path.join(dir, 'dataset.json'), 'dataset info'));
+    // eval's results page (test's index.html): missing is left alone, over the limit is one line
+    const { addMetricsToPage } = await import('../src/metrics/run_eval.js');
+    const { MAX_RESULTS_PAGE_BYTES } = await import('../src/core/limits.js');
+    const resultsPage = path.join(dir, 'results', 'index.html');
+    assert.equal(await addMetricsToPage(resultsPage, ['FID 1']), false);
+    await sparse(resultsPage, MAX_RESULTS_PAGE_BYTES + 1);
+    await assert.rejects(addMetricsToPage(resultsPage, ['FID 1']), oneLine(resultsPage, 'results page'));
     // an official dataset archive over CYCLEGAN_MAX_ZIP_MB (from a local mirror folder)
     const mirror = path.join(dir, 'mirror');
     await sparse(path.join(mirror, 'mini.zip'), 2 * 1024 * 1024);

@@ -97,6 +97,9 @@ export const MAX_RUN_JSON_BYTES = 16 * 1024 * 1024;
  */
 export const MAX_LOSS_LOG_BYTES = 256 * 1024 * 1024;
 
+/** A results page (`cyclegan test`'s index.html), read whole to put eval's metric lines at its top: ~500 bytes an image. */
+export const MAX_RESULTS_PAGE_BYTES = 256 * 1024 * 1024;
+
 /**
  * An official dataset archive, read whole to check and extract it (the official archives are a few hundred MB).
  */

@@ -1,9 +1,10 @@
 // FID/KID of a run's translations (`cyclegan eval --metrics fid,kid`): each generator translates its test
 // folder, and the translations — as 8-bit images, what `cyclegan test` saves and what pytorch-fid would read
 // back — are scored against the real images of the target domain (fake_B vs <phase>B, fake_A vs <phase>A).
-import { promises as fsp } from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../atomic.js';
+import { readFileIfExists } from '../read_file.js';
+import { MAX_RESULTS_PAGE_BYTES } from '../core/limits.js';
 import { describeSkipped, scanImageFolder } from '../data/dataset.js';
 import { decodeImageU8, floatToU8, u8ToFloat } from '../data/decode.js';
 import { escapeHtml } from '../report/html.js';
@@ -110,8 +111,8 @@ export function describeScores(r: { psnr?: number; ssim?: number; n?: number; sc
  * those of an earlier eval; a missing page is left alone. Returns whether the page was updated.
  */
 export async function addMetricsToPage(page: string, lines: string[]): Promise<boolean> {
-  const html = await fsp.readFile(page, 'utf8').catch(() => null);
-  if (html === null) return false;
+  const html = (await readFileIfExists(page, { what: 'results page', maxBytes: MAX_RESULTS_PAGE_BYTES }))?.toString('utf8');
+  if (html === undefined) return false;
   const block = `<div id="cg-metrics">${lines.map((l) => `<p><b>${escapeHtml(l)}</b></p>`).join('')}</div>`;
   const next = /<div id="cg-metrics">[\s\S]*?<\/div>/.test(html)
     ? html.replace(/<div id="cg-metrics">[\s\S]*?<\/div>/, block)
