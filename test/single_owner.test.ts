@@ -579,6 +579,12 @@ test('run-folder and dataset files are read bounded (readFileIfExists): missing 
       else process.env.CYCLEGAN_MAX_ZIP_MB = was;
     }
     assert.equal(await fsp.stat(path.join(cacheDir, 'datasets', 'mini')).catch(() => null), null, 'nothing is installed');
+    // a cached pretrained generator copied into a run folder is read as any model file (bounded)
+    const { getPretrained } = await import('../src/data/official.js');
+    const { maxWeightBytes } = await import('../src/core/limits.js');
+    const cachedModel = path.join(cacheDir, 'pretrained', 'horse2zebra.safetensors');
+    await sparse(cachedModel, maxWeightBytes() + 1);
+    await assert.rejects(getPretrained('horse2zebra', { cacheDir, checkpointsDir: path.join(dir, 'ck') }), oneLine(cachedModel, 'model file'));
   } finally {
     await fsp.rm(dir, { recursive: true, force: true });
   }

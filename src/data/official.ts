@@ -15,7 +15,7 @@ import { readFileBounded } from '../read_file.js';
 import { maxDatasetZipBytes, ZIP_LIMIT_HINT } from '../core/limits.js';
 import { ZipReader, ZipError } from '../weights/zip.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
-import { networkFromStateDict, saveNetwork } from '../weights/network_file.js';
+import { networkFromStateDict, readModelBytes, saveNetwork } from '../weights/network_file.js';
 import type { GeneratorSpec } from '../core/networks/index.js';
 import { downloadFile } from './http_download.js';
 import { listImageFiles } from './image_files.js';
@@ -232,7 +232,7 @@ export async function getPretrained(name: string, o: OfficialGetOptions & { chec
   if (o.checkpointsDir) {
     runFile = netFile(path.join(o.checkpointsDir, `${name}_pretrained`), 'latest', 'G');
     await fsp.mkdir(path.dirname(runFile), { recursive: true });
-    await writeFileAtomic(runFile, await fsp.readFile(model));
+    await writeFileAtomic(runFile, await readModelBytes(model));
   }
   return { model, runFile, source };
 }
