@@ -11,16 +11,26 @@
 #
 # CONFIGS (default "256/64/9 128/64/6"), ITERS (10), WARMUP (3), TORCH_DEVICE (cuda), TORCH_PYTHON (python3
 # that imports torch), PROFILE_CONFIG (256/64/9; empty: no per-kernel profile), OUT (where the log is copied, if set),
-# VARIANTS (default "default winograd"): our settings, each a labelled row per configuration against the same torch
-# run: default (as shipped), winograd (CYCLEGAN_WEBGPU_WINOGRAD=1: Winograd F(2x2,3x3) for the 3x3 stride-1
-# convolutions, opt-in until a GPU run says otherwise), winograd4 (=4: F(4x4,3x3), not in the default list), noreplay
-# (CYCLEGAN_WEBGPU_REPLAY=0: g_fwd through Network.apply instead of the replayed forward, src/backends/webgpu/replay.ts;
-# not in the default list). The profile is taken for each variant. A smoke test without a GPU:
+# VARIANTS (default DEFAULT_VARIANTS below): our settings, the names in VARIANT_TABLE below, each a labelled row per
+# configuration against the same torch run. The profile is taken for each variant. A smoke test without a GPU:
 #   TORCH_DEVICE=cpu CONFIGS=32/8/6 ITERS=1 WARMUP=1 bash scripts/gpu-bench.sh run     (ours on lavapipe)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/gpu-carry.sh
 DIR=$GPU_CARRY
+
+# Our variants: each a name, then the words env(1) runs our side with (options first).
+VARIANT_TABLE=(
+  # as shipped (the Winograd switch's default and its reason: winogradTile in src/backends/webgpu/conv_gemm.ts)
+  default "-u CYCLEGAN_WEBGPU_WINOGRAD"
+  # Winograd F(2x2,3x3) for the 3x3 stride-1 convolutions (src/backends/webgpu/winograd.ts)
+  winograd "CYCLEGAN_WEBGPU_WINOGRAD=1"
+  # Winograd F(4x4,3x3)
+  winograd4 "CYCLEGAN_WEBGPU_WINOGRAD=4"
+  # g_fwd through Network.apply instead of the replayed forward (src/backends/webgpu/replay.ts)
+  noreplay "-u CYCLEGAN_WEBGPU_WINOGRAD CYCLEGAN_WEBGPU_REPLAY=0"
+)
+DEFAULT_VARIANTS="default winograd"
 
 prepare() {
   [ -f dist/src/bench.js ] || { echo "gpu-bench: run npm run build first" >&2; exit 2; }
@@ -56,7 +66,7 @@ run() {
   [ -n "$py" ] || { echo "gpu-bench: no python3 with torch" >&2; exit 2; }
   local dev=${TORCH_DEVICE:-cuda} iters=${ITERS:-10} warm=${WARMUP:-3}
   local log=$DIR/gpu-bench.log
-  local variants=${VARIANTS:-default winograd}
+  local variants=${VARIANTS:-$DEFAULT_VARIANTS}
   for v in $variants; do variant_env "$v" >/dev/null; done
   {
     echo "# $(date -u +%FT%TZ) $(uname -m), $(nproc) cores; node $("$node" -v); torch $("$py" -c 'import torch; print(torch.__version__)') on $dev"
@@ -100,15 +110,15 @@ run() {
   if [ -n "${OUT:-}" ]; then cp "$log" "$OUT/"; fi
 }
 
-# The environment of one of our variants (VARIANTS), as NAME=VALUE words for env; an unknown name stops the run.
+# The environment of one of our variants (VARIANTS) from VARIANT_TABLE, as words for env; an unknown name stops the run.
 variant_env() {
-  case "$1" in
-    default) echo "CYCLEGAN_WEBGPU_WINOGRAD=0" ;;
-    winograd) echo "CYCLEGAN_WEBGPU_WINOGRAD=1" ;;
-    winograd4) echo "CYCLEGAN_WEBGPU_WINOGRAD=4" ;;
-    noreplay) echo "CYCLEGAN_WEBGPU_WINOGRAD=0 CYCLEGAN_WEBGPU_REPLAY=0" ;;
-    *) echo "gpu-bench: unknown variant '$1' in VARIANTS (known: default winograd winograd4 noreplay)" >&2; exit 2 ;;
-  esac
+  local i names=()
+  for ((i = 0; i < ${#VARIANT_TABLE[@]}; i += 2)); do
+    if [ "${VARIANT_TABLE[i]}" = "$1" ]; then echo "${VARIANT_TABLE[i + 1]}"; return; fi
+    names+=("${VARIANT_TABLE[i]}")
+  done
+  echo "gpu-bench: unknown variant '$1' in VARIANTS (known: ${names[*]})" >&2
+  exit 2
 }
 
 case "${1:-}" in

@@ -142,12 +142,12 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
           : tf.backend_util.computeConv2DInfo(as, extra, stride, 1, pad);
   const flops = 2 * info.batchSize * info.outHeight * info.outWidth * info.outChannels * info.filterHeight *
     info.filterWidth * info.inChannels;
-  setConvTuning({ generic: true, winograd: false });
+  setConvTuning({ generic: true });
   const ref = run(kind, a, b, stride, pad, third);
   const want = await ref.data();
   let scale = 0;
   for (const v of want) scale = Math.max(scale, Math.abs(v));
-  const cands = [['generic', { generic: true, winograd: false }], ['auto', null]];
+  const cands = [['generic', { generic: true }], ['auto', null]];
   const mode = kind === 'rfwd' ? 'fwd' : kind === 'rwgrad' ? 'wgrad' : kind;
   const isBlock = name.startsWith('block');
   if (narrowPlan(mode, info)) {
@@ -165,7 +165,7 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
       }
     }
   }
-  // Winograd F(2×2, 3×3) and F(4×4, 3×3) (winograd.ts, opt-in) where they apply: 3×3 stride-1 forward and input gradient.
+  // Winograd F(2×2, 3×3) and F(4×4, 3×3) (winograd.ts) where they apply: 3×3 stride-1 forward and input gradient.
   for (const m of [2, 4]) {
     setConvTuning({ winograd: m });
     if ((mode === 'fwd' || mode === 'dgrad') && winogradPlan(mode, info)) cands.push([`winograd F(${m}x${m},3x3)`, { winograd: m }]);

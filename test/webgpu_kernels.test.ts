@@ -8,58 +8,9 @@ import { convTranspose2d, instanceNorm, reflectPad, type Activation } from '../s
 import { Adam } from '../src/core/optim.js';
 import { backendHasKernel, runCGKernel } from '../src/core/ops/kernels.js';
 import { CGInstanceNormAdd } from '../src/core/ops/kernel_names.js';
-import { webgpuSkipReason } from './helpers/webgpu.js';
-import { rand } from './helpers/random.js';
+import { check, errors, inputs, runOn, webgpuSkipReason } from './helpers/webgpu.js';
 
 const skip = await webgpuSkipReason();
-
-type Data = { shape: number[]; data: Float32Array };
-type Fn = (t: Record<string, tf.Tensor>) => tf.Tensor | tf.Tensor[];
-
-function inputs(shapes: Record<string, number[]>, seed = 1): Record<string, Data> {
-  const out: Record<string, Data> = {};
-  let k = seed;
-  for (const [name, shape] of Object.entries(shapes)) out[name] = { shape, data: rand(shape.reduce((a, b) => a * b, 1), k++) };
-  return out;
-}
-
-async function runOn(backend: string, fn: Fn, ins: Record<string, Data>): Promise<Data[]> {
-  await tf.setBackend(backend);
-  const ts: Record<string, tf.Tensor> = {};
-  for (const [k, v] of Object.entries(ins)) ts[k] = tf.tensor(v.data, v.shape);
-  const res = tf.tidy(() => fn(ts));
-  const list = Array.isArray(res) ? res : [res];
-  const out: Data[] = [];
-  for (const r of list) out.push({ shape: r.shape.slice(), data: Float32Array.from(await r.data() as Float32Array) });
-  tf.dispose(list);
-  tf.dispose(Object.values(ts));
-  return out;
-}
-
-/** Largest |webgpu − cpu| / max |cpu| over all outputs; every output must also match in shape. */
-async function relErr(what: string, fn: Fn, ins: Record<string, Data>): Promise<number> {
-  const want = await runOn('cpu', fn, ins);
-  const got = await runOn('webgpu', fn, ins);
-  assert.equal(got.length, want.length, `${what}: output count`);
-  let worst = 0;
-  got.forEach((g, i) => {
-    assert.deepEqual(g.shape, want[i].shape, `${what}[${i}]: shape`);
-    let diff = 0, scale = 0;
-    for (let j = 0; j < g.data.length; j++) {
-      diff = Math.max(diff, Math.abs(g.data[j] - want[i].data[j]));
-      scale = Math.max(scale, Math.abs(want[i].data[j]));
-    }
-    worst = Math.max(worst, Number.isNaN(diff) ? Infinity : diff / Math.max(scale, 1e-12));
-  });
-  return worst;
-}
-
-const errors: Record<string, number> = {};
-async function check(what: string, fn: Fn, ins: Record<string, Data>, tol = 1e-5): Promise<void> {
-  const e = await relErr(what, fn, ins);
-  errors[what] = e;
-  assert.ok(e <= tol, `${what}: relative error ${e.toExponential(2)} > ${tol}`);
-}
 
 // [N, H, W, Cin, Cout, k, stride, pad]
 const CONVS: Array<[number, number, number, number, number, number, number, number]> = [

@@ -302,13 +302,8 @@ function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], 
 /** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
 export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
                             act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
-  const wino = winogradPlan('fwd', info);
-  if (wino) {
-    return runWinograd(backend, wino.algo, x, filter, bias, act, alpha, { batch: info.batchSize, srcH: info.inHeight,
-      srcW: info.inWidth, K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth,
-      padT: info.padInfo.top, padL: info.padInfo.left, reflect: false, flip: false }, wino.cfg);
-  }
-  const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
+  const tiled = runWinogradConv(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
+    runNarrow(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
     runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info);
   if (tiled) return tiled;
   const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
@@ -324,9 +319,9 @@ export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: Tens
  */
 export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo,
                                   bias?: TensorInfo): TensorInfo {
-  if (!bias) return convBackpropInputNoBias(backend, dy, filter, info);
-  const wino = winogradDgrad(backend, dy, filter, info, bias);
+  const wino = runWinogradConv(backend, 'dgrad', [dy, filter], bias, 'linear', 0, info);
   if (wino) return wino;
+  if (!bias) return convBackpropInputNoBias(backend, dy, filter, info);
   // (the narrow path, where it applies, keeps precedence over the tiled one, as without a bias)
   const tiled = narrowPlan('dgrad', info) ? null : runTiled(backend, 'dgrad', [dy, filter], bias, 'linear', 0, info);
   if (tiled) return tiled;
@@ -338,9 +333,8 @@ export function convBackpropInput(backend: GPUBackendLike, dy: TensorInfo, filte
   return out;
 }
 
+/** dx off the Winograd path (convBackpropInput has tried it). */
 function convBackpropInputNoBias(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo): TensorInfo {
-  const wino = winogradDgrad(backend, dy, filter, info);
-  if (wino) return wino;
   const tiled = runNarrow(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info) ??
     runTiled(backend, 'dgrad', [dy, filter], undefined, 'linear', 0, info);
   if (tiled) return tiled;
@@ -578,13 +572,8 @@ export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filte
                                    info: ConvInfo, pad: number, act: FusedActivation = 'linear'): TensorInfo | null {
   if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
   const reflect = { srcH: x.shape[1], srcW: x.shape[2], pad };
-  const wino = winogradPlan('fwd', info);
-  if (wino) {
-    return runWinograd(backend, wino.algo, x, filter, bias, act, 0, { batch: info.batchSize, srcH: reflect.srcH,
-      srcW: reflect.srcW, K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth, padT: pad,
-      padL: pad, reflect: true, flip: false }, wino.cfg);
-  }
-  const tiled = runNarrow(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
+  const tiled = runWinogradConv(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
+    runNarrow(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
     runTiled(backend, 'fwd', [x, filter], bias, act, 0, info, reflect);
   if (tiled) return tiled;
   // The generic kernel on the unpadded source: its bounds and strides are x's, its window corners shifted by pad.
@@ -681,16 +670,16 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
 let envWinograd: 0 | 2 | 4 | undefined;
 
 /**
- * The one switch of the Winograd path, as its output tile size (0: off): setConvTuning({ winograd }) if given,
- * else CYCLEGAN_WEBGPU_WINOGRAD. Off by default: F(2×2) does 2.25× fewer multiplies than the direct GEMM (F(4×4)
+ * The one switch of the Winograd path, as its output tile size (0: off): setConvTuning's `winograd` whenever a
+ * tuning is set (a forced tile config or split runs without Winograd unless it says so), else
+ * CYCLEGAN_WEBGPU_WINOGRAD. Off by default: F(2×2) does 2.25× fewer multiplies than the direct GEMM (F(4×4)
  * 4×, with more rounding) but adds 3 dispatches and two memory-bound passes per convolution, and neither has been
  * measured on a GPU yet (no GPU was lent to the session that wrote them; lavapipe's figures in BENCHMARKS.md are
  * a smoke test). At 128 px a GPU step is host-bound, where more dispatches cost. Turn it on by default only
  * after a GPU run (scripts/gpu-bench.sh VARIANTS) shows it faster.
  */
 export function winogradTile(): 0 | 2 | 4 {
-  const t = tuning?.winograd;
-  if (t !== undefined) return t === false ? 0 : t === 4 ? 4 : 2;
+  if (tuning) return tuning.winograd === 4 ? 4 : tuning.winograd ? 2 : 0;
   if (envWinograd === undefined) {
     const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
     const v = env?.CYCLEGAN_WEBGPU_WINOGRAD;
@@ -712,19 +701,31 @@ export function winogradPlan(mode: 'fwd' | 'dgrad', info: ConvInfo): { algo: Win
   const K = mode === 'fwd' ? info.inChannels : info.outChannels, N = mode === 'fwd' ? info.outChannels : info.inChannels;
   const H = mode === 'fwd' ? info.outHeight : info.inHeight, W = mode === 'fwd' ? info.outWidth : info.inWidth;
   const P = info.batchSize * ceilDiv(H, m) * ceilDiv(W, m);
+  // chooseTile returns only configurations whose slices divide K (batchedGemm checks it again)
   const cfg = tuning?.cfg && K % tuning.cfg.TK === 0 ? tuning.cfg : chooseTile('fwd', algo.n * algo.n * P, N, K);
-  return cfg && K % cfg.TK === 0 ? { algo, cfg } : null;
+  return cfg ? { algo, cfg } : null;
 }
 
-/** dx of a 3×3 stride-1 convolution (+ bias) on the Winograd path, or null where it does not apply. */
-function winogradDgrad(backend: GPUBackendLike, dy: TensorInfo, filter: TensorInfo, info: ConvInfo,
-                       bias?: TensorInfo): TensorInfo | null {
-  const plan = winogradPlan('dgrad', info);
+/**
+ * A 3×3 stride-1 pass on the Winograd path (`inputs`: [x, filter] for fwd, [dy, filter] for dgrad), + bias,
+ * then `act`; null where it does not apply (winogradPlan). fwd reads x through `reflect` if given (the
+ * unpadded source, its window corners shifted back by the padding) or zero-padded by info's padding. dgrad:
+ * dx[i] = Σ_k dy[i + pad − k] W[k] = Σ_k' dy[i − (2 − pad) + k'] W[2 − k'], a forward convolution of dy
+ * zero-padded by 2 − pad with the flipped, channel-swapped filter, over dx's pixels.
+ */
+function runWinogradConv(backend: GPUBackendLike, mode: 'fwd' | 'dgrad', inputs: TensorInfo[], bias: TensorInfo | undefined,
+                         act: FusedActivation, alpha: number, info: ConvInfo, reflect?: Reflect): TensorInfo | null {
+  const plan = winogradPlan(mode, info);
   if (!plan) return null;
-  // dx[i] = Σ_k dy[i + pad − k] W[k] = Σ_k' dy[i − (2 − pad) + k'] W[2 − k']: a forward convolution of dy
-  // zero-padded by 2 − pad with the flipped, channel-swapped filter, over dx's pixels.
-  return runWinograd(backend, plan.algo, dy, filter, bias, 'linear', 0, { batch: info.batchSize, srcH: info.outHeight,
+  const [src, filter] = inputs;
+  if (mode === 'fwd') {
+    return runWinograd(backend, plan.algo, src, filter, bias, act, alpha, { batch: info.batchSize,
+      srcH: reflect?.srcH ?? info.inHeight, srcW: reflect?.srcW ?? info.inWidth, K: info.inChannels,
+      N: info.outChannels, outH: info.outHeight, outW: info.outWidth, padT: reflect?.pad ?? info.padInfo.top,
+      padL: reflect?.pad ?? info.padInfo.left, reflect: !!reflect, flip: false }, plan.cfg);
+  }
+  if (reflect) throw new Error('conv: the Winograd path reads a reflected source for fwd only');
+  return runWinograd(backend, plan.algo, src, filter, bias, act, alpha, { batch: info.batchSize, srcH: info.outHeight,
     srcW: info.outWidth, K: info.outChannels, N: info.inChannels, outH: info.inHeight, outW: info.inWidth,
-    padT: info.filterHeight - 1 - info.padInfo.top, padL: info.filterWidth - 1 - info.padInfo.left, reflect: false,
-    flip: true }, plan.cfg);
+    padT: 2 - info.padInfo.top, padL: 2 - info.padInfo.left, reflect: false, flip: true }, plan.cfg);
 }

@@ -10,9 +10,9 @@
 // The transforms are unrolled from the matrices (WinogradAlgo) into the shaders at compile time.
 // The weights are transformed on every call (n²·Cin·Cout elements: small): training updates them in place
 // (CGAdamInPlace), so a cache keyed by tensor would go stale.
-// Opt-in (conv_gemm.ts's winogradTile): it has not yet been measured on a GPU (see that switch).
+// When it is used: conv_gemm.ts's winogradTile (the switch, its default and why).
 import { activationWGSL, ceilDiv, type FusedActivation, type GPUBackendLike, ints, floats, type Program,
-  REFLECT_INDEX, type TensorInfo } from './program.js';
+  REFLECT_INDEX, reflectAt, type TensorInfo } from './program.js';
 import { batchedGemm, type TileConfig } from './conv_tiled.js';
 
 /**
@@ -112,16 +112,26 @@ export interface WinogradGeom {
 const IO_UNIFORMS = 'tB : i32, tSrcH : i32, tSrcW : i32, tC4 : i32, tilesH : i32, tilesW : i32, tPadT : i32, ' +
   'tPadL : i32, tP : i32, tOutH : i32, tOutW : i32, alpha : f32,';
 
-function ioUniforms(a: WinogradAlgo, g: WinogradGeom, C: number, alpha = 0) {
-  const tilesH = ceilDiv(g.outH, a.m), tilesW = ceilDiv(g.outW, a.m);
-  return [...ints(g.batch, g.srcH, g.srcW, C / 4, tilesH, tilesW, g.padT, g.padL, g.batch * tilesH * tilesW, g.outH,
-    g.outW), ...floats(alpha)];
+/** The output's tiles: rows, columns, and all of them over the batch (P, the batched GEMM's M). */
+type Tiles = { h: number; w: number; P: number };
+
+function ioUniforms(g: WinogradGeom, t: Tiles, C: number, alpha = 0) {
+  return [...ints(g.batch, g.srcH, g.srcW, C / 4, t.h, t.w, g.padT, g.padL, t.P, g.outH, g.outW), ...floats(alpha)];
 }
+
+/** A thread's (tile, 4 channels) from its index: (image b, tile row th, tile column tw, channel group c4). */
+const TILE_AT = `fn tileAt(index : i32) -> vec4<i32> {
+  let c4 = index % uniforms.tC4;
+  let p = index / uniforms.tC4;
+  let tw = p % uniforms.tilesW;
+  let r = p / uniforms.tilesW;
+  return vec4<i32>(r / uniforms.tilesH, r % uniforms.tilesH, tw, c4);
+}`;
 
 /** One thread per (tile, 4 channels): n² vec4 reads of the patch, n² vec4 writes (one per position). */
 function inputProgram(a: WinogradAlgo, P: number, C: number, reflect: boolean):
     Program & { variableComponents: number[]; outputComponent: number } {
-  const at = (v: string, n: string) => (reflect ? `reflectIndex(${v}, ${n})` : v);
+  const at = reflectAt(reflect);
   const n = a.n;
   return {
     outputShape: [n * n, P, C],
@@ -135,16 +145,14 @@ function inputProgram(a: WinogradAlgo, P: number, C: number, reflect: boolean):
     workgroupSize: [64, 1, 1],
     getUserCode: () => `
       ${reflect ? REFLECT_INDEX : ''}
+      ${TILE_AT}
       fn main(index : i32) {
         if (index >= uniforms.tP * uniforms.tC4) { return; }
-        let c4 = index % uniforms.tC4;
-        let p = index / uniforms.tC4;
-        let tw = p % uniforms.tilesW;
-        let r = p / uniforms.tilesW;
-        let th = r % uniforms.tilesH;
-        let b = r / uniforms.tilesH;
-        let h0 = th * ${a.m} - uniforms.tPadT;
-        let w0 = tw * ${a.m} - uniforms.tPadL;
+        let t = tileAt(index);
+        let b = t.x;
+        let c4 = t.w;
+        let h0 = t.y * ${a.m} - uniforms.tPadT;
+        let w0 = t.z * ${a.m} - uniforms.tPadL;
         // Past the source (zero padding, or rows only a cut-off output of a partial tile reads): zero.
         var d : array<vec4<f32>, ${n * n}>;
         for (var i = 0; i < ${n}; i++) {
@@ -189,19 +197,17 @@ function outputProgram(a: WinogradAlgo, g: WinogradGeom, P: number, hasBias: boo
             vec4<f32>(actf(r.x), actf(r.y), actf(r.z), actf(r.w));
         }
       }
+      ${TILE_AT}
       fn main(index : i32) {
         if (index >= uniforms.tP * uniforms.tC4) { return; }
-        let c4 = index % uniforms.tC4;
-        let p = index / uniforms.tC4;
-        let tw = p % uniforms.tilesW;
-        let r = p / uniforms.tilesW;
-        let th = r % uniforms.tilesH;
-        let b = r / uniforms.tilesH;
+        let t = tileAt(index);
+        let b = t.x;
+        let c4 = t.w;
         let stride = uniforms.tP * uniforms.tC4;
         var mv : array<vec4<f32>, ${n * n}>;
         for (var i = 0; i < ${n * n}; i++) { mv[i] = m[i * stride + index]; }
-        let h0 = th * ${a.m};
-        let w0 = tw * ${a.m};
+        let h0 = t.y * ${a.m};
+        let w0 = t.z * ${a.m};
         // y = Aᵀ M A
         ${sandwich(a.AT, a.AT, (i, j) => `mv[${i * n + j}]`, 't', (i, j, e) => `put(b, h0 + ${i}, w0 + ${j}, c4, ${e});`)}
       }
@@ -217,15 +223,16 @@ function outputProgram(a: WinogradAlgo, g: WinogradGeom, P: number, hasBias: boo
 export function runWinograd(backend: GPUBackendLike, a: WinogradAlgo, src: TensorInfo, filter: TensorInfo,
                             bias: TensorInfo | undefined, act: FusedActivation, alpha: number, g: WinogradGeom,
                             cfg: TileConfig): TensorInfo {
-  const P = g.batch * ceilDiv(g.outH, a.m) * ceilDiv(g.outW, a.m);
+  const h = ceilDiv(g.outH, a.m), w = ceilDiv(g.outW, a.m);
+  const tiles: Tiles = { h, w, P: g.batch * h * w };
   const U = backend.runWebGPUProgram(weightProgram(a, g.K, g.N, g.flip), [filter], 'float32', ints(g.K, g.N));
-  const V = backend.runWebGPUProgram(inputProgram(a, P, g.K, g.reflect), [src], 'float32', ioUniforms(a, g, g.K));
-  const gemm = batchedGemm(cfg, a.n * a.n, P, g.N, g.K);
+  const V = backend.runWebGPUProgram(inputProgram(a, tiles.P, g.K, g.reflect), [src], 'float32', ioUniforms(g, tiles, g.K));
+  const gemm = batchedGemm(cfg, a.n * a.n, tiles.P, g.N, g.K);
   const M = backend.runWebGPUProgram(gemm.program, [V, U], 'float32', gemm.uniforms);
   backend.disposeData(V.dataId);
   backend.disposeData(U.dataId);
-  const y = backend.runWebGPUProgram(outputProgram(a, g, P, bias !== undefined, act), bias ? [M, bias] : [M], 'float32',
-    ioUniforms(a, g, g.N, alpha));
+  const y = backend.runWebGPUProgram(outputProgram(a, g, tiles.P, bias !== undefined, act), bias ? [M, bias] : [M], 'float32',
+    ioUniforms(g, tiles, g.N, alpha));
   backend.disposeData(M.dataId);
   return y;
 }
