@@ -14,6 +14,7 @@ import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, reflectAt
   type TensorInfo, reduceSplits } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
 import { F2x2, F4x4, runWinograd, type WinogradAlgo } from './winograd.js';
+import { envVar } from '../../core/limits.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
 export type GemmMode = 'fwd' | 'dgrad' | 'dgradPhase' | 'wgrad';
@@ -681,8 +682,7 @@ let envWinograd: 0 | 2 | 4 | undefined;
 export function winogradTile(): 0 | 2 | 4 {
   if (tuning) return tuning.winograd === 4 ? 4 : tuning.winograd ? 2 : 0;
   if (envWinograd === undefined) {
-    const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
-    const v = env?.CYCLEGAN_WEBGPU_WINOGRAD;
+    const v = envVar('CYCLEGAN_WEBGPU_WINOGRAD');
     envWinograd = v === '1' || v === '2' ? 2 : v === '4' ? 4 : 0;
   }
   return envWinograd;
