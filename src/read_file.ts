@@ -4,18 +4,20 @@
 // and the size is checked on the open handle before any byte is read, so memory stays bounded by the caller's
 // limit even for a hostile path (/dev/zero, a FIFO, a 40 GB file, a file growing while it is read).
 import { promises as fsp } from 'node:fs';
-import { CycleGANError, systemErrorWords } from './core/errors.js';
+import { CycleGANError, systemErrorFix, systemErrorWords } from './core/errors.js';
 import { sizeLimitMessage } from './core/limits.js';
 
 /**
  * The reason an operating-system error gives for not reading a file, in the words of the one table of system errors
- * (core/errors.ts): 'no such file or folder (ENOENT)', 'permission denied (EACCES)'...
+ * (core/errors.ts): 'no such file or folder (ENOENT)', 'permission denied (EACCES)'... Only EMFILE also gets the
+ * table's fix ('too many open files: raise the limit (ulimit -n) or use fewer workers (EMFILE)'): the other fixes
+ * are to check or change the path the message already names, while this one is about the process, not the file.
  */
 export function readFailureReason(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const words = code === undefined ? undefined : systemErrorWords(code);
-  if (words) return `${words} (${code})`;
+  if (words) return code === 'EMFILE' ? `${words}: ${systemErrorFix(code)} (${code})` : `${words} (${code})`;
   return code ?? (e instanceof Error ? e.message.split('\n')[0] : String(err));
 }
 

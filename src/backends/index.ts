@@ -5,7 +5,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { CycleGANError } from '../core/errors.js';
 import { BACKENDS, GPU_IDS_BACKENDS, NODE_BACKENDS, type NodeBackend } from './names.js';
 
-export { BACKENDS, GPU_IDS_BACKENDS, NODE_BACKENDS, type NodeBackend };
+export { BACKENDS, GPU_IDS_BACKENDS, NODE_BACKENDS };
 
 /** The GPU adapter the active webgpu backend runs on (for `bench` and logs), or null. */
 export let webgpuAdapter: string | null = null;

@@ -31,6 +31,11 @@ export function systemErrorWords(code: string): string | undefined {
   return SYSTEM_ERRORS.get(code)?.words;
 }
 
+/** The table's fix for an error code ('raise the limit (ulimit -n) or use fewer workers'), or undefined. */
+export function systemErrorFix(code: string): string | undefined {
+  return SYSTEM_ERRORS.get(code)?.fix;
+}
+
 /**
  * One line for an operating-system error (a full disk, a folder that cannot be written, an unknown host),
  * naming the path or host it concerns; undefined for anything else.

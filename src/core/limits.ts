@@ -47,9 +47,14 @@ export function formatBytes(n: number): string {
   return `${n >= 10 * 1048576 ? Math.round(n / 1048576) : (n / 1048576).toFixed(1).replace(/\.0$/, '')} MB`;
 }
 
+/** 'over the 50 MB limit (set … to raise it)': the end of every size-limit message (a weights file's declared sizes too). */
+export function overSizeLimit(limit: number, hint?: string): string {
+  return `over the ${formatBytes(limit)} limit${hint ? ` (${hint})` : ''}`;
+}
+
 /** A file over a size limit, in words ('60 MB is over the 50 MB limit (set … to raise it)'): every file reader's. */
 export function sizeLimitMessage(bytes: number, limit: number, hint?: string): string {
-  return `${formatBytes(bytes)} is over the ${formatBytes(limit)} limit${hint ? ` (${hint})` : ''}`;
+  return `${formatBytes(bytes)} is ${overSizeLimit(limit, hint)}`;
 }
 
 /**
@@ -64,11 +69,14 @@ export function maxWeightBytes(): number {
 export const WEIGHTS_LIMIT_HINT = 'set CYCLEGAN_MAX_WEIGHTS_MB to raise it';
 
 /**
- * A run's saved training state, read whole: a checkpoint's train_state.safetensors (Adam's two moments of every
- * network, the image pools) or a saved browser run (the networks and that state). Raised with the weights limit.
+ * A run's saved training state, read whole: a checkpoint's train_state.safetensors (Adam's two moments of all four
+ * networks, 2 × their bytes, and the two image pools) or a saved browser run (the four networks and that state,
+ * 3 × their bytes and the pools). Each network may be as large as the per-file weights limit, so the bound is four
+ * networks at that limit, three times over (12 ×): any run whose networks load can save and --continue (a unet_256
+ * with --ngf 128 is ~870 MB a generator). Raised with the weights limit.
  */
 export function maxRunStateBytes(): number {
-  return 3 * maxWeightBytes();
+  return 12 * maxWeightBytes();
 }
 
 /**

@@ -334,22 +334,19 @@ export interface LossLogEntry {
 }
 
 /**
- * A run's loss_log.jsonl as text ('' when there is none yet), bounded by MAX_LOSS_LOG_BYTES: one that cannot be read is
- * one line naming it, never taken for an empty log (continuing a run rewrites the log from what was read).
+ * A run's loss_log.jsonl records ([] when there is none yet), bounded by MAX_LOSS_LOG_BYTES: one that cannot be read
+ * is one line naming it, never taken for an empty log (continuing a run rewrites the log from what was read). A line
+ * torn by a crash mid-append, or being appended right now (serve's dashboard reads while training runs), is skipped.
  */
-export async function readLossLogText(paths: RunPaths): Promise<string> {
-  return (await readFileIfExists(paths.lossLog, { what: 'loss log', maxBytes: MAX_LOSS_LOG_BYTES }))?.toString('utf8') ?? '';
-}
-
 export async function readLossLog(paths: RunPaths): Promise<LossLogEntry[]> {
-  const text = await readLossLogText(paths);
+  const text = (await readFileIfExists(paths.lossLog, { what: 'loss log', maxBytes: MAX_LOSS_LOG_BYTES }))?.toString('utf8') ?? '';
   const out: LossLogEntry[] = [];
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
     try {
       out.push(JSON.parse(line) as LossLogEntry);
     } catch {
-      // a line torn by a crash mid-append
+      // torn or still being written
     }
   }
   return out;

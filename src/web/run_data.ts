@@ -4,14 +4,15 @@
 import * as path from 'node:path';
 import { promises as fsp } from 'node:fs';
 import { LOSS_NAMES, VISUAL_NAMES } from '../core/model_names.js';
-import { parseSampleImageFile, readLossLogText, type RunPaths } from '../train/run_folder.js';
+import { parseSampleImageFile, readLossLog, type RunPaths } from '../train/run_folder.js';
 import type { LossPoint } from './page/dashboard.js';
 
 const SAMPLE_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,200}\.(png|jpg|jpeg)$/;
 
 /** Normalizes one loss_log.jsonl record (the workflow's {epoch, epochIter, x, losses} or flat {epoch, iter, D_A…}). */
-export function normalizeLossRecord(r: Record<string, unknown>, index: number): LossPoint | null {
-  if (!r || typeof r !== 'object') return null;
+export function normalizeLossRecord(rec: unknown, index: number): LossPoint | null {
+  if (!rec || typeof rec !== 'object') return null;
+  const r = rec as Record<string, unknown>;
   const src = (r.losses && typeof r.losses === 'object' ? r.losses : r) as Record<string, unknown>;
   const losses: Record<string, number> = {};
   for (const n of LOSS_NAMES) if (typeof src[n] === 'number') losses[n] = src[n] as number;
@@ -22,18 +23,12 @@ export function normalizeLossRecord(r: Record<string, unknown>, index: number): 
   return { x, epoch, iter, losses };
 }
 
-/** The loss log's records from index `from` on, and how many there are. */
+/** The loss log's records from index `from` on, and how many there are (a line being appended right now is skipped). */
 export async function lossesSince(run: RunPaths, from: number) {
-  const text = await readLossLogText(run);
-  const entries = [];
-  for (const line of text.split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const r = normalizeLossRecord(JSON.parse(line), entries.length);
-      if (r) entries.push(r);
-    } catch {
-      // a line being appended right now
-    }
+  const entries: LossPoint[] = [];
+  for (const rec of await readLossLog(run)) {
+    const r = normalizeLossRecord(rec, entries.length);
+    if (r) entries.push(r);
   }
   return { total: entries.length, entries: entries.slice(Math.max(0, from)) };
 }

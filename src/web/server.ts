@@ -46,8 +46,6 @@ export interface RunningServer {
 }
 
 export const DEFAULT_MAX_UPLOAD_BYTES = 20 * 1024 * 1024;
-/** The translate page's pixel limit: the CLI's default (a browser has no environment to raise it). */
-export const DEFAULT_MAX_PIXELS = DEFAULT_MAX_IMAGE_PIXELS;
 
 /** What the routes serve from. */
 interface Site {
@@ -129,7 +127,7 @@ export async function startServer(opts: ServeOptions): Promise<RunningServer> {
   if (!source.trainOnly) await page();
   const site: Site = {
     source, page, wasmDir: wasmDistDir(),
-    config: { maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxPixels: opts.maxPixels ?? DEFAULT_MAX_PIXELS },
+    config: { maxUploadBytes: opts.maxUploadBytes ?? DEFAULT_MAX_UPLOAD_BYTES, maxPixels: opts.maxPixels ?? DEFAULT_MAX_IMAGE_PIXELS },
     train: trainRoutes(opts.trainBundle, log),
     datasets: datasetRoutes(opts.cacheDir),
   };

@@ -5,7 +5,7 @@ import { CycleGANError } from '../core/errors.js';
 import { PickleError, PyDict, PyGlobal, PyObject, unpickle } from './pickle.js';
 import { isZip, ZipError, ZipReader } from './zip.js';
 import { halfToFloat, readSafetensors as readSafetensorsFile } from '../core/weights/safetensors.js';
-import { maxWeightBytes, MAX_MATERIALIZE_RATIO, RATIO_FREE_BYTES, WEIGHTS_LIMIT_HINT } from '../core/limits.js';
+import { formatBytes, maxWeightBytes, MAX_MATERIALIZE_RATIO, overSizeLimit, RATIO_FREE_BYTES, WEIGHTS_LIMIT_HINT } from '../core/limits.js';
 import { readFileBounded } from '../read_file.js';
 
 export interface StateTensor {
@@ -345,10 +345,10 @@ function collectStateDict(obj: unknown, source: string, opts: ReadOptions): Stat
   }
   const cap = maxWeightBytes();
   if (wanted > cap) {
-    throw new PickleError(`its tensors would take ${mb(wanted)} as float32, over the ${mb(cap)} limit (${WEIGHTS_LIMIT_HINT})`);
+    throw new PickleError(`its tensors would take ${formatBytes(wanted)} as float32, ${overSizeLimit(cap, WEIGHTS_LIMIT_HINT)}`);
   }
   if (wanted > RATIO_FREE_BYTES && wanted > MAX_MATERIALIZE_RATIO * stored) {
-    throw new PickleError(`its tensors claim ${mb(wanted)} but the file stores only ${mb(stored)} for them ` +
+    throw new PickleError(`its tensors claim ${formatBytes(wanted)} but the file stores only ${formatBytes(stored)} for them ` +
       '(views that repeat the same storage); refusing to expand it');
   }
   if (extras.length) {
@@ -359,10 +359,6 @@ function collectStateDict(obj: unknown, source: string, opts: ReadOptions): Stat
   const out: StateDict = new Map();
   for (const [k, t, v] of views) out.set(k, materialize(t, v));
   return stripDataParallel(out);
-}
-
-function mb(bytes: number): string {
-  return `${(bytes / 1048576).toFixed(bytes < 1048576 ? 2 : 0)} MB`;
 }
 
 /** nn.DataParallel saves every key under 'module.'; the networks use the bare keys. */
@@ -401,7 +397,7 @@ function readZipFormat(buf: Uint8Array, source: string, opts: ReadOptions): Stat
     declared += ent.size;
   }
   const cap = maxWeightBytes();
-  if (declared > cap) throw new PickleError(`its storages declare ${mb(declared)}, over the ${mb(cap)} limit (${WEIGHTS_LIMIT_HINT})`);
+  if (declared > cap) throw new PickleError(`its storages declare ${formatBytes(declared)}, ${overSizeLimit(cap, WEIGHTS_LIMIT_HINT)}`);
   for (const s of storages.values()) s.bytes = zip.read(`${prefix}data/${s.key}`);
   for (const [from, to] of retyped) to.bytes = from.bytes;
   return collectStateDict(value, source, opts);

@@ -30,7 +30,7 @@ export async function run(argv: string[]): Promise<number> {
   const dir = String(args.flags['checkpoints-dir']);
   if (action === 'import') {
     if (rest.length !== 1) throw new UsageError('browser-run import takes one file: the run saved by the training page');
-    // the four networks and Adam's two moments of each: three times the weights
+    // the four networks, Adam's two moments of each and the image pools (maxRunStateBytes says how it is bounded)
     const bytes = await readFileBounded(rest[0], { what: 'saved browser run', maxBytes: maxRunStateBytes(), limitHint: WEIGHTS_LIMIT_HINT });
     const r = await importBrowserRun(bytes, dir, name, rest[0]);
     console.log(`wrote ${r.root}: ${r.totalIters} images trained, next epoch ${r.epoch}; continue with: ` +

@@ -6,7 +6,7 @@ import type { RawImage } from '../../core/data/pixels.js';
 import { DEFAULT_MAX_IMAGE_PIXELS, pixelLimitMessage, sizeLimitMessage } from '../../core/limits.js';
 
 /** The formats the pages read, as named in their messages. */
-export const IMAGE_FORMATS = 'PNG, JPEG, WebP, GIF or BMP';
+const IMAGE_FORMATS = 'PNG, JPEG, WebP, GIF or BMP';
 
 /** The limits of a picked image file: its bytes, and its width × height (checked before the browser decodes it). */
 export interface ImageLimits {
@@ -17,7 +17,7 @@ export interface ImageLimits {
 /** The training page's and its worker's limits: the CLI's default pixel limit (a browser has no environment). */
 export const TRAIN_IMAGE_LIMITS: ImageLimits = { maxBytes: 50 * 1024 * 1024, maxPixels: DEFAULT_MAX_IMAGE_PIXELS };
 
-/** Why a picked file cannot be used ('empty file', '5000x5000 is over the …-pixel limit'); the caller names the file. */
+/** Why a picked file cannot be used ('empty file', '5000x5000 pixels is over the …-pixel limit'); the caller names the file. */
 export class UnusableImage extends Error {}
 
 /**
@@ -43,7 +43,7 @@ export async function readImageFile(file: Blob, limits: ImageLimits): Promise<{ 
 }
 
 /** The file decoded to raw values, as PIL gives them; null when the browser cannot read it as an image. */
-export async function openImage(file: Blob): Promise<ImageBitmap | null> {
+async function openImage(file: Blob): Promise<ImageBitmap | null> {
   try {
     return await createImageBitmap(file, { colorSpaceConversion: 'none', premultiplyAlpha: 'none' });
   } catch {
@@ -52,7 +52,7 @@ export async function openImage(file: Blob): Promise<ImageBitmap | null> {
 }
 
 /** The bitmap's pixels as 8-bit RGB (alpha dropped); the bitmap stays open (the caller closes it). */
-export function bitmapToRgb(bitmap: ImageBitmap): RawImage {
+function bitmapToRgb(bitmap: ImageBitmap): RawImage {
   const { width, height } = bitmap;
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext('2d', { willReadFrequently: true }) as OffscreenCanvasRenderingContext2D;
@@ -68,7 +68,7 @@ export function bitmapToRgb(bitmap: ImageBitmap): RawImage {
 }
 
 /** width × height from the first bytes of a PNG, JPEG, GIF or BMP (null: decode and look). */
-export function headerSize(b: Uint8Array): { width: number; height: number } | null {
+function headerSize(b: Uint8Array): { width: number; height: number } | null {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (b.length >= 24 && b[0] === 0x89 && b[1] === 0x50 && b[2] === 0x4e && b[3] === 0x47) return { width: dv.getUint32(16), height: dv.getUint32(20) };
   if (b.length >= 10 && b[0] === 0x47 && b[1] === 0x49 && b[2] === 0x46) return { width: dv.getUint16(6, true), height: dv.getUint16(8, true) };

@@ -46,9 +46,9 @@ export interface EngineImage extends RawImage {
 }
 
 /**
- * The training images of the two folders (folder terms: A = domain A; --direction swaps them at the model), kept as
- * given: a caller that decodes large photos passes them through prepareImage as it decodes them (the worker does),
- * which bounds memory and leaves every step's pixels as they are.
+ * The training images of the two folders (folder terms: A = domain A; --direction swaps them at the model), any size:
+ * the engine keeps them through prepareImage. A caller that decodes many large photos passes each through prepareImage
+ * as it decodes it (the worker does), so the full-size images never all sit in memory at once.
  */
 export interface EngineData {
   A: EngineImage[];
@@ -163,11 +163,16 @@ export class TrainEngine {
   private planCache: { start: string; samples: PlannedSample[]; end: RngState } | null = null;
   private lastBatch: { A: tf.Tensor4D; B: tf.Tensor4D } | null = null;
 
-  private constructor(readonly options: EngineOptions, private readonly model: CycleGANModel, private readonly data: EngineData,
+  private readonly data: EngineData;
+
+  private constructor(readonly options: EngineOptions, private readonly model: CycleGANModel, data: EngineData,
                       private readonly schedule: LrSchedule, public epoch: number, public epochIter: number, public totalIters: number,
                       private dataState: { rng: RngState; position: number }) {
     this.lastEpoch = options.nEpochs + options.nEpochsDecay;
     this.transform = { preprocess: options.preprocess, loadSize: options.loadSize, cropSize: options.cropSize, noFlip: options.noFlip };
+    // create/restore are public: a caller's full-size photos are resized once here, not every step, and not kept at
+    // full size; for images the worker already prepared as it decoded them this is one size check each
+    this.data = { A: data.A.map((im) => prepareImage(im, options)), B: data.B.map((im) => prepareImage(im, options)) };
   }
 
   /** A fresh run (networks initialized from options.seed, as `cyclegan train`). */
