@@ -172,8 +172,6 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
                      act: FusedActivation, TN: number, reflect = false): Program {
   const PN = TN / THREADS; // accumulator columns per thread
   const split = dispatch[2] > 1;
-  const c = modeCode(mode, hasBias, act, reflect);
-  if (split) c.store = PARTIAL_STORE;
   const variableNames = mode === 'fwd' ? (hasBias ? ['x', 'W', 'bias'] : ['x', 'W']) : mode === 'dgrad' || mode === 'dgradPhase' ? ['dy', 'W'] : ['x', 'dy'];
   const tileIndex = (kFast: boolean, other: number) => kFast
     ? `let kk = idx % ${TK}; let oo = idx / ${TK};`
@@ -187,7 +185,11 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
     variableNames,
     uniforms: fields('i32', CONV_FIELDS) + 'alpha : f32,',
     workgroupSize: [THREADS, THREADS, 1],
-    getUserCode: () => `
+    // (the code is put together only when the pipeline is compiled, not on every dispatch)
+    getUserCode: () => {
+      const c = modeCode(mode, hasBias, act, reflect);
+      if (split) c.store = PARTIAL_STORE;
+      return `
       var<workgroup> As : array<f32, ${TM * TK}>;
       var<workgroup> Bs : array<f32, ${TN * TK}>;
       ${DECODE}
@@ -255,7 +257,8 @@ function gemmProgram(mode: GemmMode, outputShape: number[], dispatch: [number, n
           }
         }
       }
-    `,
+    `;
+    },
   };
 }
 

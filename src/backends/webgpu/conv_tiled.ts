@@ -57,8 +57,23 @@ const TILED_FIELDS = ['batch', 'kH', 'M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'sr
  */
 export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: number[], dispatch: [number, number, number],
                              hasBias: boolean, act: FusedActivation, split: boolean, phased = false,
-                             reflect = false, batched = false): Program & {
-  variableComponents: number[]; outputComponent: number } {
+                             reflect = false, batched = false): TiledProgram {
+  // The code and the fields besides the shape and grid depend only on these arguments: made once per variant
+  // (the shader text was otherwise rebuilt on every dispatch, a host cost of each convolution); each call
+  // gets its own object, since the runner writes its shaderKey and pipeline.
+  let byVariant = templates.get(cfg);
+  if (!byVariant) templates.set(cfg, byVariant = new Map());
+  const variant = `${mode}${+hasBias}${+split}${+phased}${+reflect}${+batched}${act}`;
+  let t = byVariant.get(variant);
+  if (!t) byVariant.set(variant, t = tiledTemplate(mode, cfg, hasBias, act, split, phased, reflect, batched));
+  return { ...t, outputShape, dispatch, workgroupSize: [...t.workgroupSize] as [number, number, number] };
+}
+
+type TiledProgram = Program & { variableComponents: number[]; outputComponent: number };
+const templates = new WeakMap<TileConfig, Map<string, Omit<TiledProgram, 'outputShape' | 'dispatch'>>>();
+
+function tiledTemplate(mode: TiledMode, cfg: TileConfig, hasBias: boolean, act: FusedActivation, split: boolean,
+                       phased: boolean, reflect: boolean, batched: boolean): Omit<TiledProgram, 'outputShape' | 'dispatch'> {
   const { TM, TN, TK, PM, PN, pf } = cfg;
   const WM = TM / PM, WN = TN / PN, T = WM * WN;
   const SA4 = (TM + 4) / 4, SB4 = (TN + 4) / 4; // row strides of the staged slices, in vec4s (padded: fewer bank conflicts)
@@ -259,10 +274,8 @@ export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: numb
         }`;
 
   return {
-    outputShape,
     shaderKey: `cgConvTiled_${mode}${phased ? 'Phased' : ''}${reflect ? 'Reflect' : ''}${batched ? 'Batched' : ''}_${configName(cfg)}_${split ? 'split' : `${hasBias ? 'b' : ''}${act}`}`,
     dispatchLayout: { x: [0], y: [1] },
-    dispatch,
     variableNames,
     variableComponents: variableNames.map(() => 4),
     outputComponent: 4,

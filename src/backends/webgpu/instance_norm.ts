@@ -62,7 +62,8 @@ const ACT_FNS = `
  *   'grad':  (Σ g, Σ g·x̂) given the merged statistics
  */
 function chunkProgram(kind: 'stats' | 'grad', n: number, chunks: number, c: number): Program {
-  const body = kind === 'stats' ? `
+  // (bodies put together only when the pipeline is compiled, not on every dispatch)
+  const body = () => kind === 'stats' ? `
         var s = 0.0;
         if (valid) { for (var p = p0 + py; p < p1; p += ${IN_LANES}) { s = s + x[base + p * c]; } }
         let mean = lanesSum(s, cx, py) / f32(max(p1 - p0, 1));
@@ -121,7 +122,7 @@ function chunkProgram(kind: 'stats' | 'grad', n: number, chunks: number, c: numb
         let p0 = k * uniforms.chunk;
         let p1 = min(uniforms.hw, p0 + uniforms.chunk);
         let out = ((img * uniforms.chunks + k) * c + ch) * 2;
-        ${body}
+        ${body()}
       }
     `,
   };
@@ -132,7 +133,7 @@ function chunkProgram(kind: 'stats' | 'grad', n: number, chunks: number, c: numb
  * mean, M2); 'grad' → (mean of g, mean of g·x̂).
  */
 function mergeProgram(kind: 'stats' | 'grad', n: number, c: number): Program {
-  const body = kind === 'stats' ? `
+  const body = () => kind === 'stats' ? `
         var cnt = 0.0;
         var mean = 0.0;
         var m2 = 0.0;
@@ -171,7 +172,7 @@ function mergeProgram(kind: 'stats' | 'grad', n: number, c: number): Program {
         let c = uniforms.c;
         let img = index / c;
         let ch = index - img * c;
-        ${body}
+        ${body()}
       }
     `,
   };
@@ -204,7 +205,7 @@ function applyProgram(kind: 'fwd' | 'grad', shape: number[], residual = false): 
   if (vec4) {
     // (mean, rstd) pairs of channels ch..ch+3 are interleaved in stats (and in gm)
     const pair = (t: string, k: number) => `vec4<f32>(${t}[s + ${k}], ${t}[s + ${k + 2}], ${t}[s + ${k + 4}], ${t}[s + ${k + 6}])`;
-    const body = kind === 'fwd' ? `
+    const body = () => kind === 'fwd' ? `
         result[index] = activate4((x[index] - ${pair('stats', 0)}) * ${pair('stats', 1)})${res ? ' + res[index]' : ''};` : `
         let rstd = ${pair('stats', 1)};
         let xh = (x[index] - ${pair('stats', 0)}) * rstd;
@@ -228,12 +229,12 @@ function applyProgram(kind: 'fwd' | 'grad', shape: number[], residual = false): 
           let c = uniforms.c;
           let e = index * 4;
           let s = ((e / (uniforms.hw * c)) * c + e % c) * 2;
-          ${body}
+          ${body()}
         }
       `,
     };
   }
-  const body = kind === 'fwd' ? `
+  const body = () => kind === 'fwd' ? `
         result[index] = activate((x[index] - stats[s]) * stats[s + 1])${res ? ' + res[index]' : ''};` : `
         let rstd = stats[s + 1];
         let xh = (x[index] - stats[s]) * rstd;
@@ -254,7 +255,7 @@ function applyProgram(kind: 'fwd' | 'grad', shape: number[], residual = false): 
         if (index >= uniforms.size) { return; }
         let c = uniforms.c;
         let s = ((index / (uniforms.hw * c)) * c + index % c) * 2;
-        ${body}
+        ${body()}
       }
     `,
   };
