@@ -300,8 +300,8 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   let used = 0;
 
   // Layouts by (inputs, extra outputs); each pipeline remembers its own.
-  const layouts = new Map<string, { group: BindGroupLayout; pipeline: object }>();
-  const layoutOf = new WeakMap<object, { group: BindGroupLayout; key: string }>();
+  const layouts = new Map<string, { group: BindGroupLayout; pipeline: object; no: number }>();
+  const layoutOf = new WeakMap<object, { group: BindGroupLayout; key: string; no: number }>();
   const layoutFor = (inputs: number, extra: number) => {
     const key = `${inputs}:${extra}`;
     let l = layouts.get(key);
@@ -315,7 +315,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
         entries.push({ binding: extraOutputBinding(inputs, i), visibility: GPU_SHADER_STAGE_COMPUTE, buffer: { type: 'storage' } });
       }
       const group = device.createBindGroupLayout({ entries });
-      l = { group, pipeline: device.createPipelineLayout({ bindGroupLayouts: [group] }) };
+      l = { group, pipeline: device.createPipelineLayout({ bindGroupLayouts: [group] }), no: layouts.size + 1 };
       layouts.set(key, l);
     }
     return { ...l, key };
@@ -332,7 +332,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   const remember = (p: Pipeline, program: AnyProgram | null) => {
     if (program && program.pixelsOpType == null) {
       const l = layoutFor(program.variableNames.length, program.extraOutputs?.length ?? 0);
-      layoutOf.set(p, { group: l.group, key: l.key });
+      layoutOf.set(p, { group: l.group, key: l.key, no: l.no });
     }
     return p;
   };
@@ -382,7 +382,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     // Empty outputs, dispatches over the device's per-dimension limit (tfjs-webgpu reshapes them) and
     // parallel compilation: tfjs-webgpu's own path.
     const d = p.dispatch;
-    if (output.shape.some((n: number) => n === 0) || d[0] > maxPerDim || d[1] > maxPerDim || d[2] > maxPerDim ||
+    if (hasZero(output.shape) || d[0] > maxPerDim || d[1] > maxPerDim || d[2] > maxPerDim ||
         (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY') as boolean)) {
       return compileRun(program, inputs, dtype, uniforms, output);
     }
@@ -403,7 +403,10 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       if (!isBuffer(d.resource)) allBuffers = false;
     }
     const known = signatures.get(base);
-    const hit = known?.find((sg) => sameSignature(sg, p, inputs, dtypes, output));
+    let hit: Signature | undefined;
+    if (known) {
+      for (let i = 0; i < known.length && !hit; i++) if (sameSignature(known[i], p, inputs, dtypes, output)) hit = known[i];
+    }
     const pipeline = hit ? backend.pipelineCache[hit.key] : undefined;
     if (hit && pipeline && !(pipeline instanceof Promise)) {
       p.shaderKey = hit.key;
@@ -433,9 +436,30 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     if (id === undefined) { id = nextBufferId++; bufferIds.set(b, id); }
     return id;
   };
-  // Two generations: when the current one is full it becomes the old one, whose entries move back on use.
-  let bindGroups = new Map<string, object>();
-  let oldBindGroups = new Map<string, object>();
+  // Bind groups by a 30-bit hash of (layout, uniform slot, buffers), each entry compared in full (entries of
+  // the same hash chained): no key string is built per dispatch. Two generations: when the current one is full
+  // it becomes the old one, whose entries move back on use.
+  let bindGroups = new Map<number, CachedGroup>();
+  let oldBindGroups = new Map<number, CachedGroup>();
+  const findGroup = (map: Map<number, CachedGroup>, h: number, layout: BindGroupLayout, slot: number,
+                     buffers: readonly GPUBufferLike[]): CachedGroup | null => {
+    for (let c = map.get(h) ?? null; c; c = c.next) {
+      if (c.layout !== layout || c.slot !== slot || c.buffers.length !== buffers.length) continue;
+      let i = 0;
+      while (i < buffers.length && c.buffers[i] === buffers[i]) i++;
+      if (i === buffers.length) return c;
+    }
+    return null;
+  };
+  const addGroup = (h: number, c: Omit<CachedGroup, 'next'>): CachedGroup => {
+    if (bindGroups.size >= BIND_GROUP_CACHE_LIMIT) {
+      oldBindGroups = bindGroups;
+      bindGroups = new Map();
+    }
+    const entry = { ...c, next: bindGroups.get(h) ?? null };
+    bindGroups.set(h, entry);
+    return entry;
+  };
   const bufferOf = (t: TensorInfo): GPUBufferLike => {
     const r = backend.tensorMap.get(t.dataId)?.resource;
     if (!isBuffer(r)) throw new Error('webgpu runner: a program input is not a GPU buffer');
@@ -510,22 +534,21 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     } else {
       buffers = [bufferOf(output), ...inputs.map(bufferOf), ...extra.map(bufferOf)];
     }
-    let key = `${layout.key}|${slot}`;
-    for (const b of buffers) key += `|${idOf(b)}`;
-    let group = bindGroups.get(key);
-    if (!group && (group = oldBindGroups.get(key))) {
-      oldBindGroups.delete(key);
-      bindGroups.set(key, group);
+    let h = Math.imul(layout.no, 0x9e3779b1) ^ slot;
+    for (let i = 0; i < buffers.length; i++) h = Math.imul(h ^ idOf(buffers[i]), 0x01000193);
+    h &= 0x3fffffff;
+    let cached = findGroup(bindGroups, h, layout.group, slot, buffers);
+    if (!cached) {
+      const old = findGroup(oldBindGroups, h, layout.group, slot, buffers);
+      if (old) cached = addGroup(h, old);
     }
-    if (!group) {
-      if (bindGroups.size >= BIND_GROUP_CACHE_LIMIT) {
-        oldBindGroups = bindGroups;
-        bindGroups = new Map();
-      }
-      group = device.createBindGroup({ layout: layout.group, entries: bindGroupEntries(buffers, inputs.length, ring, slot) });
-      bindGroups.set(key, group);
+    if (!cached) {
+      const created = device.createBindGroup({ layout: layout.group, entries: bindGroupEntries(buffers, inputs.length, ring, slot) });
+      // (`buffers` may be the runner's reused `found` array)
+      cached = addGroup(h, { layout: layout.group, slot, buffers: [...buffers], group: created });
       stats.bindGroupsCreated++;
     }
+    const group = cached.group;
     for (const t of inputs) backend.commandQueueOwnedIds.add(t.dataId);
     backend.commandQueueOwnedIds.add(output.dataId);
     for (const t of extra) backend.commandQueueOwnedIds.add(t.dataId);
@@ -653,6 +676,9 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   return stats;
 }
 
+/** A cached bind group: what it binds (layout, uniform slot, buffers in bindGroupEntries order), chained by hash. */
+type CachedGroup = { layout: BindGroupLayout; slot: number; buffers: GPUBufferLike[]; group: object; next: CachedGroup | null };
+
 /** Signatures kept per program key (see runWebGPUProgram); beyond it, tfjs-webgpu's key every call. */
 const MAX_SIGNATURES = 64;
 
@@ -672,6 +698,11 @@ function signatureOf(p: AnyProgram, inputs: TensorInfo[], dtypes: string[], outp
     shapes: inputs.map((t) => [...t.shape]), dtypes: [...dtypes], outShape: [...output.shape], outDtype: output.dtype, key,
   };
 }
+
+const hasZero = (shape: readonly number[]) => {
+  for (let i = 0; i < shape.length; i++) if (shape[i] === 0) return true;
+  return false;
+};
 
 const sameNumbers = (a: readonly number[], b: readonly number[]) => {
   if (a.length !== b.length) return false;
