@@ -302,6 +302,26 @@ test('browser: the page translates an uploaded image like Node does (within 2 le
           t.diagnostic(`browser (${backend}, ${v.via}) vs node: max diff ${maxDiff} levels over ${ref.width}x${ref.height}x3`);
           assert.ok(maxDiff <= 2, `${backend}: browser differs from Node by ${maxDiff} levels`);
           assert.ok(await page.isVisible('[data-testid=download]'), 'download link shown');
+          if (backend === 'webgpu') {
+            // The page's translations replay on webgpu (src/backends/webgpu/replay.ts, registered by the page's backend
+            // picker): the first forward of a shape runs Network.apply, the second is captured, later ones replay it.
+            // Each is the first's image (the same kernels) and so Node's.
+            for (let i = 2; i <= 4; i++) {
+              await page.evaluate(() => document.querySelector('[data-testid=result]')?.remove());
+              await page.setInputFiles('input[type=file]', imageFile);
+              await page.waitForSelector('body[data-state=done] [data-testid=result], body[data-state=error]', { timeout: 120_000 });
+              assert.equal(await page.getAttribute('body', 'data-state'), 'done', await page.textContent('[data-testid=error]') ?? '');
+              const again = await resultPixels(page);
+              let d = 0;
+              for (let j = 0; j < again.rgba.length; j++) d = Math.max(d, Math.abs(again.rgba[j] - got.rgba[j]));
+              t.diagnostic(`webgpu translation ${i} (${i === 2 ? 'captured' : 'replayed'}) vs the first (Network.apply): max diff ${d} levels`);
+              assert.ok(d <= 1, `translation ${i} differs from the first by ${d} levels`);
+            }
+            const status = await page.evaluate(() =>
+              (window as unknown as { cyclegan: { replayStatus(id: string): Record<string, string> } }).cyclegan.replayStatus('model'));
+            // (the page translates as test.py does without --eval: training mode, the same forward for instance norm)
+            assert.deepEqual(status, { [`1x${ref.height}x${ref.width}x3 training`]: 'replaying (2)' });
+          }
           await page.screenshot({ path: path.join(OUT_DIR, `web-translate-${backend}.png`), fullPage: true });
           assert.deepEqual(errors, []);
         } finally {

@@ -1,8 +1,8 @@
 // Inference forwards that a backend runs faster than Network.apply, for a fixed network applied to many images
-// (test, translate, eval, bench's g_fwd). Node's webgpu backend registers one (src/backends/webgpu/replay.ts):
-// the forward's dispatches captured once and replayed per image; the browser pages (serve's translations) do
-// not. Every other backend, and any forward whose result is not a function of its input and the parameters
-// alone, runs Network.apply.
+// (test, translate, eval, bench's g_fwd, the browser pages' translations). The webgpu backend registers one
+// (src/backends/webgpu/replay.ts), in Node and in the pages (src/web/page/backend.ts, for the stock tfjs-webgpu
+// backend with our kernels): the forward's dispatches captured once and replayed per image. Every other backend,
+// and any forward whose result is not a function of its input and the parameters alone, runs Network.apply.
 import { tf } from '../tf.js';
 import { walkLayers } from './architectures.js';
 import type { ApplyOptions, Network } from './network.js';

@@ -1,12 +1,15 @@
-// The TF.js backend of a browser page, and why it was picked: webgpu with our own WGSL kernels (as Node's webgpu
-// backend, src/backends/webgpu), else webgl (only with float32 render targets: half floats would cost several
-// levels), else wasm, else cpu. The one picker of the translate page (main.ts) and the training worker
-// (train/worker.ts); it runs in a window and in a Web Worker alike.
+// The TF.js backend of a browser page, and why it was picked: webgpu with our own WGSL kernels and the captured,
+// replayed inference forward that translateImage uses (as Node's webgpu backend, src/backends/webgpu), else webgl
+// (only with float32 render targets: half floats would cost several levels), else wasm, else cpu. The one picker
+// of the translate page (main.ts) and the training worker (train/worker.ts); it runs in a window and in a Web
+// Worker alike.
 import { tf } from '../../core/tf.js';
 import '@tensorflow/tfjs-backend-webgpu';
 import '@tensorflow/tfjs-backend-webgl';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { registerWebGPUKernels } from '../../backends/webgpu/kernels/register_all.js';
+import { registerReplay } from '../../backends/webgpu/replay.js';
+import { installRunner } from '../../backends/webgpu/runner.js';
 
 /** The order tried when the page is not told one (?backend=NAME). */
 const BACKEND_ORDER: readonly string[] = ['webgpu', 'webgl', 'wasm', 'cpu'];
@@ -26,6 +29,7 @@ export async function pickBackend(opts: { forced: string | null; wasmPath: strin
   const { forced } = opts;
   setWasmPaths(opts.wasmPath);
   registerWebGPUKernels();
+  registerReplay('webgpu');
   const order = forced ? [forced] : BACKEND_ORDER;
   const skipped: string[] = [];
   for (const name of order) {
@@ -38,6 +42,10 @@ export async function pickBackend(opts: { forced: string | null; wasmPath: strin
       }
       if (!(await tf.setBackend(name))) { skipped.push(`${name}: could not start`); continue; }
       await tf.ready();
+      // Our dispatch path on the stock backend now, as Node's backend has it from its start (our kernels would
+      // install it on their first call, inside the first forward): replay, which needs it, then captures the
+      // second forward of a shape, as in Node.
+      if (name === 'webgpu') installRunner(tf.backend());
       opts.started?.(name);
       if (name === 'webgl' && !tf.env().getBool('WEBGL_RENDER_FLOAT32_CAPABLE')) { skipped.push('webgl: no float32 render targets'); continue; }
       const why = forced ? `chosen with ?backend=${forced}` :

@@ -10,6 +10,7 @@ import { startDashboard } from './dashboard.js';
 import { rawToCanvas } from './canvas.js';
 import { $, onDrop, showText } from './dom.js';
 import { pickBackend } from './backend.js';
+import { replayStatus } from '../../backends/webgpu/replay.js';
 import { readImageFile, UnusableImage } from './image_file.js';
 
 export interface ModelInfo {
@@ -183,9 +184,14 @@ async function main(): Promise<void> {
   $('[data-testid=backend]').title = picked.why;
   document.body.dataset.backend = backend;
 
-  // For scripts and tests: run a served generator on an NHWC float input in [-1, 1], as the page does.
+  // For scripts and tests: run a served generator on an NHWC float input in [-1, 1] (Network.apply, never the
+  // replayed forward), and where the page's translations with it stand with replay on webgpu (by input shape).
   (window as unknown as Record<string, unknown>).cyclegan = {
     backend,
+    replayStatus(modelId: string): Record<string, string> {
+      const net = loaded.get(modelId)?.net;
+      return net ? replayStatus(net) : {};
+    },
     async run(modelId: string, data: number[], shape: [number, number, number, number]): Promise<number[]> {
       const model = cfg.models.find((m) => m.id === modelId);
       if (!model) throw new Error(`no model '${modelId}'`);

@@ -36,8 +36,10 @@ interface Hook {
   lastError: string;
   /** our WGSL kernels registered on the backend in use (webgpu) */
   ourKernels: string[];
+  /** after the last test translation: where the webgpu replayed forward stands for that generator (by input shape) */
+  replay: Record<string, string>;
 }
-const hook: Hook = { backend: '', state: 'idle', losses: [], lastError: '', ourKernels: [] };
+const hook: Hook = { backend: '', state: 'idle', losses: [], lastError: '', ourKernels: [], replay: {} };
 (window as unknown as { cycleganTrain: Hook }).cycleganTrain = hook;
 
 function buildForm(): void {
@@ -342,6 +344,7 @@ function main(): void {
         break;
       }
       case 'translated':
+        hook.replay = m.replay;
         $('#translated-slot').replaceChildren(rawToCanvas(m.image, 'translated'));
         document.body.dataset.translated = m.name;
         break;

@@ -84,7 +84,8 @@ export type FromWorker =
   | { type: 'samples'; images: Record<string, RawImage> }
   | { type: 'checkpoint'; saved: SavedRun; why: string }
   | { type: 'file'; net: string; bytes: Uint8Array }
-  | { type: 'translated'; image: RawImage; net: string; name: string }
+  /** replay: where the webgpu replayed forward stands for that generator (replayStatus; tests read it from the page's hook) */
+  | { type: 'translated'; image: RawImage; net: string; name: string; replay: Record<string, string> }
   | { type: 'warning'; message: string }
   | { type: 'error'; message: string };
 

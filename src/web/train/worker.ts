@@ -4,6 +4,7 @@
 // (page.ts) only draws what this posts.
 import { tf } from '../../core/tf.js';
 import { webgpuKernels } from '../../backends/webgpu/kernels/register_all.js';
+import { replayStatus } from '../../backends/webgpu/replay.js';
 import { registerWasmExtras } from '../../backends/wasm.js';
 import { floatToU8, u8ToFloat } from '../../core/data/pixels.js';
 import { encodeStateDict, networkToStateDictAsync } from '../../core/weights/network_codec.js';
@@ -333,7 +334,7 @@ async function translate(msg: Extract<ToWorker, { type: 'translate' }>): Promise
   const x = testTransform(msg.image, {}, msg.name);
   checkSize(net, x.width, x.height, msg.name);
   const out = floatToU8(await translateImage(net, u8ToFloat(x), false));
-  post({ type: 'translated', image: out, net: msg.net, name: msg.name }, [out.data.buffer]);
+  post({ type: 'translated', image: out, net: msg.net, name: msg.name, replay: replayStatus(net) }, [out.data.buffer]);
 }
 
 /** A new run (a start, an upload) replaces the engine: not while this tab's loop trains it. */
