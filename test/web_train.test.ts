@@ -170,11 +170,52 @@ function lossDiff(page: Array<Record<string, number>>, node: StepResult[]): numb
   return m;
 }
 
-async function translatedPixels(page: Page): Promise<{ width: number; height: number; rgba: number[] }> {
+type Pixels = { width: number; height: number; rgba: number[] };
+
+async function translatedPixels(page: Page): Promise<Pixels> {
   return page.evaluate(() => {
     const c = document.querySelector('[data-testid=translated]') as HTMLCanvasElement;
     return { width: c.width, height: c.height, rgba: Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data) };
   });
+}
+
+/** The test translations' image: 24x20 (a multiple of 4: the network runs at its size), written once. */
+async function testImage(): Promise<string> {
+  const img = path.join(tmp, 'test.png');
+  if (existsSync(img)) return img;
+  const px = Buffer.alloc(24 * 20 * 3);
+  for (let i = 0; i < px.length; i++) px[i] = (i * 37 + (i % 7) * 11) & 255;
+  await sharp(px, { raw: { width: 24, height: 20, channels: 3 } }).png().toFile(img);
+  return img;
+}
+
+/** Translates `img` in the page (the worker's test translation, G_A), a new result each time: its pixels. */
+async function translateInPage(page: Page, img: string): Promise<Pixels> {
+  await page.evaluate(() => document.querySelector('[data-testid=translated]')?.remove());
+  await page.setInputFiles('[data-testid=translate-input]', img);
+  await page.waitForSelector('[data-testid=translated], [data-testid=error]:not([hidden])', { timeout: 120_000 });
+  const err = await page.$('[data-testid=error]:not([hidden])');
+  if (err) throw new Error(`the page shows an error: ${await err.textContent()}`);
+  return translatedPixels(page);
+}
+
+/** The largest difference in levels between the page's translation and `cyclegan translate` (wasm) of `img` with `model`. */
+async function cliLevels(got: Pixels, model: string, img: string, out: string): Promise<number> {
+  const cli = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/src/cli/main.js'), 'translate', '--model', model, '--backend', 'wasm', '--out', out, img], { encoding: 'utf8' });
+  assert.equal(cli.status, 0, cli.stderr);
+  const ref = await decodeImageU8(path.join(out, path.basename(img)));
+  assert.deepEqual([got.width, got.height], [ref.width, ref.height]);
+  let max = 0;
+  for (let i = 0; i < ref.width * ref.height; i++) for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(got.rgba[i * 4 + c] - ref.data[i * 3 + c]));
+  return max;
+}
+
+/** The largest difference in levels between two of the page's translations. */
+function levels(a: Pixels, b: Pixels): number {
+  assert.equal(a.rgba.length, b.rgba.length);
+  let d = 0;
+  for (let i = 0; i < a.rgba.length; i++) d = Math.max(d, Math.abs(a.rgba[i] - b.rgba[i]));
+  return d;
 }
 
 // wasm in the page is Node's wasm: equal to the bit. webgl and webgpu (SwiftShader) sum in another order: the first step's
@@ -235,20 +276,9 @@ for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, wei
         netB.dispose();
 
         // translate a test image in the page, and with the downloaded file in the CLI
-        const img = path.join(tmp, 'test.png');
-        const px = Buffer.alloc(24 * 20 * 3);
-        for (let i = 0; i < px.length; i++) px[i] = (i * 37 + (i % 7) * 11) & 255;
-        await sharp(px, { raw: { width: 24, height: 20, channels: 3 } }).png().toFile(img);
-        await page.setInputFiles('[data-testid=translate-input]', img);
-        await page.waitForSelector('[data-testid=translated]', { timeout: 120_000 });
-        const got = await translatedPixels(page);
-        const out = path.join(tmp, `cli-${v.backend}`);
-        const cli = spawnSync(process.execPath, [path.join(REPO_ROOT, 'dist/src/cli/main.js'), 'translate', '--model', ga, '--backend', 'wasm', '--out', out, img], { encoding: 'utf8' });
-        assert.equal(cli.status, 0, cli.stderr);
-        const ref = await decodeImageU8(path.join(out, 'test.png'));
-        assert.deepEqual([got.width, got.height], [ref.width, ref.height]);
-        let max = 0;
-        for (let i = 0; i < ref.width * ref.height; i++) for (let c = 0; c < 3; c++) max = Math.max(max, Math.abs(got.rgba[i * 4 + c] - ref.data[i * 3 + c]));
+        const img = await testImage();
+        const got = await translateInPage(page, img);
+        const max = await cliLevels(got, ga, img, path.join(tmp, `cli-${v.backend}`));
         t.diagnostic(`page translation (${v.backend}) vs cyclegan translate of the downloaded G_A: max ${max} levels`);
         assert.ok(max <= 1, `${max} levels apart`);
         await page.screenshot({ path: path.join(OUT_DIR, `web-train-${v.backend}.png`), fullPage: true });
@@ -258,6 +288,68 @@ for (const v of [{ backend: 'wasm', args: [] as string[], first: 0, loss: 0, wei
       }
     });
 }
+
+// The training page's test translation on webgpu replays a captured forward (src/backends/webgpu/replay.ts, which
+// the page's backend picker registers, as Node's webgpu backend does): translated again after more training, the
+// plan must read the weights the optimizer updated (in place, in their buffers), never the captured ones.
+test('training page (webgpu): the test translation replays a captured forward, and follows the weights as training goes on',
+  { skip: SKIP, timeout: 600_000 }, async (t) => {
+    const ctx = await launch(SOFTWARE_WEBGPU);
+    try {
+      const errors: string[] = [];
+      // a run far longer than the test, so that each pause lands mid-run; lr 10x the default, so that a few steps
+      // move the output by more than a level (which a plan reading stale weights would miss)
+      const page = await open(ctx, trainUrl({ backend: 'webgpu', n_epochs: 200, n_epochs_decay: 0, lr: 0.002 }), errors);
+      if (!page) {
+        t.diagnostic('webgpu could not start in this Chromium\'s worker; not compared');
+        return;
+      }
+      const img = await testImage();
+      const trained = async () => Number((await page.textContent('[data-testid=images-trained]'))!.trim());
+      const pauseAt = async (n: number) => {
+        await page.waitForFunction((k) => Number(document.querySelector('[data-testid=images-trained]')?.textContent) >= k, n, { timeout: 240_000 });
+        await page.click('[data-testid=pause]');
+        await waitState(page, 'paused');
+      };
+      const replay = () => page.evaluate(() => (window as unknown as { cycleganTrain: { replay: Record<string, string> } }).cycleganTrain.replay);
+      // the worker translates as test.py does without --eval: training mode, the same forward for instance norm
+      const key = '1x20x24x3 training';
+      await pickAndTrain(page);
+      await pauseAt(1);
+      // the first forward of the shape runs Network.apply (compiling), the second is captured, later ones replay
+      const first = await translateInPage(page, img);
+      for (let i = 2; i <= 4; i++) {
+        const d = levels(await translateInPage(page, img), first);
+        t.diagnostic(`translation ${i} (${i === 2 ? 'captured' : 'replayed'}) vs the first (Network.apply): max ${d} levels`);
+        assert.ok(d <= 1, `translation ${i}: ${d} levels from the first`);
+      }
+      assert.deepEqual(await replay(), { [key]: 'replaying (2)' });
+      const ga1 = path.join(tmp, 'G_A-replay-1.safetensors');
+      await download(page, 'ga', ga1);
+      const at1 = await trained();
+      const cli1 = await cliLevels(first, ga1, img, path.join(tmp, 'cli-replay-1'));
+
+      await page.click('[data-testid=resume]');
+      await pauseAt(at1 + 2);
+      const at2 = await trained();
+      const later = await translateInPage(page, img);
+      const status = await replay();
+      const ga2 = path.join(tmp, 'G_A-replay-2.safetensors');
+      await download(page, 'ga', ga2);
+      const cli2 = await cliLevels(later, ga2, img, path.join(tmp, 'cli-replay-2'));
+      const moved = levels(later, first);
+      t.diagnostic(`paused at ${at1} images: the page's translations within ${cli1} levels of the CLI's; at ${at2}: within ${cli2} ` +
+        `(replay ${status[key]}), ${moved} levels from the first pause's`);
+      assert.ok(cli1 <= 1, `at ${at1} images: ${cli1} levels from the CLI's translation`);
+      assert.ok(moved >= 2, `training moved the output by only ${moved} levels: a stale plan would not be seen`);
+      assert.ok(cli2 <= 1, `at ${at2} images: ${cli2} levels from the CLI's translation`);
+      // the optimizer updated the parameters in their buffers: the plan was kept and read the new weights
+      assert.deepEqual(status, { [key]: 'replaying (3)' });
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+    }
+  });
 
 test('training page: the built-in datasets `cyclegan serve` has built are offered; picking one trains on its images as Node does on its folder',
   { skip: SKIP, timeout: 300_000 }, async (t) => {
