@@ -50,7 +50,8 @@ export function registerWebGPUKernels(backendName = 'webgpu'): void {
     if (stock) tf.unregisterKernel(def.kernelName, backendName);
     const fn = def.make(stock?.kernelFunc as never);
     // Our dispatch path (../runner.ts) on whichever WebGPUBackend runs the kernel: Node's installs it when
-    // it is created, the browser's stock one on its first call of one of our kernels.
+    // it is created, the pages' picker (web/page/backend.ts) when it starts the stock one; this call covers any
+    // other stock WebGPUBackend, on its first call of one of our kernels (installRunner is idempotent).
     const withRunner: KernelFn = (args) => {
       installRunner(args.backend as object);
       return fn(args);
