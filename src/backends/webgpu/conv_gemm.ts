@@ -303,17 +303,20 @@ function runGemm(backend: GPUBackendLike, mode: GemmMode, inputs: TensorInfo[], 
   return reduceSplits(backend, partial, outShape, splits, N, bias, act, alpha);
 }
 
-/** y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]. */
+/**
+ * y = act(conv(x, W) + bias), NHWC, filter [kh, kw, in, out]; with `reflect` (convForwardReflect) x is read
+ * through a reflection on every path, `info` being the valid conv on the padded shape.
+ */
 export function convForward(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
-                            act: FusedActivation, alpha: number, info: ConvInfo): TensorInfo {
-  const tiled = runWinogradConv(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
-    runNarrow(backend, 'fwd', [x, filter], bias, act, alpha, info) ??
-    runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info);
+                            act: FusedActivation, alpha: number, info: ConvInfo, reflect?: Reflect): TensorInfo {
+  const tiled = runWinogradConv(backend, 'fwd', [x, filter], bias, act, alpha, info, reflect) ??
+    runNarrow(backend, 'fwd', [x, filter], bias, act, alpha, info, reflect) ??
+    runTiled(backend, 'fwd', [x, filter], bias, act, alpha, info, reflect);
   if (tiled) return tiled;
   const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
   const K = info.filterHeight * info.filterWidth * info.inChannels;
-  return runGemm(backend, 'fwd', [x, filter], bias, act, alpha, info, M, N, K,
-    [info.batchSize, info.outHeight, info.outWidth, N]);
+  return runGemm(backend, 'fwd', [x, filter], bias, act, alpha, reflect ? onSource(info, reflect) : info, M, N, K,
+    [info.batchSize, info.outHeight, info.outWidth, N], !!reflect);
 }
 
 /**
@@ -388,15 +391,16 @@ export function dgradPhases(info: ConvInfo): Phase[] | null {
   return split === 1 ? phases : null;
 }
 
-/** dW of a convolution, filter layout [kh, kw, in, out]. */
-export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo): TensorInfo {
-  const tiled = runNarrow(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info) ??
-    runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info);
+/** dW of a convolution, filter layout [kh, kw, in, out]; `reflect` as in convForward (convBackpropFilterReflect). */
+export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo,
+                                   reflect?: Reflect): TensorInfo {
+  const tiled = runNarrow(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect) ??
+    runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect);
   if (tiled) return tiled;
   const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
   const K = info.batchSize * info.outHeight * info.outWidth;
-  return runGemm(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, M, N, K,
-    [info.filterHeight, info.filterWidth, info.inChannels, N]);
+  return runGemm(backend, 'wgrad', [x, dy], undefined, 'linear', 0, reflect ? onSource(info, reflect) : info, M, N, K,
+    [info.filterHeight, info.filterWidth, info.inChannels, N], !!reflect);
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -574,18 +578,8 @@ function runTiled(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[]
  */
 export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filter: TensorInfo, bias: TensorInfo | undefined,
                                    info: ConvInfo, pad: number, act: FusedActivation = 'linear'): TensorInfo | null {
-  if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  const reflect = { srcH: x.shape[1], srcW: x.shape[2], pad };
-  const tiled = runWinogradConv(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
-    runNarrow(backend, 'fwd', [x, filter], bias, act, 0, info, reflect) ??
-    runTiled(backend, 'fwd', [x, filter], bias, act, 0, info, reflect);
-  if (tiled) return tiled;
-  // The generic kernel on the unpadded source: its bounds and strides are x's, its window corners shifted by pad.
-  const src = { ...info, inHeight: reflect.srcH, inWidth: reflect.srcW, padInfo: { ...info.padInfo, top: pad, left: pad } };
-  const M = info.batchSize * info.outHeight * info.outWidth, N = info.outChannels;
-  const K = info.filterHeight * info.filterWidth * info.inChannels;
-  return runGemm(backend, 'fwd', [x, filter], bias, act, 0, src, M, N, K, [info.batchSize, info.outHeight, info.outWidth, N],
-    true);
+  const reflect = reflectOf(x, pad, info);
+  return reflect && convForward(backend, x, filter, bias, act, 0, info, reflect);
 }
 
 /**
@@ -594,20 +588,27 @@ export function convForwardReflect(backend: GPUBackendLike, x: TensorInfo, filte
  */
 export function convBackpropFilterReflect(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo,
                                           pad: number): TensorInfo | null {
-  if (!reflectOk(x, pad) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
-  const reflect = { srcH: x.shape[1], srcW: x.shape[2], pad };
-  const tiled = runNarrow(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect) ??
-    runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect);
-  if (tiled) return tiled;
-  const src = { ...info, inHeight: reflect.srcH, inWidth: reflect.srcW, padInfo: { ...info.padInfo, top: pad, left: pad } };
-  const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
-  const K = info.batchSize * info.outHeight * info.outWidth;
-  return runGemm(backend, 'wgrad', [x, dy], undefined, 'linear', 0, src, M, N, K,
-    [info.filterHeight, info.filterWidth, info.inChannels, N], true);
+  const reflect = reflectOf(x, pad, info);
+  return reflect && convBackpropFilter(backend, x, dy, info, reflect);
 }
 
-/** A reflection needs pad < size on both axes (as MirrorPad's 'reflect' does). */
-const reflectOk = (x: TensorInfo, pad: number) => pad >= 0 && pad < x.shape[1] && pad < x.shape[2];
+/**
+ * x read through a reflection by `pad` where one is defined: pad < size on both axes (as MirrorPad's 'reflect'
+ * needs) and an undilated filter; null otherwise (the caller pads, then convolves).
+ */
+function reflectOf(x: TensorInfo, pad: number, info: ConvInfo): Reflect | null {
+  if (!(pad >= 0 && pad < x.shape[1] && pad < x.shape[2]) || info.dilationHeight !== 1 || info.dilationWidth !== 1) return null;
+  return { srcH: x.shape[1], srcW: x.shape[2], pad };
+}
+
+/**
+ * `info` (the valid conv on the padded shape) restated on the reflected, unpadded source: its size, the window
+ * corners shifted back by the padding (the narrow and generic kernels read it so; reflectIndex does the rest).
+ */
+function onSource(info: ConvInfo, reflect: Reflect): ConvInfo {
+  return { ...info, inHeight: reflect.srcH, inWidth: reflect.srcW,
+    padInfo: { ...info.padInfo, top: reflect.pad, left: reflect.pad } };
+}
 
 // ---------------------------------------------------------------------------------------------------------
 // The narrow path (conv_narrow.ts): N of 1 to 4 channels, the reduction side's channels a multiple of 4.
@@ -635,9 +636,7 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
                    act: FusedActivation, alpha: number, info0: ConvInfo, reflect?: Reflect): TensorInfo | null {
   if (!narrowPlan(mode, info0)) return null;
   if (reflect && mode === 'dgrad') throw new Error('conv: the narrow path reads a reflected source for fwd and wgrad only');
-  // Reflected (fwd, wgrad): the unpadded source's size, the window corners shifted back by the padding.
-  const info = reflect ? { ...info0, inHeight: reflect.srcH, inWidth: reflect.srcW,
-    padInfo: { ...info0.padInfo, top: reflect.pad, left: reflect.pad } } : info0;
+  const info = reflect ? onSource(info0, reflect) : info0;
   const B = info.batchSize, kH = info.filterHeight, kW = info.filterWidth;
   const u = (M: number, N: number, C: number, srcH: number, srcW: number, outH: number, outW: number, kChunk = 0,
              K = 0) => [...ints(M, N, C, srcH, srcW, outH, outW, kH, kW, info.strideHeight, info.strideWidth,

@@ -11,7 +11,7 @@
 //                              of output pixels per dispatch (stride 1: a single class, a plain convolution
 //                              of dy with the flipped taps)
 //   wgrad dW[(kh,kw,ci), co] = Σ_pixels x[pixel·s − pad + k·dil, ci] · dy[pixel, co]   (split over pixels)
-import { activationWGSL, fields, floats, ints, REFLECT_INDEX, type FusedActivation, type Program,
+import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, type FusedActivation, type Program,
   type UniformValue } from './program.js';
 
 export type TiledMode = 'fwd' | 'dgrad' | 'wgrad';
@@ -355,9 +355,9 @@ function tiledTemplate(mode: TiledMode, cfg: TileConfig, hasBias: boolean, act: 
 export function batchedGemm(cfg: TileConfig, batches: number, M: number, N: number, K: number):
     { program: ReturnType<typeof tiledProgram>; uniforms: UniformValue[] } {
   if (K % cfg.TK || N % 4) throw new Error(`batchedGemm: K ${K} must be a multiple of ${cfg.TK}, N ${N} of 4`);
-  const program = tiledProgram('fwd', cfg, [batches, M, N], [Math.ceil(M / cfg.TM), Math.ceil(N / cfg.TN), batches], false,
+  const program = tiledProgram('fwd', cfg, [batches, M, N], [ceilDiv(M, cfg.TM), ceilDiv(N, cfg.TN), batches], false,
     'linear', false, false, false, true);
-  const v: Record<string, number> = { batch: 1, kH: 1, kW: 1, M, N, K, C: K, kChunk: K, kTiles: Math.ceil(K / cfg.TK),
+  const v: Record<string, number> = { batch: 1, kH: 1, kW: 1, M, N, K, C: K, kChunk: K, kTiles: ceilDiv(K, cfg.TK),
     srcH: 1, srcW: M, inC: K, outH: 1, outW: M, strideH: 1, strideW: 1, dilH: 1, dilW: 1, tapsH: 1, tapsW: 1 };
   return { program, uniforms: [...ints(...TILED_FIELDS.map((f) => v[f] ?? 0)), ...floats(0)] };
 }

@@ -301,7 +301,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
 
   // Layouts by (inputs, extra outputs); each pipeline remembers its own.
   const layouts = new Map<string, { group: BindGroupLayout; pipeline: object; no: number }>();
-  const layoutOf = new WeakMap<object, { group: BindGroupLayout; key: string; no: number }>();
+  const layoutOf = new WeakMap<object, { group: BindGroupLayout; no: number }>();
   const layoutFor = (inputs: number, extra: number) => {
     const key = `${inputs}:${extra}`;
     let l = layouts.get(key);
@@ -318,7 +318,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
       l = { group, pipeline: device.createPipelineLayout({ bindGroupLayouts: [group] }), no: layouts.size + 1 };
       layouts.set(key, l);
     }
-    return { ...l, key };
+    return l;
   };
 
   // Pipelines are compiled by tfjs-webgpu's compileProgram with the device it is handed: during our
@@ -332,7 +332,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
   const remember = (p: Pipeline, program: AnyProgram | null) => {
     if (program && program.pixelsOpType == null) {
       const l = layoutFor(program.variableNames.length, program.extraOutputs?.length ?? 0);
-      layoutOf.set(p, { group: l.group, key: l.key, no: l.no });
+      layoutOf.set(p, { group: l.group, no: l.no });
     }
     return p;
   };
@@ -382,7 +382,7 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     // Empty outputs, dispatches over the device's per-dimension limit (tfjs-webgpu reshapes them) and
     // parallel compilation: tfjs-webgpu's own path.
     const d = p.dispatch;
-    if (hasZero(output.shape) || d[0] > maxPerDim || d[1] > maxPerDim || d[2] > maxPerDim ||
+    if (tf.util.sizeFromShape(output.shape) === 0 || d[0] > maxPerDim || d[1] > maxPerDim || d[2] > maxPerDim ||
         (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY') as boolean)) {
       return compileRun(program, inputs, dtype, uniforms, output);
     }
@@ -698,11 +698,6 @@ function signatureOf(p: AnyProgram, inputs: TensorInfo[], dtypes: string[], outp
     shapes: inputs.map((t) => [...t.shape]), dtypes: [...dtypes], outShape: [...output.shape], outDtype: output.dtype, key,
   };
 }
-
-const hasZero = (shape: readonly number[]) => {
-  for (let i = 0; i < shape.length; i++) if (shape[i] === 0) return true;
-  return false;
-};
 
 const sameNumbers = (a: readonly number[], b: readonly number[]) => {
   if (a.length !== b.length) return false;

@@ -15,7 +15,7 @@ import type { Rng } from '../rng.js';
 import { backendHasKernel, runCGKernel, runKernel } from '../ops/kernels.js';
 import { CGInstanceNorm, CGInstanceNormGrad, CGMirrorPadGrad,
   CGReflectConv2DBackpropFilter } from '../ops/kernel_names.js';
-import { batchNorm, conv2d, convTranspose2d, convTransposeCrop, instanceNormAdd, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
+import { batchNorm, conv2d, convTranspose2d, convTransposeCrop, convTransposeOutSize, instanceNormAdd, reflectConv2d, reflectPad, type Activation } from '../ops/nn.js';
 import { mirrorPadBackward } from '../ops/mirror_pad_backward.js';
 import { foldedResidualNorm, foldsReflectPad, foldsTanh, fusedNormActivation, type Network } from './network.js';
 import type { Layer } from './spec.js';
@@ -334,8 +334,8 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
         let d = g; // dy in the frame of the convolution whose gradients these are
         if (!crop) {
           const [n, h, wd] = x.shape;
-          const fullH = (h - 1) * l.stride + l.k;
-          const fullW = (wd - 1) * l.stride + l.k;
+          const fullH = convTransposeOutSize(h, l.k, l.stride, 0, 0);
+          const fullW = convTransposeOutSize(wd, l.k, l.stride, 0, 0);
           const keptH = Math.min(fullH, fullH - l.pad + l.outputPad) - l.pad;
           const keptW = Math.min(fullW, fullW - l.pad + l.outputPad) - l.pad;
           d = tf.tidy(() => {

@@ -48,8 +48,9 @@ export function convTranspose2d(x: tf.Tensor4D, filter: tf.Tensor4D, bias: tf.Te
     const [n, h, w] = x.shape;
     const k = filter.shape[0];
     const outC = filter.shape[2];
-    const fullH = (h - 1) * stride + k;
-    const fullW = (w - 1) * stride + filter.shape[1];
+    // the uncropped output (no padding)
+    const fullH = convTransposeOutSize(h, k, stride, 0, 0);
+    const fullW = convTransposeOutSize(w, filter.shape[1], stride, 0, 0);
     const outH = convTransposeOutSize(h, k, stride, pad, outputPad);
     const outW = convTransposeOutSize(w, filter.shape[1], stride, pad, outputPad);
     let y: tf.Tensor4D;

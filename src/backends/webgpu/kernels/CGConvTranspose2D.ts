@@ -14,7 +14,7 @@ export const cgConvTranspose2DKernel: KernelDef = {
     const { stride, pad, outputPad } = kernelAttrs(CGConvTranspose2D, args.attrs);
     const crop = convTransposeCrop(pad, outputPad);
     if (!crop || x.dtype !== 'float32' || filter.dtype !== 'float32' || x.shape.length !== 4 ||
-        bias.shape.reduce((a, b) => a * b, 1) !== filter.shape[2]) {
+        tf.util.sizeFromShape(bias.shape) !== filter.shape[2]) {
       throw new Error('CGConvTranspose2D: float32 NHWC x, filter [kh,kw,out,in], bias [out], outputPad <= pad');
     }
     const [n, h, w] = x.shape;
