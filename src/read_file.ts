@@ -5,7 +5,7 @@
 // limit even for a hostile path (/dev/zero, a FIFO, a 40 GB file, a file growing while it is read).
 import { promises as fsp } from 'node:fs';
 import { CycleGANError, systemErrorFix, systemErrorWords } from './core/errors.js';
-import { sizeLimitMessage } from './core/limits.js';
+import { MAX_RUN_JSON_BYTES, sizeLimitMessage } from './core/limits.js';
 
 /**
  * The reason an operating-system error gives for not reading a file, in the words of the one table of system errors
@@ -48,6 +48,21 @@ export async function readFileBounded(path: string, opts: ReadFileOptions): Prom
  */
 export async function readFileIfExists(path: string, opts: ReadFileOptions): Promise<Buffer | undefined> {
   return readBounded(path, opts, true);
+}
+
+/**
+ * A small JSON file a folder may or may not hold (a run's opt.json and report rows, a dataset's dataset.json), at most
+ * MAX_RUN_JSON_BYTES: its value, or undefined when there is no such file or it is not JSON (the caller's fallback).
+ * A file that cannot be read is the one line naming it, as readFileIfExists.
+ */
+export async function readJsonIfExists(path: string, what: string): Promise<unknown> {
+  const bytes = await readFileIfExists(path, { what, maxBytes: MAX_RUN_JSON_BYTES });
+  if (!bytes) return undefined;
+  try {
+    return JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return undefined;
+  }
 }
 
 async function readBounded(path: string, opts: ReadFileOptions, missingOk: boolean): Promise<Buffer | undefined> {

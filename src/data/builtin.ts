@@ -15,8 +15,7 @@ import { homedir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CycleGANError } from '../core/errors.js';
 import { writeFileAtomic } from '../atomic.js';
-import { readFileIfExists } from '../read_file.js';
-import { MAX_RUN_JSON_BYTES } from '../core/limits.js';
+import { readJsonIfExists } from '../read_file.js';
 import { BUILTIN_DATASETS, spec } from './builtin/registry.js';
 import { ensureWritableDir, exists } from './builtin/tools.js';
 import type { BuildContext, DatasetInfo, GetOptions } from './builtin/types.js';
@@ -33,12 +32,8 @@ export function defaultCacheDir(): string {
  * dataset.json, or not JSON); a dataset.json that cannot be read (no permission, over MAX_RUN_JSON_BYTES) is one line.
  */
 export async function readDatasetInfo(dir: string): Promise<DatasetInfo | null> {
-  const bytes = await readFileIfExists(join(dir, 'dataset.json'), { what: 'dataset info', maxBytes: MAX_RUN_JSON_BYTES });
-  try {
-    return bytes ? JSON.parse(bytes.toString('utf8')) as DatasetInfo : null;
-  } catch {
-    return null;
-  }
+  const info = await readJsonIfExists(join(dir, 'dataset.json'), 'dataset info');
+  return info === undefined ? null : info as DatasetInfo | null;
 }
 
 /** A built dataset's folder and info (one read of its dataset.json), or null when it is not built by this version. */

@@ -9,8 +9,7 @@ import { writeFileAtomic, writeJsonAtomic } from '../atomic.js';
 import { renderPage, type ReportSection } from './html.js';
 import { lossPlotPng } from './loss_plot.js';
 import { saveTensorPng } from './images.js';
-import { readFileIfExists } from '../read_file.js';
-import { MAX_RUN_JSON_BYTES } from '../core/limits.js';
+import { readJsonIfExists } from '../read_file.js';
 
 interface SampleRow {
   epoch: number;
@@ -43,12 +42,8 @@ export class TrainingReport {
 
   /** Reads the rows a previous session wrote (for --continue); none when there is no file or it is not JSON. */
   async load(): Promise<void> {
-    const bytes = await readFileIfExists(this.paths.samples, { what: 'report rows', maxBytes: MAX_RUN_JSON_BYTES });
-    try {
-      this.rows = bytes ? JSON.parse(bytes.toString('utf8')) as SampleRow[] : [];
-    } catch {
-      this.rows = [];
-    }
+    const rows = await readJsonIfExists(this.paths.samples, 'report rows');
+    this.rows = rows === undefined ? [] : rows as SampleRow[];
   }
 
   /** Saves the current visuals of the first image of the batch and refreshes the page. */

@@ -25,7 +25,7 @@ import type { Network, NetworkSpec } from '../core/networks/index.js';
 import { readTorchStateDict } from '../weights/torch_pth.js';
 import { MODEL_NAMES, type ModelName } from '../core/model_names.js';
 import { tempPathFor, writeFileAtomic, writeJsonAtomic, removeStaleTemps } from '../atomic.js';
-import { readFileBounded, readFileIfExists } from '../read_file.js';
+import { readFileBounded, readFileIfExists, readJsonIfExists } from '../read_file.js';
 import { MAX_LOSS_LOG_BYTES, MAX_RUN_JSON_BYTES, maxRunStateBytes, WEIGHTS_LIMIT_HINT } from '../core/limits.js';
 
 /** The model's model_names (src/core/model_names.ts): the networks a run saves. */
@@ -81,13 +81,7 @@ export function netFile(root: string, label: string | number, net: NetName | 'G'
  * that cannot be read (a folder, no permission, over MAX_RUN_JSON_BYTES) is one line naming it.
  */
 export async function readRunOptions(paths: RunPaths): Promise<Record<string, unknown> | undefined> {
-  const bytes = await readFileIfExists(paths.opt, { what: 'run options', maxBytes: MAX_RUN_JSON_BYTES });
-  if (!bytes) return undefined;
-  try {
-    return JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return undefined;
-  }
+  return await readJsonIfExists(paths.opt, 'run options') as Record<string, unknown> | undefined;
 }
 
 /** A sample image of the report: web/images/epoch<NNN>_<visual>.png. */

@@ -42,9 +42,6 @@ function hasNet(root: string, label: string, net: string): boolean {
   return existsSync(netFile(root, label, net as 'G_A')) || existsSync(pthFile(root, label, net));
 }
 
-/**
- * Resolves test/eval options. `requireData` false for commands that bring their own inputs (translate).
- */
 /** A whole-number option value of at least `min` (one line naming the flag otherwise). */
 function whole(flag: string, raw: unknown, min: number): number {
   const v = Number(raw);
@@ -52,6 +49,9 @@ function whole(flag: string, raw: unknown, min: number): number {
   return v;
 }
 
+/**
+ * Resolves test/eval options. `requireData` false for commands that bring their own inputs (translate).
+ */
 export async function resolveTestSetup(args: ParsedArgs, io: { log?: (line: string) => void; requireData?: boolean } = {}): Promise<TestSetup> {
   const log = io.log ?? ((l: string) => console.error(l));
   // Options a command does not offer (translate has no --num-test) take the table's defaults; so every f[flag]

@@ -3,7 +3,7 @@ import { parseCommand, commonFlags, UsageError, type FlagSpec } from '../args.js
 import {
   datasetNames, defaultCacheDir, getDataset, listDatasets, type ProgressEvent, getOfficialDataset,
   isOfficialDataset, OFFICIAL_BASE, OFFICIAL_DATASETS,
-  } from '../../index.js';
+} from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'out', type: 'string', help: 'also place the dataset in this folder' },

@@ -4,7 +4,7 @@ import { parseCommand, commonFlags, requireString, UsageError, type FlagSpec } f
 import {
   loadNetwork, networkToStateDict, encodeTorchStateDict, writeFileAtomic, writeOnnx, writeTfjsGraphModel,
   ONNX_OPSET,
-  } from '../../index.js';
+} from '../../index.js';
 
 const FLAGS: FlagSpec[] = [
   { name: 'model', type: 'string', help: 'network file (.safetensors) written by train/import-torch' },

@@ -6,7 +6,6 @@ import {
   type TrainOptions, runPaths, pthFile, readRunOptions, openTrainData, train, installStopSignals,
 } from '../../index.js';
 
-
 /**
  * Options for a run: explicit flags, over (with --continue) the run's saved opt.json, over the official
  * defaults. So `cyclegan train --dataroot D --name N --continue` needs no other flag repeated. A run folder

@@ -42,6 +42,15 @@ export async function readImageFile(file: Blob, limits: ImageLimits): Promise<{ 
   return { rgb: bitmapToRgb(bitmap), bitmap };
 }
 
+/** readImageFile for a page's message line: an unusable file is an Error naming it ("'photo.png': empty file"). */
+export async function readPickedImage(file: File, limits: ImageLimits): Promise<{ rgb: RawImage; bitmap: ImageBitmap }> {
+  try {
+    return await readImageFile(file, limits);
+  } catch (e) {
+    throw e instanceof UnusableImage ? new Error(`'${file.name}': ${e.message}`) : e;
+  }
+}
+
 /** The file decoded to raw values, as PIL gives them; null when the browser cannot read it as an image. */
 async function openImage(file: Blob): Promise<ImageBitmap | null> {
   try {

@@ -11,7 +11,7 @@ import { rawToCanvas } from './canvas.js';
 import { $, onDrop, showText } from './dom.js';
 import { pickBackend } from './backend.js';
 import { replayStatus } from '../../backends/webgpu/replay.js';
-import { readImageFile, UnusableImage } from './image_file.js';
+import { readPickedImage } from './image_file.js';
 
 export interface ModelInfo {
   id: string;
@@ -88,12 +88,8 @@ async function getNetwork(m: ModelInfo): Promise<Network> {
 }
 
 async function decodeFile(file: File, cfg: PageConfig): Promise<{ raw: RawImage; bitmap: ImageBitmap }> {
-  try {
-    const { rgb, bitmap } = await readImageFile(file, { maxBytes: cfg.maxUploadBytes, maxPixels: cfg.maxPixels });
-    return { raw: rgb, bitmap };
-  } catch (e) {
-    throw e instanceof UnusableImage ? new Error(`'${file.name}': ${e.message}`) : e;
-  }
+  const { rgb, bitmap } = await readPickedImage(file, { maxBytes: cfg.maxUploadBytes, maxPixels: cfg.maxPixels });
+  return { raw: rgb, bitmap };
 }
 
 async function translate(file: File, cfg: PageConfig, model: ModelInfo, backend: string): Promise<void> {

@@ -6,7 +6,7 @@ import { PAGE_RUN_FLAGS, pickEngineOptions, type EngineOptions } from './engine.
 import { addCurvePoint, curvePoint, emptyCurves, formatSeconds, type DatasetsIndex, type ServedDataset, type FromWorker, type PickedFile, type RunState, type ToWorker } from './protocol.js';
 import { rawToCanvas } from '../page/canvas.js';
 import { $, onDrop, showText } from '../page/dom.js';
-import { readImageFile, TRAIN_IMAGE_LIMITS, UnusableImage } from '../page/image_file.js';
+import { readPickedImage, TRAIN_IMAGE_LIMITS } from '../page/image_file.js';
 
 // The official options that matter in a browser, from the option table every command uses (names, help, defaults,
 // choices, and resolveTrainOptions' checks); the URL takes the same names. Where a laptop GPU needs smaller than the
@@ -413,9 +413,7 @@ function main(): void {
     void (async () => {
       try {
         showError(null);
-        const { rgb: image, bitmap } = await readImageFile(f, TRAIN_IMAGE_LIMITS).catch((e: unknown) => {
-          throw e instanceof UnusableImage ? new Error(`'${f.name}': ${e.message}`) : e;
-        });
+        const { rgb: image, bitmap } = await readPickedImage(f, TRAIN_IMAGE_LIMITS);
         bitmap.close();
         const net = $<HTMLSelectElement>('#translate-net').value as 'G_A' | 'G_B';
         send({ type: 'translate', net, name: f.name, image });
