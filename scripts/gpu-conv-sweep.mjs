@@ -150,10 +150,11 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
   const cands = [['generic', { generic: true }], ['auto', null]];
   const mode = kind === 'rfwd' ? 'fwd' : kind === 'rwgrad' ? 'wgrad' : kind;
   const isBlock = name.startsWith('block');
+  // (the plans are asked with no tuning set: under the reference's { generic: true } none would apply)
+  setConvTuning(null);
   if (narrowPlan(mode, info)) {
-    for (const splits of SMALL ? [8] : [8, 32, 128]) if (kind === 'wgrad') cands.push([`narrow split ${splits}`, { splits }]);
+    for (const splits of SMALL ? [8] : [8, 32, 128]) if (mode === 'wgrad') cands.push([`narrow split ${splits}`, { splits }]);
   } else {
-    setConvTuning(null);
     if (tiledPlan(mode, info)) {
       // Strided input gradients run one residue class a dispatch, never split.
       const splitList = SMALL ? [mode === 'wgrad' ? 4 : 1] : mode === 'wgrad' ? (isBlock ? [4, 8, 16, 32] : [8, 16, 32])
