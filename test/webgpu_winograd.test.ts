@@ -1,7 +1,8 @@
 // Winograd F(2×2, 3×3) and F(4×4, 3×3) on webgpu (src/backends/webgpu/winograd.ts, switched on here through
 // setConvTuning({ winograd })): the 3×3 stride-1 forward (reflect- and zero-padded, with bias and relu/tanh) and
 // input gradient against tfjs-cpu on odd shapes (H, W odd and even, not multiples of the 2×2 or 4×4 tile, batch 1
-// and 2, channels 4/8/12/20), the transposed convolution with its bias; the generator parity fixture and one
+// and 2, channels 4/8/12/20) and filter gradient (the same shapes and paddings, its tile reduction split and
+// not), the transposed convolution with its bias; the generator parity fixture and one
 // CycleGAN training-step fixture with each on; the replayed inference forward with it on. Runs on lavapipe in CI.
 // Tolerance: check's 1e-5, the direct convolution tests' (webgpu_kernels.test.ts). F(2×2)'s constants (0, ±1, ±½)
 // are exact in f32 and its sums add a few roundings of values up to 4× (input) and 9/4× (weights) the originals;
@@ -14,6 +15,7 @@ import { reflectPad } from '../src/core/ops/nn.js';
 import { runCGKernel, runKernel } from '../src/core/ops/kernels.js';
 import { CGReflectConv2D } from '../src/core/ops/kernel_names.js';
 import { setConvTuning, winogradPlan, winogradTile } from '../src/backends/webgpu/conv_gemm.js';
+import { batchedWgradGemm } from '../src/backends/webgpu/conv_tiled.js';
 import { fixturesAvailable } from './helpers/fixtures.js';
 import { checkFixture, runFixture } from './helpers/parity.js';
 import { check, type Data, errors, type Fn, inputs, runOn, webgpuSkipReason } from './helpers/webgpu.js';
@@ -49,10 +51,13 @@ test('the Winograd switch: off by default, on through setConvTuning; which convo
     assert.equal(winogradTile(), 0);
     setConvTuning({ winograd: true });
     assert.equal(winogradTile(), 2);
-    assert.ok(winogradPlan('fwd', block) && winogradPlan('dgrad', block));
+    assert.ok(winogradPlan('fwd', block) && winogradPlan('dgrad', block) && winogradPlan('wgrad', block));
     assert.equal(winogradPlan('fwd', block)!.algo.m, 2);
     setConvTuning({ winograd: 4 });
     assert.equal(winogradPlan('dgrad', block)!.algo.m, 4);
+    assert.equal(winogradPlan('wgrad', block)!.algo.m, 4);
+    assert.equal(winogradPlan('wgrad', info([1, 9, 8, 4], [3, 3, 4, 8], 2, 1)), null, 'stride-2 filter gradient');
+    assert.equal(winogradPlan('wgrad', info([1, 9, 8, 3], [3, 3, 3, 8], 1, 1)), null, '3-channel filter gradient');
     assert.equal(winogradPlan('fwd', info([1, 9, 8, 4], [3, 3, 4, 8], 2, 1)), null, 'stride 2');
     assert.equal(winogradPlan('fwd', info([1, 9, 8, 4], [4, 4, 4, 8], 1, 1)), null, '4×4');
     assert.equal(winogradPlan('fwd', info([1, 9, 8, 3], [3, 3, 3, 8], 1, 1)), null, '3 channels');
@@ -109,6 +114,47 @@ for (const [m, [n, h, w, ci, co]] of CASES) {
   });
 }
 
+// The filter gradient (runWinogradFilter): CGReflectConv2DBackpropFilter (x read through the reflection) and the
+// zero-padded Conv2DBackpropFilter, on the same shapes and one with more tiles (2×13×17: 126 2×2 tiles, 40 4×4
+// ones); its tile reduction unsplit (these shapes have too few tiles for the rule to split) and forced to 3 slices
+// (each at least one 16-deep step of the GEMM: 2 slices on the shapes with 17 to 32 tiles, 3 on the last one, 1
+// below), summed in the weight pass. Tolerance: check's 1e-5 of max |dW| as above. The reduction runs over every
+// tile of the batch (here up to 126, the direct kernel's over up to 442 pixels); F(4×4)'s transforms scale dy by
+// up to 8·8 and x by up to 5·5 before Gᵀ·G's 1/24s cancel them: where the rounding shows (the last test prints it).
+const WGRAD_CASES = [...CASES, [2, [2, 13, 17, 8, 8]] as const, [4, [2, 13, 17, 8, 8]] as const];
+for (const [m, [n, h, w, ci, co]] of WGRAD_CASES) {
+  const name = `winograd F${m} ${n}x${h}x${w}x${ci}→${co}`;
+  test(`${name}: filter gradients, reflect and zero padded, split and not`, { skip }, async () => {
+    const { backendHasKernel } = await import('../src/core/ops/kernels.js');
+    const { CGReflectConv2DBackpropFilter } = await import('../src/core/ops/kernel_names.js');
+    const ins = inputs({ x: [n, h, w, ci], dy: [n, h, w, co] }, 5 + w);
+    const filterShape = [3, 3, ci, co];
+    const reflect = (t: Record<string, tf.Tensor>) => backendHasKernel(CGReflectConv2DBackpropFilter)
+      ? runCGKernel(CGReflectConv2DBackpropFilter, { x: t.x, dy: t.dy }, { pad: 1, stride: 1, filterShape })
+      : runKernel<tf.Tensor>('Conv2DBackpropFilter', { x: reflectPad(t.x as tf.Tensor4D, 1), dy: t.dy },
+        { strides: [1, 1], pad: 'valid', dataFormat: 'NHWC', filterShape });
+    const zero = (t: Record<string, tf.Tensor>) => runKernel<tf.Tensor>('Conv2DBackpropFilter', { x: t.x, dy: t.dy },
+      { strides: [1, 1], pad: 1, dataFormat: 'NHWC', filterShape });
+    try {
+      const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], filterShape as [number, number, number, number], 1, 1, 1);
+      for (const splits of [undefined, 3]) {
+        setConvTuning({ winograd: m, splits });
+        const tag = splits ? ' split' : '';
+        const plan = winogradPlan('wgrad', info)!;
+        const tiles = n * Math.ceil(h / m) * Math.ceil(w / m);
+        const slices = batchedWgradGemm(plan.cfg, 1, ci, co, tiles, plan.splits).splits;
+        assert.equal(slices, splits ? Math.min(3, Math.ceil(tiles / 16)) : 1, 'slices of the tile reduction');
+        assert.equal(await dispatchesOf(reflect, ins), 4, 'CGReflectConv2DBackpropFilter on the Winograd path');
+        assert.equal(await dispatchesOf(zero, ins), 4, 'Conv2DBackpropFilter on the Winograd path');
+        await check(`${name} dW reflect${tag}`, reflect, ins);
+        await check(`${name} dW zero${tag}`, zero, ins);
+      }
+    } finally {
+      setConvTuning(null);
+    }
+  });
+}
+
 // The input gradient with a bias (CGConvTranspose2D: a stride-1 3×3 transposed convolution, bias in the output pass).
 test('stride-1 3×3 transposed convolution with its bias on the Winograd path', { skip }, async () => {
   const { convTranspose2d } = await import('../src/core/ops/nn.js');
@@ -135,8 +181,9 @@ test('generator and training-step parity with Winograd on', { skip: skipParity }
   const run = backend.runWebGPUProgram;
   const seen = new Set<string>();
   backend.runWebGPUProgram = (p, ...rest) => { seen.add(p.shaderKey); return run.call(backend, p, ...rest); };
-  // forward (reflected) and input gradient (zero padded, flipped weights)
-  const passes = (m: number) => [`cgWinograd${m}InputReflect`, `cgWinograd${m}Input`, `cgWinograd${m}WeightsFlip`];
+  // forward (reflected), input gradient (zero padded, flipped weights), filter gradient (its dy and weight passes)
+  const passes = (m: number) => [`cgWinograd${m}InputReflect`, `cgWinograd${m}Input`, `cgWinograd${m}WeightsFlip`,
+    `cgWinograd${m}Grad`, `cgWinograd${m}WeightGrad`];
   const winograd = (m: number) => passes(m).filter((k) => seen.has(k));
   try {
     for (const m of [2, 4] as const) {

@@ -13,7 +13,7 @@ import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, reflectAt, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo, reduceSplits } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
-import { F2x2, F4x4, runWinograd, type WinogradAlgo } from './winograd.js';
+import { F2x2, F4x4, runWinograd, runWinogradFilter, type WinogradAlgo } from './winograd.js';
 import { envVar } from '../../core/limits.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
@@ -394,7 +394,8 @@ export function dgradPhases(info: ConvInfo): Phase[] | null {
 /** dW of a convolution, filter layout [kh, kw, in, out]; `reflect` as in convForward (convBackpropFilterReflect). */
 export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo,
                                    reflect?: Reflect): TensorInfo {
-  const tiled = runNarrow(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect) ??
+  const tiled = runWinogradFilterConv(backend, x, dy, info, reflect) ??
+    runNarrow(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect) ??
     runTiled(backend, 'wgrad', [x, dy], undefined, 'linear', 0, info, reflect);
   if (tiled) return tiled;
   const M = info.filterHeight * info.filterWidth * info.inChannels, N = info.outChannels;
@@ -412,8 +413,8 @@ export function convBackpropFilter(backend: GPUBackendLike, x: TensorInfo, dy: T
 export interface ConvTuning {
   cfg?: TileConfig; splits?: number; generic?: boolean; narrow?: boolean;
   /**
-   * Winograd for the 3×3 stride-1 forward and input-gradient passes (winograd.ts): true or 2 F(2×2, 3×3), 4
-   * F(4×4, 3×3), false off; see winogradTile.
+   * Winograd for the 3×3 stride-1 forward, input-gradient and filter-gradient passes (winograd.ts): true or 2
+   * F(2×2, 3×3), 4 F(4×4, 3×3), false off; see winogradTile.
    */
   winograd?: boolean | 2 | 4;
 }
@@ -667,7 +668,8 @@ function runNarrow(backend: GPUBackendLike, mode: TiledMode, inputs: TensorInfo[
 
 // ---------------------------------------------------------------------------------------------------------
 // Winograd F(2×2, 3×3) or F(4×4, 3×3) (winograd.ts) for 3×3 stride-1 convolutions: CGReflectConv2D,
-// Conv2D / FusedConv2D and the stride-1 input gradient (Conv2DBackpropInput), channels multiples of 4.
+// Conv2D / FusedConv2D, the stride-1 input gradient (Conv2DBackpropInput) and the filter gradient
+// (CGReflectConv2DBackpropFilter, Conv2DBackpropFilter), channels multiples of 4.
 
 /** CYCLEGAN_WEBGPU_WINOGRAD, read once: 1 or 2 → F(2×2, 3×3), 4 → F(4×4, 3×3), anything else off. */
 let envWinograd: 0 | 2 | 4 | undefined;
@@ -676,9 +678,10 @@ let envWinograd: 0 | 2 | 4 | undefined;
  * The one switch of the Winograd path, as its output tile size (0: off): setConvTuning's `winograd` whenever a
  * tuning is set (a forced tile config or split runs without Winograd unless it says so), else
  * CYCLEGAN_WEBGPU_WINOGRAD. Off by default: F(2×2) does 2.25× fewer multiplies than the direct GEMM (F(4×4)
- * 4×, with more rounding) but adds 3 dispatches and two memory-bound passes per convolution, and neither has been
- * measured on a GPU yet (no GPU was lent to the session that wrote them; lavapipe's figures in BENCHMARKS.md are
- * a smoke test). At 128 px a GPU step is host-bound, where more dispatches cost. Turn it on by default only
+ * 4×, with more rounding) but adds 3 dispatches and two memory-bound passes per forward or input gradient (the
+ * filter gradient: 2 more than the direct kernel's GEMM + split sum, and three memory-bound passes), and none of
+ * the three has been measured on a GPU yet (no GPU was lent to the sessions that wrote them; lavapipe's figures
+ * in BENCHMARKS.md are a smoke test). At 128 px a GPU step is host-bound, where more dispatches cost. Turn it on by default only
  * after a GPU run (scripts/gpu-bench.sh VARIANTS) shows it faster.
  */
 export function winogradTile(): 0 | 2 | 4 {
@@ -691,21 +694,36 @@ export function winogradTile(): 0 | 2 | 4 {
 }
 
 /**
- * The algorithm and the batched GEMM's tile configuration if a 3×3 stride-1 pass (fwd, or dgrad: the
- * convolution of dy with the flipped filter) takes the Winograd path, else null.
+ * The algorithm, the batched GEMM's tile configuration and (wgrad) the split of its tile reduction if a 3×3
+ * stride-1 pass (fwd, dgrad: the convolution of dy with the flipped filter, or wgrad) takes the Winograd path,
+ * else null.
  */
-export function winogradPlan(mode: 'fwd' | 'dgrad', info: ConvInfo): { algo: WinogradAlgo; cfg: TileConfig } | null {
+export function winogradPlan(mode: 'fwd' | 'dgrad' | 'wgrad', info: ConvInfo):
+    { algo: WinogradAlgo; cfg: TileConfig; splits: number } | null {
   const m = winogradTile();
   if (!m || tuning?.generic) return null;
   if (info.filterHeight !== 3 || info.filterWidth !== 3 || info.strideHeight !== 1 || info.strideWidth !== 1 ||
       info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.inChannels % 4 || info.outChannels % 4) return null;
   const algo = m === 4 ? F4x4 : F2x2;
+  if (mode === 'wgrad') {
+    // n² products [Cin × tiles]·[tiles × Cout] (any tile config: the reduction's slices need not divide it), the
+    // tile reduction split as the direct filter gradient's pixel reduction is: enough workgroups to fill a large
+    // GPU, slices of at least MIN_CHUNK tiles, partial products within MAX_PARTIAL_FLOATS (a forced split wins)
+    const n2 = algo.n * algo.n, Cin = info.inChannels, Cout = info.outChannels;
+    const P = info.batchSize * ceilDiv(info.outHeight, m) * ceilDiv(info.outWidth, m);
+    const cfg = tuning?.cfg ?? chooseTile('wgrad', Cin, Cout, P);
+    if (!cfg) return null;
+    const blocks = n2 * ceilDiv(Cin, cfg.TM) * ceilDiv(Cout, cfg.TN);
+    const splits = tuning?.splits ?? Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, blocks), Math.floor(P / MIN_CHUNK),
+      Math.floor(MAX_PARTIAL_FLOATS / (n2 * Cin * Cout))));
+    return { algo, cfg, splits };
+  }
   const K = mode === 'fwd' ? info.inChannels : info.outChannels, N = mode === 'fwd' ? info.outChannels : info.inChannels;
   const H = mode === 'fwd' ? info.outHeight : info.inHeight, W = mode === 'fwd' ? info.outWidth : info.inWidth;
   const P = info.batchSize * ceilDiv(H, m) * ceilDiv(W, m);
   // chooseTile returns only configurations whose slices divide K (batchedGemm checks it again)
   const cfg = tuning?.cfg && K % tuning.cfg.TK === 0 ? tuning.cfg : chooseTile('fwd', algo.n * algo.n * P, N, K);
-  return cfg ? { algo, cfg } : null;
+  return cfg ? { algo, cfg, splits: 1 } : null;
 }
 
 /**
@@ -730,4 +748,18 @@ function runWinogradConv(backend: GPUBackendLike, mode: 'fwd' | 'dgrad', inputs:
   return runWinograd(backend, plan.algo, src, filter, bias, act, alpha, { batch: info.batchSize, srcH: info.outHeight,
     srcW: info.outWidth, K: info.outChannels, N: info.inChannels, outH: info.inHeight, outW: info.inWidth,
     padT: 2 - info.padInfo.top, padL: 2 - info.padInfo.left, reflect: false, flip: true }, plan.cfg);
+}
+
+/**
+ * dW of a 3×3 stride-1 convolution on the Winograd path (winograd.ts runWinogradFilter), x read as the forward
+ * reads it (through `reflect`, or zero-padded by info's padding); null where it does not apply (winogradPlan).
+ */
+function runWinogradFilterConv(backend: GPUBackendLike, x: TensorInfo, dy: TensorInfo, info: ConvInfo,
+                               reflect?: Reflect): TensorInfo | null {
+  const plan = winogradPlan('wgrad', info);
+  if (!plan) return null;
+  return runWinogradFilter(backend, plan.algo, x, dy, { batch: info.batchSize, srcH: reflect?.srcH ?? info.inHeight,
+    srcW: reflect?.srcW ?? info.inWidth, K: info.inChannels, N: info.outChannels, outH: info.outHeight,
+    outW: info.outWidth, padT: reflect?.pad ?? info.padInfo.top, padL: reflect?.pad ?? info.padInfo.left,
+    reflect: !!reflect, flip: false }, plan.cfg, plan.splits);
 }

@@ -53,7 +53,8 @@ const TILED_FIELDS = ['batch', 'kH', 'M', 'N', 'K', 'C', 'kChunk', 'kTiles', 'sr
  * class's rows, taps and reduction length; its trip count comes through workgroupUniformLoad so that the
  * barriers stay in uniform control flow. `reflect` (fwd, wgrad): the source is read through a reflection
  * (index −i for i < 0, 2·(n − 1) − i for i ≥ n), i.e. as if reflection-padded by padT/padL. `batched` (fwd, 1×1,
- * see batchedGemm): grid z runs over independent GEMMs stored one after another in x, W and the output.
+ * see batchedGemm): grid z runs over independent GEMMs stored one after another in x, W and the output; (wgrad,
+ * see batchedWgradGemm) over the independent Aᵀ·B products × the splits of each one's reduction.
  */
 export function tiledProgram(mode: TiledMode, cfg: TileConfig, outputShape: number[], dispatch: [number, number, number],
                              hasBias: boolean, act: FusedActivation, split: boolean, phased = false,
@@ -132,7 +133,8 @@ function tiledTemplate(mode: TiledMode, cfg: TileConfig, hasBias: boolean, act: 
     advance = `c0 = c0 + ${TK};
           if (c0 >= uniforms.C) { c0 = 0; tw = tw + 1; if (tw >= pTapsW) { tw = 0; th = th + 1; } }`;
   } else {
-    // wgrad: A = x, rows (tap, input channel) fixed per thread, the slice runs over output pixels.
+    // wgrad: A = x, rows (tap, input channel) fixed per thread, the slice runs over output pixels; batched
+    // (batchedWgradGemm): one tap, x[z] a plain [K, inC] matrix read at row k (no pixel decode).
     setup = `
         let m4A = tid % ${TM / 4};
         let mA = m0 + m4A * 4;
@@ -142,7 +144,12 @@ function tiledTemplate(mode: TiledMode, cfg: TileConfig, hasBias: boolean, act: 
         let hOffA = khA * uniforms.dilH - uniforms.padT;
         let wOffA = (tapA - khA * uniforms.kW) * uniforms.dilW - uniforms.padL;
         let okA = mA < pM;`;
-    loadA = `for (var i = 0; i < ${LA}; i++) {
+    loadA = batched ? `for (var i = 0; i < ${LA}; i++) {
+          let k = k0 + (tid + i * ${T}) / ${TM / 4};
+          var v = vec4<f32>(0.0);
+          if (okA && k < kEnd) { v = x[zA + k * (uniforms.inC / 4) + mA / 4]; }
+          ra[i] = v;
+        }` : `for (var i = 0; i < ${LA}; i++) {
           let k = k0 + (tid + i * ${T}) / ${TM / 4};
           var v = vec4<f32>(0.0);
           if (okA && k < kEnd) {
@@ -320,7 +327,11 @@ function tiledTemplate(mode: TiledMode, cfg: TileConfig, hasBias: boolean, act: 
         pKh0 = uniforms.kh0; pKw0 = uniforms.kw0; pTapsH = uniforms.tapsH; pTapsW = uniforms.tapsW;
         pIh0 = uniforms.ih0; pIw0 = uniforms.iw0;
         let kTiles = uniforms.kTiles;
-        ${batched ? `let kBegin = 0;
+        ${batched && mode === 'wgrad' ? `let zSplits = (uniforms.K + uniforms.kChunk - 1) / uniforms.kChunk;
+        let zq = i32(workgroupId.z) / zSplits;
+        let kBegin = (i32(workgroupId.z) - zq * zSplits) * uniforms.kChunk;
+        let zA = zq * uniforms.K * (uniforms.inC / 4);
+        let zB = zq * uniforms.K * (uniforms.N / 4);` : batched ? `let kBegin = 0;
         let zA = i32(workgroupId.z) * uniforms.M * (uniforms.C / 4);
         let zB = i32(workgroupId.z) * uniforms.K * (uniforms.N / 4);` : 'let kBegin = i32(workgroupId.z) * uniforms.kChunk;'}
         let kEnd = min(pK, kBegin + uniforms.kChunk);`}
@@ -360,4 +371,22 @@ export function batchedGemm(cfg: TileConfig, batches: number, M: number, N: numb
   const v: Record<string, number> = { batch: 1, kH: 1, kW: 1, M, N, K, C: K, kChunk: K, kTiles: ceilDiv(K, cfg.TK),
     srcH: 1, srcW: M, inC: K, outH: 1, outW: M, strideH: 1, strideW: 1, dilH: 1, dilW: 1, tapsH: 1, tapsW: 1 };
   return { program, uniforms: [...ints(...TILED_FIELDS.map((f) => v[f] ?? 0)), ...floats(0)] };
+}
+
+/**
+ * `batches` independent products C[z] = A[z]ᵀ·B[z] (A [batches, K, M], B [batches, K, N], M and N multiples of 4),
+ * their long reduction (K) split in `splits` slices, in one dispatch: the filter-gradient kernel with one tap,
+ * grid z over (product, slice). Writes the partial products [batches, splits, M, N] for the caller to sum (the
+ * Winograd filter gradient's 16 or 36 position-wise products, winograd.ts, summed in its output transform).
+ */
+export function batchedWgradGemm(cfg: TileConfig, batches: number, M: number, N: number, K: number, splits: number):
+    { program: ReturnType<typeof tiledProgram>; uniforms: UniformValue[]; splits: number } {
+  if (M % 4 || N % 4) throw new Error(`batchedWgradGemm: M ${M} and N ${N} must be multiples of 4`);
+  const kChunk = Math.max(cfg.TK, ceilDiv(ceilDiv(K, Math.max(1, splits)), cfg.TK) * cfg.TK);
+  const s = Math.max(1, ceilDiv(K, kChunk));
+  const program = tiledProgram('wgrad', cfg, [batches, s, M, N], [ceilDiv(M, cfg.TM), ceilDiv(N, cfg.TN), batches * s],
+    false, 'linear', true, false, false, true);
+  const v: Record<string, number> = { batch: 1, kH: 1, kW: 1, M, N, K, C: 0, kChunk, kTiles: ceilDiv(kChunk, cfg.TK),
+    srcH: 1, srcW: K, inC: M, outH: 1, outW: K, strideH: 1, strideW: 1, dilH: 1, dilW: 1, tapsH: 1, tapsW: 1 };
+  return { program, uniforms: [...ints(...TILED_FIELDS.map((f) => v[f] ?? 0)), ...floats(0)], splits: s };
 }

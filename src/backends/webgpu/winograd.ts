@@ -7,13 +7,21 @@
 //   input    V[ξ, tile, c] = (Bᵀ d B)[ξ]          d read through a reflection or zero padding
 //   GEMM     M[ξ] = V[ξ] · U[ξ]                   conv_tiled.ts's forward kernel, grid z over ξ (batchedGemm)
 //   output   y[m×m block]  = Aᵀ M A (+ bias, activation), partial tiles at the edges cut off
+// The filter gradient (runWinogradFilter) differentiates that forward: Y is linear in U = G g Gᵀ, so a tile with
+// output gradient e (m×m) gives dL/dU[ξ] = (A e Aᵀ)[ξ] · (Bᵀ d B)[ξ] and dL/dg = Gᵀ (dL/dU) G; over the layer
+//   input    V[ξ, tile, ci] = (Bᵀ d B)[ξ]         the forward's input pass (d through the reflection or zeros)
+//   dy       E[ξ, tile, co] = (A e Aᵀ)[ξ]         e: dy's m×m block, zero past the image (the cut-off outputs)
+//   GEMM     M[ξ] = V[ξ]ᵀ · E[ξ]                  [Cin × tiles]·[tiles × Cout], the tile reduction split across
+//                                                  workgroups (conv_tiled.ts's filter-gradient kernel, batchedWgradGemm)
+//   weights  dW[·, ·, ci, co] = Gᵀ (Σ_splits M) G  n×n → 3×3
+// F(2×2): 16·tiles multiplies per (ci, co) against 9·pixels (2.25× fewer), F(4×4) 36/144 (4×).
 // The transforms are unrolled from the matrices (WinogradAlgo) into the shaders at compile time.
 // The weights are transformed on every call (n²·Cin·Cout elements: small): training updates them in place
 // (CGAdamInPlace), so a cache keyed by tensor would go stale.
 // When it is used: conv_gemm.ts's winogradTile (the switch, its default and why).
 import { activationWGSL, ceilDiv, type FusedActivation, type GPUBackendLike, ints, floats, type Program,
   REFLECT_INDEX, reflectAt, type TensorInfo } from './program.js';
-import { batchedGemm, type TileConfig } from './conv_tiled.js';
+import { batchedGemm, batchedWgradGemm, type TileConfig } from './conv_tiled.js';
 
 /**
  * One Winograd algorithm F(m×m, 3×3): output tile m×m from an n×n input patch (n = m + 2), n² position-wise
@@ -235,4 +243,107 @@ export function runWinograd(backend: GPUBackendLike, a: WinogradAlgo, src: Tenso
     ioUniforms(g, tiles, g.N, alpha));
   backend.disposeData(M.dataId);
   return y;
+}
+
+const transpose = (X: number[][]): number[][] => X[0].map((_, j) => X.map((row) => row[j]));
+
+/**
+ * The filter gradient's dy pass, one thread per (tile, 4 channels): E = A e Aᵀ of dy's m×m block (zeros past
+ * dy's edge: the outputs a partial tile cuts off have no gradient), n² vec4 writes as the input pass's V.
+ */
+function gradProgram(a: WinogradAlgo, P: number, C: number): Program & { variableComponents: number[]; outputComponent: number } {
+  const n = a.n, m = a.m;
+  const A = transpose(a.AT);
+  return {
+    outputShape: [n * n, P, C],
+    shaderKey: `cgWinograd${m}Grad`,
+    dispatchLayout: { x: [0, 1, 2] },
+    dispatch: [ceilDiv(P * C / 4, 64), 1, 1],
+    variableNames: ['dy'],
+    variableComponents: [4],
+    outputComponent: 4,
+    uniforms: IO_UNIFORMS,
+    workgroupSize: [64, 1, 1],
+    getUserCode: () => `
+      ${TILE_AT}
+      fn main(index : i32) {
+        if (index >= uniforms.tP * uniforms.tC4) { return; }
+        let t = tileAt(index);
+        let b = t.x;
+        let c4 = t.w;
+        let h0 = t.y * ${m};
+        let w0 = t.z * ${m};
+        var e : array<vec4<f32>, ${m * m}>;
+        for (var i = 0; i < ${m}; i++) {
+          for (var j = 0; j < ${m}; j++) {
+            var v = vec4<f32>(0.0);
+            if (h0 + i < uniforms.tSrcH && w0 + j < uniforms.tSrcW) {
+              v = dy[((b * uniforms.tSrcH + h0 + i) * uniforms.tSrcW + w0 + j) * uniforms.tC4 + c4];
+            }
+            e[i * ${m} + j] = v;
+          }
+        }
+        // E = A e Aᵀ
+        let stride = uniforms.tP * uniforms.tC4;
+        ${sandwich(A, A, (i, j) => `e[${i * m + j}]`, 't', (i, j, e) => `result[${i * n + j} * stride + index] = ${e};`)}
+      }
+    `,
+  };
+}
+
+/**
+ * The filter gradient's weight pass, one thread per (input channel, 4 output channels): sums the GEMM's
+ * splits of each position, then dW = Gᵀ M G (n×n → 3×3) into [3, 3, K, N].
+ */
+function weightGradProgram(a: WinogradAlgo, K: number, N: number): Program & { variableComponents: number[]; outputComponent: number } {
+  const n = a.n, n2 = n * n;
+  const GT = transpose(a.G);
+  return {
+    outputShape: [3, 3, K, N],
+    shaderKey: `cgWinograd${a.m}WeightGrad`,
+    dispatchLayout: { x: [0, 1, 2, 3] },
+    dispatch: [ceilDiv(K * N / 4, 64), 1, 1],
+    variableNames: ['partial'],
+    variableComponents: [4],
+    outputComponent: 4,
+    uniforms: 'wK : i32, wN4 : i32, wSplits : i32,',
+    workgroupSize: [64, 1, 1],
+    getUserCode: () => `
+      fn main(index : i32) {
+        let kn = uniforms.wK * uniforms.wN4;
+        if (index >= kn) { return; }
+        // partial [n², splits, K, N]
+        var mv : array<vec4<f32>, ${n2}>;
+        for (var x = 0; x < ${n2}; x++) {
+          var s = vec4<f32>(0.0);
+          for (var z = 0; z < uniforms.wSplits; z++) { s = s + partial[(x * uniforms.wSplits + z) * kn + index]; }
+          mv[x] = s;
+        }
+        // dW = Gᵀ M G
+        ${sandwich(GT, GT, (i, j) => `mv[${i * n + j}]`, 't', (i, j, e) => `result[${i * 3 + j} * kn + index] = ${e};`)}
+      }
+    `,
+  };
+}
+
+/**
+ * The filter gradient of a 3×3 stride-1 convolution (K input, N output channels, both multiples of 4) on the
+ * Winograd path: `x` [batch, srcH, srcW, K] read as the forward reads it (`g.reflect`, padT/padL), `dy`
+ * [batch, outH, outW, N]; the tile reduction (over the batch too) cut in `splits` slices of the batched GEMM
+ * (tile configuration `cfg`). 4 dispatches (input, dy, GEMM, weights) where the direct kernel takes 2.
+ */
+export function runWinogradFilter(backend: GPUBackendLike, a: WinogradAlgo, x: TensorInfo, dy: TensorInfo,
+                                  g: WinogradGeom, cfg: TileConfig, splits: number): TensorInfo {
+  const h = ceilDiv(g.outH, a.m), w = ceilDiv(g.outW, a.m);
+  const tiles: Tiles = { h, w, P: g.batch * h * w };
+  const V = backend.runWebGPUProgram(inputProgram(a, tiles.P, g.K, g.reflect), [x], 'float32', ioUniforms(g, tiles, g.K));
+  const E = backend.runWebGPUProgram(gradProgram(a, tiles.P, g.N), [dy], 'float32',
+    ioUniforms({ ...g, srcH: g.outH, srcW: g.outW, padT: 0, padL: 0 }, tiles, g.N));
+  const gemm = batchedWgradGemm(cfg, a.n * a.n, g.K, g.N, tiles.P, splits);
+  const M = backend.runWebGPUProgram(gemm.program, [V, E], 'float32', gemm.uniforms);
+  backend.disposeData(V.dataId);
+  backend.disposeData(E.dataId);
+  const dW = backend.runWebGPUProgram(weightGradProgram(a, g.K, g.N), [M], 'float32', ints(g.K, g.N / 4, gemm.splits));
+  backend.disposeData(M.dataId);
+  return dW;
 }
