@@ -102,37 +102,85 @@ function takeFromPool(pool: Backend['bufferManager'], b: GPUBufferLike): boolean
 }
 
 type Step = { pipeline: Pipeline; group: object; offsets: number[]; x: number; y: number; z: number };
-/** A parameter (or batch-norm statistic) the plan reads: where it lives in the network and its buffer then. */
-type Read = { map: Map<string, tf.Tensor>; name: string; tensor: tf.Tensor; buffer: GPUBufferLike };
 
-/** A captured forward of one network at one input shape (capturePlan makes it). */
+/**
+ * Uniform values a replay must not bake: the dispatches whose key starts with `key` get `values()` (f32, the
+ * program's own uniforms in order) written over their captured bytes before each replay (Adam's step size and
+ * bias correction, from the optimizer's step and learning rate then).
+ */
+export interface UniformPatch {
+  key: string;
+  values(): number[];
+}
+
+/** What a capture needs besides the work itself (captureWork). */
+export interface CaptureSpec {
+  /** The caller's inputs (float32, on this backend): copied into plan-owned tensors, on which the work runs. */
+  inputs: tf.Tensor[];
+  /**
+   * The tensors the work may read (and, `inPlace`, update in place) that outlive it: parameters, optimizer
+   * moments. Asked again before each replay: the same tensors in the same order with the same buffers, or the
+   * plan is stale.
+   */
+  longLived(): tf.Tensor[];
+  /** The work updates long-lived tensors in place: a replay drops any CPU copy of them (tfjs-webgpu keeps one after a read). */
+  inPlace?: boolean;
+  patches?: UniformPatch[];
+}
+
+/** A patched uniform: its byte offset in the plan's uniform buffer, per value. */
+type Patched = { patch: UniformPatch; at: number[] };
+
+/** Captured work (captureWork makes it): its dispatches, replayed on new inputs. */
 class ReplayPlan {
-  /** Forwards replayed so far. */
+  /** Replays so far. */
   replays = 0;
   /** conv_gemm.ts's tuning when captured. */
   readonly tuning = convTuningGeneration();
   private disposed = false;
+  private readonly heldBuffers: (GPUBufferLike | undefined)[];
 
-  constructor(private readonly be: Backend, private readonly steps: Step[], private readonly input: tf.Tensor4D,
-              private readonly output: tf.Tensor4D, private readonly owned: GPUBufferLike[],
-              private readonly uniforms: GPUBufferLike, private readonly reads: Read[]) {}
+  constructor(private readonly be: Backend, private readonly steps: Step[], private readonly inputs: tf.Tensor[],
+              private readonly outputs: tf.Tensor[], private readonly owned: GPUBufferLike[],
+              private readonly uniforms: GPUBufferLike, private readonly uniformBytes: Uint8Array,
+              private readonly spec: CaptureSpec, private readonly held: tf.Tensor[], private readonly patched: Patched[]) {
+    this.heldBuffers = held.map((t) => bufferOf(be, t));
+  }
 
-  /**
-   * Whether the backend, the convolutions' tuning and every parameter buffer the capture bound are still the
-   * ones in use.
-   */
+  /** Whether the backend, the convolutions' tuning and every long-lived tensor and its buffer are still the ones captured. */
   valid(): boolean {
     if (this.disposed || (tf.backend() as unknown) !== this.be || this.tuning !== convTuningGeneration()) return false;
-    for (const r of this.reads) {
-      if (r.map.get(r.name) !== r.tensor || r.tensor.isDisposed || bufferOf(this.be, r.tensor) !== r.buffer) return false;
+    const now = this.spec.longLived();
+    if (now.length !== this.held.length) return false;
+    for (let i = 0; i < now.length; i++) {
+      const t = now[i];
+      if (t !== this.held[i] || t.isDisposed || bufferOf(this.be, t) !== this.heldBuffers[i]) return false;
     }
     return true;
   }
 
-  /** The forward of `x` (the captured shape, float32) as a new tensor. */
-  run(x: tf.Tensor4D): tf.Tensor4D {
+  /** The captured work on `xs` (the captured shapes, float32): its outputs as new tensors (the caller's). */
+  run(xs: tf.Tensor[]): tf.Tensor[] {
     const be = this.be;
-    copyIn(be, x, bufferOf(be, this.input)!);
+    if (this.patched.length) {
+      // The previous replay's commands must be submitted before the uniforms they read are rewritten (a
+      // queue write runs before any command submitted after it).
+      flush(be);
+      let lo = Infinity, hi = 0;
+      const f32 = new Float32Array(1);
+      const u8 = new Uint8Array(f32.buffer);
+      for (const { patch, at } of this.patched) {
+        const v = patch.values();
+        for (let i = 0; i < at.length; i++) {
+          f32[0] = v[i % v.length];
+          this.uniformBytes.set(u8, at[i]);
+          lo = Math.min(lo, at[i]);
+          hi = Math.max(hi, at[i] + 4);
+        }
+      }
+      if (hi > lo) be.device.queue.writeBuffer(this.uniforms, lo, this.uniformBytes, lo, hi - lo);
+    }
+    xs.forEach((x, i) => copyIn(be, x, bufferOf(be, this.inputs[i])!));
     const pass = encoderOf(be).beginComputePass({});
     let last: Pipeline | null = null;
     for (const s of this.steps) {
@@ -144,27 +192,35 @@ class ReplayPlan {
       pass.dispatchWorkgroups(s.x, s.y, s.z);
     }
     pass.end();
-    const y = this.copyOut();
+    const ys = this.copyOut();
+    if (this.spec.inPlace) {
+      for (const t of this.held) {
+        const d = be.tensorMap.get(t.dataId);
+        if (d) d.values = undefined;
+      }
+    }
     // Counted and submitted as the runner's own dispatches are (or by the caller's read).
     noteDispatches(be, this.steps.length);
     this.replays++;
-    return y;
+    return ys;
   }
 
   /**
-   * A copy of the plan's output as a new tensor (in the caller's scope): every replay writes the plan's output
-   * again, so no tensor handed out may share its buffer.
+   * Copies of the plan's outputs as new tensors (in the caller's scope): every replay writes the plan's outputs
+   * again, so no tensor handed out may share their buffers.
    */
-  copyOut(): tf.Tensor4D {
+  copyOut(): tf.Tensor[] {
     const be = this.be;
-    const info = be.makeTensorInfo(this.output.shape, 'float32');
-    be.uploadToGPU(info.dataId); // no values: a buffer from the pool
-    encoderOf(be).copyBufferToBuffer(bufferOf(be, this.output)!, 0, bufferOf(be, info)!, 0, bytesOf(this.output.shape));
-    be.commandQueueOwnedIds.add(info.dataId);
-    return tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D;
+    return this.outputs.map((out) => {
+      const info = be.makeTensorInfo(out.shape, 'float32');
+      be.uploadToGPU(info.dataId); // no values: a buffer from the pool
+      encoderOf(be).copyBufferToBuffer(bufferOf(be, out)!, 0, bufferOf(be, info)!, 0, bytesOf(out.shape));
+      be.commandQueueOwnedIds.add(info.dataId);
+      return tf.engine().makeTensorFromTensorInfo(info);
+    });
   }
 
-  /** Hands the intermediate buffers back to the pool and frees the plan's input, output and uniforms. */
+  /** Hands the intermediate buffers back to the pool and frees the plan's inputs, outputs and uniforms. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
@@ -172,32 +228,38 @@ class ReplayPlan {
     if ((tf.backend() as unknown) === this.be) flush(this.be);
     for (const b of this.owned) this.be.bufferManager.releaseBuffer(b);
     this.uniforms.destroy();
-    tf.dispose([this.input, this.output]);
+    tf.dispose([...this.inputs, ...this.outputs]);
   }
 }
 
 /**
- * Captures `net`'s forward (opts) at `x`'s shape on the active webgpu backend (the runner installed, the
- * pipelines compiled by an earlier forward of that shape). Returns the plan and the captured forward's output
- * of `x` (the caller's), or, when the forward cannot be replayed, the reason and that output all the same.
+ * Runs `work` on copies of spec.inputs while the runner records its dispatches (the active webgpu backend, the
+ * runner installed, the pipelines compiled by an earlier run of the same work). Returns the plan and the
+ * captured run's outputs (copies of the plan's, the caller's), or, when the work cannot be replayed, the reason
+ * and the run's outputs all the same. Every output must be a float32 tensor the work made (kept here).
  */
-function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {}):
-    { plan: ReplayPlan; y: tf.Tensor4D } | { reason: string; y: tf.Tensor4D } {
+export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf.Tensor[]):
+    { plan: ReplayPlan; outputs: tf.Tensor[] } | { reason: string; outputs: tf.Tensor[] } {
   const be = tf.backend() as unknown as Backend;
   if (!be.cgRunner) throw new Error('webgpu replay: the backend has no runner');
   const device = be.device;
   flush(be);
-  const info = be.makeTensorInfo(x.shape, 'float32');
-  be.uploadToGPU(info.dataId);
-  const input = tf.keep(tf.engine().makeTensorFromTensorInfo(info) as tf.Tensor4D);
-  copyIn(be, x, bufferOf(be, input)!);
+  const inputs = spec.inputs.map((x) => {
+    const info = be.makeTensorInfo(x.shape, 'float32');
+    be.uploadToGPU(info.dataId);
+    const t = tf.keep(tf.engine().makeTensorFromTensorInfo(info));
+    copyIn(be, x, bufferOf(be, t)!);
+    return t;
+  });
+  const held = spec.longLived();
+  const heldBuffers = held.map((t) => bufferOf(be, t));
   const capture = beginCapture(be);
-  let y: tf.Tensor4D;
+  let outputs: tf.Tensor[];
   try {
-    // (in the caller's scope, as net.apply's output would be)
-    y = net.apply(input, opts);
+    // (in the caller's scope, as the work's outputs would be)
+    outputs = work(inputs);
   } catch (e) {
-    input.dispose();
+    tf.dispose(inputs);
     throw e;
   } finally {
     endCapture(be);
@@ -205,33 +267,31 @@ function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {}):
   // The intermediates' buffers return to the pool at this submit.
   flush(be);
   const fail = (reason: string) => {
-    input.dispose();
-    return { reason, y };
+    tf.dispose(inputs.filter((t) => !outputs.includes(t)));
+    return { reason, outputs };
   };
   if (capture.aborted !== null) return fail(capture.aborted);
   if (capture.dispatches.length === 0) return fail('no dispatches');
-  const inBuf = bufferOf(be, input)!;
-  const outBuf = bufferOf(be, y);
-  if (!outBuf || outBuf === inBuf) return fail('the output is not a buffer of its own');
-
-  const known = new Map<GPUBufferLike, Read>();
-  for (const map of [net.params, net.buffers] as Map<string, tf.Tensor>[]) {
-    for (const [name, tensor] of map) {
-      const buffer = bufferOf(be, tensor);
-      if (buffer) known.set(buffer, { map, name, tensor, buffer });
-    }
+  const now = spec.longLived();
+  if (now.length !== held.length || now.some((t, i) => t !== held[i] || bufferOf(be, t) !== heldBuffers[i])) {
+    return fail('a long-lived tensor was replaced');
   }
+  const inBufs = new Set(inputs.map((t) => bufferOf(be, t)!));
+  const outBufs = new Set<GPUBufferLike>();
+  for (const y of outputs) {
+    const b = bufferOf(be, y);
+    if (!b || y.dtype !== 'float32' || inBufs.has(b) || outBufs.has(b)) return fail('an output is not a float32 buffer of its own');
+    outBufs.add(b);
+  }
+  const known = new Set(heldBuffers.filter((b): b is GPUBufferLike => b !== undefined));
   const pool = be.bufferManager;
   const owned = new Set<GPUBufferLike>();
-  const reads = new Set<Read>();
   for (const d of capture.dispatches) {
     for (const b of d.buffers) {
-      if (b === inBuf || b === outBuf || owned.has(b)) continue;
-      const r = known.get(b);
-      if (r) { reads.add(r); continue; }
+      if (inBufs.has(b) || outBufs.has(b) || owned.has(b) || known.has(b)) continue;
       if (takeFromPool(pool, b)) { owned.add(b); continue; }
       for (const o of owned) pool.releaseBuffer(o);
-      return fail('a buffer that is neither an intermediate, a parameter, the input nor the output');
+      return fail('a buffer that is neither an intermediate, a long-lived tensor, an input nor an output');
     }
   }
 
@@ -240,19 +300,39 @@ function capturePlan(net: Network, x: tf.Tensor4D, opts: ApplyOptions = {}):
   const uniforms = device.createBuffer({ size: total, usage: GPU_BUFFER_USAGE.UNIFORM | GPU_BUFFER_USAGE.COPY_DST });
   const bytes = new Uint8Array(total);
   const steps: Step[] = [];
+  const patched = new Map<UniformPatch, number[]>();
   let at = 0;
+  let misplaced = false;
   for (const d of capture.dispatches) {
     bytes.set(d.uniforms, at);
+    const patch = spec.patches?.find((p) => d.key.startsWith(p.key));
+    if (patch) {
+      // The captured values must be the ones the patch gives now (the work's own step): else the fields
+      // are not where they were taken to be.
+      const v = new Float32Array(patch.values());
+      const got = new Float32Array(d.uniforms.buffer, d.uniforms.byteOffset, d.uniforms.byteLength >> 2);
+      if (d.programUniforms.length < v.length || v.some((x, i) => got[d.programUniforms[i] >> 2] !== x)) misplaced = true;
+      const list = patched.get(patch) ?? [];
+      for (let i = 0; i < v.length; i++) list.push(at + d.programUniforms[i]);
+      patched.set(patch, list);
+    }
     const slot = d.uniforms.byteLength;
     const group = device.createBindGroup({ layout: d.layout, entries: bindGroupEntries(d.buffers, d.inputs, uniforms, slot) });
     steps.push({ pipeline: d.pipeline, group, offsets: [at], x: d.workgroups[0], y: d.workgroups[1], z: d.workgroups[2] });
     at += slot;
   }
+  if (misplaced) {
+    uniforms.destroy();
+    for (const o of owned) pool.releaseBuffer(o);
+    return fail('a patched uniform did not hold its expected value');
+  }
   device.queue.writeBuffer(uniforms, 0, bytes);
-  // The captured forward's own output becomes the plan's (kept: the caller's tidy must not dispose it); the
-  // caller gets a copy, which later replays leave alone.
-  const plan = new ReplayPlan(be, steps, input, tf.keep(y), [...owned], uniforms, [...reads]);
-  return { plan, y: plan.copyOut() };
+  // The captured run's own outputs become the plan's (kept: the caller's tidy must not dispose them); the
+  // caller gets copies, which later replays leave alone.
+  // (each dispatch's offsets are consecutive in `at`, in values() order)
+  const patchList = [...patched].map(([patch, offsets]) => ({ patch, at: offsets }));
+  const plan = new ReplayPlan(be, steps, inputs, outputs.map((y) => tf.keep(y)), [...owned], uniforms, bytes, spec, held, patchList);
+  return { plan, outputs: plan.copyOut() };
 }
 
 /** What replay holds for one (network, input shape, mode). */
@@ -301,7 +381,7 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
     if (replaced && ++s.invalidated > MAX_RECAPTURES) s.failed = 'its parameters keep being replaced';
     return null;
   }
-  if (s.plan) return s.plan.run(x);
+  if (s.plan) return s.plan.run([x])[0] as tf.Tensor4D;
   let live = 0;
   for (const o of byShape.values()) if (o.plan) live++;
   for (const o of byShape.values()) {
@@ -312,12 +392,13 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
       live--;
     }
   }
-  const r = capturePlan(net, x, opts);
+  const r = captureWork({ inputs: [x], longLived: () => [...net.params.values(), ...net.buffers.values()] },
+    ([input]) => [net.apply(input as tf.Tensor4D, opts)]);
   if ('reason' in r) s.failed = r.reason;
   else s.plan = r.plan;
   // The capture ran the forward of x itself (on the plan's copy of it): its output (a copy of it where a plan
   // keeps it) is this call's result.
-  return r.y;
+  return r.outputs[0] as tf.Tensor4D;
 }
 
 /** Disposes every plan of `net`. */

@@ -14,8 +14,9 @@
 //     (a string built from every shape, broadcast and dtype on each call): a table per program key holds
 //     the signatures met so far (shapes, dtypes, workgroup size, names, flat dispatch) with their pipeline key;
 //   - setPipeline is skipped when the pass already has that pipeline (runs of the same kernel: Adam);
-//   - while a forward is captured (beginCapture, for replay.ts) each fast-path dispatch is recorded, and any
-//     other work marks the capture aborted (what does: see Capture).
+//   - while a forward or a training-step phase is captured (beginCapture, for replay.ts) each fast-path
+//     dispatch is recorded (with where its program's own uniforms sit, so a replay can patch per-step values),
+//     and any other work marks the capture aborted (what does: see Capture).
 // Programs that draw or read pixels (textures) keep the stock path. The shader text is tfjs-webgpu's own.
 import { tf } from '../../core/tf.js';
 import { envVar } from '../../core/limits.js';
@@ -150,6 +151,10 @@ interface CapturedDispatch {
   /** This dispatch's uniform slot (a multiple of the device's uniform offset alignment). */
   uniforms: Uint8Array;
   workgroups: [number, number, number];
+  /** The program's key (tfjs-webgpu's full shader key, which starts with the program's own shaderKey). */
+  key: string;
+  /** Byte offsets in `uniforms` of the program's own uniform fields (after tfjs-webgpu's header), in order. */
+  programUniforms: number[];
 }
 
 /**
@@ -558,8 +563,10 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     if (capture && capture.aborted === null) {
       if (timed) abortCapture(backend, 'timed (profiling)');
       else {
+        const header = 2 + 2 * (inputs.length + 1) + (p.size ? 1 : 0);
         capture.dispatches.push({ pipeline, layout: layout.group, buffers: [...buffers], inputs: inputs.length,
-          uniforms: new Uint8Array(staging.slice(base, base + slot)), workgroups: [p.dispatch[0], p.dispatch[1], p.dispatch[2]] });
+          uniforms: new Uint8Array(staging.slice(base, base + slot)), workgroups: [p.dispatch[0], p.dispatch[1], p.dispatch[2]],
+          key: p.shaderKey, programUniforms: at.slice(header).map((o) => o * 4) });
       }
     }
     backend.ensureCommandEncoderReady();
