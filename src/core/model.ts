@@ -10,6 +10,8 @@ import { ImagePool, type PoolState } from './pool.js';
 import { Adam, type AdamState, type GradientParts } from './optim.js';
 // loss_names / visual_names / model_names are declared once, in a module free of TF.js (the page imports it).
 import { LOSS_NAMES, type LossName, type VisualName } from './model_names.js';
+import { releasePhases, runPhase } from './phases.js';
+import { walkLayers } from './networks/architectures.js';
 
 export interface CycleGANOptions {
   inputNc: number;
@@ -131,6 +133,8 @@ export class CycleGANModel {
   readonly poolA: ImagePool;
   readonly poolB: ImagePool;
   private readonly rng: Rng;
+  /** Whether the step's phases may be replayed (phasesReplayable; the layers do not change). */
+  private replayable: boolean | undefined;
 
   private constructor(readonly opts: CycleGANOptions, readonly nets: CycleGANNetworks) {
     const master = new Rng(opts.seed ^ 0x5eed);
@@ -197,11 +201,54 @@ export class CycleGANModel {
    */
   private stepReverse(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
     const o = this.opts;
-    const run = { training: true, rng: this.rng };
     const losses = {} as LossTensors;
+    const replayable = this.phasesReplayable();
+    // The generators' phase: both cycles, the identity terms, optimizerG's update. Its outputs are the fakes
+    // and the G losses in gLossNames order.
+    const idt = o.lambdaIdentity > 0;
+    const gLossNames: LossName[] = idt ? ['G_A', 'cycle_A', 'idt_A', 'G_B', 'cycle_B', 'idt_B'] : ['G_A', 'cycle_A', 'G_B', 'cycle_B'];
+    const [fakeA, fakeB, ...gLosses] = runPhase(this, {
+      name: 'G', inputs: [realA, realB], optimizer: this.optimizerG, replayable,
+      // (the discriminators' parameters too: the GAN terms read them)
+      longLived: () => [...this.optimizerG.params.values(), ...this.optimizerD.params.values(), ...this.optimizerG.momentTensors()],
+    }, ([a, b]) => this.generatorPhase(a as tf.Tensor4D, b as tf.Tensor4D)) as [tf.Tensor4D, tf.Tensor4D, ...tf.Scalar[]];
+    gLossNames.forEach((n, i) => { losses[n] = tf.keep(gLosses[i]); });
+    // (a constant made outside the phases: an upload per step would keep the phase from being replayed)
+    if (!idt) for (const n of ['idt_A', 'idt_B'] as const) losses[n] = tf.keep(tf.scalar(0));
+
+    // The image pools are host decisions (their RNG, the images they keep) between the two phases.
+    const pooledB = this.poolB.query(fakeB);
+    const pooledA = this.poolA.query(fakeA);
+    tf.dispose([fakeA, fakeB]);
+    const [dA, dB] = runPhase(this, {
+      name: 'D', inputs: [realA, realB, pooledA, pooledB], optimizer: this.optimizerD, replayable,
+      longLived: () => [...this.optimizerD.params.values(), ...this.optimizerD.momentTensors()],
+    }, ([a, b, pa, pb]) => this.discriminatorPhase(a as tf.Tensor4D, b as tf.Tensor4D, pa as tf.Tensor4D, pb as tf.Tensor4D));
+    losses.D_A = tf.keep(dA as tf.Scalar);
+    losses.D_B = tf.keep(dB as tf.Scalar);
+    tf.dispose([pooledA, pooledB]);
+    return losses;
+  }
+
+  /**
+   * Whether the step's phases depend only on their inputs and the networks' and optimizers' tensors: no
+   * dropout (masks drawn from the host RNG per pass) and no batch norm (running statistics replaced per pass).
+   */
+  private phasesReplayable(): boolean {
+    this.replayable ??= Object.values(this.nets).every((n) => {
+      for (const l of walkLayers(n.layers)) if (l.op === 'dropout' || l.op === 'batchNorm') return false;
+      return true;
+    });
+    return this.replayable;
+  }
+
+  /**
+   * Collects each network's parameter gradients over several backward passes. Where the optimizer sums a
+   * parameter's gradients from several passes itself (webgpu), each pass's gradient is kept as a part instead
+   * of being added at once (one dispatch fewer per part).
+   */
+  private static gradientSink() {
     const gradsOf = { G_A: new Map(), G_B: new Map(), D_A: new Map(), D_B: new Map() } as Record<keyof CycleGANNetworks, Map<string, GradientParts>>;
-    // Where the optimizer sums a parameter's gradients from several passes itself (webgpu), each pass's
-    // gradient is kept as a part instead of being added at once (one dispatch fewer per part).
     const keepParts = Adam.takesGradientParts();
     const backwardInto = (trace: Parameters<typeof backward>[0], dy: tf.Tensor4D, net: keyof CycleGANNetworks, needDx: boolean) => {
       if (!keepParts) return backward(trace, dy, { grads: gradsOf[net] as ParamGrads, needDx });
@@ -215,22 +262,39 @@ export class CycleGANModel {
       }
       return dx;
     };
+    /** The gradients of `nets` under the optimizer's names, for its apply. */
+    const named = (nets: (keyof CycleGANNetworks)[]) => {
+      const out = new Map<string, GradientParts>();
+      for (const n of nets) CycleGANModel.named(n, gradsOf[n], out);
+      return out;
+    };
+    return { backwardInto, named };
+  }
 
+  /**
+   * G_A and G_B with the discriminators fixed, then optimizerG's update. Returns [fakeA, fakeB, then the G
+   * losses: G_A, cycle_A, (idt_A,) G_B, cycle_B, (idt_B)], the losses kept.
+   */
+  private generatorPhase(realA: tf.Tensor4D, realB: tf.Tensor4D): tf.Tensor[] {
+    const o = this.opts;
+    const run = { training: true, rng: this.rng };
+    const { backwardInto, named } = CycleGANModel.gradientSink();
+    const losses: tf.Scalar[] = [];
     const cycle = (gName: 'G_A' | 'G_B', fName: 'G_A' | 'G_B', dName: 'D_A' | 'D_B', real: tf.Tensor4D, other: tf.Tensor4D,
-                   lambda: number, lambdaOther: number, [ganName, cycleName, idtName]: [LossName, LossName, LossName]) => {
+                   lambda: number, lambdaOther: number) => {
       const G = this.nets[gName], F = this.nets[fName], D = this.nets[dName];
       const g = forwardTrace(G, real, run);
       const fake = g.y;
       // GAN term through the frozen discriminator: only d fake is wanted.
       const d = forwardTrace(D, fake, run);
       const [ganValue, dPred] = ganLossAndGrad(d.y, true, o.ganMode);
-      losses[ganName] = tf.keep(ganValue);
+      losses.push(tf.keep(ganValue));
       d.y.dispose();
       const dFakeD = backward(d.trace, dPred as tf.Tensor4D, { needDx: true })!;
       // Cycle term: F's parameter gradients, and d fake.
       const f = forwardTrace(F, fake, run);
       const [cycleValue, dRec] = l1LossAndGrad(f.y, real, lambda);
-      losses[cycleName] = tf.keep(cycleValue);
+      losses.push(tf.keep(cycleValue));
       f.y.dispose();
       const dFakeF = backwardInto(f.trace, dRec as tf.Tensor4D, fName, true)!;
       const dFake = tf.add(dFakeD, dFakeF) as tf.Tensor4D;
@@ -240,27 +304,29 @@ export class CycleGANModel {
         const scale = lambdaOther * o.lambdaIdentity;
         const i = forwardTrace(G, other, run);
         const [idtValue, dIdt] = l1LossAndGrad(i.y, other, scale);
-        losses[idtName] = tf.keep(idtValue);
+        losses.push(tf.keep(idtValue));
         i.y.dispose();
         backwardInto(i.trace, dIdt as tf.Tensor4D, gName, false);
-      } else {
-        losses[idtName] = tf.keep(tf.scalar(0));
       }
       return fake;
     };
-    const fakeB = cycle('G_A', 'G_B', 'D_A', realA, realB, o.lambdaA, o.lambdaB, ['G_A', 'cycle_A', 'idt_A']);
-    const fakeA = cycle('G_B', 'G_A', 'D_B', realB, realA, o.lambdaB, o.lambdaA, ['G_B', 'cycle_B', 'idt_B']);
-    const gGrads = new Map<string, GradientParts>();
-    CycleGANModel.named('G_A', gradsOf.G_A, gGrads);
-    CycleGANModel.named('G_B', gradsOf.G_B, gGrads);
+    const fakeB = cycle('G_A', 'G_B', 'D_A', realA, realB, o.lambdaA, o.lambdaB);
+    const fakeA = cycle('G_B', 'G_A', 'D_B', realB, realA, o.lambdaB, o.lambdaA);
+    const gGrads = named(['G_A', 'G_B']);
     this.optimizerG.apply(gGrads);
     tf.dispose([...gGrads.values()]);
+    return [fakeA, fakeB, ...losses];
+  }
 
-    // D_A and D_B have separate weights; loss_D = ½(D(real) → 1 + D(fake) → 0), each image's pass on its own.
-    const pooledB = this.poolB.query(fakeB);
-    const pooledA = this.poolA.query(fakeA);
-    tf.dispose([fakeA, fakeB]);
-    const discriminator = (dName: 'D_A' | 'D_B', real: tf.Tensor4D, fake: tf.Tensor4D, name: LossName) => {
+  /**
+   * D_A on (realB, pooledB) and D_B on (realA, pooledA), then optimizerD's update. D_A and D_B have separate
+   * weights; loss_D = ½(D(real) → 1 + D(fake) → 0), each image's pass on its own. Returns [D_A, D_B] (kept).
+   */
+  private discriminatorPhase(realA: tf.Tensor4D, realB: tf.Tensor4D, pooledA: tf.Tensor4D, pooledB: tf.Tensor4D): tf.Tensor[] {
+    const o = this.opts;
+    const run = { training: true, rng: this.rng };
+    const { backwardInto, named } = CycleGANModel.gradientSink();
+    const discriminator = (dName: 'D_A' | 'D_B', real: tf.Tensor4D, fake: tf.Tensor4D) => {
       const D = this.nets[dName];
       const parts: tf.Scalar[] = [];
       for (const [x, isReal] of [[real, true], [fake, false]] as const) {
@@ -270,17 +336,16 @@ export class CycleGANModel {
         p.y.dispose();
         backwardInto(p.trace, dPred as tf.Tensor4D, dName, false);
       }
-      losses[name] = tf.keep(tf.tidy(() => tf.mul(tf.add(parts[0], parts[1]), 0.5) as tf.Scalar));
+      // ½(a + b) as the mean of the two (halving is exact): no scalar operand to upload per step.
+      const loss = tf.keep(tf.tidy(() => tf.mean(tf.stack(parts)) as tf.Scalar));
       tf.dispose(parts);
+      return loss;
     };
-    discriminator('D_A', realB, pooledB, 'D_A');
-    discriminator('D_B', realA, pooledA, 'D_B');
-    const dGrads = new Map<string, GradientParts>();
-    CycleGANModel.named('D_A', gradsOf.D_A, dGrads);
-    CycleGANModel.named('D_B', gradsOf.D_B, dGrads);
+    const out = [discriminator('D_A', realB, pooledB), discriminator('D_B', realA, pooledA)];
+    const dGrads = named(['D_A', 'D_B']);
     this.optimizerD.apply(dGrads);
-    tf.dispose([...dGrads.values(), pooledA, pooledB]);
-    return losses;
+    tf.dispose([...dGrads.values()]);
+    return out;
   }
 
   /** The images of one forward pass, for reports (no gradients, training-mode layers as the official test). */
@@ -355,6 +420,7 @@ export class CycleGANModel {
   }
 
   dispose(): void {
+    releasePhases(this);
     for (const n of Object.values(this.nets)) n.dispose();
     this.optimizerG.dispose();
     this.optimizerD.dispose();

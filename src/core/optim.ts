@@ -73,7 +73,7 @@ export class Adam {
       if (!parts || (Array.isArray(parts) && parts.length === 0)) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const attrs = { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: t };
+      const attrs = this.attrs();
       if (inPlace && unshared(p) && unshared(m) && unshared(v)) {
         // Parameters and moments keep their buffers (in place: only where no other tensor shares their data,
         // e.g. a variable made from a tensor that is still alive).
@@ -105,6 +105,24 @@ export class Adam {
       });
       if (g !== parts) g.dispose();
     }
+  }
+
+  /** The update's attributes at the current step (the CGAdam kernels' attrs). */
+  attrs(): { lr: number; beta1: number; beta2: number; eps: number; step: number } {
+    return { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, step: this.step };
+  }
+
+  /**
+   * Counts one update that a backend ran by replaying a captured `apply` (src/core/phases.ts): the step
+   * advances exactly as apply's does; the caller then runs the update with attrs().
+   */
+  countReplayedStep(): void {
+    this.step++;
+  }
+
+  /** The moment variables (m then v, in params order): the tensors besides the parameters an update writes. */
+  momentTensors(): tf.Variable[] {
+    return [...this.params.keys()].flatMap((k) => [this.m.get(k)!, this.v.get(k)!]);
   }
 
   /** The moments and step, read asynchronously (webgpu: no synchronous reads in a worker or in Node). */

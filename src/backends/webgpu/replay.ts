@@ -1,29 +1,40 @@
-// A captured, replayed generator forward for inference on webgpu (like a CUDA graph). For test / translate /
-// eval / bench's g_fwd in Node the network, the input shape and therefore every dispatch are the same image
-// after image, yet each forward pays the tfjs engine, our kernels' JS and the runner per dispatch (~90 of them
-// for a ResNet generator). Here the forward is recorded once and then, per image: one copy of the input into
-// the plan's input buffer, one compute pass of setPipeline / setBindGroup / dispatchWorkgroups from a list, one
-// copy of the plan's output into a new tensor, all in the backend's command encoder (queue order with its
-// other work is kept).
+// Captured, replayed work on webgpu (like a CUDA graph): the same dispatches call after call, recorded once and
+// then encoded from a list, without the tfjs engine, our kernels' JS or the runner per dispatch. Two uses:
+//  - the generator's inference forward (test / translate / eval / bench's g_fwd in Node, the pages): the
+//    network, the input shape and so every dispatch are the same image after image (~90 dispatches for a
+//    ResNet generator). Per image: one copy of the input into the plan's input buffer, one compute pass from
+//    the list, one copy of the plan's output into a new tensor.
+//  - the training step's two phases (src/core/phases.ts, CycleGANModel.step): the generators' (both cycles,
+//    identity terms, optimizerG's Adam) and the discriminators' (optimizerD's Adam), ~2000 dispatches a step
+//    at 256/64/9; the image pools' query stays host code between them. Per phase: copies of its inputs, the
+//    Adam dispatches' uniforms rewritten (step size and bias correction from the optimizer's step, counted
+//    on the host as apply counts it, and learning rate), one pass, copies of its outputs (fakes, losses).
+// All in the backend's command encoder (queue order with its other work is kept).
 //
-// Capture (the second forward of a shape; the first compiled the pipelines and filled the runner's signature
-// tables): the forward runs normally on a plan-owned input while the runner records every fast-path dispatch
-// (pipeline, buffers, uniform bytes, workgroups). Any other work aborts it (runner.ts's Capture says what): the
-// shape then stays on Network.apply, never a wrong result.
-// Buffers: the plan's input and output tensors (kept), the network's parameters (read at replay time, so an
-// in-place update is seen; a parameter whose tensor or buffer changed invalidates the plan), and the
-// intermediates, whose buffers went back to tfjs-webgpu's pool when the forward disposed them (at the submit
-// that ends the capture): the plan takes those out of the pool (counted as used) so nobody else gets them;
-// any other buffer aborts. Uniforms: each dispatch's bytes in one plan-owned uniform buffer; the plan's own
-// bind groups are created once. plan.dispose() hands the buffers back; Network.dispose disposes its plans.
+// Capture (captureWork; the second run of the work: the first compiled the pipelines and filled the runner's
+// signature tables): the work runs normally on plan-owned copies of its inputs while the runner records every
+// fast-path dispatch (pipeline, buffers, uniform bytes, workgroups). Any other work aborts it (runner.ts's
+// Capture says what: the stock path, a compile, an upload of CPU values, a copy, a read, timing): that work
+// then stays on the normal path, never a wrong result.
+// Buffers: the plan's inputs and outputs (kept); the long-lived tensors the work reads or updates in place
+// (parameters, Adam's moments), read at replay time: one replaced, re-buffered or disposed (a load's assign, a
+// resume's setTrainingState, dispose) makes the plan stale, and it is captured again (at most MAX_RECAPTURES
+// times); and the intermediates, whose buffers went back to tfjs-webgpu's pool when the work disposed them (at
+// the submit that ends the capture): the plan takes those out of the pool (counted as used) so nobody else
+// gets them; any other buffer aborts. Uniforms: each dispatch's bytes in one plan-owned uniform buffer, with
+// per-replay patches (UniformPatch); the plan's own bind groups are created once. plan.dispose() hands the
+// buffers back; Network.dispose and CycleGANModel.dispose dispose their plans.
 // The convolutions' algorithm choice (conv_gemm.ts's setConvTuning: tiles, Winograd) is part of a capture: a
 // plan made before a setConvTuning is captured again.
-// CYCLEGAN_WEBGPU_REPLAY=0 turns replay off.
+// CYCLEGAN_WEBGPU_REPLAY=0 turns the forwards' replay off, CYCLEGAN_WEBGPU_STEP_REPLAY=0 the step's.
 import { tf } from '../../core/tf.js';
 import { envVar } from '../../core/limits.js';
 import type { ApplyOptions, Network } from '../../core/networks/network.js';
 import { registerInferenceAccelerator } from '../../core/networks/inference.js';
+import { registerPhaseAccelerator, type PhaseSpec } from '../../core/phases.js';
 import { convTuningGeneration } from './conv_gemm.js';
+import { ADAM_IN_PLACE_KEY } from './kernels/CGAdamInPlace.js';
+import { adamUniforms } from './kernels/CGAdam.js';
 import {
   beginCapture, bindGroupEntries, endCapture, GPU_BUFFER_USAGE, isBuffer, noteDispatches, type Backend, type GPUBufferLike,
   type Pipeline,
@@ -40,15 +51,27 @@ let maxPlans = 4;
 const MAX_SHAPES = 64;
 
 let enabled: boolean | undefined;
-/** CYCLEGAN_WEBGPU_REPLAY=0 turns replay off (read once, here). */
+let stepEnabled: boolean | undefined;
+/** CYCLEGAN_WEBGPU_REPLAY=0 turns replay of inference forwards off (read once, here). */
 export function replayEnabled(): boolean {
   enabled ??= envVar('CYCLEGAN_WEBGPU_REPLAY') !== '0';
   return enabled;
 }
 
-/** Tests: turns replay on or off regardless of the environment. */
+/** CYCLEGAN_WEBGPU_STEP_REPLAY=0 turns replay of the training step's phases off (read once, here). */
+export function stepReplayEnabled(): boolean {
+  stepEnabled ??= envVar('CYCLEGAN_WEBGPU_STEP_REPLAY') !== '0';
+  return stepEnabled;
+}
+
+/** Tests: turns replay of inference forwards on or off regardless of the environment. */
 export function setReplayEnabled(on: boolean): void {
   enabled = on;
+}
+
+/** Tests: turns replay of the training step's phases on or off regardless of the environment. */
+export function setStepReplayEnabled(on: boolean): void {
+  stepEnabled = on;
 }
 
 /** Tests: the number of plans kept per network (default 4); returns the previous one. */
@@ -135,6 +158,11 @@ type Patched = { patch: UniformPatch; at: number[] };
 class ReplayPlan {
   /** Replays so far. */
   replays = 0;
+
+  /** Dispatches per replay. */
+  get dispatches(): number {
+    return this.steps.length;
+  }
   /** conv_gemm.ts's tuning when captured. */
   readonly tuning = convTuningGeneration();
   private disposed = false;
@@ -252,6 +280,8 @@ export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf
     return t;
   });
   const held = spec.longLived();
+  // (on the GPU first: a tensor assigned from CPU values, e.g. by a resume, is uploaded at its first use)
+  for (const t of held) if (!t.isDisposed && be.tensorMap.has(t.dataId)) be.uploadToGPU(t.dataId);
   const heldBuffers = held.map((t) => bufferOf(be, t));
   const capture = beginCapture(be);
   let outputs: tf.Tensor[];
@@ -321,10 +351,12 @@ export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf
     steps.push({ pipeline: d.pipeline, group, offsets: [at], x: d.workgroups[0], y: d.workgroups[1], z: d.workgroups[2] });
     at += slot;
   }
+  // (every patch given is expected: a patch no dispatch matched would leave a per-step value baked in)
+  if (spec.patches?.some((p) => !patched.has(p))) misplaced = true;
   if (misplaced) {
     uniforms.destroy();
     for (const o of owned) pool.releaseBuffer(o);
-    return fail('a patched uniform did not hold its expected value');
+    return fail('a per-step uniform was not found where expected');
   }
   device.queue.writeBuffer(uniforms, 0, bytes);
   // The captured run's own outputs become the plan's (kept: the caller's tidy must not dispose them); the
@@ -407,7 +439,84 @@ function release(net: Network): void {
   states.delete(net);
 }
 
-/** Makes inferenceForward (src/core/networks/inference.ts) replay captured forwards on `backendName`. */
+/** What replay holds for one phase of one model's training step (at one set of input shapes). */
+const phaseStates = new WeakMap<object, Map<string, State>>();
+
+/**
+ * Where replay stands for each phase of `owner`'s training step (tests, diagnostics): as replayStatus, keyed
+ * by the phase's name and input shapes.
+ */
+export function stepReplayStatus(owner: object): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, s] of phaseStates.get(owner) ?? []) {
+    out[k] = s.failed !== null ? `failed: ${s.failed}` : s.plan ? `replaying (${s.plan.replays})` : 'warm';
+  }
+  return out;
+}
+
+/** The dispatches each replaying phase of `owner`'s training step records (diagnostics: scripts/step-host.mjs). */
+export function stepReplayDispatches(owner: object): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, s] of phaseStates.get(owner) ?? []) if (s.plan) out[k.split(' ')[0]] = s.plan.dispatches;
+  return out;
+}
+
+/**
+ * A training-step phase (src/core/phases.ts): run normally the first time (pipelines compiled, the runner's
+ * tables filled), captured the second, replayed after. Its optimizer's update is among the captured dispatches
+ * (CGAdamInPlace, on the long-lived parameters and moments): a replay counts the optimizer's step first and
+ * patches those dispatches' uniforms (step size, bias correction: from the step and the learning rate then).
+ */
+function phase(owner: object, spec: PhaseSpec, work: (inputs: tf.Tensor[]) => tf.Tensor[]): tf.Tensor[] | null {
+  if (!stepReplayEnabled() || !spec.replayable) return null;
+  const be = tf.backend() as unknown as Backend;
+  // (profiled runs, tf.profile or a timer, time each kernel: they run normally)
+  const profiling = (tf.engine().state as unknown as { profiling?: boolean }).profiling === true || be.activeTimers != null;
+  if (!be.cgRunner || profiling || spec.inputs.some((x) => x.dtype !== 'float32')) return null;
+  let byKey = phaseStates.get(owner);
+  if (!byKey) phaseStates.set(owner, byKey = new Map());
+  const key = `${spec.name} ${spec.inputs.map((x) => x.shape.join('x')).join(' ')}`;
+  const s = byKey.get(key);
+  if (!s) {
+    // One plan per phase: another shape's replaces it (a training run has one).
+    for (const [k, o] of byKey) if (k.startsWith(`${spec.name} `)) { o.plan?.dispose(); byKey.delete(k); }
+    byKey.set(key, { plan: null, failed: null, invalidated: 0 });
+    return null;
+  }
+  if (s.failed !== null) return null;
+  if (s.plan && !s.plan.valid()) {
+    const replaced = s.plan.tuning === convTuningGeneration();
+    s.plan.dispose();
+    s.plan = null;
+    if (replaced && ++s.invalidated > MAX_RECAPTURES) {
+      s.failed = 'its long-lived tensors keep being replaced';
+      return null;
+    }
+  }
+  const opt = spec.optimizer;
+  const patches: UniformPatch[] = [{ key: ADAM_IN_PLACE_KEY, values: () => adamUniforms(opt.attrs()).map((u) => u.data[0]) }];
+  if (s.plan) {
+    opt.countReplayedStep();
+    return s.plan.run(spec.inputs);
+  }
+  // Captured now (the pipelines are compiled: this is not the phase's first run, or its plan went stale).
+  const r = captureWork({ inputs: spec.inputs, longLived: spec.longLived, inPlace: true, patches }, work);
+  if ('reason' in r) s.failed = r.reason;
+  else s.plan = r.plan;
+  return r.outputs;
+}
+
+/** Disposes every phase plan of `owner`. */
+function releasePhase(owner: object): void {
+  for (const s of phaseStates.get(owner)?.values() ?? []) s.plan?.dispose();
+  phaseStates.delete(owner);
+}
+
+/**
+ * Makes inferenceForward (src/core/networks/inference.ts) replay captured forwards and runPhase
+ * (src/core/phases.ts) replay captured training-step phases on `backendName`.
+ */
 export function registerReplay(backendName: string): void {
   registerInferenceAccelerator(backendName, { forward, release });
+  registerPhaseAccelerator(backendName, { run: phase, release: releasePhase });
 }

@@ -395,8 +395,10 @@ function backLayers(net: Network, records: Rec[], dyIn: T4, grads: ParamGrads | 
         break;
       }
       case 'relu': dx = tf.tidy(() => tf.mul(g, tf.step(r.y)) as T4); r.y.dispose(); break;
-      case 'leakyRelu': dx = tf.tidy(() => tf.where(tf.greater(r.y, 0), g, tf.mul(g, r.alpha)) as T4); r.y.dispose(); break;
-      case 'tanh': dx = tf.tidy(() => tf.mul(g, tf.sub(1, tf.square(r.y))) as T4); r.y.dispose(); break;
+      // (No scalar operands: each would be an upload of CPU values per step, which a captured step cannot
+      // replay (src/backends/webgpu/replay.ts). step(y, α) is 1 where y > 0, else α; 1 − y² from a filled tensor.)
+      case 'leakyRelu': dx = tf.tidy(() => tf.mul(g, tf.step(r.y, r.alpha)) as T4); r.y.dispose(); break;
+      case 'tanh': dx = tf.tidy(() => tf.mul(g, tf.sub(tf.onesLike(r.y), tf.square(r.y))) as T4); r.y.dispose(); break;
       case 'dropout': {
         // The same seed redraws the forward pass's mask (already scaled by 1/(1-rate)).
         dx = tf.tidy(() => tf.mul(g, tf.dropout(tf.ones(r.shape), r.rate, undefined, r.seed)) as T4);

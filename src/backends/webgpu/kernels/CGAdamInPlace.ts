@@ -7,12 +7,15 @@ import { extraOutputWGSL } from '../runner.js';
 import { ADAM_UNIFORMS, adamUniforms, adamUpdateWGSL } from './CGAdam.js';
 import { CGAdamInPlace, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 
+/** The program key's prefix (a captured step's replay patches these dispatches' uniforms: ../replay.ts). */
+export const ADAM_IN_PLACE_KEY = 'cgAdamInPlace';
+
 function program(size: number, parts: number, m: TensorInfo, v: TensorInfo): Program & { extraOutputs: TensorInfo[] } {
   const names = ['g0', 'g1', 'g2'].slice(0, parts);
   // result is the parameter (read and written); m and v are the extra outputs.
   return {
     outputShape: [size],
-    shaderKey: `cgAdamInPlace${parts}`,
+    shaderKey: `${ADAM_IN_PLACE_KEY}${parts}`,
     dispatchLayout: { x: [0] },
     dispatch: [ceilDiv(size, 64), 1, 1],
     variableNames: names,

@@ -1,0 +1,155 @@
+// The captured, replayed training step on webgpu (src/core/phases.ts, src/backends/webgpu/replay.ts): K steps
+// with replay and without give bit-identical losses, weights, Adam moments and steps, pool images and RNG state,
+// past the pools' filling (both of the pool's branches run), with a learning-rate change between steps, a
+// resume (setTrainingState) and a parameter assign between steps (both make the plans stale: captured again),
+// outputs held across later replays unchanged, weights read between steps not served stale; identity weight 0
+// and a U-Net generator replay; a U-Net with dropout in training never does; no GPU memory growth over many
+// replayed steps. Tiny networks on lavapipe (ngf 4, 32 px; unet_128 at 128 px).
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { tf } from '../src/core/tf.js';
+import { CycleGANModel, defaultCycleGANOptions, disposeLosses, LOSS_NAMES, readLosses, type CycleGANOptions,
+  type LossTensors, type TrainingState } from '../src/core/model.js';
+import { setStepReplayEnabled, stepReplayStatus } from '../src/backends/webgpu/replay.js';
+import { webgpuSkipReason } from './helpers/webgpu.js';
+import { rand } from './helpers/random.js';
+
+const skip = await webgpuSkipReason();
+
+type Hook = (model: CycleGANModel, step: number) => Promise<void> | void;
+
+const options = (o: Partial<CycleGANOptions>): CycleGANOptions =>
+  ({ ...defaultCycleGANOptions(), ngf: 4, ndf: 4, netG: 'resnet_6blocks', poolSize: 2, seed: 5, ...o });
+
+const image = (size: number, seed: number) => tf.tensor4d(rand(size * size * 3, seed), [1, size, size, 3]);
+
+/** Everything a step changes, read back: weights, optimizer and pool state, RNG. */
+async function snapshot(model: CycleGANModel): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  for (const [n, net] of Object.entries(model.nets)) {
+    for (const [k, v] of net.params) out[`${n}.${k}`] = Array.from(await v.data() as Float32Array);
+  }
+  const state = await model.getTrainingStateAsync();
+  for (const [k, t] of state.tensors) out[k] = Array.from(t.data);
+  out.json = state.json;
+  return out;
+}
+
+/**
+ * `steps` training steps of a new model on images that change per step; `hooks[i]` runs before step i. With
+ * `holdFirst`, the first losses are kept until the end and read then. Returns the losses and the final state.
+ */
+async function train(o: Partial<CycleGANOptions>, replay: boolean, steps: number, hooks: Record<number, Hook> = {},
+                     size = 32): Promise<{ losses: number[][]; state: Record<string, unknown>; status: Record<string, string> }> {
+  await tf.setBackend('webgpu');
+  setStepReplayEnabled(replay);
+  const model = CycleGANModel.create(options(o));
+  const losses: number[][] = [];
+  let held: LossTensors | null = null;
+  try {
+    for (let i = 0; i < steps; i++) {
+      await hooks[i]?.(model, i);
+      const a = image(size, 100 + i), b = image(size, 200 + i);
+      const l = model.step(a, b);
+      tf.dispose([a, b]);
+      if (i === 0) held = l;
+      else {
+        const v = await readLosses(l);
+        losses.push(LOSS_NAMES.map((n) => v[n]));
+        disposeLosses(l);
+      }
+    }
+    // The first step's losses, held while every later step ran (replays write the plans' outputs again).
+    const v = await readLosses(held!);
+    losses.unshift(LOSS_NAMES.map((n) => v[n]));
+    return { losses, state: await snapshot(model), status: stepReplayStatus(model) };
+  } finally {
+    if (held) disposeLosses(held);
+    model.dispose();
+    setStepReplayEnabled(true);
+  }
+}
+
+/** Runs both ways and asserts bit-identical results; returns the replaying run's phase status. */
+async function same(o: Partial<CycleGANOptions>, steps: number, hooks: Record<number, Hook> = {}, size = 32) {
+  const want = await train(o, false, steps, hooks, size);
+  const got = await train(o, true, steps, hooks, size);
+  assert.deepEqual(want.status, {}, 'replay off: no phase state');
+  assert.deepEqual(got.losses, want.losses, 'losses');
+  for (const k of Object.keys(want.state)) assert.deepEqual(got.state[k], want.state[k], k);
+  assert.deepEqual(Object.keys(got.state).sort(), Object.keys(want.state).sort());
+  return got.status;
+}
+
+const phaseKeys = (size: number) => {
+  const img = `1x${size}x${size}x3`;
+  return { G: `G ${img} ${img}`, D: `D ${img} ${img} ${img} ${img}` };
+};
+
+test('replayed training steps equal eager ones bit for bit (pools filled, lr changed, weights read between steps)', { skip }, async () => {
+  const hooks: Record<number, Hook> = {
+    // weights read between steps: a replay's in-place update must not leave tfjs-webgpu's CPU copy stale
+    3: async (m) => { await m.nets.G_A.params.values().next().value!.data(); },
+    4: (m) => m.setLearningRate(1.5e-4),
+    5: async (m) => { await m.nets.D_B.params.values().next().value!.data(); },
+  };
+  const status = await same({}, 7, hooks);
+  const k = phaseKeys(32);
+  // 1st step: warm-up; 2nd: captured; 3rd to 7th: replayed.
+  assert.deepEqual(status, { [k.G]: 'replaying (5)', [k.D]: 'replaying (5)' });
+});
+
+test('replayed steps: a resume (setTrainingState) and a parameter assign make the plans stale; still bit-identical', { skip }, async () => {
+  let saved: TrainingState | null = null;
+  const hooks: Record<number, Hook> = {
+    3: async (m) => { saved = await m.getTrainingStateAsync(); },
+    4: (m) => m.setTrainingState(saved!),
+    5: (m) => {
+      const [name, w] = [...m.nets.G_B.params][0];
+      const halved = tf.tidy(() => tf.mul(w, 0.5));
+      m.nets.G_B.params.get(name)!.assign(halved);
+      halved.dispose();
+    },
+  };
+  const status = await same({}, 8, hooks);
+  const k = phaseKeys(32);
+  // (steps from 0) Captured at 1, replayed at 2 and 3; both stale at 4 (the moments were assigned): captured
+  // again; G stale again at 5 (captured), replayed at 6 and 7; D replayed at 5, 6 and 7.
+  assert.deepEqual(status, { [k.G]: 'replaying (2)', [k.D]: 'replaying (3)' });
+});
+
+test('replayed steps with lambda_identity 0 and a U-Net generator; a U-Net with dropout is never replayed', { skip }, async () => {
+  const k32 = phaseKeys(32);
+  assert.deepEqual(await same({ lambdaIdentity: 0 }, 4), { [k32.G]: 'replaying (2)', [k32.D]: 'replaying (2)' });
+  const k = phaseKeys(128);
+  assert.deepEqual(await same({ netG: 'unet_128', ngf: 2, ndf: 2 }, 4, {}, 128), { [k.G]: 'replaying (2)', [k.D]: 'replaying (2)' });
+  // With dropout in training the masks come from the host RNG per pass: the phases run every time.
+  const r = await train({ netG: 'unet_128', ngf: 2, ndf: 2, noDropout: false }, true, 3, {}, 128);
+  assert.deepEqual(r.status, {});
+});
+
+test('replayed steps: no GPU memory growth; dispose frees the plans', { skip }, async () => {
+  await tf.setBackend('webgpu');
+  setStepReplayEnabled(true);
+  const before = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+  const model = CycleGANModel.create(options({}));
+  const a = image(32, 1), b = image(32, 2);
+  const step = async () => {
+    const l = model.step(a, b);
+    await readLosses(l);
+    disposeLosses(l);
+  };
+  for (let i = 0; i < 4; i++) await step();
+  const mid = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+  for (let i = 0; i < 12; i++) await step();
+  const after = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+  const k = phaseKeys(32);
+  assert.deepEqual(stepReplayStatus(model), { [k.G]: 'replaying (14)', [k.D]: 'replaying (14)' });
+  assert.equal(after.numTensors, mid.numTensors, 'tensors');
+  assert.equal(after.numBytesInGPU, mid.numBytesInGPU, 'GPU bytes in use');
+  model.dispose();
+  tf.dispose([a, b]);
+  const end = tf.memory() as tf.MemoryInfo & { numBytesInGPU: number };
+  assert.equal(end.numTensors, before.numTensors, 'tensors after dispose');
+  assert.equal(end.numBytesInGPU, before.numBytesInGPU, 'GPU bytes in use after dispose');
+});
