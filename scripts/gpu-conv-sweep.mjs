@@ -6,7 +6,9 @@
 //   bash scripts/gpu-conv-sweep.sh prepare    (here)   /   bash scripts/gpu-conv-sweep.sh run    (there)
 // Timing: per candidate, median wall time per call of back-to-back calls (see timeIt).
 // Env: ONLY=regexp of shape names (ONLY=block: the ResNet block's three kernels with the wider candidate list),
-// REPS (calls a trial, default 20), TRIALS (default 5), ALL=1 with SMALL=1: every candidate, not the first few.
+// REPS (calls a trial, default 20), TRIALS (default 5), ALL=1 with SMALL=1: every candidate, not the first few,
+// BLOCK=HxWxC: the block shapes (the ResNet block's forward, input and filter gradients) at H×W pixels, C channels
+// (e.g. SMALL=1 ONLY=block BLOCK=32x32x64: lavapipe smoke figures of one layer size).
 import { tf } from '../dist/src/core/tf.js';
 import { tryRegisterWebGPUBackend } from '../dist/src/backends/webgpu/index.js';
 import { setConvTuning, TILE_CONFIGS, tiledPlan, narrowPlan, winogradPlan } from '../dist/src/backends/webgpu/conv_gemm.js';
@@ -34,11 +36,13 @@ const wgBytes = dev.limits.maxComputeWorkgroupStorageSize;
 // [name, kind, a shape, b shape, stride, pad, (dgrad) input shape]: the profile's top shapes (gpu-baseline.log).
 const S = SMALL ? 4 : 1; // SMALL: spatial sizes / 4, channels / 4 (lavapipe check of the script itself)
 const c = (n) => Math.max(4, n / S), p = (n) => Math.max(4, Math.round(n / S));
+const [BH, BW, BC] = process.env.BLOCK ? process.env.BLOCK.split('x').map(Number) : [p(64), p(64), c(256)];
+if (![BH, BW, BC].every((v) => Number.isInteger(v) && v > 0)) { console.error(`sweep: BLOCK=${process.env.BLOCK}: want HxWxC`); process.exit(2); }
 const SHAPES = [
   // The ResNet blocks' own kernels (reflection folded into fwd and wgrad): 77 of ~125 ms GPU a step in Run 4.
-  ['block rfwd 64x64 256→256 k3', 'rfwd', [1, p(64), p(64), c(256)], [3, 3, c(256), c(256)], 1, 1],
-  ['block dgrad 64x64 256←256 k3', 'dgrad', [1, p(64), p(64), c(256)], [3, 3, c(256), c(256)], 1, 'valid', [1, p(64) + 2, p(64) + 2, c(256)]],
-  ['block rwgrad 64x64 256 k3', 'rwgrad', [1, p(64), p(64), c(256)], [1, p(64), p(64), c(256)], 1, 1, [3, 3, c(256), c(256)]],
+  [`block rfwd ${BH}x${BW} ${BC}→${BC} k3`, 'rfwd', [1, BH, BW, BC], [3, 3, BC, BC], 1, 1],
+  [`block dgrad ${BH}x${BW} ${BC}←${BC} k3`, 'dgrad', [1, BH, BW, BC], [3, 3, BC, BC], 1, 'valid', [1, BH + 2, BW + 2, BC]],
+  [`block rwgrad ${BH}x${BW} ${BC} k3`, 'rwgrad', [1, BH, BW, BC], [1, BH, BW, BC], 1, 1, [3, 3, BC, BC]],
   ['res fwd 64x64 256→256 k3', 'fwd', [1, p(64) + 2, p(64) + 2, c(256)], [3, 3, c(256), c(256)], 1, 'valid'],
   ['res dgrad 64x64 256←256 k3', 'dgrad', [1, p(64), p(64), c(256)], [3, 3, c(256), c(256)], 1, 'valid', [1, p(64) + 2, p(64) + 2, c(256)]],
   ['res wgrad 64x64 256 k3', 'wgrad', [1, p(64) + 2, p(64) + 2, c(256)], [1, p(64), p(64), c(256)], 1, 'valid', [3, 3, c(256), c(256)]],
@@ -166,10 +170,15 @@ for (const [name, kind, as, bs, stride, pad, extra] of SHAPES) {
       }
     }
   }
-  // Winograd F(2×2, 3×3) and F(4×4, 3×3) (winograd.ts) where they apply: 3×3 stride-1 forward and input gradient.
+  // Winograd F(2×2, 3×3) and F(4×4, 3×3) (winograd.ts) where they apply: 3×3 stride-1 forward, input and filter
+  // gradients; the filter gradient's tile reduction also at forced split counts (the block shapes, on a GPU).
   for (const m of [2, 4]) {
     setConvTuning({ winograd: m });
-    if ((mode === 'fwd' || mode === 'dgrad') && winogradPlan(mode, info)) cands.push([`winograd F(${m}x${m},3x3)`, { winograd: m }]);
+    if (!winogradPlan(mode, info)) continue;
+    cands.push([`winograd F(${m}x${m},3x3)`, { winograd: m }]);
+    if (mode === 'wgrad' && isBlock && !SMALL) {
+      for (const splits of [1, 2, 4, 8, 16]) cands.push([`winograd F(${m}x${m},3x3) split ${splits}`, { winograd: m, splits }]);
+    }
   }
   setConvTuning(null);
   const rows = [];
