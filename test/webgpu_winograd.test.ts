@@ -3,7 +3,8 @@
 // input gradient against tfjs-cpu on odd shapes (H, W odd and even, not multiples of the 2×2 or 4×4 tile, batch 1
 // and 2, channels 4/8/12/20) and filter gradient (the same shapes and paddings, its tile reduction split and
 // not), the transposed convolution with its bias; the generator parity fixture and one
-// CycleGAN training-step fixture with each on; the replayed inference forward with it on. Runs on lavapipe in CI.
+// CycleGAN training-step fixture with each on; the replayed inference forward and training step with it on. Runs on
+// lavapipe in CI.
 // Tolerance: check's 1e-5, the direct convolution tests' (webgpu_kernels.test.ts). F(2×2)'s constants (0, ±1, ±½)
 // are exact in f32 and its sums add a few roundings of values up to 4× (input) and 9/4× (weights) the originals;
 // F(4×4)'s are not all exact (1/6, 1/12, 1/24) and its sums are longer, with larger constants (up to 8): more
@@ -230,6 +231,57 @@ test('replayed inference forward (replay.ts) with Winograd on equals Network.app
     setConvTuning(null);
     setReplayEnabled(wasEnabled);
     net.dispose();
+  }
+});
+
+// The captured, replayed training step (replay.ts, phases.ts) holds the Winograd passes' dispatches like any
+// other: with F(2×2) on, three steps (warm-up, capture, replay) replayed and not give bit-identical losses and
+// weights, and the filter gradient's passes ran.
+test('replayed training step with Winograd on equals the eager one', { skip }, async () => {
+  const { CycleGANModel, defaultCycleGANOptions, disposeLosses, LOSS_NAMES, readLosses } = await import('../src/core/model.js');
+  const { setStepReplayEnabled, stepReplayStatus } = await import('../src/backends/webgpu/replay.js');
+  await tf.setBackend('webgpu');
+  type Run = (p: { shaderKey: string }, ...rest: unknown[]) => unknown;
+  const backend = tf.backend() as unknown as { runWebGPUProgram: Run };
+  const own = Object.prototype.hasOwnProperty.call(backend, 'runWebGPUProgram');
+  const run = backend.runWebGPUProgram;
+  const seen = new Set<string>();
+  backend.runWebGPUProgram = (p, ...rest) => { seen.add(p.shaderKey); return run.call(backend, p, ...rest); };
+  const train = async (replay: boolean) => {
+    setStepReplayEnabled(replay);
+    const model = CycleGANModel.create({ ...defaultCycleGANOptions(), ngf: 4, ndf: 4, netG: 'resnet_6blocks', poolSize: 2,
+      seed: 5 });
+    try {
+      const losses: number[][] = [];
+      for (let i = 0; i < 3; i++) {
+        const a = tf.tensor4d(rand(32 * 32 * 3, 100 + i), [1, 32, 32, 3]);
+        const b = tf.tensor4d(rand(32 * 32 * 3, 200 + i), [1, 32, 32, 3]);
+        const l = model.step(a, b);
+        tf.dispose([a, b]);
+        const v = await readLosses(l);
+        disposeLosses(l);
+        losses.push(LOSS_NAMES.map((n) => v[n]));
+      }
+      const weights: number[] = [];
+      for (const net of Object.values(model.nets)) for (const w of net.params.values()) weights.push(...await w.data() as Float32Array);
+      return { losses, weights, status: stepReplayStatus(model) };
+    } finally {
+      model.dispose();
+    }
+  };
+  setConvTuning({ winograd: true });
+  try {
+    const want = await train(false);
+    seen.clear();
+    const got = await train(true);
+    assert.ok(seen.has('cgWinograd2Grad') && seen.has('cgWinograd2WeightGrad'), 'the filter gradient took the Winograd path');
+    assert.deepEqual(Object.values(got.status), ['replaying (1)', 'replaying (1)'], JSON.stringify(got.status));
+    assert.deepEqual(got.losses, want.losses, 'losses');
+    assert.ok(got.weights.length === want.weights.length && got.weights.every((v, i) => Object.is(v, want.weights[i])), 'weights');
+  } finally {
+    setConvTuning(null);
+    setStepReplayEnabled(true);
+    if (own) backend.runWebGPUProgram = run; else delete (backend as { runWebGPUProgram?: Run }).runWebGPUProgram;
   }
 });
 
