@@ -137,12 +137,12 @@ function tiledTemplate(mode: TiledMode, cfg: TileConfig, hasBias: boolean, act: 
     // (batchedWgradGemm): one tap, x[z] a plain [K, inC] matrix read at row k (no pixel decode).
     setup = `
         let m4A = tid % ${TM / 4};
-        let mA = m0 + m4A * 4;
+        let mA = m0 + m4A * 4;${batched ? '' : `
         let tapA = mA / uniforms.inC;
         let ciA = mA - tapA * uniforms.inC;
         let khA = tapA / uniforms.kW;
         let hOffA = khA * uniforms.dilH - uniforms.padT;
-        let wOffA = (tapA - khA * uniforms.kW) * uniforms.dilW - uniforms.padL;
+        let wOffA = (tapA - khA * uniforms.kW) * uniforms.dilW - uniforms.padL;`}
         let okA = mA < pM;`;
     loadA = batched ? `for (var i = 0; i < ${LA}; i++) {
           let k = k0 + (tid + i * ${T}) / ${TM / 4};
