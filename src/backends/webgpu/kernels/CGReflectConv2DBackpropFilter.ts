@@ -1,6 +1,6 @@
 // CGReflectConv2DBackpropFilter: the filter gradient of CGReflectConv2D from the unpadded x, read through the
-// reflection by the tiled, narrow and generic kernels (conv_gemm.ts); only where the reflection is undefined
-// (pad ≥ size) or the filter dilated does it pad with MirrorPad first.
+// reflection by the Winograd (3×3 stride 1, when switched on), tiled, narrow and generic kernels (conv_gemm.ts);
+// only where the reflection is undefined (pad ≥ size) or the filter dilated does it pad with MirrorPad first.
 import { CGReflectConv2DBackpropFilter, kernelAttrs, kernelInputs } from '../../../core/ops/kernel_names.js';
 import { convBackpropFilter, convBackpropFilterReflect } from '../conv_gemm.js';
 import type { GPUBackendLike, KernelDef } from '../program.js';

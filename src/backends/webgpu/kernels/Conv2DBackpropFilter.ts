@@ -1,5 +1,6 @@
 // Conv2DBackpropFilter: the filter gradient as implicit GEMM with the pixel reduction split across
-// workgroups and then summed (tfjs-webgpu's own kernel loops over every output pixel in one thread).
+// workgroups and then summed (tfjs-webgpu's own kernel loops over every output pixel in one thread); 3×3 stride 1
+// on the Winograd path when it is switched on (conv_gemm.ts winogradTile).
 import { tf } from '../../../core/tf.js';
 import { Conv2DBackpropFilter, type Conv2DBackpropFilterAttrs } from '@tensorflow/tfjs-core';
 import { convBackpropFilter } from '../conv_gemm.js';
