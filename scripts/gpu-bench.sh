@@ -29,8 +29,11 @@ VARIANT_TABLE=(
   winograd4 "CYCLEGAN_WEBGPU_WINOGRAD=4"
   # g_fwd through Network.apply instead of the replayed forward (src/backends/webgpu/replay.ts)
   noreplay "-u CYCLEGAN_WEBGPU_WINOGRAD CYCLEGAN_WEBGPU_REPLAY=0"
+  # the training step run eagerly instead of its replayed phases (src/core/phases.ts, src/backends/webgpu/replay.ts)
+  nostepreplay "-u CYCLEGAN_WEBGPU_WINOGRAD CYCLEGAN_WEBGPU_STEP_REPLAY=0"
 )
-DEFAULT_VARIANTS="default winograd"
+# (nostepreplay: the step's replay is on by default and not yet measured on a GPU; this run measures both)
+DEFAULT_VARIANTS="default nostepreplay winograd"
 
 prepare() {
   [ -f dist/src/bench.js ] || { echo "gpu-bench: run npm run build first" >&2; exit 2; }

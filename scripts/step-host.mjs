@@ -8,8 +8,9 @@
 //   node --expose-gc scripts/step-host.mjs [SIZE=32] [NGF=4] [NBLOCKS=9] [STEPS=10] [WARMUP=3]
 // (with --expose-gc each timed call starts after a full collection: steadier figures). CYCLEGAN_WEBGPU_BATCH=100000
 // submits only at the read, so that lavapipe does not run the work on the same 2 cores while it is encoded.
-// Prints a per-kernel-name count of dispatches on stderr and one JSON line on stdout. Needs `npm run build`
-// and a WebGPU adapter (lavapipe 25 without a GPU).
+// Prints a per-kernel-name count of dispatches on stderr and one JSON line on stdout. The step's phases replay
+// on webgpu unless CYCLEGAN_WEBGPU_STEP_REPLAY=0 (step_replayed_dispatches: what each phase replays). Needs
+// `npm run build` and a WebGPU adapter (lavapipe 25 without a GPU).
 // STEP_HOST_PROFILE=file.cpuprofile writes a V8 CPU profile of the timed steps and forwards only (not the
 // warm-up's shader compiles); STEP_HOST_ONLY=step|fwd times one of the two; STEP_HOST_SPLIT=1 adds where the
 // encode time goes (inside tfjs-webgpu's runWebGPUProgram, our record step, the Dawn calls, the submits), per
@@ -35,6 +36,7 @@ const { tf } = await import('../dist/src/core/tf.js');
 const { initBackend } = await import('../dist/src/backends/index.js');
 const { CycleGANModel, defaultCycleGANOptions, disposeLosses, readLosses } = await import('../dist/src/core/model.js');
 const { createNetwork, inferenceForward } = await import('../dist/src/core/networks/index.js');
+const { stepReplayDispatches } = await import('../dist/src/backends/webgpu/replay.js');
 
 const backend = await initBackend('webgpu');
 const be = tf.backend();
@@ -158,8 +160,11 @@ if (only !== 'fwd') {
   const settle = async (l) => { await readLosses(l); disposeLosses(l); };
   for (let i = 0; i < warmup; i++) await settle(model.step(A, B));
   const m = await measure(steps, () => model.step(A, B), settle);
-  printCounts('dispatches per training step by shader key prefix:', steps);
+  printCounts('dispatches per training step by shader key prefix (not counting replayed ones):', steps);
   result.step = m;
+  // The step's phases replayed on webgpu (captured at the 2nd step, replayed from the 3rd; src/core/phases.ts,
+  // src/backends/webgpu/replay.ts): the dispatches each records. CYCLEGAN_WEBGPU_STEP_REPLAY=0 runs them eagerly.
+  result.step_replayed_dispatches = stepReplayDispatches(model);
   model.dispose();
 }
 if (only !== 'step') {

@@ -166,6 +166,8 @@ class ReplayPlan {
   /** conv_gemm.ts's tuning when captured. */
   readonly tuning = convTuningGeneration();
   private disposed = false;
+  /** The runner's submit count when the last replay was encoded (its commands are submitted once it moves). */
+  private encodedAt = -1;
   private readonly heldBuffers: (GPUBufferLike | undefined)[];
 
   constructor(private readonly be: Backend, private readonly steps: Step[], private readonly inputs: tf.Tensor[],
@@ -192,8 +194,8 @@ class ReplayPlan {
     const be = this.be;
     if (this.patched.length) {
       // The previous replay's commands must be submitted before the uniforms they read are rewritten (a
-      // queue write runs before any command submitted after it).
-      flush(be);
+      // queue write runs before any command submitted after it): if no submit came since, one now.
+      if (be.cgRunner!.submits === this.encodedAt) flush(be);
       let lo = Infinity, hi = 0;
       const f32 = new Float32Array(1);
       const u8 = new Uint8Array(f32.buffer);
@@ -220,6 +222,7 @@ class ReplayPlan {
       pass.dispatchWorkgroups(s.x, s.y, s.z);
     }
     pass.end();
+    this.encodedAt = be.cgRunner!.submits;
     const ys = this.copyOut();
     if (this.spec.inPlace) {
       for (const t of this.held) {
