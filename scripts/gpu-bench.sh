@@ -105,6 +105,8 @@ run() {
   if [ -n "$prof" ]; then
     IFS=/ read -r size ngf nb <<< "$prof"
     for v in $variants; do
+      # (a profiled step always runs eagerly, replay or not: nostepreplay's profile would be default's)
+      [ "$v" = nostepreplay ] && continue
       echo "# per-kernel profile of one $prof training step (CYCLEGAN_BENCH_PROFILE=1), $v" | tee -a "$log"
       env $(variant_env "$v") CYCLEGAN_BENCH_PROFILE=1 "$node" "$DIR/bench.mjs" "$size" "$ngf" "$nb" 1 1 webgpu 2>&1 |
         grep -v '^Warning: maxDynamic' | tee -a "$log" || echo "# profile failed" | tee -a "$log"
