@@ -16,7 +16,6 @@ import { reflectPad } from '../src/core/ops/nn.js';
 import { runCGKernel, runKernel } from '../src/core/ops/kernels.js';
 import { CGReflectConv2D } from '../src/core/ops/kernel_names.js';
 import { setConvTuning, winogradPlan, winogradTile } from '../src/backends/webgpu/conv_gemm.js';
-import { batchedWgradGemm } from '../src/backends/webgpu/conv_tiled.js';
 import { fixturesAvailable } from './helpers/fixtures.js';
 import { checkFixture, runFixture } from './helpers/parity.js';
 import { check, type Data, errors, type Fn, inputs, runOn, webgpuSkipReason } from './helpers/webgpu.js';
@@ -25,17 +24,39 @@ import { rand } from './helpers/random.js';
 const skip = await webgpuSkipReason();
 const skipParity = skip || (fixturesAvailable() ? false : 'reference fixtures not found (../shared/fixtures/reference)');
 
-/** Dispatches `fn` records on webgpu (the Winograd path: weights, input, GEMM, output = 4). */
-async function dispatchesOf(fn: Fn, ins: Record<string, Data>): Promise<number> {
+/** A program the backend ran, as runWebGPUProgram received it. */
+type Ran = { shaderKey: string; dispatch: number[]; outputShape: number[] };
+
+/**
+ * Dispatches `fn` records on webgpu (the Winograd path: weights, input, GEMM, output = 4); `ran`, if given,
+ * gets the programs it ran (runWebGPUProgram wrapped meanwhile).
+ */
+async function dispatchesOf(fn: Fn, ins: Record<string, Data>, ran?: Ran[]): Promise<number> {
   await tf.setBackend('webgpu');
-  const stats = (tf.backend() as unknown as { cgRunner?: { dispatches: number } }).cgRunner;
+  type Run = (p: Ran, ...rest: unknown[]) => unknown;
+  const backend = tf.backend() as unknown as { runWebGPUProgram: Run; cgRunner?: { dispatches: number } };
+  const stats = backend.cgRunner;
   assert.ok(stats, 'the webgpu backend runs our dispatch path');
+  const own = Object.prototype.hasOwnProperty.call(backend, 'runWebGPUProgram');
+  const run = backend.runWebGPUProgram;
+  if (ran) {
+    backend.runWebGPUProgram = (p, ...rest) => {
+      ran.push({ shaderKey: p.shaderKey, dispatch: [...p.dispatch], outputShape: [...p.outputShape] });
+      return run.call(backend, p, ...rest);
+    };
+  }
   const ts = Object.fromEntries(Object.entries(ins).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]));
-  const d0 = stats.dispatches;
-  const y = fn(ts);
-  const n = stats.dispatches - d0;
-  tf.dispose([y, ...Object.values(ts)].flat());
-  return n;
+  try {
+    const d0 = stats.dispatches;
+    const y = fn(ts);
+    const n = stats.dispatches - d0;
+    tf.dispose([y, ...Object.values(ts)].flat());
+    return n;
+  } finally {
+    if (ran) {
+      if (own) backend.runWebGPUProgram = run; else delete (backend as { runWebGPUProgram?: Run }).runWebGPUProgram;
+    }
+  }
 }
 
 test('the Winograd switch: off by default, on through setConvTuning; which convolutions take it', () => {
@@ -137,16 +158,20 @@ for (const [m, [n, h, w, ci, co]] of WGRAD_CASES) {
     const zero = (t: Record<string, tf.Tensor>) => runKernel<tf.Tensor>('Conv2DBackpropFilter', { x: t.x, dy: t.dy },
       { strides: [1, 1], pad: 1, dataFormat: 'NHWC', filterShape });
     try {
-      const info = tf.backend_util.computeConv2DInfo([n, h, w, ci], filterShape as [number, number, number, number], 1, 1, 1);
       for (const splits of [undefined, 3]) {
         setConvTuning({ winograd: m, splits });
         const tag = splits ? ' split' : '';
-        const plan = winogradPlan('wgrad', info)!;
         const tiles = n * Math.ceil(h / m) * Math.ceil(w / m);
-        const slices = batchedWgradGemm(plan.cfg, 1, ci, co, tiles, plan.splits).splits;
-        assert.equal(slices, splits ? Math.min(3, Math.ceil(tiles / 16)) : 1, 'slices of the tile reduction');
-        assert.equal(await dispatchesOf(reflect, ins), 4, 'CGReflectConv2DBackpropFilter on the Winograd path');
-        assert.equal(await dispatchesOf(zero, ins), 4, 'Conv2DBackpropFilter on the Winograd path');
+        const slices = splits ? Math.min(3, Math.ceil(tiles / 16)) : 1;
+        // the GEMM that ran: one workgroup layer per (position, slice), its partial products [n², slices, ci, co]
+        for (const [what, fn] of [['CGReflectConv2DBackpropFilter', reflect], ['Conv2DBackpropFilter', zero]] as const) {
+          const ran: Ran[] = [];
+          assert.equal(await dispatchesOf(fn, ins, ran), 4, `${what} on the Winograd path`);
+          const gemm = ran.filter((p) => p.shaderKey.startsWith('cgConvTiled_wgradBatched'));
+          assert.equal(gemm.length, 1, `${what}: one batched GEMM (${ran.map((p) => p.shaderKey).join(', ')})`);
+          assert.equal(gemm[0].dispatch[2], (m + 2) ** 2 * slices, `${what}: the GEMM's workgroups along z`);
+          assert.deepEqual(gemm[0].outputShape, [(m + 2) ** 2, slices, ci, co], `${what}: the GEMM's partial products`);
+        }
         await check(`${name} dW reflect${tag}`, reflect, ins);
         await check(`${name} dW zero${tag}`, zero, ins);
       }
