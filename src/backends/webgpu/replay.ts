@@ -25,7 +25,8 @@
 // per-replay patches (UniformPatch); the plan's own bind groups are created once. plan.dispose() hands the
 // buffers back; Network.dispose and CycleGANModel.dispose dispose their plans.
 // The convolutions' algorithm choice (conv_gemm.ts's setConvTuning: tiles, Winograd) is part of a capture: a
-// plan made before a setConvTuning is captured again.
+// plan made before a setConvTuning is dropped, the next call runs normally (compiling the new tuning's
+// pipelines) and the one after captures again (refresh).
 // CYCLEGAN_WEBGPU_REPLAY=0 turns the forwards' replay off, CYCLEGAN_WEBGPU_STEP_REPLAY=0 the step's.
 import { tf } from '../../core/tf.js';
 import { envVar } from '../../core/limits.js';
@@ -59,7 +60,7 @@ export function replayEnabled(): boolean {
 }
 
 /** CYCLEGAN_WEBGPU_STEP_REPLAY=0 turns replay of the training step's phases off (read once, here). */
-export function stepReplayEnabled(): boolean {
+function stepReplayEnabled(): boolean {
   stepEnabled ??= envVar('CYCLEGAN_WEBGPU_STEP_REPLAY') !== '0';
   return stepEnabled;
 }
@@ -131,13 +132,13 @@ type Step = { pipeline: Pipeline; group: object; offsets: number[]; x: number; y
  * program's own uniforms in order) written over their captured bytes before each replay (Adam's step size and
  * bias correction, from the optimizer's step and learning rate then).
  */
-export interface UniformPatch {
+interface UniformPatch {
   key: string;
   values(): number[];
 }
 
 /** What a capture needs besides the work itself (captureWork). */
-export interface CaptureSpec {
+interface CaptureSpec {
   /** The caller's inputs (float32, on this backend): copied into plan-owned tensors, on which the work runs. */
   inputs: tf.Tensor[];
   /**
@@ -146,13 +147,38 @@ export interface CaptureSpec {
    * plan is stale.
    */
   longLived(): tf.Tensor[];
-  /** The work updates long-lived tensors in place: a replay drops any CPU copy of them (tfjs-webgpu keeps one after a read). */
+  /**
+   * The work updates long-lived tensors in place: a replay drops any CPU copy of them (tfjs-webgpu keeps one
+   * after a read), and the plan is stale once one's data gains or loses a sharer (its reference count): the
+   * eager update (optim.ts's Adam) writes in place only where none shares the data, else it assigns a new
+   * buffer, so a replay must not write over data a clone shares.
+   */
   inPlace?: boolean;
   patches?: UniformPatch[];
 }
 
 /** A patched uniform: its byte offset in the plan's uniform buffer, per value. */
 type Patched = { patch: UniformPatch; at: number[] };
+
+/** The long-lived tensors as a plan relies on them: each one, its buffer and (inPlace) its reference count. */
+type Held = { tensors: tf.Tensor[]; buffers: (GPUBufferLike | undefined)[]; refs: number[] | null };
+
+const refCountOf = (be: Backend, t: tf.Tensor) => be.tensorMap.get(t.dataId)?.refCount ?? 0;
+
+function holdOf(be: Backend, tensors: tf.Tensor[], inPlace: boolean): Held {
+  return { tensors, buffers: tensors.map((t) => bufferOf(be, t)), refs: inPlace ? tensors.map((t) => refCountOf(be, t)) : null };
+}
+
+/** Whether `now` (spec.longLived() again) is the held list: the same tensors, alive, with the same buffers (and counts). */
+function sameLongLived(be: Backend, held: Held, now: tf.Tensor[]): boolean {
+  if (now.length !== held.tensors.length) return false;
+  for (let i = 0; i < now.length; i++) {
+    const t = now[i];
+    if (t !== held.tensors[i] || t.isDisposed || bufferOf(be, t) !== held.buffers[i]) return false;
+    if (held.refs && refCountOf(be, t) !== held.refs[i]) return false;
+  }
+  return true;
+}
 
 /** Captured work (captureWork makes it): its dispatches, replayed on new inputs. */
 class ReplayPlan {
@@ -168,25 +194,19 @@ class ReplayPlan {
   private disposed = false;
   /** The runner's submit count when the last replay was encoded (its commands are submitted once it moves). */
   private encodedAt = -1;
-  private readonly heldBuffers: (GPUBufferLike | undefined)[];
 
   constructor(private readonly be: Backend, private readonly steps: Step[], private readonly inputs: tf.Tensor[],
               private readonly outputs: tf.Tensor[], private readonly owned: GPUBufferLike[],
               private readonly uniforms: GPUBufferLike, private readonly uniformBytes: Uint8Array,
-              private readonly spec: CaptureSpec, private readonly held: tf.Tensor[], private readonly patched: Patched[]) {
-    this.heldBuffers = held.map((t) => bufferOf(be, t));
-  }
+              private readonly spec: CaptureSpec, private readonly held: Held, private readonly patched: Patched[]) {}
 
-  /** Whether the backend, the convolutions' tuning and every long-lived tensor and its buffer are still the ones captured. */
+  /**
+   * Whether the backend, the convolutions' tuning and every long-lived tensor, its buffer (and, inPlace, its
+   * reference count) are still the ones captured.
+   */
   valid(): boolean {
     if (this.disposed || (tf.backend() as unknown) !== this.be || this.tuning !== convTuningGeneration()) return false;
-    const now = this.spec.longLived();
-    if (now.length !== this.held.length) return false;
-    for (let i = 0; i < now.length; i++) {
-      const t = now[i];
-      if (t !== this.held[i] || t.isDisposed || bufferOf(this.be, t) !== this.heldBuffers[i]) return false;
-    }
-    return true;
+    return sameLongLived(this.be, this.held, this.spec.longLived());
   }
 
   /** The captured work on `xs` (the captured shapes, float32): its outputs as new tensors (the caller's). */
@@ -225,7 +245,7 @@ class ReplayPlan {
     this.encodedAt = be.cgRunner!.submits;
     const ys = this.copyOut();
     if (this.spec.inPlace) {
-      for (const t of this.held) {
+      for (const t of this.held.tensors) {
         const d = be.tensorMap.get(t.dataId);
         if (d) d.values = undefined;
       }
@@ -269,7 +289,7 @@ class ReplayPlan {
  * captured run's outputs (copies of the plan's, the caller's), or, when the work cannot be replayed, the reason
  * and the run's outputs all the same. Every output must be a float32 tensor the work made (kept here).
  */
-export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf.Tensor[]):
+function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf.Tensor[]):
     { plan: ReplayPlan; outputs: tf.Tensor[] } | { reason: string; outputs: tf.Tensor[] } {
   const be = tf.backend() as unknown as Backend;
   if (!be.cgRunner) throw new Error('webgpu replay: the backend has no runner');
@@ -282,10 +302,10 @@ export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf
     copyIn(be, x, bufferOf(be, t)!);
     return t;
   });
-  const held = spec.longLived();
+  const longLived = spec.longLived();
   // (on the GPU first: a tensor assigned from CPU values, e.g. by a resume, is uploaded at its first use)
-  for (const t of held) if (!t.isDisposed && be.tensorMap.has(t.dataId)) be.uploadToGPU(t.dataId);
-  const heldBuffers = held.map((t) => bufferOf(be, t));
+  for (const t of longLived) if (!t.isDisposed && be.tensorMap.has(t.dataId)) be.uploadToGPU(t.dataId);
+  const held = holdOf(be, longLived, spec.inPlace === true);
   const capture = beginCapture(be);
   let outputs: tf.Tensor[];
   try {
@@ -305,10 +325,7 @@ export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf
   };
   if (capture.aborted !== null) return fail(capture.aborted);
   if (capture.dispatches.length === 0) return fail('no dispatches');
-  const now = spec.longLived();
-  if (now.length !== held.length || now.some((t, i) => t !== held[i] || bufferOf(be, t) !== heldBuffers[i])) {
-    return fail('a long-lived tensor was replaced');
-  }
+  if (!sameLongLived(be, held, spec.longLived())) return fail('a long-lived tensor was replaced');
   const inBufs = new Set(inputs.map((t) => bufferOf(be, t)!));
   const outBufs = new Set<GPUBufferLike>();
   for (const y of outputs) {
@@ -316,7 +333,7 @@ export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf
     if (!b || y.dtype !== 'float32' || inBufs.has(b) || outBufs.has(b)) return fail('an output is not a float32 buffer of its own');
     outBufs.add(b);
   }
-  const known = new Set(heldBuffers.filter((b): b is GPUBufferLike => b !== undefined));
+  const known = new Set(held.buffers.filter((b): b is GPUBufferLike => b !== undefined));
   const pool = be.bufferManager;
   const owned = new Set<GPUBufferLike>();
   for (const d of capture.dispatches) {
@@ -374,16 +391,39 @@ export function captureWork(spec: CaptureSpec, work: (inputs: tf.Tensor[]) => tf
 type State = { plan: ReplayPlan | null; failed: string | null; invalidated: number };
 const states = new WeakMap<Network, Map<string, State>>();
 
-/**
- * Where replay stands for `net` on each input shape it has seen (tests, diagnostics): 'warm' (seen once, or
- * its plan was invalidated), 'replaying' with the count, or the reason the capture failed.
- */
-export function replayStatus(net: Network): Record<string, string> {
+/** 'warm' (seen once, or its plan was invalidated), 'replaying' with the count, or the reason the capture failed, per key. */
+function statusOf(byKey: Map<string, State> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, s] of states.get(net) ?? []) {
+  for (const [k, s] of byKey ?? []) {
     out[k] = s.failed !== null ? `failed: ${s.failed}` : s.plan ? `replaying (${s.plan.replays})` : 'warm';
   }
   return out;
+}
+
+/** Disposes every plan `of` holds for `owner` (a network's forwards, a model's phases) and forgets it. */
+function releaseIn<K extends object>(of: WeakMap<K, Map<string, State>>, owner: K): void {
+  for (const s of of.get(owner)?.values() ?? []) s.plan?.dispose();
+  of.delete(owner);
+}
+
+/**
+ * Drops `s`'s plan if it went stale (valid() false): counted when its long-lived tensors were replaced (past
+ * MAX_RECAPTURES the key fails with `why`), not when the convolutions' tuning changed. Returns whether this
+ * call must run normally rather than capture: the key failed, or the tuning changed (the new tuning's
+ * pipelines are compiled by a normal run first: a capture now would abort on the compile and fail for good).
+ */
+function refresh(s: State, why: string): 'fresh' | 'replaced' | 'retuned' {
+  if (!s.plan || s.plan.valid()) return 'fresh';
+  const retuned = s.plan.tuning !== convTuningGeneration();
+  s.plan.dispose();
+  s.plan = null;
+  if (!retuned && ++s.invalidated > MAX_RECAPTURES) s.failed = why;
+  return retuned ? 'retuned' : 'replaced';
+}
+
+/** Where replay stands for `net` on each input shape it has seen (tests, diagnostics): see statusOf. */
+export function replayStatus(net: Network): Record<string, string> {
+  return statusOf(states.get(net));
 }
 
 function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D | null {
@@ -408,14 +448,8 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
   byShape.delete(key);
   byShape.set(key, s);
   if (s.failed !== null) return null;
-  if (s.plan && !s.plan.valid()) {
-    // (a change of the convolutions' tuning is not the network's doing: not counted)
-    const replaced = s.plan.tuning === convTuningGeneration();
-    s.plan.dispose();
-    s.plan = null;
-    if (replaced && ++s.invalidated > MAX_RECAPTURES) s.failed = 'its parameters keep being replaced';
-    return null;
-  }
+  // (a stale plan: this forward runs normally, the next one captures)
+  if (refresh(s, 'its parameters keep being replaced') !== 'fresh') return null;
   if (s.plan) return s.plan.run([x])[0] as tf.Tensor4D;
   let live = 0;
   for (const o of byShape.values()) if (o.plan) live++;
@@ -436,11 +470,6 @@ function forward(net: Network, x: tf.Tensor4D, opts: ApplyOptions): tf.Tensor4D 
   return r.outputs[0] as tf.Tensor4D;
 }
 
-/** Disposes every plan of `net`. */
-function release(net: Network): void {
-  for (const s of states.get(net)?.values() ?? []) s.plan?.dispose();
-  states.delete(net);
-}
 
 /** What replay holds for one phase of one model's training step (at one set of input shapes). */
 const phaseStates = new WeakMap<object, Map<string, State>>();
@@ -450,11 +479,7 @@ const phaseStates = new WeakMap<object, Map<string, State>>();
  * by the phase's name and input shapes.
  */
 export function stepReplayStatus(owner: object): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, s] of phaseStates.get(owner) ?? []) {
-    out[k] = s.failed !== null ? `failed: ${s.failed}` : s.plan ? `replaying (${s.plan.replays})` : 'warm';
-  }
-  return out;
+  return statusOf(phaseStates.get(owner));
 }
 
 /** The dispatches each replaying phase of `owner`'s training step records (diagnostics: scripts/step-host.mjs). */
@@ -487,39 +512,27 @@ function phase(owner: object, spec: PhaseSpec, work: (inputs: tf.Tensor[]) => tf
     return null;
   }
   if (s.failed !== null) return null;
-  if (s.plan && !s.plan.valid()) {
-    const replaced = s.plan.tuning === convTuningGeneration();
-    s.plan.dispose();
-    s.plan = null;
-    if (replaced && ++s.invalidated > MAX_RECAPTURES) {
-      s.failed = 'its long-lived tensors keep being replaced';
-      return null;
-    }
-  }
+  // (long-lived tensors replaced: captured again now, their pipelines are compiled; a new tuning: see refresh)
+  if (refresh(s, 'its long-lived tensors keep being replaced') === 'retuned' || s.failed !== null) return null;
   const opt = spec.optimizer;
-  const patches: UniformPatch[] = [{ key: ADAM_IN_PLACE_KEY, values: () => adamUniforms(opt.attrs()).map((u) => u.data[0]) }];
   if (s.plan) {
     opt.countReplayedStep();
     return s.plan.run(spec.inputs);
   }
   // Captured now (the pipelines are compiled: this is not the phase's first run, or its plan went stale).
+  const patches: UniformPatch[] = [{ key: ADAM_IN_PLACE_KEY, values: () => adamUniforms(opt.attrs()).map((u) => u.data[0]) }];
   const r = captureWork({ inputs: spec.inputs, longLived: spec.longLived, inPlace: true, patches }, work);
   if ('reason' in r) s.failed = r.reason;
   else s.plan = r.plan;
   return r.outputs;
 }
 
-/** Disposes every phase plan of `owner`. */
-function releasePhase(owner: object): void {
-  for (const s of phaseStates.get(owner)?.values() ?? []) s.plan?.dispose();
-  phaseStates.delete(owner);
-}
 
 /**
  * Makes inferenceForward (src/core/networks/inference.ts) replay captured forwards and runPhase
  * (src/core/phases.ts) replay captured training-step phases on `backendName`.
  */
 export function registerReplay(backendName: string): void {
-  registerInferenceAccelerator(backendName, { forward, release });
-  registerPhaseAccelerator(backendName, { run: phase, release: releasePhase });
+  registerInferenceAccelerator(backendName, { forward, release: (net) => releaseIn(states, net) });
+  registerPhaseAccelerator(backendName, { run: phase, release: (owner) => releaseIn(phaseStates, owner) });
 }
