@@ -78,6 +78,13 @@ test('the Winograd switch: off by default, on through setConvTuning; which convo
     setConvTuning({ winograd: 4 });
     assert.equal(winogradPlan('dgrad', block)!.algo.m, 4);
     assert.equal(winogradPlan('wgrad', block)!.algo.m, 4);
+    // the filter gradient's tile reduction (splitReduction): 9×8 pixels are 20 F(2×2) tiles, too few to split;
+    // a forced split is at most one 16-tile step a slice (2 slices, the last 4 tiles), and final
+    setConvTuning({ winograd: 2 });
+    assert.equal(winogradPlan('wgrad', block)!.splits, 1);
+    setConvTuning({ winograd: 2, splits: 100 });
+    const forced = winogradPlan('wgrad', block)!;
+    assert.deepEqual([forced.splits, forced.kChunk], [2, 16]);
     assert.equal(winogradPlan('wgrad', info([1, 9, 8, 4], [3, 3, 4, 8], 2, 1)), null, 'stride-2 filter gradient');
     assert.equal(winogradPlan('wgrad', info([1, 9, 8, 3], [3, 3, 3, 8], 1, 1)), null, '3-channel filter gradient');
     assert.equal(winogradPlan('fwd', info([1, 9, 8, 4], [3, 3, 4, 8], 2, 1)), null, 'stride 2');

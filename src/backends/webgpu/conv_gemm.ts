@@ -13,7 +13,7 @@ import { tf } from '../../core/tf.js';
 import { activationWGSL, ceilDiv, fields, floats, ints, REFLECT_INDEX, reflectAt, type FusedActivation, type GPUBackendLike, type Program,
   type TensorInfo, reduceSplits } from './program.js';
 import { tiledProgram, validConfig, type TileConfig, type TiledMode } from './conv_tiled.js';
-import { F2x2, F4x4, runWinograd, runWinogradFilter, type WinogradAlgo } from './winograd.js';
+import { F2x2, F4x4, runWinograd, runWinogradFilter, type WinogradAlgo, type WinogradGeom } from './winograd.js';
 import { envVar } from '../../core/limits.js';
 import { NARROW_MAX_C, NARROW_WG, narrowProgram, narrowWgradProgram } from './conv_narrow.js';
 
@@ -275,15 +275,24 @@ function convUniforms(info: ConvInfo, M: number, N: number, K: number, kChunk: n
     ph.kh0, ph.kw0, ph.tapsH, ph.tapsW), ...floats(alpha)];
 }
 
+/**
+ * The split rule of every GEMM's reduction (generic, tiled and the Winograd filter gradient's): a reduction of
+ * length K cut into at most `want` slices, each at least MIN_CHUNK long and a whole number of TK-deep steps,
+ * their partial products (floatsPerSlice each) within maxPartial; `forced` (ConvTuning.splits) instead, if given,
+ * at most one slice per step. Returns the final slice count (the last slice may be shorter) and slice length.
+ */
+export function splitReduction(K: number, TK: number, want: number, floatsPerSlice: number, forced?: number,
+                               maxPartial = MAX_PARTIAL_FLOATS): { splits: number; kChunk: number } {
+  if (K === 0) return { splits: 1, kChunk: 0 };
+  const s = forced ? Math.min(forced, ceilDiv(K, TK))
+    : Math.min(want, Math.floor(K / MIN_CHUNK), Math.floor(maxPartial / floatsPerSlice));
+  const kChunk = ceilDiv(ceilDiv(K, Math.max(1, s)), TK) * TK;
+  return { splits: ceilDiv(K, kChunk), kChunk };
+}
+
 /** How many slices a reduction of length K is cut into for an M×N output (1: no split). */
 export function gemmSplits(M: number, N: number, K: number): { splits: number; kChunk: number } {
-  if (K === 0) return { splits: 1, kChunk: 0 };
-  const tiles = ceilDiv(M, TM) * ceilDiv(N, tileN(N));
-  let splits = Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, tiles), Math.floor(K / MIN_CHUNK),
-    Math.floor(MAX_PARTIAL_FLOATS / (M * N))));
-  const kChunk = ceilDiv(ceilDiv(K, splits), TK) * TK;
-  splits = ceilDiv(K, kChunk);
-  return { splits, kChunk };
+  return splitReduction(K, TK, ceilDiv(TARGET_WORKGROUPS, ceilDiv(M, TM) * ceilDiv(N, tileN(N))), M * N);
 }
 
 /** Runs one GEMM mode, split or not; `outShape` has M·N elements. */
@@ -472,16 +481,11 @@ export function chooseTile(mode: TiledMode, M: number, N: number, C: number): Ti
  */
 export function tiledSplits(mode: TiledMode, cfg: TileConfig, M: number, N: number, K: number):
     { splits: number; kChunk: number } {
-  if (K === 0) return { splits: 1, kChunk: 0 };
   const tiles = ceilDiv(M, cfg.TM) * ceilDiv(N, cfg.TN);
   const want = mode === 'wgrad' ? (cfg === WGRAD_WIDE ? 16 : Math.max(8, ceilDiv(600, tiles)))
     : cfg === FWD_BIG ? 1 : ceilDiv(1024, tiles);
-  const maxPartial = cfg === WGRAD_WIDE ? 2 * MAX_PARTIAL_FLOATS : MAX_PARTIAL_FLOATS;
-  let splits = Math.max(1, Math.min(want, Math.floor(K / MIN_CHUNK), Math.floor(maxPartial / (M * N))));
-  if (tuning?.splits) splits = Math.max(1, Math.min(tuning.splits, ceilDiv(K, cfg.TK)));
-  const kChunk = ceilDiv(ceilDiv(K, splits), cfg.TK) * cfg.TK;
-  splits = ceilDiv(K, kChunk);
-  return { splits, kChunk };
+  return splitReduction(K, cfg.TK, want, M * N, tuning?.splits,
+    cfg === WGRAD_WIDE ? 2 * MAX_PARTIAL_FLOATS : MAX_PARTIAL_FLOATS);
 }
 
 type TiledGeom = { M: number; N: number; K: number; C: number; srcH: number; srcW: number; rowsH: number;
@@ -693,43 +697,57 @@ export function winogradTile(): 0 | 2 | 4 {
   return envWinograd;
 }
 
+/** A 3×3 stride-1 pass on the Winograd path: the algorithm and the batched GEMM's tile configuration. */
+export interface WinogradPlan { algo: WinogradAlgo; cfg: TileConfig }
+/** The filter gradient's, with the split of its tile reduction (splitReduction: final count, slice length). */
+export interface WinogradWgradPlan extends WinogradPlan { splits: number; kChunk: number }
+
 /**
- * The algorithm, the batched GEMM's tile configuration and (wgrad) the split of its tile reduction if a 3×3
- * stride-1 pass (fwd, dgrad: the convolution of dy with the flipped filter, or wgrad) takes the Winograd path,
- * else null.
+ * The plan if a 3×3 stride-1 pass (fwd, dgrad: the convolution of dy with the flipped filter, or wgrad) takes
+ * the Winograd path, else null.
  */
-export function winogradPlan(mode: 'fwd' | 'dgrad' | 'wgrad', info: ConvInfo):
-    { algo: WinogradAlgo; cfg: TileConfig; splits: number } | null {
+export function winogradPlan(mode: 'wgrad', info: ConvInfo): WinogradWgradPlan | null;
+export function winogradPlan(mode: 'fwd' | 'dgrad', info: ConvInfo): WinogradPlan | null;
+export function winogradPlan(mode: 'fwd' | 'dgrad' | 'wgrad', info: ConvInfo): WinogradPlan | WinogradWgradPlan | null {
   const m = winogradTile();
   if (!m || tuning?.generic) return null;
   if (info.filterHeight !== 3 || info.filterWidth !== 3 || info.strideHeight !== 1 || info.strideWidth !== 1 ||
       info.dilationHeight !== 1 || info.dilationWidth !== 1 || info.inChannels % 4 || info.outChannels % 4) return null;
   const algo = m === 4 ? F4x4 : F2x2;
   if (mode === 'wgrad') {
-    // n² products [Cin × tiles]·[tiles × Cout] (any tile config: the reduction's slices need not divide it), the
-    // tile reduction split as the direct filter gradient's pixel reduction is: enough workgroups to fill a large
-    // GPU, slices of at least MIN_CHUNK tiles, partial products within MAX_PARTIAL_FLOATS (a forced split wins)
+    // n² products [Cin × tiles]·[tiles × Cout] (any tile config: the reduction's slices need not divide it) on
+    // WGRAD, not chooseTile's pick: its rule was swept on the direct filter gradient's GEMM ([9·Cin × pixels]·
+    // [pixels × Cout]), this shape has not been swept yet. The tile reduction split by the shared rule
+    // (splitReduction): enough workgroups to fill a large GPU, slices of at least MIN_CHUNK tiles, partial
+    // products within MAX_PARTIAL_FLOATS (a forced split wins)
     const n2 = algo.n * algo.n, Cin = info.inChannels, Cout = info.outChannels;
     const P = info.batchSize * ceilDiv(info.outHeight, m) * ceilDiv(info.outWidth, m);
-    const cfg = tuning?.cfg ?? chooseTile('wgrad', Cin, Cout, P);
-    if (!cfg) return null;
+    const cfg = tuning?.cfg ?? WGRAD;
     const blocks = n2 * ceilDiv(Cin, cfg.TM) * ceilDiv(Cout, cfg.TN);
-    const splits = tuning?.splits ?? Math.max(1, Math.min(ceilDiv(TARGET_WORKGROUPS, blocks), Math.floor(P / MIN_CHUNK),
-      Math.floor(MAX_PARTIAL_FLOATS / (n2 * Cin * Cout))));
-    return { algo, cfg, splits };
+    return { algo, cfg, ...splitReduction(P, cfg.TK, ceilDiv(TARGET_WORKGROUPS, blocks), n2 * Cin * Cout, tuning?.splits) };
   }
   const K = mode === 'fwd' ? info.inChannels : info.outChannels, N = mode === 'fwd' ? info.outChannels : info.inChannels;
   const H = mode === 'fwd' ? info.outHeight : info.inHeight, W = mode === 'fwd' ? info.outWidth : info.inWidth;
   const P = info.batchSize * ceilDiv(H, m) * ceilDiv(W, m);
   // chooseTile returns only configurations whose slices divide K (batchedGemm checks it again)
   const cfg = tuning?.cfg && K % tuning.cfg.TK === 0 ? tuning.cfg : chooseTile('fwd', algo.n * algo.n * P, N, K);
-  return cfg ? { algo, cfg, splits: 1 } : null;
+  return cfg ? { algo, cfg } : null;
+}
+
+/**
+ * The forward's geometry (its filter unflipped): x [batch, inH, inW, inC] read through `reflect` if given (the
+ * unpadded source, its window corners shifted back by the padding) or zero-padded by info's padding, onto y's
+ * pixels. The filter gradient reads x the same way.
+ */
+function fwdGeom(info: ConvInfo, reflect?: Reflect): Omit<WinogradGeom, 'flip'> {
+  return { batch: info.batchSize, srcH: reflect?.srcH ?? info.inHeight, srcW: reflect?.srcW ?? info.inWidth,
+    K: info.inChannels, N: info.outChannels, outH: info.outHeight, outW: info.outWidth,
+    padT: reflect?.pad ?? info.padInfo.top, padL: reflect?.pad ?? info.padInfo.left, reflect: !!reflect };
 }
 
 /**
  * A 3×3 stride-1 pass on the Winograd path (`inputs`: [x, filter] for fwd, [dy, filter] for dgrad), + bias,
- * then `act`; null where it does not apply (winogradPlan). fwd reads x through `reflect` if given (the
- * unpadded source, its window corners shifted back by the padding) or zero-padded by info's padding. dgrad:
+ * then `act`; null where it does not apply (winogradPlan). fwd reads x as fwdGeom says. dgrad:
  * dx[i] = Σ_k dy[i + pad − k] W[k] = Σ_k' dy[i − (2 − pad) + k'] W[2 − k'], a forward convolution of dy
  * zero-padded by 2 − pad with the flipped, channel-swapped filter, over dx's pixels.
  */
@@ -739,10 +757,8 @@ function runWinogradConv(backend: GPUBackendLike, mode: 'fwd' | 'dgrad', inputs:
   if (!plan) return null;
   const [src, filter] = inputs;
   if (mode === 'fwd') {
-    return runWinograd(backend, plan.algo, src, filter, bias, act, alpha, { batch: info.batchSize,
-      srcH: reflect?.srcH ?? info.inHeight, srcW: reflect?.srcW ?? info.inWidth, K: info.inChannels,
-      N: info.outChannels, outH: info.outHeight, outW: info.outWidth, padT: reflect?.pad ?? info.padInfo.top,
-      padL: reflect?.pad ?? info.padInfo.left, reflect: !!reflect, flip: false }, plan.cfg);
+    return runWinograd(backend, plan.algo, src, filter, bias, act, alpha, { ...fwdGeom(info, reflect), flip: false },
+      plan.cfg);
   }
   if (reflect) throw new Error('conv: the Winograd path reads a reflected source for fwd only');
   return runWinograd(backend, plan.algo, src, filter, bias, act, alpha, { batch: info.batchSize, srcH: info.outHeight,
@@ -758,8 +774,5 @@ function runWinogradFilterConv(backend: GPUBackendLike, x: TensorInfo, dy: Tenso
                                reflect?: Reflect): TensorInfo | null {
   const plan = winogradPlan('wgrad', info);
   if (!plan) return null;
-  return runWinogradFilter(backend, plan.algo, x, dy, { batch: info.batchSize, srcH: reflect?.srcH ?? info.inHeight,
-    srcW: reflect?.srcW ?? info.inWidth, K: info.inChannels, N: info.outChannels, outH: info.outHeight,
-    outW: info.outWidth, padT: reflect?.pad ?? info.padInfo.top, padL: reflect?.pad ?? info.padInfo.left,
-    reflect: !!reflect, flip: false }, plan.cfg, plan.splits);
+  return runWinogradFilter(backend, plan.algo, x, dy, fwdGeom(info, reflect), plan.cfg, plan);
 }

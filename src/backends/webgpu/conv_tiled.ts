@@ -375,18 +375,19 @@ export function batchedGemm(cfg: TileConfig, batches: number, M: number, N: numb
 
 /**
  * `batches` independent products C[z] = A[z]ᵀ·B[z] (A [batches, K, M], B [batches, K, N], M and N multiples of 4),
- * their long reduction (K) split in `splits` slices, in one dispatch: the filter-gradient kernel with one tap,
- * grid z over (product, slice). Writes the partial products [batches, splits, M, N] for the caller to sum (the
- * Winograd filter gradient's 16 or 36 position-wise products, winograd.ts, summed in its output transform).
+ * their long reduction (K) cut in slices kChunk long (conv_gemm.ts splitReduction's), in one dispatch: the
+ * filter-gradient kernel with one tap, grid z over (product, slice). Writes the partial products [batches,
+ * ⌈K / kChunk⌉, M, N] for the caller to sum (the Winograd filter gradient's 16 or 36 position-wise products,
+ * winograd.ts, summed in its output transform).
  */
-export function batchedWgradGemm(cfg: TileConfig, batches: number, M: number, N: number, K: number, splits: number):
-    { program: ReturnType<typeof tiledProgram>; uniforms: UniformValue[]; splits: number } {
+export function batchedWgradGemm(cfg: TileConfig, batches: number, M: number, N: number, K: number, kChunk: number):
+    { program: ReturnType<typeof tiledProgram>; uniforms: UniformValue[] } {
   if (M % 4 || N % 4) throw new Error(`batchedWgradGemm: M ${M} and N ${N} must be multiples of 4`);
-  const kChunk = Math.max(cfg.TK, ceilDiv(ceilDiv(K, Math.max(1, splits)), cfg.TK) * cfg.TK);
-  const s = Math.max(1, ceilDiv(K, kChunk));
+  if (kChunk <= 0 || kChunk % cfg.TK) throw new Error(`batchedWgradGemm: kChunk ${kChunk} must be a positive multiple of ${cfg.TK}`);
+  const s = ceilDiv(K, kChunk);
   const program = tiledProgram('wgrad', cfg, [batches, s, M, N], [ceilDiv(M, cfg.TM), ceilDiv(N, cfg.TN), batches * s],
     false, 'linear', true, false, false, true);
   const v: Record<string, number> = { batch: 1, kH: 1, kW: 1, M, N, K, C: 0, kChunk, kTiles: ceilDiv(kChunk, cfg.TK),
     srcH: 1, srcW: K, inC: M, outH: 1, outW: K, strideH: 1, strideW: 1, dilH: 1, dilW: 1, tapsH: 1, tapsW: 1 };
-  return { program, uniforms: [...ints(...TILED_FIELDS.map((f) => v[f] ?? 0)), ...floats(0)], splits: s };
+  return { program, uniforms: [...ints(...TILED_FIELDS.map((f) => v[f] ?? 0)), ...floats(0)] };
 }

@@ -123,7 +123,7 @@ const IO_UNIFORMS = 'tB : i32, tSrcH : i32, tSrcW : i32, tC4 : i32, tilesH : i32
 /** The output's tiles: rows, columns, and all of them over the batch (P, the batched GEMM's M). */
 type Tiles = { h: number; w: number; P: number };
 
-function ioUniforms(g: WinogradGeom, t: Tiles, C: number, alpha = 0) {
+function ioUniforms(g: Omit<WinogradGeom, 'flip'>, t: Tiles, C: number, alpha = 0) {
   return [...ints(g.batch, g.srcH, g.srcW, C / 4, t.h, t.w, g.padT, g.padL, t.P, g.outH, g.outW), ...floats(alpha)];
 }
 
@@ -329,21 +329,26 @@ function weightGradProgram(a: WinogradAlgo, K: number, N: number): Program & { v
 /**
  * The filter gradient of a 3×3 stride-1 convolution (K input, N output channels, both multiples of 4) on the
  * Winograd path: `x` [batch, srcH, srcW, K] read as the forward reads it (`g.reflect`, padT/padL), `dy`
- * [batch, outH, outW, N]; the tile reduction (over the batch too) cut in `splits` slices of the batched GEMM
- * (tile configuration `cfg`). 4 dispatches (input, dy, GEMM, weights) where the direct kernel takes 2.
+ * [batch, outH, outW, N]; the tile reduction (over the batch too) cut in `split.splits` slices `split.kChunk`
+ * tiles long (conv_gemm.ts splitReduction) of the batched GEMM (tile configuration `cfg`). 4 dispatches (input,
+ * dy, GEMM, weights) where the direct kernel takes 2.
  */
 export function runWinogradFilter(backend: GPUBackendLike, a: WinogradAlgo, x: TensorInfo, dy: TensorInfo,
-                                  g: WinogradGeom, cfg: TileConfig, splits: number): TensorInfo {
+                                  g: Omit<WinogradGeom, 'flip'>, cfg: TileConfig,
+                                  split: { splits: number; kChunk: number }): TensorInfo {
   const h = ceilDiv(g.outH, a.m), w = ceilDiv(g.outW, a.m);
   const tiles: Tiles = { h, w, P: g.batch * h * w };
   const V = backend.runWebGPUProgram(inputProgram(a, tiles.P, g.K, g.reflect), [x], 'float32', ioUniforms(g, tiles, g.K));
   const E = backend.runWebGPUProgram(gradProgram(a, tiles.P, g.N), [dy], 'float32',
     ioUniforms({ ...g, srcH: g.outH, srcW: g.outW, padT: 0, padL: 0 }, tiles, g.N));
-  const gemm = batchedWgradGemm(cfg, a.n * a.n, g.K, g.N, tiles.P, splits);
+  if (split.splits !== ceilDiv(tiles.P, split.kChunk)) {
+    throw new Error(`runWinogradFilter: ${split.splits} slices of ${split.kChunk} for ${tiles.P} tiles`);
+  }
+  const gemm = batchedWgradGemm(cfg, a.n * a.n, g.K, g.N, tiles.P, split.kChunk);
   const M = backend.runWebGPUProgram(gemm.program, [V, E], 'float32', gemm.uniforms);
   backend.disposeData(V.dataId);
   backend.disposeData(E.dataId);
-  const dW = backend.runWebGPUProgram(weightGradProgram(a, g.K, g.N), [M], 'float32', ints(g.K, g.N / 4, gemm.splits));
+  const dW = backend.runWebGPUProgram(weightGradProgram(a, g.K, g.N), [M], 'float32', ints(g.K, g.N / 4, split.splits));
   backend.disposeData(M.dataId);
   return dW;
 }
