@@ -14,7 +14,6 @@
 //   GEMM     M[ξ] = V[ξ]ᵀ · E[ξ]                  [Cin × tiles]·[tiles × Cout], the tile reduction split across
 //                                                  workgroups (conv_tiled.ts's filter-gradient kernel, batchedWgradGemm)
 //   weights  dW[·, ·, ci, co] = Gᵀ (Σ_splits M) G  n×n → 3×3
-// F(2×2): 16·tiles multiplies per (ci, co) against 9·pixels (2.25× fewer), F(4×4) 36/144 (4×).
 // The transforms are unrolled from the matrices (WinogradAlgo) into the shaders at compile time.
 // The weights are transformed on every call (n²·Cin·Cout elements: small): training updates them in place
 // (CGAdamInPlace), so a cache keyed by tensor would go stale.
@@ -253,7 +252,6 @@ const transpose = (X: number[][]): number[][] => X[0].map((_, j) => X.map((row) 
  */
 function gradProgram(a: WinogradAlgo, P: number, C: number): Program & { variableComponents: number[]; outputComponent: number } {
   const n = a.n, m = a.m;
-  const A = transpose(a.AT);
   return {
     outputShape: [n * n, P, C],
     shaderKey: `cgWinograd${m}Grad`,
@@ -264,7 +262,9 @@ function gradProgram(a: WinogradAlgo, P: number, C: number): Program & { variabl
     outputComponent: 4,
     uniforms: IO_UNIFORMS,
     workgroupSize: [64, 1, 1],
-    getUserCode: () => `
+    getUserCode: () => {
+      const A = transpose(a.AT);
+      return `
       ${TILE_AT}
       fn main(index : i32) {
         if (index >= uniforms.tP * uniforms.tC4) { return; }
@@ -287,7 +287,8 @@ function gradProgram(a: WinogradAlgo, P: number, C: number): Program & { variabl
         let stride = uniforms.tP * uniforms.tC4;
         ${sandwich(A, A, (i, j) => `e[${i * m + j}]`, 't', (i, j, e) => `result[${i * n + j} * stride + index] = ${e};`)}
       }
-    `,
+    `;
+    },
   };
 }
 
@@ -297,7 +298,6 @@ function gradProgram(a: WinogradAlgo, P: number, C: number): Program & { variabl
  */
 function weightGradProgram(a: WinogradAlgo, K: number, N: number): Program & { variableComponents: number[]; outputComponent: number } {
   const n = a.n, n2 = n * n;
-  const GT = transpose(a.G);
   return {
     outputShape: [3, 3, K, N],
     shaderKey: `cgWinograd${a.m}WeightGrad`,
@@ -308,7 +308,9 @@ function weightGradProgram(a: WinogradAlgo, K: number, N: number): Program & { v
     outputComponent: 4,
     uniforms: 'wK : i32, wN4 : i32, wSplits : i32,',
     workgroupSize: [64, 1, 1],
-    getUserCode: () => `
+    getUserCode: () => {
+      const GT = transpose(a.G);
+      return `
       fn main(index : i32) {
         let kn = uniforms.wK * uniforms.wN4;
         if (index >= kn) { return; }
@@ -322,7 +324,8 @@ function weightGradProgram(a: WinogradAlgo, K: number, N: number): Program & { v
         // dW = Gᵀ M G
         ${sandwich(GT, GT, (i, j) => `mv[${i * n + j}]`, 't', (i, j, e) => `result[${i * 3 + j} * kn + index] = ${e};`)}
       }
-    `,
+    `;
+    },
   };
 }
 
