@@ -11,7 +11,7 @@ import { Adam, type AdamState, type GradientParts } from './optim.js';
 // loss_names / visual_names / model_names are declared once, in a module free of TF.js (the page imports it).
 import { LOSS_NAMES, type LossName, type VisualName } from './model_names.js';
 import { releasePhases, runPhase } from './phases.js';
-import { walkLayers } from './networks/architectures.js';
+import { trainingReplayable } from './networks/inference.js';
 
 export interface CycleGANOptions {
   inputNc: number;
@@ -126,6 +126,16 @@ export function discriminatorSpecs(o: CycleGANOptions): { D_A: DiscriminatorSpec
   return { D_A: d(o.outputNc), D_B: d(o.inputNc) };
 }
 
+const isIdentityLoss = (n: LossName) => n.startsWith('idt_');
+
+/**
+ * The generators' losses, the G phase's outputs after the fakes (CycleGANModel.generatorPhase pushes them in
+ * this order): LOSS_NAMES without the discriminators', and without the identity terms unless they are on.
+ */
+function generatorLossNames(identity: boolean): LossName[] {
+  return LOSS_NAMES.filter((n) => !n.startsWith('D_') && (identity || !isIdentityLoss(n)));
+}
+
 export class CycleGANModel {
   readonly optimizerG: Adam;
   readonly optimizerD: Adam;
@@ -133,8 +143,6 @@ export class CycleGANModel {
   readonly poolA: ImagePool;
   readonly poolB: ImagePool;
   private readonly rng: Rng;
-  /** Whether the step's phases may be replayed (phasesReplayable; the layers do not change). */
-  private replayable: boolean | undefined;
 
   private constructor(readonly opts: CycleGANOptions, readonly nets: CycleGANNetworks) {
     const master = new Rng(opts.seed ^ 0x5eed);
@@ -202,19 +210,21 @@ export class CycleGANModel {
   private stepReverse(realA: tf.Tensor4D, realB: tf.Tensor4D): LossTensors {
     const o = this.opts;
     const losses = {} as LossTensors;
-    const replayable = this.phasesReplayable();
+    // (the phases depend only on their inputs and the networks' and optimizers' tensors: no dropout, no batch norm)
+    const replayable = Object.values(this.nets).every(trainingReplayable);
     // The generators' phase: both cycles, the identity terms, optimizerG's update. Its outputs are the fakes
     // and the G losses in gLossNames order.
     const idt = o.lambdaIdentity > 0;
-    const gLossNames: LossName[] = idt ? ['G_A', 'cycle_A', 'idt_A', 'G_B', 'cycle_B', 'idt_B'] : ['G_A', 'cycle_A', 'G_B', 'cycle_B'];
+    const gLossNames = generatorLossNames(idt);
     const [fakeA, fakeB, ...gLosses] = runPhase(this, {
       name: 'G', inputs: [realA, realB], optimizer: this.optimizerG, replayable,
       // (the discriminators' parameters too: the GAN terms read them)
       longLived: () => [...this.optimizerG.params.values(), ...this.optimizerD.params.values(), ...this.optimizerG.momentTensors()],
     }, ([a, b]) => this.generatorPhase(a as tf.Tensor4D, b as tf.Tensor4D)) as [tf.Tensor4D, tf.Tensor4D, ...tf.Scalar[]];
+    // (kept here, not in the phases: a replay's outputs are new tensors, and a capture keeps its own)
     gLossNames.forEach((n, i) => { losses[n] = tf.keep(gLosses[i]); });
     // (a constant made outside the phases: an upload per step would keep the phase from being replayed)
-    if (!idt) for (const n of ['idt_A', 'idt_B'] as const) losses[n] = tf.keep(tf.scalar(0));
+    if (!idt) for (const n of LOSS_NAMES.filter(isIdentityLoss)) losses[n] = tf.keep(tf.scalar(0));
 
     // The image pools are host decisions (their RNG, the images they keep) between the two phases.
     const pooledB = this.poolB.query(fakeB);
@@ -228,18 +238,6 @@ export class CycleGANModel {
     losses.D_B = tf.keep(dB as tf.Scalar);
     tf.dispose([pooledA, pooledB]);
     return losses;
-  }
-
-  /**
-   * Whether the step's phases depend only on their inputs and the networks' and optimizers' tensors: no
-   * dropout (masks drawn from the host RNG per pass) and no batch norm (running statistics replaced per pass).
-   */
-  private phasesReplayable(): boolean {
-    this.replayable ??= Object.values(this.nets).every((n) => {
-      for (const l of walkLayers(n.layers)) if (l.op === 'dropout' || l.op === 'batchNorm') return false;
-      return true;
-    });
-    return this.replayable;
   }
 
   /**
@@ -273,7 +271,7 @@ export class CycleGANModel {
 
   /**
    * G_A and G_B with the discriminators fixed, then optimizerG's update. Returns [fakeA, fakeB, then the G
-   * losses: G_A, cycle_A, (idt_A,) G_B, cycle_B, (idt_B)], the losses kept.
+   * losses in generatorLossNames order: G_A, cycle_A, (idt_A,) G_B, cycle_B, (idt_B)].
    */
   private generatorPhase(realA: tf.Tensor4D, realB: tf.Tensor4D): tf.Tensor[] {
     const o = this.opts;
@@ -288,13 +286,13 @@ export class CycleGANModel {
       // GAN term through the frozen discriminator: only d fake is wanted.
       const d = forwardTrace(D, fake, run);
       const [ganValue, dPred] = ganLossAndGrad(d.y, true, o.ganMode);
-      losses.push(tf.keep(ganValue));
+      losses.push(ganValue);
       d.y.dispose();
       const dFakeD = backward(d.trace, dPred as tf.Tensor4D, { needDx: true })!;
       // Cycle term: F's parameter gradients, and d fake.
       const f = forwardTrace(F, fake, run);
       const [cycleValue, dRec] = l1LossAndGrad(f.y, real, lambda);
-      losses.push(tf.keep(cycleValue));
+      losses.push(cycleValue);
       f.y.dispose();
       const dFakeF = backwardInto(f.trace, dRec as tf.Tensor4D, fName, true)!;
       const dFake = tf.add(dFakeD, dFakeF) as tf.Tensor4D;
@@ -304,7 +302,7 @@ export class CycleGANModel {
         const scale = lambdaOther * o.lambdaIdentity;
         const i = forwardTrace(G, other, run);
         const [idtValue, dIdt] = l1LossAndGrad(i.y, other, scale);
-        losses.push(tf.keep(idtValue));
+        losses.push(idtValue);
         i.y.dispose();
         backwardInto(i.trace, dIdt as tf.Tensor4D, gName, false);
       }
@@ -320,7 +318,7 @@ export class CycleGANModel {
 
   /**
    * D_A on (realB, pooledB) and D_B on (realA, pooledA), then optimizerD's update. D_A and D_B have separate
-   * weights; loss_D = ½(D(real) → 1 + D(fake) → 0), each image's pass on its own. Returns [D_A, D_B] (kept).
+   * weights; loss_D = ½(D(real) → 1 + D(fake) → 0), each image's pass on its own. Returns [D_A, D_B].
    */
   private discriminatorPhase(realA: tf.Tensor4D, realB: tf.Tensor4D, pooledA: tf.Tensor4D, pooledB: tf.Tensor4D): tf.Tensor[] {
     const o = this.opts;
@@ -337,7 +335,7 @@ export class CycleGANModel {
         backwardInto(p.trace, dPred as tf.Tensor4D, dName, false);
       }
       // ½(a + b) as the mean of the two (halving is exact): no scalar operand to upload per step.
-      const loss = tf.keep(tf.tidy(() => tf.mean(tf.stack(parts)) as tf.Scalar));
+      const loss = tf.tidy(() => tf.mean(tf.stack(parts)) as tf.Scalar);
       tf.dispose(parts);
       return loss;
     };

@@ -563,7 +563,8 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     if (capture && capture.aborted === null) {
       if (timed) abortCapture(backend, 'timed (profiling)');
       else {
-        const header = 2 + 2 * (inputs.length + 1) + (p.size ? 1 : 0);
+        // (the program's own uniforms are the last fields)
+        const header = nFields - (programUniforms?.length ?? 0);
         capture.dispatches.push({ pipeline, layout: layout.group, buffers: [...buffers], inputs: inputs.length,
           uniforms: new Uint8Array(staging.slice(base, base + slot)), workgroups: [p.dispatch[0], p.dispatch[1], p.dispatch[2]],
           key: p.shaderKey, programUniforms: at.slice(header).map((o) => o * 4) });

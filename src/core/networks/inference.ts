@@ -27,21 +27,26 @@ export function releaseInference(net: Network): void {
 }
 
 /** Per network: whether its training-mode forward is replayable (its layers do not change, so walked once). */
-const trainingReplayable = new WeakMap<Network, boolean>();
+const replayableInTraining = new WeakMap<Network, boolean>();
 
 /**
- * Whether the forward depends only on the input and the parameters: not in training mode with dropout (a mask
- * drawn per call) or batch norm (batch statistics, running ones updated).
+ * Whether `net`'s training-mode forward depends only on its input and parameters: no dropout (a mask drawn
+ * per call) and no batch norm (batch statistics, running ones updated). Also the training step's phases'
+ * rule (CycleGANModel: src/core/phases.ts).
  */
-function replayable(net: Network, opts: ApplyOptions): boolean {
-  if (!opts.training) return true;
-  let r = trainingReplayable.get(net);
+export function trainingReplayable(net: Network): boolean {
+  let r = replayableInTraining.get(net);
   if (r === undefined) {
     r = true;
     for (const l of walkLayers(net.layers)) if (l.op === 'dropout' || l.op === 'batchNorm') r = false;
-    trainingReplayable.set(net, r);
+    replayableInTraining.set(net, r);
   }
   return r;
+}
+
+/** Whether the forward depends only on the input and the parameters (see trainingReplayable). */
+function replayable(net: Network, opts: ApplyOptions): boolean {
+  return !opts.training || trainingReplayable(net);
 }
 
 /**
