@@ -18,33 +18,21 @@ import { CGReflectConv2D } from '../src/core/ops/kernel_names.js';
 import { setConvTuning, winogradPlan, winogradTile } from '../src/backends/webgpu/conv_gemm.js';
 import { fixturesAvailable } from './helpers/fixtures.js';
 import { checkFixture, runFixture } from './helpers/parity.js';
-import { check, type Data, errors, type Fn, inputs, runOn, webgpuSkipReason } from './helpers/webgpu.js';
+import { check, type Data, errors, type Fn, inputs, type RanProgram, runOn, spyPrograms, webgpuSkipReason } from './helpers/webgpu.js';
 import { rand } from './helpers/random.js';
 
 const skip = await webgpuSkipReason();
 const skipParity = skip || (fixturesAvailable() ? false : 'reference fixtures not found (../shared/fixtures/reference)');
 
-/** A program the backend ran, as runWebGPUProgram received it. */
-type Ran = { shaderKey: string; dispatch: number[]; outputShape: number[] };
-
 /**
  * Dispatches `fn` records on webgpu (the Winograd path: weights, input, GEMM, output = 4); `ran`, if given,
  * gets the programs it ran (runWebGPUProgram wrapped meanwhile).
  */
-async function dispatchesOf(fn: Fn, ins: Record<string, Data>, ran?: Ran[]): Promise<number> {
+async function dispatchesOf(fn: Fn, ins: Record<string, Data>, ran?: RanProgram[]): Promise<number> {
   await tf.setBackend('webgpu');
-  type Run = (p: Ran, ...rest: unknown[]) => unknown;
-  const backend = tf.backend() as unknown as { runWebGPUProgram: Run; cgRunner?: { dispatches: number } };
-  const stats = backend.cgRunner;
+  const stats = (tf.backend() as unknown as { cgRunner?: { dispatches: number } }).cgRunner;
   assert.ok(stats, 'the webgpu backend runs our dispatch path');
-  const own = Object.prototype.hasOwnProperty.call(backend, 'runWebGPUProgram');
-  const run = backend.runWebGPUProgram;
-  if (ran) {
-    backend.runWebGPUProgram = (p, ...rest) => {
-      ran.push({ shaderKey: p.shaderKey, dispatch: [...p.dispatch], outputShape: [...p.outputShape] });
-      return run.call(backend, p, ...rest);
-    };
-  }
+  const spy = ran ? spyPrograms() : null;
   const ts = Object.fromEntries(Object.entries(ins).map(([k, v]) => [k, tf.tensor(v.data, v.shape)]));
   try {
     const d0 = stats.dispatches;
@@ -53,8 +41,9 @@ async function dispatchesOf(fn: Fn, ins: Record<string, Data>, ran?: Ran[]): Pro
     tf.dispose([y, ...Object.values(ts)].flat());
     return n;
   } finally {
-    if (ran) {
-      if (own) backend.runWebGPUProgram = run; else delete (backend as { runWebGPUProgram?: Run }).runWebGPUProgram;
+    if (spy) {
+      spy.restore();
+      ran!.push(...spy.ran);
     }
   }
 }
@@ -172,7 +161,7 @@ for (const [m, [n, h, w, ci, co]] of WGRAD_CASES) {
         const slices = splits ? Math.min(3, Math.ceil(tiles / 16)) : 1;
         // the GEMM that ran: one workgroup layer per (position, slice), its partial products [n², slices, ci, co]
         for (const [what, fn] of [['CGReflectConv2DBackpropFilter', reflect], ['Conv2DBackpropFilter', zero]] as const) {
-          const ran: Ran[] = [];
+          const ran: RanProgram[] = [];
           assert.equal(await dispatchesOf(fn, ins, ran), 4, `${what} on the Winograd path`);
           const gemm = ran.filter((p) => p.shaderKey.startsWith('cgConvTiled_wgradBatched'));
           assert.equal(gemm.length, 1, `${what}: one batched GEMM (${ran.map((p) => p.shaderKey).join(', ')})`);
@@ -208,12 +197,8 @@ test('generator and training-step parity with Winograd on', { skip: skipParity }
   const { initBackend } = await import('../src/backends/index.js');
   assert.equal(await initBackend('webgpu'), 'webgpu');
   // The programs each fixture runs, by base key, to show that its 3×3 convolutions took the Winograd path.
-  type Run = (p: { shaderKey: string }, ...rest: unknown[]) => unknown;
-  const backend = tf.backend() as unknown as { runWebGPUProgram: Run };
-  const own = Object.prototype.hasOwnProperty.call(backend, 'runWebGPUProgram');
-  const run = backend.runWebGPUProgram;
-  const seen = new Set<string>();
-  backend.runWebGPUProgram = (p, ...rest) => { seen.add(p.shaderKey); return run.call(backend, p, ...rest); };
+  const spy = spyPrograms();
+  const seen = spy.keys;
   // forward (reflected), input gradient (zero padded, flipped weights), filter gradient (its dy and weight passes)
   const passes = (m: number) => [`cgWinograd${m}InputReflect`, `cgWinograd${m}Input`, `cgWinograd${m}WeightsFlip`,
     `cgWinograd${m}Grad`, `cgWinograd${m}WeightGrad`];
@@ -230,7 +215,7 @@ test('generator and training-step parity with Winograd on', { skip: skipParity }
     }
   } finally {
     setConvTuning(null);
-    if (own) backend.runWebGPUProgram = run; else delete (backend as { runWebGPUProgram?: Run }).runWebGPUProgram;
+    spy.restore();
   }
 });
 
@@ -273,12 +258,8 @@ test('replayed training step with Winograd on equals the eager one', { skip }, a
   const { CycleGANModel, defaultCycleGANOptions, disposeLosses, LOSS_NAMES, readLosses } = await import('../src/core/model.js');
   const { setStepReplayEnabled, stepReplayStatus } = await import('../src/backends/webgpu/replay.js');
   await tf.setBackend('webgpu');
-  type Run = (p: { shaderKey: string }, ...rest: unknown[]) => unknown;
-  const backend = tf.backend() as unknown as { runWebGPUProgram: Run };
-  const own = Object.prototype.hasOwnProperty.call(backend, 'runWebGPUProgram');
-  const run = backend.runWebGPUProgram;
-  const seen = new Set<string>();
-  backend.runWebGPUProgram = (p, ...rest) => { seen.add(p.shaderKey); return run.call(backend, p, ...rest); };
+  const spy = spyPrograms();
+  const seen = spy.keys;
   const train = async (replay: boolean) => {
     setStepReplayEnabled(replay);
     const model = CycleGANModel.create({ ...defaultCycleGANOptions(), ngf: 4, ndf: 4, netG: 'resnet_6blocks', poolSize: 2,
@@ -313,7 +294,7 @@ test('replayed training step with Winograd on equals the eager one', { skip }, a
   } finally {
     setConvTuning(null);
     setStepReplayEnabled(true);
-    if (own) backend.runWebGPUProgram = run; else delete (backend as { runWebGPUProgram?: Run }).runWebGPUProgram;
+    spy.restore();
   }
 });
 

@@ -30,6 +30,32 @@ export async function webgpuSkipReason(): Promise<string | false> {
   return `no webgpu adapter: ${reg.reason}`;
 }
 
+/** A program the webgpu backend ran, as its runWebGPUProgram received it. */
+export type RanProgram = { shaderKey: string; dispatch: number[]; outputShape: number[] };
+
+/**
+ * Records the programs the active (webgpu) backend runs until `restore()` (runWebGPUProgram wrapped on the backend
+ * object; the wrapper is removed again, or the backend's own method put back): `ran` in order, `keys` by shader key.
+ */
+export function spyPrograms(): { ran: RanProgram[]; keys: Set<string>; restore(): void } {
+  type Run = (p: RanProgram, ...rest: unknown[]) => unknown;
+  const backend = tf.backend() as unknown as { runWebGPUProgram?: Run };
+  const own = Object.prototype.hasOwnProperty.call(backend, 'runWebGPUProgram');
+  const run = backend.runWebGPUProgram!;
+  const ran: RanProgram[] = [];
+  const keys = new Set<string>();
+  backend.runWebGPUProgram = (p, ...rest) => {
+    ran.push({ shaderKey: p.shaderKey, dispatch: [...(p.dispatch ?? [])], outputShape: [...p.outputShape] });
+    keys.add(p.shaderKey);
+    return run.call(backend, p, ...rest);
+  };
+  const restore = () => {
+    if (own) backend.runWebGPUProgram = run;
+    else delete backend.runWebGPUProgram;
+  };
+  return { ran, keys, restore };
+}
+
 // Comparing webgpu with tfjs-cpu on the same inputs (webgpu_kernels, webgpu_winograd).
 
 export type Data = { shape: number[]; data: Float32Array };

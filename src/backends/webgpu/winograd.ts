@@ -135,29 +135,43 @@ const TILE_AT = `fn tileAt(index : i32) -> vec4<i32> {
   return vec4<i32>(r / uniforms.tilesH, r % uniforms.tilesH, tw, c4);
 }`;
 
-/** One thread per (tile, 4 channels): n² vec4 reads of the patch, n² vec4 writes (one per position). */
-function inputProgram(a: WinogradAlgo, P: number, C: number, reflect: boolean):
+/**
+ * A pass of one thread per (tile, 4 channels) that writes an n×n transform of its tile's block as n² vec4s, one
+ * per position, into [n², P, C] (the input pass's V, the filter gradient's dy pass's E). `body` (WGSL, built at
+ * compile time) has b, c4 and the tile t = (b, tile row, tile column, c4) and writes result[ξ · stride + index].
+ */
+function tilePass(key: string, variable: string, n: number, P: number, C: number, body: () => string, prelude = ''):
     Program & { variableComponents: number[]; outputComponent: number } {
-  const at = reflectAt(reflect);
-  const n = a.n;
   return {
     outputShape: [n * n, P, C],
-    shaderKey: `cgWinograd${a.m}Input${reflect ? 'Reflect' : ''}`,
+    shaderKey: key,
     dispatchLayout: { x: [0, 1, 2] },
     dispatch: [ceilDiv(P * C / 4, 64), 1, 1],
-    variableNames: ['x'],
+    variableNames: [variable],
     variableComponents: [4],
     outputComponent: 4,
     uniforms: IO_UNIFORMS,
     workgroupSize: [64, 1, 1],
     getUserCode: () => `
-      ${reflect ? REFLECT_INDEX : ''}
+      ${prelude}
       ${TILE_AT}
       fn main(index : i32) {
         if (index >= uniforms.tP * uniforms.tC4) { return; }
         let t = tileAt(index);
         let b = t.x;
         let c4 = t.w;
+        let stride = uniforms.tP * uniforms.tC4;
+        ${body()}
+      }
+    `,
+  };
+}
+
+/** The input pass: n² vec4 reads of the tile's patch (through the reflection or zeros), V = Bᵀ d B. */
+function inputProgram(a: WinogradAlgo, P: number, C: number, reflect: boolean) {
+  const at = reflectAt(reflect);
+  const n = a.n;
+  return tilePass(`cgWinograd${a.m}Input${reflect ? 'Reflect' : ''}`, 'x', n, P, C, () => `
         let h0 = t.y * ${a.m} - uniforms.tPadT;
         let w0 = t.z * ${a.m} - uniforms.tPadL;
         // Past the source (zero padding, or rows only a cut-off output of a partial tile reads): zero.
@@ -174,11 +188,8 @@ function inputProgram(a: WinogradAlgo, P: number, C: number, reflect: boolean):
           }
         }
         // V = Bᵀ d B
-        let stride = uniforms.tP * uniforms.tC4;
-        ${sandwich(a.BT, a.BT, (i, j) => `d[${i * n + j}]`, 't', (i, j, e) => `result[${i * n + j} * stride + index] = ${e};`)}
-      }
-    `,
-  };
+        ${sandwich(a.BT, a.BT, (i, j) => `d[${i * n + j}]`, 't', (i, j, e) => `result[${i * n + j} * stride + index] = ${e};`)}`,
+  reflect ? REFLECT_INDEX : '');
 }
 
 /** One thread per (tile, 4 channels): Aᵀ M A (+ bias, activation); in-bounds pixels only. */
@@ -247,30 +258,14 @@ export function runWinograd(backend: GPUBackendLike, a: WinogradAlgo, src: Tenso
 const transpose = (X: number[][]): number[][] => X[0].map((_, j) => X.map((row) => row[j]));
 
 /**
- * The filter gradient's dy pass, one thread per (tile, 4 channels): E = A e Aᵀ of dy's m×m block (zeros past
- * dy's edge: the outputs a partial tile cuts off have no gradient), n² vec4 writes as the input pass's V.
+ * The filter gradient's dy pass: E = A e Aᵀ of dy's m×m block (zeros past dy's edge: the outputs a partial tile
+ * cuts off have no gradient), laid out as the input pass's V.
  */
-function gradProgram(a: WinogradAlgo, P: number, C: number): Program & { variableComponents: number[]; outputComponent: number } {
+function gradProgram(a: WinogradAlgo, P: number, C: number) {
   const n = a.n, m = a.m;
-  return {
-    outputShape: [n * n, P, C],
-    shaderKey: `cgWinograd${m}Grad`,
-    dispatchLayout: { x: [0, 1, 2] },
-    dispatch: [ceilDiv(P * C / 4, 64), 1, 1],
-    variableNames: ['dy'],
-    variableComponents: [4],
-    outputComponent: 4,
-    uniforms: IO_UNIFORMS,
-    workgroupSize: [64, 1, 1],
-    getUserCode: () => {
-      const A = transpose(a.AT);
-      return `
-      ${TILE_AT}
-      fn main(index : i32) {
-        if (index >= uniforms.tP * uniforms.tC4) { return; }
-        let t = tileAt(index);
-        let b = t.x;
-        let c4 = t.w;
+  return tilePass(`cgWinograd${m}Grad`, 'dy', n, P, C, () => {
+    const A = transpose(a.AT);
+    return `
         let h0 = t.y * ${m};
         let w0 = t.z * ${m};
         var e : array<vec4<f32>, ${m * m}>;
@@ -284,12 +279,8 @@ function gradProgram(a: WinogradAlgo, P: number, C: number): Program & { variabl
           }
         }
         // E = A e Aᵀ
-        let stride = uniforms.tP * uniforms.tC4;
-        ${sandwich(A, A, (i, j) => `e[${i * m + j}]`, 't', (i, j, e) => `result[${i * n + j} * stride + index] = ${e};`)}
-      }
-    `;
-    },
-  };
+        ${sandwich(A, A, (i, j) => `e[${i * m + j}]`, 't', (i, j, e) => `result[${i * n + j} * stride + index] = ${e};`)}`;
+  });
 }
 
 /**
