@@ -7,7 +7,8 @@ import { tf } from '../src/core/tf.js';
 import { convTranspose2d, instanceNorm, reflectPad, type Activation } from '../src/core/ops/nn.js';
 import { Adam } from '../src/core/optim.js';
 import { backendHasKernel, runCGKernel } from '../src/core/ops/kernels.js';
-import { CGInstanceNormAdd } from '../src/core/ops/kernel_names.js';
+import { CGInstanceNormAdd, CGMirrorPadGrad } from '../src/core/ops/kernel_names.js';
+import { beginCapture, endCapture } from '../src/backends/webgpu/runner.js';
 import { check, errors, inputs, runOn, webgpuSkipReason } from './helpers/webgpu.js';
 
 const skip = await webgpuSkipReason();
@@ -291,6 +292,35 @@ test('CGMirrorPadGrad: reflect (the ResNet paddings) and symmetric with uneven b
   const ins = inputs({ x: [2, 5, 6, 3], dy: [2, 8, 7, 3] }, 9);
   await check('mirrorPad symmetric grad', (t) => tf.grad((x: tf.Tensor) =>
     tf.sum(tf.mul(tf.mirrorPad(x, [[0, 0], [1, 2], [0, 1], [0, 0]], 'symmetric'), t.dy)))(t.x), ins);
+});
+
+// The last layer of a 256 px, ngf 64 generator: CGMirrorPadGrad of [1, 256, 256, 64] is 65536 workgroups of 64, one
+// over WebGPU's per-dimension limit. The runner reshapes such a dispatch as tfjs-webgpu does and keeps it on its fast
+// path, so a 256 px training step can be captured (it was not: the compile path ran, and aborted it, at every call).
+test('a 1-D dispatch over the per-dimension limit: right values, fast path, capturable (CGMirrorPadGrad 256x256x64)', { skip }, async () => {
+  const shape = [1, 256, 256, 64], pad = 3;
+  const ins = inputs({ x: shape, dy: [1, 256 + 2 * pad, 256 + 2 * pad, 64] }, 11);
+  await check('reflectPad 1x256x256x64 p3 grad', (t) => tf.grad((x: tf.Tensor) =>
+    tf.sum(tf.mul(reflectPad(x as tf.Tensor4D, pad), t.dy)))(t.x), ins);
+  await tf.setBackend('webgpu');
+  const be = tf.backend();
+  const maxPerDim = (be as unknown as { device: { limits: Record<string, number> } }).device.limits.maxComputeWorkgroupsPerDimension;
+  assert.ok(256 * 256 * 64 / 64 > maxPerDim, `the case is over the limit (${maxPerDim})`);
+  const dy = tf.tensor(ins.dy.data, ins.dy.shape);
+  const attrs = { paddings: [[0, 0], [pad, pad], [pad, pad], [0, 0]] as Array<[number, number]>, mode: 'reflect' as const, xShape: shape };
+  const c = beginCapture(be);
+  try {
+    // (the check above compiled the pipeline; dy is uploaded by the first call, outside the capture)
+    tf.dispose(runCGKernel(CGMirrorPadGrad, { dy }, attrs));
+    c.aborted = null;
+    c.dispatches.length = 0;
+    tf.dispose(runCGKernel(CGMirrorPadGrad, { dy }, attrs));
+  } finally {
+    endCapture(be);
+    dy.dispose();
+  }
+  assert.equal(c.aborted, null, 'captured on the fast path');
+  assert.deepEqual(c.dispatches.map((d) => d.workgroups), [[256, 256, 1]], 'reshaped as tfjs-webgpu reshapes it');
 });
 
 test('CGAdam: three steps match the composed update', { skip }, async () => {

@@ -83,6 +83,18 @@ export interface Backend {
 }
 
 /** A program the runner may see: ours (program.ts) or a stock tfjs-webgpu one. */
+/**
+ * A 1-D count of workgroups over the per-dimension limit as 2-D or 3-D: tfjs-webgpu's rule (reshapeDispatch in its
+ * backend_webgpu.js, 4.22), so the pipeline it compiled for that program's shape is the one the fast path finds.
+ */
+function oversizeDispatch(n: number, maxPerDim: number): [number, number, number] {
+  const sq = Math.ceil(Math.sqrt(n));
+  if (sq <= maxPerDim) return [sq, sq, 1];
+  const cb = Math.ceil(Math.cbrt(n));
+  if (cb > maxPerDim) throw new Error('webgpu runner: the total dispatch size exceeds WebGPU\'s maximum');
+  return [cb, cb, cb];
+}
+
 type AnyProgram = Program & {
   pixelsOpType?: number; pipeline?: Pipeline; outputComponent?: number; extraOutputs?: TensorInfo[];
 };
@@ -384,8 +396,15 @@ export function installRunner(target: object, submitBatch?: number): RunnerStats
     }
     const base = p.shaderKey;
     const output = given ?? backend.makeTensorInfo(p.outputShape, dtype);
-    // Empty outputs, dispatches over the device's per-dimension limit (tfjs-webgpu reshapes them) and
-    // parallel compilation: tfjs-webgpu's own path.
+    // A 1-D dispatch over the device's per-dimension limit (a 64-wide elementwise kernel over 256×256×64 floats:
+    // 65536 workgroups) is reshaped here as tfjs-webgpu's runWebGPUProgram would (its reshapeDispatch: the square
+    // root, else the cube root; the shader then finds its index from the workgroup ids), so that it keeps the fast
+    // path at every call and can be captured: left to tfjs-webgpu, it went through compileRun each time, which
+    // aborted every 256 px training step's capture (the last layer's CGMirrorPadGrad).
+    if (p.dispatch[0] > maxPerDim && p.dispatchLayout.y === undefined && p.dispatchLayout.z === undefined) {
+      p.dispatch = oversizeDispatch(p.dispatch[0], maxPerDim);
+    }
+    // Empty outputs, other dispatches over the limit and parallel compilation: tfjs-webgpu's own path.
     const d = p.dispatch;
     if (tf.util.sizeFromShape(output.shape) === 0 || d[0] > maxPerDim || d[1] > maxPerDim || d[2] > maxPerDim ||
         (tf.env().getBool('WEBGPU_ENGINE_COMPILE_ONLY') as boolean)) {
