@@ -68,12 +68,12 @@ export class Adam {
     const t = this.step;
     const inPlace = Adam.takesGradientParts();
     const fused = backendHasKernel(CGAdam);
+    const attrs = this.attrs();
     for (const [name, p] of this.params) {
       const parts = grads.get(name);
       if (!parts || (Array.isArray(parts) && parts.length === 0)) continue;
       const m = this.m.get(name)!;
       const v = this.v.get(name)!;
-      const attrs = this.attrs();
       if (inPlace && unshared(p) && unshared(m) && unshared(v)) {
         // Parameters and moments keep their buffers (in place: only where no other tensor shares their data,
         // e.g. a variable made from a tensor that is still alive).

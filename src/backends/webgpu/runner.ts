@@ -82,7 +82,6 @@ export interface Backend {
   cgCapture?: Capture | null;
 }
 
-/** A program the runner may see: ours (program.ts) or a stock tfjs-webgpu one. */
 /**
  * A 1-D count of workgroups over the per-dimension limit as 2-D or 3-D: tfjs-webgpu's rule (reshapeDispatch in its
  * backend_webgpu.js, 4.22), so the pipeline it compiled for that program's shape is the one the fast path finds.
@@ -95,6 +94,7 @@ function oversizeDispatch(n: number, maxPerDim: number): [number, number, number
   return [cb, cb, cb];
 }
 
+/** A program the runner may see: ours (program.ts) or a stock tfjs-webgpu one. */
 type AnyProgram = Program & {
   pixelsOpType?: number; pipeline?: Pipeline; outputComponent?: number; extraOutputs?: TensorInfo[];
 };
